@@ -1,0 +1,77 @@
+# recist_app — the commands a newcomer needs (see README).
+#   make run    create .venv, install, open the workstation on the demo patient
+#   make test   create .venv, install with test extras, run ruff, mypy, import-linter, pytest
+#   make bench  run the benchmarks (ratios against peers measured in the same run)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Qt needs these shared libraries even offscreen; tests need the DICOM tools.
+SYSTEM_LIBS := libGL.so.1:libgl1 libEGL.so.1:libegl1 libxkbcommon.so.0:libxkbcommon0 \
+               libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \
+               libglib-2.0.so.0:libglib2.0-0
+SYSTEM_TOOLS :=
+
+.PHONY: run test check lint typecheck layers pytest bench system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+# Debian packages the app or the tests need; installed only when missing.
+system-deps:
+	@missing=""; \
+	for pair in $(SYSTEM_LIBS); do \
+	  lib=$${pair%%:*}; pkg=$${pair##*:}; \
+	  ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$pkg"; \
+	done; \
+	for pair in $(SYSTEM_TOOLS); do \
+	  tool=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v "$$tool" >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) \
+	      || echo "warning: could not install$$missing; tests that need them will skip"; \
+	  elif command -v sudo >/dev/null; then \
+	    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) \
+	      || echo "warning: could not install$$missing; tests that need them will skip"; \
+	  else \
+	    echo "warning: cannot install$$missing (not root, no sudo); tests that need them will skip"; \
+	  fi; \
+	fi
+
+run: system-deps $(VENV)/.installed-run
+	$(BIN)/recist-app --demo
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check recist_app tests benchmarks
+	$(BIN)/ruff format --check recist_app tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+layers: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
+
+pytest: system-deps $(VENV)/.installed-dev
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+test: lint typecheck layers pytest
+
+check: test
+
+bench: $(VENV)/.installed-dev
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

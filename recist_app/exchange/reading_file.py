@@ -1,0 +1,778 @@
+"""The reading file ``recist-reading/1``: strict reader and writer (DESIGN.md).
+
+Read strictly, so a typo never silently changes a response: unknown keys, wrong
+types, unknown lesion ids, dates out of order, a baseline target without a
+measurement and more than one baseline are errors. Each error is one line naming
+the file, the field, the visit and the lesion.
+
+Extensions over the DESIGN.md example, all optional: per lesion ``location``,
+``tracking_uid``, ``is_cystic``, ``previously_irradiated``; per visit ``baseline``
+(otherwise a visit labelled BASELINE or SCREENING is the baseline), ``modality``,
+``study_instance_uid``, ``series_instance_uid``; per measurement the states
+``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for RECIST_RULES
+B3, and ``geometry``; per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
+``params.max_ne_between_confirmation``, ``too_small_mm``, ``pd_min_increase_mm``,
+``baseline_window_days``; top-level ``reader``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from recist_app.exchange.errors import ExchangeError
+from recist_app.recist import (
+    AxisGeometry,
+    Criteria,
+    Lesion,
+    LesionRole,
+    Measurement,
+    MeasurementGeometry,
+    MeasurementMethod,
+    MeasurementState,
+    Modality,
+    NewLesionObservation,
+    NewLesionState,
+    NonTargetAssessment,
+    NonTargetState,
+    Reading,
+    ReadingError,
+    ResponseParameters,
+    TimePoint,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+__all__ = [
+    "READING_FORMAT",
+    "parse_reading",
+    "read_reading_file",
+    "reading_to_dict",
+    "reading_to_json_text",
+    "write_reading_file",
+]
+
+_E = TypeVar("_E", bound=StrEnum)
+
+READING_FORMAT = "recist-reading/1"
+BASELINE_LABELS = frozenset({"BASELINE", "SCREENING"})
+
+_TOP_KEYS = {
+    "format": True,
+    "patient_id": True,
+    "criteria": False,
+    "first_dose_date": False,
+    "params": False,
+    "lesions": True,
+    "timepoints": True,
+    "reader": False,
+}
+_LESION_KEYS = {
+    "lesion_id": True,
+    "role": True,
+    "organ": True,
+    "is_lymph_node": False,
+    "location": False,
+    "tracking_uid": False,
+    "is_cystic": False,
+    "previously_irradiated": False,
+}
+_TIMEPOINT_KEYS = {
+    "visit": True,
+    "date": True,
+    "baseline": False,
+    "slice_thickness_mm": False,
+    "modality": False,
+    "study_instance_uid": False,
+    "series_instance_uid": False,
+    "measurements": False,
+    "non_target": False,
+    "new_lesions": False,
+}
+_MEASUREMENT_KEYS = {
+    "lesion_id": True,
+    "state": True,
+    "long_axis_mm": False,
+    "short_axis_mm": False,
+    "viable_long_axis_mm": False,
+    "parts_mm": False,
+    "merged_into": False,
+    "geometry": False,
+}
+_NON_TARGET_KEYS = {"lesion_id": True, "state": True}
+_NEW_LESION_KEYS = {
+    "lesion_id": True,
+    "state": True,
+    "not_imaged_at_baseline": False,
+    "long_axis_mm": False,
+    "short_axis_mm": False,
+    "geometry": False,
+}
+_GEOMETRY_KEYS = {
+    "series_instance_uid": True,
+    "sop_instance_uid": True,
+    "long_axis": False,
+    "short_axis": False,
+    "method": False,
+}
+_AXIS_KEYS = {"start_lps_mm": True, "end_lps_mm": True}
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "confirmation_min_days": (int,),
+    "sd_min_days": (int,),
+    "require_confirmation": (bool,),
+    "max_ne_between_confirmation": (int,),
+    "too_small_mm": (int, float),
+    "pd_min_increase_mm": (int, float, type(None)),
+    "baseline_window_days": (int,),
+}
+
+
+class _Context:
+    """Where the parser is, for error messages: field path, visit and lesion."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(
+        self,
+        field: str,
+        problem: str,
+        *,
+        visit: str | None = None,
+        lesion: str | None = None,
+    ) -> ExchangeError:
+        where = [self.source, field]
+        if visit is not None:
+            where.append(f"visit {visit}")
+        if lesion is not None:
+            where.append(f"lesion {lesion}")
+        return ExchangeError(f"{': '.join(where)}: {problem}")
+
+
+def read_reading_file(path: Path) -> Reading:
+    """Read and validate a ``recist-reading/1`` file.
+
+    Parameters
+    ----------
+    path
+        The JSON file.
+
+    Returns
+    -------
+    Reading
+        The validated reading.
+
+    Raises
+    ------
+    ExchangeError
+        One line naming the file, the field, and the visit and lesion concerned.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExchangeError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ExchangeError(f"{path}: cannot read: {error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ExchangeError(
+            f"{path}: not valid JSON: {error.msg} at line {error.lineno} "
+            f"column {error.colno}"
+        ) from None
+    return parse_reading(data, source=str(path))
+
+
+def parse_reading(data: object, *, source: str = "reading") -> Reading:
+    """Build a :class:`Reading` from the decoded JSON of a reading file."""
+    context = _Context(source)
+    top = _object(data, "(top level)", _TOP_KEYS, context)
+    if top["format"] != READING_FORMAT:
+        raise context.fail(
+            "format", f"expected {READING_FORMAT!r}, got {top['format']!r}"
+        )
+    lesions = tuple(
+        _lesion(item, f"lesions[{index}]", context)
+        for index, item in enumerate(_list(top["lesions"], "lesions", context))
+    )
+    timepoints = _timepoints(top["timepoints"], context)
+    params = _params(top.get("params", {}), context)
+    try:
+        reading = Reading(
+            patient_id=_string(top["patient_id"], "patient_id", context),
+            criteria=_enum(
+                top.get("criteria", "RECIST 1.1"), "criteria", Criteria, context
+            ),
+            first_dose_date=_optional_date(
+                top.get("first_dose_date"), "first_dose_date", context
+            ),
+            params=params,
+            lesions=lesions,
+            timepoints=timepoints,
+            reader=_string(top.get("reader", ""), "reader", context, empty_ok=True),
+        )
+    except ReadingError as error:
+        raise ExchangeError(f"{source}: {error}") from None
+    _check_baseline_targets(reading, context)
+    return reading
+
+
+def _timepoints(value: object, context: _Context) -> tuple[TimePoint, ...]:
+    items = _list(value, "timepoints", context)
+    parsed: list[TimePoint] = []
+    for index, item in enumerate(items):
+        parsed.append(_timepoint(item, f"timepoints[{index}]", context))
+    baselines = [t.visit for t in parsed if t.is_baseline]
+    if len(baselines) > 1:
+        raise context.fail(
+            "timepoints",
+            f"more than one baseline (visits {', '.join(baselines)})",
+        )
+    if not baselines:
+        raise context.fail(
+            "timepoints",
+            'no baseline visit: label one BASELINE or set "baseline": true',
+        )
+    return tuple(parsed)
+
+
+def _check_baseline_targets(reading: Reading, context: _Context) -> None:
+    baseline = reading.baseline
+    if baseline is None:
+        raise context.fail(
+            "timepoints[0]",
+            "the baseline must be the first visit",
+        )
+    for lesion in reading.lesions_with_role(LesionRole.TARGET):
+        measurement = baseline.measurement(lesion.lesion_id)
+        if measurement is None:
+            raise context.fail(
+                "timepoints[0].measurements",
+                "target lesion has no baseline measurement",
+                visit=baseline.visit,
+                lesion=lesion.lesion_id,
+            )
+    for observation_visit in reading.timepoints:
+        for measurement in observation_visit.measurements:
+            if (
+                observation_visit.is_baseline
+                and measurement.state is MeasurementState.MERGED
+            ):
+                raise context.fail(
+                    "measurements",
+                    "a lesion cannot be merged at baseline",
+                    visit=observation_visit.visit,
+                    lesion=measurement.lesion_id,
+                )
+
+
+def _lesion(value: object, field: str, context: _Context) -> Lesion:
+    item = _object(value, field, _LESION_KEYS, context)
+    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    try:
+        return Lesion(
+            lesion_id=lesion_id,
+            role=_enum(
+                item["role"], f"{field}.role", LesionRole, context, lesion=lesion_id
+            ),
+            organ=_string(item["organ"], f"{field}.organ", context),
+            location=_string(
+                item.get("location", ""), f"{field}.location", context, empty_ok=True
+            ),
+            is_lymph_node=_bool(
+                item.get("is_lymph_node", False), f"{field}.is_lymph_node", context
+            ),
+            tracking_uid=_optional_string(
+                item.get("tracking_uid"), f"{field}.tracking_uid", context
+            ),
+            is_cystic=_bool(
+                item.get("is_cystic", False), f"{field}.is_cystic", context
+            ),
+            previously_irradiated=_bool(
+                item.get("previously_irradiated", False),
+                f"{field}.previously_irradiated",
+                context,
+            ),
+        )
+    except ReadingError as error:
+        raise context.fail(field, str(error), lesion=lesion_id) from None
+
+
+def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
+    item = _object(value, field, _TIMEPOINT_KEYS, context)
+    visit = _string(item["visit"], f"{field}.visit", context)
+    is_baseline = item.get("baseline")
+    if is_baseline is None:
+        is_baseline = visit.strip().upper() in BASELINE_LABELS
+    else:
+        is_baseline = _bool(is_baseline, f"{field}.baseline", context)
+
+    def findings(key: str) -> list[object]:
+        return _list(item.get(key, []), f"{field}.{key}", context, visit=visit)
+
+    measurements = tuple(
+        _measurement(m, f"{field}.measurements[{i}]", context, visit)
+        for i, m in enumerate(findings("measurements"))
+    )
+    non_target = tuple(
+        _non_target(a, f"{field}.non_target[{i}]", context, visit)
+        for i, a in enumerate(findings("non_target"))
+    )
+    new_lesions = tuple(
+        _new_lesion(o, f"{field}.new_lesions[{i}]", context, visit)
+        for i, o in enumerate(findings("new_lesions"))
+    )
+    try:
+        return TimePoint(
+            visit=visit,
+            date=_date(item["date"], f"{field}.date", context, visit=visit),
+            is_baseline=is_baseline,
+            slice_thickness_mm=_optional_number(
+                item.get("slice_thickness_mm"), f"{field}.slice_thickness_mm", context
+            ),
+            modality=_enum(
+                item.get("modality", "CT"),
+                f"{field}.modality",
+                Modality,
+                context,
+                visit=visit,
+            ),
+            study_instance_uid=_optional_string(
+                item.get("study_instance_uid"), f"{field}.study_instance_uid", context
+            ),
+            series_instance_uid=_optional_string(
+                item.get("series_instance_uid"),
+                f"{field}.series_instance_uid",
+                context,
+            ),
+            measurements=measurements,
+            non_target=non_target,
+            new_lesions=new_lesions,
+        )
+    except ReadingError as error:
+        raise context.fail(field, str(error)) from None
+
+
+def _measurement(
+    value: object, field: str, context: _Context, visit: str
+) -> Measurement:
+    item = _object(value, field, _MEASUREMENT_KEYS, context, visit=visit)
+    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    parts = _list(item.get("parts_mm", []), f"{field}.parts_mm", context, visit=visit)
+    try:
+        return Measurement(
+            lesion_id=lesion_id,
+            state=_enum(
+                item["state"],
+                f"{field}.state",
+                MeasurementState,
+                context,
+                visit=visit,
+                lesion=lesion_id,
+            ),
+            long_axis_mm=_optional_number(
+                item.get("long_axis_mm"), f"{field}.long_axis_mm", context
+            ),
+            short_axis_mm=_optional_number(
+                item.get("short_axis_mm"), f"{field}.short_axis_mm", context
+            ),
+            viable_long_axis_mm=_optional_number(
+                item.get("viable_long_axis_mm"), f"{field}.viable_long_axis_mm", context
+            ),
+            parts_mm=tuple(
+                _number(p, f"{field}.parts_mm[{i}]", context)
+                for i, p in enumerate(parts)
+            ),
+            merged_into=_optional_string(
+                item.get("merged_into"), f"{field}.merged_into", context
+            ),
+            geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
+        )
+    except ReadingError as error:
+        raise context.fail(
+            field, _strip_where(error), visit=visit, lesion=lesion_id
+        ) from None
+
+
+def _non_target(
+    value: object, field: str, context: _Context, visit: str
+) -> NonTargetAssessment:
+    item = _object(value, field, _NON_TARGET_KEYS, context, visit=visit)
+    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    try:
+        return NonTargetAssessment(
+            lesion_id=lesion_id,
+            state=_enum(
+                item["state"],
+                f"{field}.state",
+                NonTargetState,
+                context,
+                visit=visit,
+                lesion=lesion_id,
+            ),
+        )
+    except ReadingError as error:
+        raise context.fail(
+            field, _strip_where(error), visit=visit, lesion=lesion_id
+        ) from None
+
+
+def _new_lesion(
+    value: object, field: str, context: _Context, visit: str
+) -> NewLesionObservation:
+    item = _object(value, field, _NEW_LESION_KEYS, context, visit=visit)
+    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    try:
+        return NewLesionObservation(
+            lesion_id=lesion_id,
+            state=_enum(
+                item["state"],
+                f"{field}.state",
+                NewLesionState,
+                context,
+                visit=visit,
+                lesion=lesion_id,
+            ),
+            not_imaged_at_baseline=_bool(
+                item.get("not_imaged_at_baseline", False),
+                f"{field}.not_imaged_at_baseline",
+                context,
+            ),
+            long_axis_mm=_optional_number(
+                item.get("long_axis_mm"), f"{field}.long_axis_mm", context
+            ),
+            short_axis_mm=_optional_number(
+                item.get("short_axis_mm"), f"{field}.short_axis_mm", context
+            ),
+            geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
+        )
+    except ReadingError as error:
+        raise context.fail(
+            field, _strip_where(error), visit=visit, lesion=lesion_id
+        ) from None
+
+
+def _geometry(
+    value: object, field: str, context: _Context
+) -> MeasurementGeometry | None:
+    if value is None:
+        return None
+    item = _object(value, field, _GEOMETRY_KEYS, context)
+
+    def axis(key: str) -> AxisGeometry | None:
+        raw = item.get(key)
+        if raw is None:
+            return None
+        axis_item = _object(raw, f"{field}.{key}", _AXIS_KEYS, context)
+        return AxisGeometry(
+            start_lps_mm=_point(axis_item["start_lps_mm"], f"{field}.{key}", context),
+            end_lps_mm=_point(axis_item["end_lps_mm"], f"{field}.{key}", context),
+        )
+
+    return MeasurementGeometry(
+        series_instance_uid=_string(
+            item["series_instance_uid"], f"{field}.series_instance_uid", context
+        ),
+        sop_instance_uid=_string(
+            item["sop_instance_uid"], f"{field}.sop_instance_uid", context
+        ),
+        long_axis=axis("long_axis"),
+        short_axis=axis("short_axis"),
+        method=_enum(
+            item.get("method", "manual"), f"{field}.method", MeasurementMethod, context
+        ),
+    )
+
+
+def _params(value: object, context: _Context) -> ResponseParameters:
+    item = _object(value, "params", dict.fromkeys(_PARAM_TYPES, False), context)
+    for key, raw in item.items():
+        types = _PARAM_TYPES[key]
+        if (isinstance(raw, bool) and bool not in types) or not isinstance(raw, types):
+            expected = " or ".join(
+                "null" if t is type(None) else t.__name__ for t in types
+            )
+            raise context.fail(f"params.{key}", f"expected {expected}, got {raw!r}")
+    try:
+        return ResponseParameters(**item)
+    except ReadingError as error:
+        raise ExchangeError(f"{context.source}: {error}") from None
+
+
+# --------------------------------------------------------------------- primitives
+def _object(
+    value: object,
+    field: str,
+    keys: Mapping[str, bool],
+    context: _Context,
+    *,
+    visit: str | None = None,
+) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise context.fail(
+            field, f"expected an object, got {_kind(value)}", visit=visit
+        )
+    unknown = sorted(set(value) - set(keys))
+    if unknown:
+        raise context.fail(
+            field,
+            f"unknown key {unknown[0]!r} (allowed: {', '.join(keys)})",
+            visit=visit,
+            lesion=_lesion_hint(value),
+        )
+    missing = [key for key, required in keys.items() if required and key not in value]
+    if missing:
+        raise context.fail(
+            field,
+            f"missing required key {missing[0]!r}",
+            visit=visit,
+            lesion=_lesion_hint(value),
+        )
+    return value
+
+
+def _lesion_hint(value: dict[str, Any]) -> str | None:
+    lesion_id = value.get("lesion_id")
+    return lesion_id if isinstance(lesion_id, str) else None
+
+
+def _list(
+    value: object, field: str, context: _Context, *, visit: str | None = None
+) -> list[object]:
+    if not isinstance(value, list):
+        raise context.fail(field, f"expected a list, got {_kind(value)}", visit=visit)
+    return value
+
+
+def _string(
+    value: object, field: str, context: _Context, *, empty_ok: bool = False
+) -> str:
+    if not isinstance(value, str) or (not empty_ok and not value.strip()):
+        raise context.fail(field, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_string(value: object, field: str, context: _Context) -> str | None:
+    return None if value is None else _string(value, field, context)
+
+
+def _bool(value: object, field: str, context: _Context) -> bool:
+    if not isinstance(value, bool):
+        raise context.fail(field, f"expected true or false, got {value!r}")
+    return value
+
+
+def _number(value: object, field: str, context: _Context) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise context.fail(field, f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _optional_number(value: object, field: str, context: _Context) -> float | None:
+    return None if value is None else _number(value, field, context)
+
+
+def _point(value: object, field: str, context: _Context) -> tuple[float, float, float]:
+    items = _list(value, field, context)
+    if len(items) != 3:
+        raise context.fail(field, f"expected 3 coordinates, got {len(items)}")
+    x, y, z = (_number(c, field, context) for c in items)
+    return (x, y, z)
+
+
+def _date(
+    value: object, field: str, context: _Context, *, visit: str | None = None
+) -> datetime.date:
+    if not isinstance(value, str):
+        raise context.fail(
+            field, f"expected a date YYYY-MM-DD, got {value!r}", visit=visit
+        )
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise context.fail(
+            field, f"expected a date YYYY-MM-DD, got {value!r}", visit=visit
+        ) from None
+
+
+def _optional_date(
+    value: object, field: str, context: _Context
+) -> datetime.date | None:
+    return None if value is None else _date(value, field, context)
+
+
+def _enum(
+    value: object,
+    field: str,
+    enum: type[_E],
+    context: _Context,
+    *,
+    visit: str | None = None,
+    lesion: str | None = None,
+) -> _E:
+    allowed = [member.value for member in enum]
+    if not isinstance(value, str) or value not in allowed:
+        raise context.fail(
+            field,
+            f"unknown value {value!r} (allowed: {', '.join(allowed)})",
+            visit=visit,
+            lesion=lesion,
+        )
+    return enum(value)
+
+
+def _kind(value: object) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _strip_where(error: ReadingError) -> str:
+    """Drop the domain's own 'measurement of lesion X: ' prefix (we add ours)."""
+    text = str(error)
+    head, sep, tail = text.partition(": ")
+    return tail if sep and "lesion" in head else text
+
+
+# --------------------------------------------------------------------- writing
+def reading_to_dict(reading: Reading) -> dict[str, Any]:
+    """The ``recist-reading/1`` object for ``reading`` (inverse of parse_reading)."""
+    defaults = ResponseParameters()
+    params = {
+        key: getattr(reading.params, key)
+        for key in _PARAM_TYPES
+        if key in ("confirmation_min_days", "sd_min_days", "require_confirmation")
+        or getattr(reading.params, key) != getattr(defaults, key)
+    }
+    data: dict[str, Any] = {
+        "format": READING_FORMAT,
+        "patient_id": reading.patient_id,
+        "criteria": reading.criteria.value,
+        "first_dose_date": _iso(reading.first_dose_date),
+        "params": params,
+        "lesions": [_lesion_dict(lesion) for lesion in reading.lesions],
+        "timepoints": [_timepoint_dict(t) for t in reading.timepoints],
+    }
+    if reading.reader:
+        data["reader"] = reading.reader
+    return data
+
+
+def reading_to_json_text(reading: Reading) -> str:
+    """The reading file's text, indented, ending in a newline."""
+    return json.dumps(reading_to_dict(reading), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_reading_file(reading: Reading, path: Path) -> None:
+    """Write ``reading`` to ``path`` atomically (write to a temporary, rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(reading_to_json_text(reading), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as error:
+        raise ExchangeError(f"{path}: cannot write: {error.strerror}") from None
+
+
+def _iso(value: datetime.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _lesion_dict(lesion: Lesion) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "lesion_id": lesion.lesion_id,
+        "role": lesion.role.value,
+        "organ": lesion.organ,
+        "is_lymph_node": lesion.is_lymph_node,
+    }
+    if lesion.location:
+        data["location"] = lesion.location
+    if lesion.tracking_uid:
+        data["tracking_uid"] = lesion.tracking_uid
+    if lesion.is_cystic:
+        data["is_cystic"] = True
+    if lesion.previously_irradiated:
+        data["previously_irradiated"] = True
+    return data
+
+
+def _timepoint_dict(timepoint: TimePoint) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "visit": timepoint.visit,
+        "date": timepoint.date.isoformat(),
+    }
+    if timepoint.is_baseline != (timepoint.visit.strip().upper() in BASELINE_LABELS):
+        data["baseline"] = timepoint.is_baseline
+    if timepoint.slice_thickness_mm is not None:
+        data["slice_thickness_mm"] = timepoint.slice_thickness_mm
+    if timepoint.modality.value != "CT":
+        data["modality"] = timepoint.modality.value
+    if timepoint.study_instance_uid:
+        data["study_instance_uid"] = timepoint.study_instance_uid
+    if timepoint.series_instance_uid:
+        data["series_instance_uid"] = timepoint.series_instance_uid
+    data["measurements"] = [_measurement_dict(m) for m in timepoint.measurements]
+    data["non_target"] = [
+        {"lesion_id": a.lesion_id, "state": a.state.value} for a in timepoint.non_target
+    ]
+    data["new_lesions"] = [_new_lesion_dict(o) for o in timepoint.new_lesions]
+    return data
+
+
+def _measurement_dict(measurement: Measurement) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "lesion_id": measurement.lesion_id,
+        "state": measurement.state.value,
+    }
+    for key in ("long_axis_mm", "short_axis_mm", "viable_long_axis_mm"):
+        value = getattr(measurement, key)
+        if value is not None:
+            data[key] = value
+    if measurement.parts_mm:
+        data["parts_mm"] = list(measurement.parts_mm)
+    if measurement.merged_into is not None:
+        data["merged_into"] = measurement.merged_into
+    if measurement.geometry is not None:
+        data["geometry"] = _geometry_dict(measurement.geometry)
+    return data
+
+
+def _new_lesion_dict(observation: NewLesionObservation) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "lesion_id": observation.lesion_id,
+        "state": observation.state.value,
+    }
+    if observation.not_imaged_at_baseline:
+        data["not_imaged_at_baseline"] = True
+    for key in ("long_axis_mm", "short_axis_mm"):
+        value = getattr(observation, key)
+        if value is not None:
+            data[key] = value
+    if observation.geometry is not None:
+        data["geometry"] = _geometry_dict(observation.geometry)
+    return data
+
+
+def _geometry_dict(geometry: MeasurementGeometry) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "series_instance_uid": geometry.series_instance_uid,
+        "sop_instance_uid": geometry.sop_instance_uid,
+        "method": geometry.method.value,
+    }
+    for key in ("long_axis", "short_axis"):
+        axis: AxisGeometry | None = getattr(geometry, key)
+        if axis is not None:
+            data[key] = {
+                "start_lps_mm": list(axis.start_lps_mm),
+                "end_lps_mm": list(axis.end_lps_mm),
+            }
+    return data

@@ -1,0 +1,316 @@
+"""Best overall response across timepoints, with and without confirmation (G1–G6).
+
+The derivation follows RECIST 1.1 Table 3 and the admiralonco event definitions the
+sponsor's statisticians use (STANDARDS.md 3.2), so both give the same numbers:
+
+confirmed (G2, G3): CR confirmed by a CR ≥ ``confirmation_min_days`` later with only
+CR/NE between; else PR confirmed by a CR/PR that late with only CR/PR/NE between and
+no PR after a CR; at most ``max_ne_between_confirmation`` NE between. Then SD (any
+CR/PR/SD at ≥ ``sd_min_days`` after first dose, G4, G6), NON-CR/NON-PD on the same
+condition, PD, and NE. A CR followed by a worse response that cannot be SD is PD
+(Table 3 footnote: a true CR followed by any disease is progression).
+
+unconfirmed (G5): the best single response, SD subject to G4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recist_app.recist.assessment import BestOverallResponse
+from recist_app.recist.enums import Response
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Sequence
+
+    from recist_app.recist.model import ResponseParameters
+
+__all__ = ["ResponseEvent", "best_overall_responses"]
+
+_SD_QUALIFYING = frozenset({Response.CR, Response.PR, Response.SD})
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseEvent:
+    """One follow-up's overall response, as the BOR derivation sees it."""
+
+    visit: str
+    date: datetime.date
+    response: Response
+
+
+def best_overall_responses(
+    events: Sequence[ResponseEvent],
+    *,
+    reference_date: datetime.date,
+    params: ResponseParameters,
+    no_disease: bool = False,
+) -> tuple[BestOverallResponse, BestOverallResponse]:
+    """Derive the confirmed and the unconfirmed best overall response.
+
+    Parameters
+    ----------
+    events
+        Follow-up overall responses in date order, from the start of treatment.
+        Events after the first PD are ignored (G1).
+    reference_date
+        First dose date, or the baseline date when it is unknown (G4).
+    params
+        Confirmation and SD windows.
+    no_disease
+        True when the baseline had no disease (A8): BOR is NED unless PD.
+
+    Returns
+    -------
+    tuple of BestOverallResponse
+        ``(confirmed, unconfirmed)``.
+    """
+    window = _until_first_progression(events)
+    if not window:
+        none = BestOverallResponse(
+            response=Response.NED if no_disease else Response.NE,
+            confirmed=False,
+            date=None,
+            confirmation_date=None,
+            reasons=(
+                "no post-baseline assessment → " + ("NED (A8)" if no_disease else "NE"),
+            ),
+        )
+        return none, none
+    if no_disease:
+        ned = _no_disease_bor(window)
+        return ned, ned
+    return (
+        _confirmed_bor(window, reference_date, params),
+        _unconfirmed_bor(window, reference_date, params),
+    )
+
+
+def _until_first_progression(events: Sequence[ResponseEvent]) -> list[ResponseEvent]:
+    window: list[ResponseEvent] = []
+    for event in events:
+        window.append(event)
+        if event.response is Response.PD:
+            break
+    return window
+
+
+def _no_disease_bor(window: list[ResponseEvent]) -> BestOverallResponse:
+    progression = _first(window, Response.PD)
+    if progression is not None:
+        return _pd(progression, "new disease after a baseline without disease")
+    return BestOverallResponse(
+        response=Response.NED,
+        confirmed=False,
+        date=None,
+        confirmation_date=None,
+        reasons=("no disease at baseline and none since → NED (A8)",),
+    )
+
+
+def _confirmed_bor(
+    window: list[ResponseEvent],
+    reference_date: datetime.date,
+    params: ResponseParameters,
+) -> BestOverallResponse:
+    for target in (Response.CR, Response.PR):
+        pair = _find_confirmed(window, target, params)
+        if pair is not None:
+            first, confirming = pair
+            days = (confirming.date - first.date).days
+            return BestOverallResponse(
+                response=target,
+                confirmed=True,
+                date=first.date,
+                confirmation_date=confirming.date,
+                reasons=(
+                    f"{target.value} at {first.visit} confirmed by "
+                    f"{confirming.response.value} at {confirming.visit} {days} days "
+                    f"later (≥ {params.confirmation_min_days}) → {target.value} (G3)",
+                ),
+            )
+    notes = _unconfirmed_notes(window)
+    stable = _stable_disease(window, reference_date, params)
+    if stable is not None:
+        return _replace_reasons(stable, notes + stable.reasons)
+    progression = _first(window, Response.PD)
+    if progression is not None:
+        return _replace_reasons(
+            _pd(progression, "SD not met before progression (G4)"),
+            (*notes, f"PD at {progression.visit} → PD"),
+        )
+    relapse = _cr_followed_by_disease(window)
+    if relapse is not None:
+        cr, later = relapse
+        return BestOverallResponse(
+            response=Response.PD,
+            confirmed=False,
+            date=later.date,
+            confirmation_date=None,
+            reasons=(
+                f"CR at {cr.visit} followed by {later.response.value} at "
+                f"{later.visit} before SD could qualify: a true CR followed by any "
+                "disease is PD; if that CR was in fact a PR, correct it "
+                "(Table 3 footnote)",
+            ),
+        )
+    return _not_evaluable(window, reference_date, params, notes)
+
+
+def _unconfirmed_bor(
+    window: list[ResponseEvent],
+    reference_date: datetime.date,
+    params: ResponseParameters,
+) -> BestOverallResponse:
+    for target in (Response.CR, Response.PR):
+        event = _first(window, target)
+        if event is not None:
+            return BestOverallResponse(
+                response=target,
+                confirmed=False,
+                date=event.date,
+                confirmation_date=None,
+                reasons=(
+                    f"{target.value} at {event.visit}; confirmation not required "
+                    f"→ {target.value} (G5)",
+                ),
+            )
+    stable = _stable_disease(window, reference_date, params)
+    if stable is not None:
+        return stable
+    progression = _first(window, Response.PD)
+    if progression is not None:
+        return _pd(progression, "SD not met before progression (G4)")
+    return _not_evaluable(window, reference_date, params, ())
+
+
+def _find_confirmed(
+    window: list[ResponseEvent], target: Response, params: ResponseParameters
+) -> tuple[ResponseEvent, ResponseEvent] | None:
+    """First ``target`` response confirmed per G3 (admiralonco ``cbor_cr/cbor_pr``)."""
+    allowed_between = (
+        {Response.CR, Response.NE}
+        if target is Response.CR
+        else {Response.CR, Response.PR, Response.NE}
+    )
+    for index, first in enumerate(window):
+        if first.response is not target:
+            continue
+        not_evaluable = 0
+        seen_cr = False
+        for later in window[index + 1 :]:
+            if later.response not in allowed_between:
+                break
+            if later.response is Response.NE:
+                not_evaluable += 1
+                if not_evaluable > params.max_ne_between_confirmation:
+                    break
+                continue
+            if later.response is Response.PR and seen_cr:
+                break  # no PR after a CR (admiralonco cbor_pr)
+            seen_cr = seen_cr or later.response is Response.CR
+            if (later.date - first.date).days >= params.confirmation_min_days:
+                return first, later
+    return None
+
+
+def _stable_disease(
+    window: list[ResponseEvent],
+    reference_date: datetime.date,
+    params: ResponseParameters,
+) -> BestOverallResponse | None:
+    for qualifying, response in (
+        (_SD_QUALIFYING, Response.SD),
+        (frozenset({Response.NON_CR_NON_PD}), Response.NON_CR_NON_PD),
+    ):
+        for event in window:
+            days = (event.date - reference_date).days
+            if event.response in qualifying and days >= params.sd_min_days:
+                return BestOverallResponse(
+                    response=response,
+                    confirmed=False,
+                    date=event.date,
+                    confirmation_date=None,
+                    reasons=(
+                        f"{event.response.value} at {event.visit}, day {days} "
+                        f"(≥ {params.sd_min_days}) → {response.value} (G4)",
+                    ),
+                )
+    return None
+
+
+def _cr_followed_by_disease(
+    window: list[ResponseEvent],
+) -> tuple[ResponseEvent, ResponseEvent] | None:
+    for index, event in enumerate(window):
+        if event.response is not Response.CR:
+            continue
+        for later in window[index + 1 :]:
+            if later.response in (Response.PR, Response.SD, Response.NON_CR_NON_PD):
+                return event, later
+    return None
+
+
+def _not_evaluable(
+    window: list[ResponseEvent],
+    reference_date: datetime.date,
+    params: ResponseParameters,
+    notes: tuple[str, ...],
+) -> BestOverallResponse:
+    last = window[-1]
+    early = [
+        event
+        for event in window
+        if event.response is not Response.NE
+        and (event.date - reference_date).days < params.sd_min_days
+    ]
+    if early:
+        why = (
+            f"{', '.join(f'{e.response.value} at {e.visit}' for e in early)} before "
+            f"day {params.sd_min_days}: SD not met (G4) → NE"
+        )
+    else:
+        why = f"no evaluable response up to {last.visit} → NE"
+    return BestOverallResponse(
+        response=Response.NE,
+        confirmed=False,
+        date=None,
+        confirmation_date=None,
+        reasons=(*notes, why),
+    )
+
+
+def _unconfirmed_notes(window: list[ResponseEvent]) -> tuple[str, ...]:
+    return tuple(
+        f"{event.response.value} at {event.visit} not confirmed (G2)"
+        for event in window
+        if event.response in (Response.CR, Response.PR)
+    )
+
+
+def _first(window: list[ResponseEvent], response: Response) -> ResponseEvent | None:
+    return next((event for event in window if event.response is response), None)
+
+
+def _pd(event: ResponseEvent, why: str) -> BestOverallResponse:
+    return BestOverallResponse(
+        response=Response.PD,
+        confirmed=False,
+        date=event.date,
+        confirmation_date=None,
+        reasons=(f"{why}; PD at {event.visit} → PD",),
+    )
+
+
+def _replace_reasons(
+    bor: BestOverallResponse, reasons: tuple[str, ...]
+) -> BestOverallResponse:
+    return BestOverallResponse(
+        response=bor.response,
+        confirmed=bor.confirmed,
+        date=bor.date,
+        confirmation_date=bor.confirmation_date,
+        reasons=reasons,
+    )

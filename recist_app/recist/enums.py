@@ -1,0 +1,100 @@
+"""Enumerations whose values are the codes used in files, exports and the UI.
+
+Like highdicom's enums, the value *is* the standard string, so
+``Response("PR") is Response.PARTIAL_RESPONSE`` and ``str(Response.PD) == "PD"``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "Criteria",
+    "LesionRole",
+    "MeasurementMethod",
+    "MeasurementState",
+    "Modality",
+    "NewLesionFinding",
+    "NewLesionState",
+    "NonTargetState",
+    "Response",
+]
+
+
+class Criteria(StrEnum):
+    """Response criteria set a reading is assessed under."""
+
+    RECIST_1_1 = "RECIST 1.1"
+    IRECIST = "iRECIST"
+    MRECIST = "mRECIST"
+
+
+class LesionRole(StrEnum):
+    """Role of a lesion in the reading (RECIST 1.1 §4.2, §4.3.5)."""
+
+    TARGET = "target"
+    NON_TARGET = "non-target"
+    NEW = "new"
+
+
+class MeasurementState(StrEnum):
+    """State of one target lesion at one timepoint (RECIST_RULES B1–B4)."""
+
+    MEASURED = "measured"
+    TOO_SMALL = "too_small"
+    DISAPPEARED = "disappeared"
+    NOT_EVALUABLE = "not_evaluable"
+    NOT_DONE = "not_done"
+    SPLIT = "split"
+    MERGED = "merged"
+
+
+class MeasurementMethod(StrEnum):
+    """How the diameters were obtained."""
+
+    MANUAL = "manual"
+    SEMI_AUTOMATIC = "semi-automatic"
+
+
+class Modality(StrEnum):
+    """Imaging modality of a timepoint; it sets the measurability minimum (A1)."""
+
+    CT = "CT"
+    MR = "MR"
+    CHEST_XRAY = "CR"
+
+
+class NonTargetState(StrEnum):
+    """State of one non-target lesion at one timepoint (RECIST_RULES D1–D4)."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    UNEQUIVOCAL_PROGRESSION = "unequivocal_progression"
+    NOT_EVALUABLE = "not_evaluable"
+
+
+class NewLesionState(StrEnum):
+    """How certain the reader is that a new lesion is malignant (RECIST_RULES E1–E2)."""
+
+    EQUIVOCAL = "equivocal"
+    UNEQUIVOCAL = "unequivocal"
+
+
+class NewLesionFinding(StrEnum):
+    """New-lesion finding of one timepoint."""
+
+    NONE = "NONE"
+    EQUIVOCAL = "EQUIVOCAL"
+    UNEQUIVOCAL = "UNEQUIVOCAL"
+
+
+class Response(StrEnum):
+    """Response codes exactly as DESIGN.md spells them."""
+
+    CR = "CR"
+    PR = "PR"
+    SD = "SD"
+    PD = "PD"
+    NE = "NE"
+    NON_CR_NON_PD = "NON-CR/NON-PD"
+    NED = "NED"

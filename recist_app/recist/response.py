@@ -1,0 +1,639 @@
+"""Per-timepoint responses and the single derivation :func:`assess`.
+
+Criteria sets plug in: :class:`Recist11Rules` implements RECIST 1.1 as a set of
+overridable steps (lesion diameter, target, non-target, new lesions, overall, best
+response), and :func:`register_criteria` maps a :class:`Criteria` to a rules object.
+iRECIST and mRECIST subclass the steps they change.
+
+Arithmetic is exact: diameters become integer micrometres, so "−30.0 %" and "+20 %"
+thresholds are decided without floating-point error (C2, C3).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from recist_app.recist.assessment import (
+    Assessment,
+    BaselineAssessment,
+    TimepointAssessment,
+)
+from recist_app.recist.best_response import ResponseEvent, best_overall_responses
+from recist_app.recist.conformance import check_baseline
+from recist_app.recist.enums import (
+    Criteria,
+    LesionRole,
+    MeasurementState,
+    NewLesionFinding,
+    NewLesionState,
+    NonTargetState,
+    Response,
+)
+from recist_app.recist.errors import UnsupportedCriteriaError
+
+if TYPE_CHECKING:
+    from recist_app.recist.model import (
+        Lesion,
+        Measurement,
+        Reading,
+        ResponseParameters,
+        TimePoint,
+    )
+
+__all__ = [
+    "ENGINE_VERSION",
+    "CriteriaRules",
+    "Recist11Rules",
+    "TargetFinding",
+    "assess",
+    "register_criteria",
+    "rules_for",
+]
+
+ENGINE_VERSION = "recist_app-rules/1"
+
+NODE_NORMAL_SHORT_AXIS_UM = 10_000  # C1: nodes < 10 mm short axis count as normal
+
+
+def _um(value_mm: float) -> int:
+    return round(value_mm * 1000)
+
+
+def _mm(value_um: int) -> float:
+    return round(value_um / 1000, 1)
+
+
+def _pct(delta_um: int, reference_um: int) -> float | None:
+    if reference_um == 0:
+        return None
+    return round(100 * delta_um / reference_um, 1)
+
+
+def _fmt_mm(value_um: int) -> str:
+    return f"{value_um / 1000:.1f} mm"
+
+
+def _fmt_signed(value: float, unit: str) -> str:
+    text = f"{value:+.1f}{unit}"
+    return text.replace("-", "−")
+
+
+def _fmt_change(delta_um: int, reference_um: int) -> str:
+    if reference_um == 0:
+        return _fmt_signed(delta_um / 1000, " mm")
+    return _fmt_signed(100 * delta_um / reference_um, " %")
+
+
+class CriteriaRules(Protocol):
+    """What a criteria set provides: the whole derivation of one reading."""
+
+    criteria: Criteria
+
+    def assess(self, reading: Reading) -> Assessment:
+        """Derive every response of ``reading``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TargetFinding:
+    """Target-lesion result of one timepoint, before the overall response."""
+
+    sum_um: int
+    complete: bool
+    response: Response | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _TargetCourse:
+    """Running state across follow-ups: baseline sum and nadir (C6)."""
+
+    baseline_um: int | None
+    nadir_um: int | None
+
+
+class Recist11Rules:
+    """RECIST 1.1 (Eisenhauer 2009, Schwartz 2016) as overridable steps."""
+
+    criteria: Criteria = Criteria.RECIST_1_1
+
+    # ----------------------------------------------------------------- lesions
+    def lesion_diameter_um(
+        self,
+        lesion: Lesion,
+        measurement: Measurement | None,
+        params: ResponseParameters,
+    ) -> int | None:
+        """Diameter a target contributes to the sum, or None when not assessed.
+
+        Nodes count the short axis (A2, A6); too small counts ``too_small_mm``
+        (B2); disappeared and merged-away count 0 (B2, B3); split parts are summed
+        (B3); not evaluable / not done / missing are not assessed (B4).
+        """
+        if measurement is None:
+            return None
+        state = measurement.state
+        if state is MeasurementState.MEASURED:
+            value = (
+                measurement.short_axis_mm
+                if lesion.is_lymph_node
+                else measurement.long_axis_mm
+            )
+            return None if value is None else _um(value)
+        if state is MeasurementState.TOO_SMALL:
+            return _um(params.too_small_mm)
+        if state in (MeasurementState.DISAPPEARED, MeasurementState.MERGED):
+            return 0
+        if state is MeasurementState.SPLIT:
+            return sum(_um(part) for part in measurement.parts_mm)
+        return None
+
+    def target_sum(
+        self,
+        timepoint: TimePoint,
+        targets: tuple[Lesion, ...],
+        params: ResponseParameters,
+    ) -> tuple[int, dict[str, int | None]]:
+        """Sum of the assessed targets and each target's diameter (A6)."""
+        by_id = {m.lesion_id: m for m in timepoint.measurements}
+        diameters = {
+            lesion.lesion_id: self.lesion_diameter_um(
+                lesion, by_id.get(lesion.lesion_id), params
+            )
+            for lesion in targets
+        }
+        return sum(d for d in diameters.values() if d is not None), diameters
+
+    # ----------------------------------------------------------------- target
+    def is_progression(
+        self, sum_um: int, nadir_um: int, params: ResponseParameters
+    ) -> bool:
+        """≥ 20 % above the nadir and, unless disabled, ≥ 5 mm absolute (C3)."""
+        increase_um = sum_um - nadir_um
+        if increase_um * 100 < 20 * nadir_um or increase_um <= 0:
+            return False
+        if params.pd_min_increase_mm is None:
+            return True
+        return increase_um >= _um(params.pd_min_increase_mm)
+
+    def is_complete_response(
+        self,
+        targets: tuple[Lesion, ...],
+        diameters: dict[str, int | None],
+    ) -> bool:
+        """Non-nodal targets all 0 mm and every nodal target < 10 mm (C1)."""
+        for lesion in targets:
+            value = diameters[lesion.lesion_id]
+            if value is None:
+                return False
+            if lesion.is_lymph_node:
+                if value >= NODE_NORMAL_SHORT_AXIS_UM:
+                    return False
+            elif value != 0:
+                return False
+        return True
+
+    def classify_target(
+        self,
+        timepoint: TimePoint,
+        targets: tuple[Lesion, ...],
+        course: _TargetCourse,
+        params: ResponseParameters,
+    ) -> TargetFinding:
+        """Target response of one follow-up (C1–C6, B4)."""
+        sum_um, diameters = self.target_sum(timepoint, targets, params)
+        missing = [lid for lid, value in diameters.items() if value is None]
+        baseline_um, nadir_um = course.baseline_um, course.nadir_um
+        if not targets:
+            return TargetFinding(sum_um, True, None, ())
+        if baseline_um is None or nadir_um is None:
+            return TargetFinding(
+                sum_um,
+                not missing,
+                Response.NE,
+                ("baseline sum incomplete: target response NE (A6)",),
+            )
+        if missing:
+            return self._classify_incomplete(sum_um, missing, nadir_um, params)
+        if self.is_complete_response(targets, diameters):
+            why = "all non-nodal targets disappeared"
+            if any(lesion.is_lymph_node for lesion in targets):
+                why += " and every nodal target < 10 mm short axis"
+            return TargetFinding(sum_um, True, Response.CR, (f"{why} → CR (C1)",))
+        increase_um = sum_um - nadir_um
+        if self.is_progression(sum_um, nadir_um, params):
+            return TargetFinding(
+                sum_um,
+                True,
+                Response.PD,
+                (
+                    f"sum {_fmt_mm(sum_um)} is {_fmt_change(increase_um, nadir_um)}"
+                    f" ({_fmt_signed(increase_um / 1000, ' mm')}) from nadir "
+                    f"{_fmt_mm(nadir_um)} → PD (C3)",
+                ),
+            )
+        reasons: list[str] = []
+        if increase_um > 0 and increase_um * 100 >= 20 * nadir_um:
+            reasons.append(
+                f"sum {_fmt_mm(sum_um)} is {_fmt_change(increase_um, nadir_um)} but "
+                f"only {_fmt_signed(increase_um / 1000, ' mm')} from nadir "
+                f"{_fmt_mm(nadir_um)} (< {params.pd_min_increase_mm:.0f} mm): "
+                "not PD (C3)"
+            )
+        change = sum_um - baseline_um
+        response = Response.PR if change * 100 <= -30 * baseline_um else Response.SD
+        rule = "C2" if response is Response.PR else "C4"
+        reasons.append(
+            f"sum {_fmt_mm(sum_um)} is {_fmt_change(change, baseline_um)} from "
+            f"baseline {_fmt_mm(baseline_um)} → {response.value} ({rule})"
+        )
+        return TargetFinding(sum_um, True, response, tuple(reasons))
+
+    def _classify_incomplete(
+        self,
+        sum_um: int,
+        missing: list[str],
+        nadir_um: int,
+        params: ResponseParameters,
+    ) -> TargetFinding:
+        names = ", ".join(missing)
+        if self.is_progression(sum_um, nadir_um, params):
+            return TargetFinding(
+                sum_um,
+                False,
+                Response.PD,
+                (
+                    f"{names} not assessed, but the assessed sum {_fmt_mm(sum_um)} is "
+                    f"already {_fmt_change(sum_um - nadir_um, nadir_um)} from nadir "
+                    f"{_fmt_mm(nadir_um)} → PD (B4, C3)",
+                ),
+            )
+        return TargetFinding(
+            sum_um,
+            False,
+            Response.NE,
+            (f"{names} not assessed → target response NE (B4)",),
+        )
+
+    # ----------------------------------------------------------------- others
+    def classify_non_target(
+        self, timepoint: TimePoint, non_targets: tuple[Lesion, ...]
+    ) -> tuple[Response | None, str | None]:
+        """Non-target response of one follow-up (D1–D4)."""
+        if not non_targets:
+            return None, None
+        states = {a.lesion_id: a.state for a in timepoint.non_target}
+        progressed = [
+            lesion.lesion_id
+            for lesion in non_targets
+            if states.get(lesion.lesion_id) is NonTargetState.UNEQUIVOCAL_PROGRESSION
+        ]
+        if progressed:
+            return (
+                Response.PD,
+                f"unequivocal progression of {', '.join(progressed)} → PD (D3)",
+            )
+        unassessed = [
+            lesion.lesion_id
+            for lesion in non_targets
+            if states.get(lesion.lesion_id) in (None, NonTargetState.NOT_EVALUABLE)
+        ]
+        if unassessed:
+            return (
+                Response.NE,
+                f"non-target {', '.join(unassessed)} not assessed → NE (D4)",
+            )
+        present = [
+            lesion.lesion_id
+            for lesion in non_targets
+            if states[lesion.lesion_id] is NonTargetState.PRESENT
+        ]
+        if not present:
+            return Response.CR, "all non-target lesions absent → CR (D1)"
+        return (
+            Response.NON_CR_NON_PD,
+            f"non-target {', '.join(present)} present → NON-CR/NON-PD (D2)",
+        )
+
+    def classify_new_lesions(
+        self, timepoint: TimePoint
+    ) -> tuple[NewLesionFinding, str | None]:
+        """New-lesion finding of one follow-up (E1–E3)."""
+        unequivocal = [o for o in timepoint.new_lesions if o.is_unequivocal]
+        if unequivocal:
+            parts = [
+                f"{o.lesion_id}"
+                + (
+                    " (area not imaged at baseline, E3)"
+                    if o.not_imaged_at_baseline
+                    else ""
+                )
+                for o in unequivocal
+            ]
+            return (
+                NewLesionFinding.UNEQUIVOCAL,
+                f"unequivocal new lesion {', '.join(parts)} → PD (E1)",
+            )
+        if timepoint.new_lesions:
+            ids = ", ".join(o.lesion_id for o in timepoint.new_lesions)
+            return (
+                NewLesionFinding.EQUIVOCAL,
+                f"equivocal new lesion {ids}: not PD unless confirmed later (E2)",
+            )
+        return NewLesionFinding.NONE, None
+
+    def combine_overall(
+        self,
+        target: Response | None,
+        non_target: Response | None,
+        new_lesions: NewLesionFinding,
+    ) -> tuple[Response, str]:
+        """Overall response from the three findings (Tables 1 and 2)."""
+        new_text = {
+            NewLesionFinding.NONE: "no new lesion",
+            NewLesionFinding.EQUIVOCAL: "equivocal new lesion",
+            NewLesionFinding.UNEQUIVOCAL: "unequivocal new lesion",
+        }[new_lesions]
+        if target is None:
+            table = "Table 2"
+            overall = self._non_target_only_overall(non_target, new_lesions)
+            inputs = (
+                f"non-target {non_target.value}, {new_text}"
+                if non_target is not None
+                else f"no disease at baseline, {new_text}"
+            )
+        else:
+            table = "Table 1"
+            overall = self._table_1_overall(target, non_target, new_lesions)
+            inputs = (
+                f"target {target.value}, non-target "
+                f"{non_target.value if non_target else 'none'}, {new_text}"
+            )
+        return overall, f"{inputs} → {overall.value} ({table})"
+
+    @staticmethod
+    def _table_1_overall(
+        target: Response, non_target: Response | None, new: NewLesionFinding
+    ) -> Response:
+        if (
+            target is Response.PD
+            or non_target is Response.PD
+            or new is NewLesionFinding.UNEQUIVOCAL
+        ):
+            return Response.PD
+        if target is Response.CR:
+            if non_target in (None, Response.CR):
+                return Response.CR
+            return Response.PR  # CR + non-CR/non-PD or not evaluated
+        if target is Response.PR:
+            return Response.PR
+        if target is Response.SD:
+            return Response.SD
+        return Response.NE
+
+    @staticmethod
+    def _non_target_only_overall(
+        non_target: Response | None, new: NewLesionFinding
+    ) -> Response:
+        if non_target is Response.PD or new is NewLesionFinding.UNEQUIVOCAL:
+            return Response.PD
+        if non_target is None:
+            return Response.NED
+        return non_target
+
+    # ----------------------------------------------------------------- whole
+    def assess(self, reading: Reading) -> Assessment:
+        """Derive every response of ``reading`` (the single derivation)."""
+        params = reading.params
+        targets = reading.lesions_with_role(LesionRole.TARGET)
+        non_targets = reading.lesions_with_role(LesionRole.NON_TARGET)
+        baseline = reading.baseline
+        baseline_sum_um: int | None = None
+        if baseline is not None and targets:
+            sum_um, diameters = self.target_sum(baseline, targets, params)
+            if all(value is not None for value in diameters.values()):
+                baseline_sum_um = sum_um
+        no_disease = not targets and not non_targets
+        baseline_result = BaselineAssessment(
+            visit=baseline.visit if baseline else None,
+            date=baseline.date if baseline else None,
+            sum_of_diameters_mm=(
+                None if baseline_sum_um is None else _mm(baseline_sum_um)
+            ),
+            target_count=len(targets),
+            non_target_count=len(non_targets),
+            overall_response=Response.NED if no_disease else None,
+            warnings=check_baseline(reading),
+        )
+        course = _TargetCourse(baseline_um=baseline_sum_um, nadir_um=baseline_sum_um)
+        backdated = _backdated_progression(reading.follow_ups)
+        reference_date = reading.first_dose_date or (
+            baseline.date if baseline else datetime.date.min
+        )
+        events: list[ResponseEvent] = []
+        results: list[TimepointAssessment] = []
+        confirmed = unconfirmed = None
+        for timepoint in reading.follow_ups:
+            fields = self._assess_timepoint(
+                timepoint, targets, non_targets, course, params, backdated
+            )
+            if timepoint.date >= reference_date:  # G1: from the start of treatment
+                events.append(
+                    ResponseEvent(timepoint.visit, timepoint.date, fields.overall)
+                )
+            confirmed, unconfirmed = best_overall_responses(
+                events,
+                reference_date=reference_date,
+                params=params,
+                no_disease=no_disease,
+            )
+            so_far = confirmed if params.require_confirmation else unconfirmed
+            results.append(fields.result(so_far.response))
+        if confirmed is None or unconfirmed is None:
+            confirmed, unconfirmed = best_overall_responses(
+                events,
+                reference_date=reference_date,
+                params=params,
+                no_disease=no_disease,
+            )
+        return Assessment(
+            patient_id=reading.patient_id,
+            criteria=reading.criteria,
+            engine_version=ENGINE_VERSION,
+            baseline=baseline_result,
+            timepoints=tuple(results),
+            best_overall_response=(
+                confirmed if params.require_confirmation else unconfirmed
+            ),
+            best_overall_response_confirmed=confirmed,
+            best_overall_response_unconfirmed=unconfirmed,
+        )
+
+    def _assess_timepoint(
+        self,
+        timepoint: TimePoint,
+        targets: tuple[Lesion, ...],
+        non_targets: tuple[Lesion, ...],
+        course: _TargetCourse,
+        params: ResponseParameters,
+        backdated: dict[str, tuple[str, str]],
+    ) -> _PendingTimepoint:
+        nadir_before_um = course.nadir_um
+        target = self.classify_target(timepoint, targets, course, params)
+        non_target, non_target_reason = self.classify_non_target(timepoint, non_targets)
+        new_lesions, new_reason = self.classify_new_lesions(timepoint)
+        overall, overall_reason = self.combine_overall(
+            target.response, non_target, new_lesions
+        )
+        reasons = list(target.reasons)
+        reasons += [r for r in (non_target_reason, new_reason) if r is not None]
+        if timepoint.visit in backdated and overall is not Response.PD:
+            lesion_id, confirmed_at = backdated[timepoint.visit]
+            overall = Response.PD
+            overall_reason = (
+                f"equivocal new lesion {lesion_id} confirmed at {confirmed_at}: "
+                "PD dated from its first observation here → PD (E2)"
+            )
+        reasons.append(overall_reason)
+        if targets and target.complete and course.nadir_um is not None:
+            course.nadir_um = min(course.nadir_um, target.sum_um)  # C6
+        return _PendingTimepoint(
+            timepoint=timepoint,
+            target=target,
+            has_targets=bool(targets),
+            baseline_um=course.baseline_um,
+            nadir_um=nadir_before_um,
+            non_target=non_target,
+            new_lesions=new_lesions,
+            overall=overall,
+            reasons=tuple(reasons),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingTimepoint:
+    """A follow-up's findings, waiting for the best response so far."""
+
+    timepoint: TimePoint
+    target: TargetFinding
+    has_targets: bool
+    baseline_um: int | None
+    nadir_um: int | None
+    non_target: Response | None
+    new_lesions: NewLesionFinding
+    overall: Response
+    reasons: tuple[str, ...]
+
+    def result(self, best_so_far: Response) -> TimepointAssessment:
+        sums_known = self.has_targets and self.target.complete
+        sum_um = self.target.sum_um
+        baseline_um, nadir_um = self.baseline_um, self.nadir_um
+        from_baseline = (
+            sum_um - baseline_um if sums_known and baseline_um is not None else None
+        )
+        from_nadir = sum_um - nadir_um if sums_known and nadir_um is not None else None
+        return TimepointAssessment(
+            visit=self.timepoint.visit,
+            date=self.timepoint.date,
+            sum_of_diameters_mm=_mm(sum_um) if sums_known else None,
+            all_targets_assessed=self.target.complete,
+            change_from_baseline_mm=(
+                None if from_baseline is None else _mm(from_baseline)
+            ),
+            change_from_baseline_pct=(
+                None
+                if from_baseline is None or baseline_um is None
+                else _pct(from_baseline, baseline_um)
+            ),
+            nadir_mm=(
+                None if nadir_um is None or not self.has_targets else _mm(nadir_um)
+            ),
+            change_from_nadir_mm=None if from_nadir is None else _mm(from_nadir),
+            change_from_nadir_pct=(
+                None
+                if from_nadir is None or nadir_um is None
+                else _pct(from_nadir, nadir_um)
+            ),
+            target_response=self.target.response,
+            non_target_response=self.non_target,
+            new_lesions=self.new_lesions,
+            overall_response=self.overall,
+            best_overall_response_so_far=best_so_far,
+            reasons=self.reasons,
+        )
+
+
+def _backdated_progression(
+    follow_ups: tuple[TimePoint, ...],
+) -> dict[str, tuple[str, str]]:
+    """Visits where an equivocal new lesion was first seen and later confirmed (E2).
+
+    Returns ``{visit of first equivocal sighting: (lesion id, visit confirmed)}``.
+    """
+    first_equivocal: dict[str, str] = {}
+    backdated: dict[str, tuple[str, str]] = {}
+    for timepoint in follow_ups:
+        for observation in timepoint.new_lesions:
+            lesion_id = observation.lesion_id
+            if observation.is_unequivocal:
+                first_visit = first_equivocal.pop(lesion_id, None)
+                if first_visit is not None and first_visit not in backdated:
+                    backdated[first_visit] = (lesion_id, timepoint.visit)
+            elif observation.state is NewLesionState.EQUIVOCAL:
+                first_equivocal.setdefault(lesion_id, timepoint.visit)
+    return backdated
+
+
+_REGISTRY: dict[Criteria, CriteriaRules] = {Criteria.RECIST_1_1: Recist11Rules()}
+
+
+def register_criteria(rules: CriteriaRules) -> None:
+    """Make ``rules`` the derivation for ``rules.criteria``."""
+    _REGISTRY[rules.criteria] = rules
+
+
+def rules_for(criteria: Criteria) -> CriteriaRules:
+    """The rules registered for ``criteria``.
+
+    Raises
+    ------
+    UnsupportedCriteriaError
+        When no rules are registered for ``criteria``.
+    """
+    try:
+        return _REGISTRY[criteria]
+    except KeyError:
+        supported = ", ".join(c.value for c in _REGISTRY)
+        raise UnsupportedCriteriaError(
+            f"reading: criteria {criteria.value!r} is not supported yet "
+            f"(supported: {supported})"
+        ) from None
+
+
+def assess(reading: Reading) -> Assessment:
+    """Derive every response of ``reading`` under its criteria set.
+
+    Cheap, total and deterministic: the same reading always gives the same
+    assessment, and nothing is read from outside the reading.
+
+    >>> import datetime
+    >>> from recist_app.recist.model import Lesion, Measurement, TimePoint
+    >>> reading = Reading(
+    ...     patient_id="P1",
+    ...     lesions=(Lesion(lesion_id="T01", role="target", organ="liver"),),
+    ...     timepoints=(
+    ...         TimePoint(visit="BASELINE", date=datetime.date(2024, 1, 1),
+    ...                   is_baseline=True,
+    ...                   measurements=(Measurement(lesion_id="T01",
+    ...                                             long_axis_mm=50.0),)),
+    ...         TimePoint(visit="WEEK 6", date=datetime.date(2024, 2, 12),
+    ...                   measurements=(Measurement(lesion_id="T01",
+    ...                                             long_axis_mm=35.0),)),
+    ...     ),
+    ... )
+    >>> assess(reading).timepoints[0].target_response.value
+    'PR'
+    """
+    return rules_for(reading.criteria).assess(reading)
