@@ -15,6 +15,7 @@ unconfirmed (G5): the best single response, SD subject to G4.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -134,13 +135,11 @@ def _confirmed_bor(
     notes = _unconfirmed_notes(window)
     stable = _stable_disease(window, reference_date, params)
     if stable is not None:
-        return _replace_reasons(stable, notes + stable.reasons)
+        return dataclasses.replace(stable, reasons=notes + stable.reasons)
     progression = _first(window, Response.PD)
     if progression is not None:
-        return _replace_reasons(
-            _pd(progression, "SD not met before progression (G4)"),
-            (*notes, f"PD at {progression.visit} → PD"),
-        )
+        progressed = _pd(progression, "SD not met before progression (G4)")
+        return dataclasses.replace(progressed, reasons=notes + progressed.reasons)
     relapse = _cr_followed_by_disease(window)
     if relapse is not None:
         cr, later = relapse
@@ -301,16 +300,4 @@ def _pd(event: ResponseEvent, why: str) -> BestOverallResponse:
         date=event.date,
         confirmation_date=None,
         reasons=(f"{why}; PD at {event.visit} → PD",),
-    )
-
-
-def _replace_reasons(
-    bor: BestOverallResponse, reasons: tuple[str, ...]
-) -> BestOverallResponse:
-    return BestOverallResponse(
-        response=bor.response,
-        confirmed=bor.confirmed,
-        date=bor.date,
-        confirmation_date=bor.confirmation_date,
-        reasons=reasons,
     )

@@ -436,10 +436,17 @@ class Recist11Rules:
         results: list[TimepointAssessment] = []
         confirmed = unconfirmed = None
         for timepoint in reading.follow_ups:
+            on_treatment = timepoint.date >= reference_date
             fields = self._assess_timepoint(
-                timepoint, targets, non_targets, course, params, backdated
+                timepoint,
+                targets,
+                non_targets,
+                course,
+                params,
+                backdated,
+                on_treatment=on_treatment,
             )
-            if timepoint.date >= reference_date:  # G1: from the start of treatment
+            if on_treatment:  # G1: from the start of treatment
                 events.append(
                     ResponseEvent(timepoint.visit, timepoint.date, fields.overall)
                 )
@@ -479,6 +486,8 @@ class Recist11Rules:
         course: _TargetCourse,
         params: ResponseParameters,
         backdated: dict[str, tuple[str, str]],
+        *,
+        on_treatment: bool,
     ) -> _PendingTimepoint:
         nadir_before_um = course.nadir_um
         target = self.classify_target(timepoint, targets, course, params)
@@ -497,8 +506,9 @@ class Recist11Rules:
                 "PD dated from its first observation here → PD (E2)"
             )
         reasons.append(overall_reason)
-        if targets and target.complete and course.nadir_um is not None:
-            course.nadir_um = min(course.nadir_um, target.sum_um)  # C6
+        if on_treatment and targets and target.complete and course.nadir_um is not None:
+            # C6, G1: the smallest sum since treatment start is the reference for PD
+            course.nadir_um = min(course.nadir_um, target.sum_um)
         return _PendingTimepoint(
             timepoint=timepoint,
             target=target,
