@@ -1,0 +1,166 @@
+"""Hypothesis strategies for valid readings (shared by rule, file and store tests)."""
+
+from __future__ import annotations
+
+import datetime
+
+from hypothesis import strategies as st
+
+from recist_app.recist import (
+    Criteria,
+    Lesion,
+    LesionRole,
+    Measurement,
+    MeasurementState,
+    NewLesionObservation,
+    NewLesionState,
+    NonTargetAssessment,
+    NonTargetState,
+    Reading,
+    ResponseParameters,
+    TimePoint,
+)
+
+ORGANS = ("liver", "lung", "adrenal", "spleen", "peritoneum", "bone")
+BASE_DATE = datetime.date(2024, 1, 1)
+
+FOLLOW_UP_STATES = (
+    MeasurementState.MEASURED,
+    MeasurementState.MEASURED,
+    MeasurementState.MEASURED,
+    MeasurementState.TOO_SMALL,
+    MeasurementState.DISAPPEARED,
+    MeasurementState.NOT_EVALUABLE,
+)
+
+
+@st.composite
+def lesions(draw: st.DrawFn) -> tuple[Lesion, ...]:
+    target_count = draw(st.integers(min_value=0, max_value=5))
+    non_target_count = draw(st.integers(min_value=0, max_value=3))
+    new_count = draw(st.integers(min_value=0, max_value=2))
+    result: list[Lesion] = []
+    for index in range(target_count):
+        node = draw(st.booleans())
+        result.append(
+            Lesion(
+                lesion_id=f"T{index + 1:02d}",
+                role=LesionRole.TARGET,
+                organ="lymph node" if node else draw(st.sampled_from(ORGANS)),
+                is_lymph_node=node,
+            )
+        )
+    for index in range(non_target_count):
+        result.append(
+            Lesion(
+                lesion_id=f"NT{index + 1:02d}",
+                role=LesionRole.NON_TARGET,
+                organ=draw(st.sampled_from(ORGANS)),
+            )
+        )
+    for index in range(new_count):
+        result.append(
+            Lesion(
+                lesion_id=f"N{index + 1:02d}",
+                role=LesionRole.NEW,
+                organ=draw(st.sampled_from(ORGANS)),
+            )
+        )
+    return tuple(result)
+
+
+def _measurement(draw: st.DrawFn, lesion: Lesion, *, baseline: bool) -> Measurement:
+    state = (
+        MeasurementState.MEASURED
+        if baseline
+        else draw(st.sampled_from(FOLLOW_UP_STATES))
+    )
+    if state is not MeasurementState.MEASURED:
+        return Measurement(lesion_id=lesion.lesion_id, state=state)
+    low = 10 if baseline else 0
+    value = draw(st.integers(min_value=low, max_value=1500)) / 10
+    if lesion.is_lymph_node:
+        long_axis = value + draw(st.integers(min_value=0, max_value=100)) / 10
+        return Measurement(
+            lesion_id=lesion.lesion_id, long_axis_mm=long_axis, short_axis_mm=value
+        )
+    return Measurement(lesion_id=lesion.lesion_id, long_axis_mm=value)
+
+
+@st.composite
+def readings(
+    draw: st.DrawFn, *, max_follow_ups: int = 6, measured_only: bool = False
+) -> Reading:
+    lesion_list = draw(lesions())
+    targets = [lesion for lesion in lesion_list if lesion.role is LesionRole.TARGET]
+    non_targets = [x for x in lesion_list if x.role is LesionRole.NON_TARGET]
+    new_ids = [x.lesion_id for x in lesion_list if x.role is LesionRole.NEW]
+    follow_ups = draw(st.integers(min_value=0, max_value=max_follow_ups))
+    timepoints: list[TimePoint] = []
+    date = BASE_DATE
+    for index in range(follow_ups + 1):
+        baseline = index == 0
+        if not baseline:
+            date += datetime.timedelta(
+                days=draw(st.integers(min_value=14, max_value=70))
+            )
+        measurements = tuple(
+            (
+                _measurement(draw, lesion, baseline=True)
+                if measured_only
+                else _measurement(draw, lesion, baseline=baseline)
+            )
+            for lesion in targets
+        )
+        non_target = tuple(
+            NonTargetAssessment(
+                lesion_id=lesion.lesion_id,
+                state=(
+                    NonTargetState.PRESENT
+                    if baseline or measured_only
+                    else draw(st.sampled_from(tuple(NonTargetState)))
+                ),
+            )
+            for lesion in non_targets
+        )
+        new_lesions: tuple[NewLesionObservation, ...] = ()
+        if not baseline and not measured_only and new_ids:
+            seen = draw(st.lists(st.sampled_from(new_ids), unique=True))
+            new_lesions = tuple(
+                NewLesionObservation(
+                    lesion_id=lesion_id,
+                    state=draw(st.sampled_from(tuple(NewLesionState))),
+                )
+                for lesion_id in seen
+            )
+        timepoints.append(
+            TimePoint(
+                visit="BASELINE" if baseline else f"FU{index}",
+                date=date,
+                is_baseline=baseline,
+                slice_thickness_mm=draw(st.sampled_from((None, 1.25, 2.5, 5.0))),
+                measurements=measurements,
+                non_target=non_target,
+                new_lesions=new_lesions,
+            )
+        )
+    first_dose = draw(
+        st.one_of(
+            st.none(),
+            st.integers(min_value=0, max_value=21).map(
+                lambda d: BASE_DATE + datetime.timedelta(days=d)
+            ),
+        )
+    )
+    return Reading(
+        patient_id=draw(st.from_regex(r"HCC-[0-9]{3}", fullmatch=True)),
+        criteria=Criteria.RECIST_1_1,
+        first_dose_date=first_dose,
+        params=ResponseParameters(
+            require_confirmation=draw(st.booleans()),
+            confirmation_min_days=draw(st.sampled_from((28, 35))),
+            sd_min_days=draw(st.sampled_from((42, 56))),
+        ),
+        lesions=lesion_list,
+        timepoints=tuple(timepoints),
+    )

@@ -1,0 +1,127 @@
+"""Invariants of the engine over generated readings (hypothesis)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from recist_app.recist import (
+    Lesion,
+    LesionRole,
+    NewLesionObservation,
+    NewLesionState,
+    Reading,
+    Response,
+    assess,
+)
+from tests.recist.strategies import readings
+
+RANK = {
+    Response.CR: 1,
+    Response.PR: 2,
+    Response.SD: 3,
+    Response.NON_CR_NON_PD: 4,
+    Response.PD: 5,
+    Response.NE: 6,
+    Response.NED: 7,
+}
+
+
+def _scaled(reading: Reading, factor: int) -> Reading:
+    def scale(value: float | None) -> float | None:
+        return None if value is None else value * factor
+
+    timepoints = tuple(
+        dataclasses.replace(
+            timepoint,
+            measurements=tuple(
+                dataclasses.replace(
+                    m,
+                    long_axis_mm=scale(m.long_axis_mm),
+                    short_axis_mm=scale(m.short_axis_mm),
+                )
+                for m in timepoint.measurements
+            ),
+        )
+        for timepoint in reading.timepoints
+    )
+    return dataclasses.replace(reading, timepoints=timepoints)
+
+
+@settings(max_examples=150, deadline=None)
+@given(readings(measured_only=True), st.sampled_from([2, 3, 4]))
+def test_C_scaling_all_diameters_keeps_target_response_categories(
+    reading: Reading, factor: int
+) -> None:
+    # Only relative rules are scale-free: no nodes (10 mm CR bound), no 5 mm PD rule.
+    assume(not any(lesion.is_lymph_node for lesion in reading.lesions))
+    reading = dataclasses.replace(
+        reading, params=dataclasses.replace(reading.params, pd_min_increase_mm=None)
+    )
+    original = [t.target_response for t in assess(reading).timepoints]
+    scaled = [t.target_response for t in assess(_scaled(reading, factor)).timepoints]
+    assert scaled == original
+
+
+@settings(max_examples=150, deadline=None)
+@given(readings(), st.data())
+def test_E1_adding_an_unequivocal_new_lesion_always_gives_PD(
+    reading: Reading, data: st.DataObject
+) -> None:
+    assume(len(reading.timepoints) > 1)
+    index = data.draw(st.integers(min_value=1, max_value=len(reading.timepoints) - 1))
+    lesion = Lesion(lesion_id="N99", role=LesionRole.NEW, organ="bone")
+    timepoints = list(reading.timepoints)
+    timepoints[index] = dataclasses.replace(
+        timepoints[index],
+        new_lesions=(
+            *timepoints[index].new_lesions,
+            NewLesionObservation(lesion_id="N99", state=NewLesionState.UNEQUIVOCAL),
+        ),
+    )
+    changed = dataclasses.replace(
+        reading, lesions=(*reading.lesions, lesion), timepoints=tuple(timepoints)
+    )
+    assessment = assess(changed)
+    assert assessment.timepoints[index - 1].overall_response is Response.PD
+    assert assessment.best_overall_response_unconfirmed.response is not Response.NE
+
+
+@settings(max_examples=200, deadline=None)
+@given(readings())
+def test_assess_is_total_and_deterministic(reading: Reading) -> None:
+    first = assess(reading)
+    assert first == assess(reading)
+    assert len(first.timepoints) == len(reading.timepoints) - 1
+    for timepoint in first.timepoints:
+        assert timepoint.reasons
+        assert timepoint.reasons[-1].endswith(")")
+
+
+@settings(max_examples=200, deadline=None)
+@given(readings())
+def test_G_confirmed_best_response_is_never_better_than_unconfirmed(
+    reading: Reading,
+) -> None:
+    assessment = assess(reading)
+    confirmed = assessment.best_overall_response_confirmed.response
+    unconfirmed = assessment.best_overall_response_unconfirmed.response
+    assert RANK[unconfirmed] <= RANK[confirmed]
+
+
+@settings(max_examples=100, deadline=None)
+@given(readings())
+def test_G1_visits_after_first_progression_do_not_change_best_response(
+    reading: Reading,
+) -> None:
+    assessment = assess(reading)
+    overall = [t.overall_response for t in assessment.timepoints]
+    assume(Response.PD in overall)
+    cut = overall.index(Response.PD) + 2  # baseline + visits up to the first PD
+    truncated = dataclasses.replace(reading, timepoints=reading.timepoints[:cut])
+    assume(
+        [t.overall_response for t in assess(truncated).timepoints] == overall[: cut - 1]
+    )
+    assert assess(truncated).best_overall_response == assessment.best_overall_response

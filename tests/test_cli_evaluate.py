@@ -1,0 +1,78 @@
+"""`recist-app evaluate`: JSON and CSV out, one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recist_app.cli import main
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "HCC-001.reading.json"
+
+
+def test_evaluate_prints_the_assessment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(EXAMPLE)]) == 0
+    assessment = json.loads(capsys.readouterr().out)
+    assert assessment["format"] == "recist-assessment/1"
+    assert [t["overall_response"] for t in assessment["timepoints"]] == ["PR", "PR"]
+    assert assessment["best_overall_response"]["response"] == "PR"
+    assert assessment["best_overall_response"]["confirmed"] is True
+    assert assessment["baseline"]["sum_of_diameters_mm"] == 60.0
+
+
+def test_evaluate_writes_out_file(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "assessment.json"
+    assert main(["evaluate", str(EXAMPLE), "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["patient_id"] == "HCC-001"
+
+
+def test_evaluate_csv_has_one_row_per_visit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(EXAMPLE), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert [row["visit"] for row in rows] == ["WEEK 6", "WEEK 12"]
+    assert rows[0]["sum_of_diameters_mm"] == "39.0"
+    assert rows[0]["target_response"] == "PR"
+
+
+def test_evaluate_bad_input_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["timepoints"][1]["measurements"][0]["lesion_id"] = "T09"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["evaluate", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1
+    assert "visit WEEK 6" in lines[0]
+    assert "lesion T09" in lines[0]
+
+
+def test_evaluate_unsupported_criteria_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["criteria"] = "Cheson"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["evaluate", str(bad)]) == 2
+    assert "criteria" in capsys.readouterr().err
+
+
+def test_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "recist_app", "evaluate", str(missing)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"recist-app: error: {missing}: no such file"
