@@ -7,6 +7,7 @@ no traceback reaches the user. See the README for the full command reference.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -111,9 +112,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
-    from recist_app.app import run_workstation
-
-    return run_workstation(demo=args.demo, database_url=args.database)
+    # Imported by name so the headless commands never load Qt.
+    app = importlib.import_module("recist_app.app")
+    status: int = app.run_workstation(demo=args.demo, database_url=args.database)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
