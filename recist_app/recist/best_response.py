@@ -15,7 +15,6 @@ unconfirmed (G5): the best single response, SD subject to G4.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 
     from recist_app.recist.model import ResponseParameters
 
-__all__ = ["ResponseEvent", "best_overall_responses"]
+__all__ = ["ResponseEvent", "best_overall_response", "best_overall_responses"]
 
 _SD_QUALIFYING = frozenset({Response.CR, Response.PR, Response.SD})
 
@@ -68,9 +67,39 @@ def best_overall_responses(
     tuple of BestOverallResponse
         ``(confirmed, unconfirmed)``.
     """
+    return (
+        best_overall_response(
+            events,
+            reference_date=reference_date,
+            params=params,
+            no_disease=no_disease,
+            confirmation=True,
+        ),
+        best_overall_response(
+            events,
+            reference_date=reference_date,
+            params=params,
+            no_disease=no_disease,
+            confirmation=False,
+        ),
+    )
+
+
+def best_overall_response(
+    events: Sequence[ResponseEvent],
+    *,
+    reference_date: datetime.date,
+    params: ResponseParameters,
+    no_disease: bool = False,
+    confirmation: bool,
+) -> BestOverallResponse:
+    """Derive one best overall response: confirmed (G2, G3) or not (G5).
+
+    See :func:`best_overall_responses` for the parameters.
+    """
     window = _until_first_progression(events)
     if not window:
-        none = BestOverallResponse(
+        return BestOverallResponse(
             response=Response.NED if no_disease else Response.NE,
             confirmed=False,
             date=None,
@@ -79,14 +108,11 @@ def best_overall_responses(
                 "no post-baseline assessment → " + ("NED (A8)" if no_disease else "NE"),
             ),
         )
-        return none, none
     if no_disease:
-        ned = _no_disease_bor(window)
-        return ned, ned
-    return (
-        _confirmed_bor(window, reference_date, params),
-        _unconfirmed_bor(window, reference_date, params),
-    )
+        return _no_disease_bor(window)
+    if confirmation:
+        return _confirmed_bor(window, reference_date, params)
+    return _unconfirmed_bor(window, reference_date, params)
 
 
 def _until_first_progression(events: Sequence[ResponseEvent]) -> list[ResponseEvent]:
@@ -133,13 +159,12 @@ def _confirmed_bor(
                 ),
             )
     notes = _unconfirmed_notes(window)
-    stable = _stable_disease(window, reference_date, params)
+    stable = _stable_disease(window, reference_date, params, notes)
     if stable is not None:
-        return dataclasses.replace(stable, reasons=notes + stable.reasons)
+        return stable
     progression = _first(window, Response.PD)
     if progression is not None:
-        progressed = _pd(progression, "SD not met before progression (G4)")
-        return dataclasses.replace(progressed, reasons=notes + progressed.reasons)
+        return _pd(progression, "SD not met before progression (G4)", notes)
     relapse = _cr_followed_by_disease(window)
     if relapse is not None:
         cr, later = relapse
@@ -176,12 +201,12 @@ def _unconfirmed_bor(
                     f"→ {target.value} (G5)",
                 ),
             )
-    stable = _stable_disease(window, reference_date, params)
+    stable = _stable_disease(window, reference_date, params, ())
     if stable is not None:
         return stable
     progression = _first(window, Response.PD)
     if progression is not None:
-        return _pd(progression, "SD not met before progression (G4)")
+        return _pd(progression, "SD not met before progression (G4)", ())
     return _not_evaluable(window, reference_date, params, ())
 
 
@@ -219,6 +244,7 @@ def _stable_disease(
     window: list[ResponseEvent],
     reference_date: datetime.date,
     params: ResponseParameters,
+    notes: tuple[str, ...],
 ) -> BestOverallResponse | None:
     for qualifying, response in (
         (_SD_QUALIFYING, Response.SD),
@@ -233,6 +259,7 @@ def _stable_disease(
                     date=event.date,
                     confirmation_date=None,
                     reasons=(
+                        *notes,
                         f"{event.response.value} at {event.visit}, day {days} "
                         f"(≥ {params.sd_min_days}) → {response.value} (G4)",
                     ),
@@ -293,11 +320,13 @@ def _first(window: list[ResponseEvent], response: Response) -> ResponseEvent | N
     return next((event for event in window if event.response is response), None)
 
 
-def _pd(event: ResponseEvent, why: str) -> BestOverallResponse:
+def _pd(
+    event: ResponseEvent, why: str, notes: tuple[str, ...] = ()
+) -> BestOverallResponse:
     return BestOverallResponse(
         response=Response.PD,
         confirmed=False,
         date=event.date,
         confirmation_date=None,
-        reasons=(f"{why}; PD at {event.visit} → PD",),
+        reasons=(*notes, f"{why}; PD at {event.visit} → PD"),
     )

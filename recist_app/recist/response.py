@@ -18,9 +18,14 @@ from typing import TYPE_CHECKING, Protocol
 from recist_app.recist.assessment import (
     Assessment,
     BaselineAssessment,
+    BestOverallResponse,
     TimepointAssessment,
 )
-from recist_app.recist.best_response import ResponseEvent, best_overall_responses
+from recist_app.recist.best_response import (
+    ResponseEvent,
+    best_overall_response,
+    best_overall_responses,
+)
 from recist_app.recist.conformance import check_baseline
 from recist_app.recist.enums import (
     Criteria,
@@ -55,6 +60,13 @@ __all__ = [
 ENGINE_VERSION = "recist_app-rules/1"
 
 NODE_NORMAL_SHORT_AXIS_UM = 10_000  # C1: nodes < 10 mm short axis count as normal
+
+# Enum members bound once: attribute access on enum classes is slow in a hot loop.
+_MEASURED = MeasurementState.MEASURED
+_TOO_SMALL = MeasurementState.TOO_SMALL
+_DISAPPEARED = MeasurementState.DISAPPEARED
+_MERGED = MeasurementState.MERGED
+_SPLIT = MeasurementState.SPLIT
 
 
 def _um(value_mm: float) -> int:
@@ -135,18 +147,18 @@ class Recist11Rules:
         if measurement is None:
             return None
         state = measurement.state
-        if state is MeasurementState.MEASURED:
+        if state is _MEASURED:
             value = (
                 measurement.short_axis_mm
                 if lesion.is_lymph_node
                 else measurement.long_axis_mm
             )
-            return None if value is None else _um(value)
-        if state is MeasurementState.TOO_SMALL:
-            return _um(params.too_small_mm)
-        if state in (MeasurementState.DISAPPEARED, MeasurementState.MERGED):
+            return None if value is None else round(value * 1000)
+        if state is _TOO_SMALL:
+            return round(params.too_small_mm * 1000)
+        if state is _DISAPPEARED or state is _MERGED:
             return 0
-        if state is MeasurementState.SPLIT:
+        if state is _SPLIT:
             return sum(_um(part) for part in measurement.parts_mm)
         return None
 
@@ -158,13 +170,15 @@ class Recist11Rules:
     ) -> tuple[int, dict[str, int | None]]:
         """Sum of the assessed targets and each target's diameter (A6)."""
         by_id = {m.lesion_id: m for m in timepoint.measurements}
-        diameters = {
-            lesion.lesion_id: self.lesion_diameter_um(
-                lesion, by_id.get(lesion.lesion_id), params
-            )
-            for lesion in targets
-        }
-        return sum(d for d in diameters.values() if d is not None), diameters
+        diameter = self.lesion_diameter_um
+        diameters: dict[str, int | None] = {}
+        total = 0
+        for lesion in targets:
+            value = diameter(lesion, by_id.get(lesion.lesion_id), params)
+            diameters[lesion.lesion_id] = value
+            if value is not None:
+                total += value
+        return total, diameters
 
     # ----------------------------------------------------------------- target
     def is_progression(
@@ -434,10 +448,10 @@ class Recist11Rules:
         )
         events: list[ResponseEvent] = []
         results: list[TimepointAssessment] = []
-        confirmed = unconfirmed = None
+        so_far: BestOverallResponse | None = None
         for timepoint in reading.follow_ups:
             on_treatment = timepoint.date >= reference_date
-            fields = self._assess_timepoint(
+            pending = self._assess_timepoint(
                 timepoint,
                 targets,
                 non_targets,
@@ -446,25 +460,27 @@ class Recist11Rules:
                 backdated,
                 on_treatment=on_treatment,
             )
-            if on_treatment:  # G1: from the start of treatment
+            progressed = bool(events) and events[-1].response is Response.PD
+            if on_treatment and not progressed:  # G1: from treatment start to PD
                 events.append(
-                    ResponseEvent(timepoint.visit, timepoint.date, fields.overall)
+                    ResponseEvent(timepoint.visit, timepoint.date, pending.overall)
                 )
-            confirmed, unconfirmed = best_overall_responses(
-                events,
-                reference_date=reference_date,
-                params=params,
-                no_disease=no_disease,
-            )
-            so_far = confirmed if params.require_confirmation else unconfirmed
-            results.append(fields.result(so_far.response))
-        if confirmed is None or unconfirmed is None:
-            confirmed, unconfirmed = best_overall_responses(
-                events,
-                reference_date=reference_date,
-                params=params,
-                no_disease=no_disease,
-            )
+                so_far = None
+            if so_far is None:
+                so_far = best_overall_response(
+                    events,
+                    reference_date=reference_date,
+                    params=params,
+                    no_disease=no_disease,
+                    confirmation=params.require_confirmation,
+                )
+            results.append(pending.result(so_far.response))
+        confirmed, unconfirmed = best_overall_responses(
+            events,
+            reference_date=reference_date,
+            params=params,
+            no_disease=no_disease,
+        )
         return Assessment(
             patient_id=reading.patient_id,
             criteria=reading.criteria,
