@@ -75,7 +75,7 @@ def generate_reading(rng: random.Random, index: int, visits: int = 12) -> Readin
                 measurements.append(
                     Measurement(lesion_id=lesion.lesion_id, long_axis_mm=size)
                 )
-        new = ()
+        new: tuple[NewLesionObservation, ...] = ()
         if visit > 6 and rng.random() < 0.1:
             new = (
                 NewLesionObservation(lesion_id="N01", state=NewLesionState.UNEQUIVOCAL),
