@@ -1,0 +1,232 @@
+"""Endpoint plots drawn into a caller's matplotlib ``Figure`` (no pyplot, no display).
+
+Each ``draw_*`` function clears the figure and draws one plot, so the same code fills
+a PNG, a PDF page, or a ``FigureCanvasQTAgg`` in the trial view. Colours follow the
+confirmed BOR everywhere (:data:`BOR_COLOURS`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal
+
+from recist_app.endpoints.options import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Callable
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from recist_app.endpoints.statistics import KaplanMeierEstimate
+    from recist_app.endpoints.study import TrialEndpoints
+    from recist_app.endpoints.subject import SubjectEndpoints
+
+__all__ = [
+    "BOR_COLOURS",
+    "PLOTS",
+    "draw_kaplan_meier",
+    "draw_os",
+    "draw_pfs",
+    "draw_spider",
+    "draw_swimmer",
+    "draw_waterfall",
+]
+
+_Location = Literal["upper right", "upper left", "lower right"]
+
+BOR_COLOURS: dict[str, str] = {
+    "CR": "#1b7837",
+    "PR": "#5aae61",
+    "SD": "#f1a340",
+    "NON-CR/NON-PD": "#d8b365",
+    "PD": "#d73027",
+    "NE": "#878787",
+    "NED": "#4575b4",
+    "MISSING": "#c7c7c7",
+}
+
+
+def _colour(subject: SubjectEndpoints) -> str:
+    return BOR_COLOURS[subject.bor_category]
+
+
+def _legend(axes: Axes, categories: list[str], location: _Location) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=BOR_COLOURS[c], label=c) for c in categories]
+    if handles:
+        axes.legend(handles=handles, title="BOR", fontsize="small", loc=location)
+
+
+def _present(subjects: list[SubjectEndpoints]) -> list[str]:
+    seen = {s.bor_category for s in subjects}
+    return [c for c in BOR_COLOURS if c in seen]
+
+
+def draw_waterfall(figure: Figure, result: TrialEndpoints) -> None:
+    """Best % change of the sum of diameters per patient, sorted, coloured by BOR."""
+    figure.clear()
+    axes = figure.add_subplot(1, 1, 1)
+    subjects = sorted(
+        (s for s in result.subjects if s.best_change_pct is not None),
+        key=lambda s: (-(s.best_change_pct or 0.0), s.patient_id),
+    )
+    positions = range(len(subjects))
+    axes.bar(
+        positions,
+        [s.best_change_pct or 0.0 for s in subjects],
+        color=[_colour(s) for s in subjects],
+        width=0.8,
+    )
+    axes.axhline(20, color="#d73027", linestyle="--", linewidth=0.8)
+    axes.axhline(-30, color="#1b7837", linestyle="--", linewidth=0.8)
+    axes.axhline(0, color="black", linewidth=0.6)
+    axes.set_xticks([])
+    axes.set_xlim(-1, max(len(subjects), 1))
+    axes.set_ylabel("Best change in sum of diameters from baseline (%)")
+    axes.set_title(f"Waterfall plot (n = {len(subjects)} with a measured follow-up)")
+    _legend(axes, _present(subjects), "upper right")
+
+
+def draw_spider(figure: Figure, result: TrialEndpoints) -> None:
+    """% change of the sum of diameters over time, one line per patient."""
+    figure.clear()
+    axes = figure.add_subplot(1, 1, 1)
+    drawn: list[SubjectEndpoints] = []
+    for subject in result.subjects:
+        points = [
+            (v.study_day / DAYS_PER_MONTH, v.change_from_baseline_pct)
+            for v in subject.visits
+            if v.change_from_baseline_pct is not None
+            and (subject.progression_date is None or v.date <= subject.progression_date)
+        ]
+        if not points:
+            continue
+        drawn.append(subject)
+        axes.plot(
+            [0.0] + [p[0] for p in points],
+            [0.0] + [p[1] for p in points],
+            color=_colour(subject),
+            linewidth=0.9,
+            marker="o",
+            markersize=2.5,
+            alpha=0.85,
+        )
+    axes.axhline(20, color="#d73027", linestyle="--", linewidth=0.8)
+    axes.axhline(-30, color="#1b7837", linestyle="--", linewidth=0.8)
+    axes.set_xlabel("Months since first dose")
+    axes.set_ylabel("Change in sum of diameters from baseline (%)")
+    axes.set_title("Spider plot")
+    _legend(axes, _present(drawn), "upper left")
+
+
+def draw_swimmer(figure: Figure, result: TrialEndpoints) -> None:
+    """Time on study per patient with response, progression and death markers."""
+    figure.clear()
+    axes = figure.add_subplot(1, 1, 1)
+    subjects = sorted(result.subjects, key=lambda s: (s.os.days, s.patient_id))
+    for row, subject in enumerate(subjects):
+        start = subject.first_dose_date
+        length = subject.os.days / DAYS_PER_MONTH
+        axes.barh(row, length, color=_colour(subject), height=0.7)
+
+        def month(date: datetime.date, begin: datetime.date = start) -> float:
+            return ((date - begin).days + 1) / DAYS_PER_MONTH
+
+        if subject.first_response_date is not None:
+            axes.plot(month(subject.first_response_date), row, "k^", markersize=3.5)
+        if subject.progression_date is not None:
+            axes.plot(month(subject.progression_date), row, "rx", markersize=4)
+        if subject.death_date is not None:
+            axes.plot(month(subject.death_date), row, "ks", markersize=3)
+        elif not subject.os.event:
+            axes.plot(length, row, ">", color="#4575b4", markersize=3.5)
+    axes.set_yticks(
+        range(len(subjects)),
+        labels=[s.patient_id for s in subjects],
+        fontsize=max(3.0, min(8.0, 400 / max(len(subjects), 1))),
+    )
+    axes.set_ylim(-1, len(subjects))
+    axes.set_xlabel("Months since first dose")
+    axes.set_title(
+        "Swimmer plot: ▲ first CR/PR, ✕ PD, ■ death, ▶ alive at last contact"
+    )
+    _legend(axes, _present(subjects), "lower right")
+
+
+def draw_kaplan_meier(
+    figure: Figure,
+    fit: KaplanMeierEstimate,
+    risk_times_days: tuple[float, ...],
+    *,
+    title: str,
+) -> None:
+    """Kaplan–Meier curve with its band, censor marks and numbers at risk below."""
+    figure.clear()
+    grid = figure.add_gridspec(2, 1, height_ratios=(5, 1), hspace=0.35)
+    axes = figure.add_subplot(grid[0])
+    table = figure.add_subplot(grid[1], sharex=axes)
+    months = [t / DAYS_PER_MONTH for t in fit.timeline]
+    axes.step(months, fit.survival, where="post", color="#2166ac", linewidth=1.5)
+    axes.fill_between(
+        months, fit.lower, fit.upper, step="post", color="#2166ac", alpha=0.15
+    )
+    censored = [t / DAYS_PER_MONTH for t in fit.censor_times]
+    if censored:
+        axes.plot(
+            censored,
+            [fit.at(t).survival or 0.0 for t in fit.censor_times],
+            "|",
+            color="#2166ac",
+            markersize=7,
+        )
+    median = fit.median_days
+    if median is not None and math.isfinite(median):
+        axes.axhline(0.5, color="grey", linestyle=":", linewidth=0.8)
+        axes.axvline(
+            median / DAYS_PER_MONTH, color="grey", linestyle=":", linewidth=0.8
+        )
+        text = f"median {median / DAYS_PER_MONTH:.1f} mo"
+    else:
+        text = "median not reached"
+    axes.set_ylim(0, 1.02)
+    axes.set_ylabel(f"{fit.label} probability")
+    axes.set_title(f"{title} (n = {fit.subjects}, {fit.events} events; {text})")
+    axes.grid(alpha=0.3)
+    ticks = [t / DAYS_PER_MONTH for t in risk_times_days]
+    axes.set_xticks(ticks)
+    axes.set_xlim(0, max(ticks[-1] if ticks else 1.0, 1.0))
+    table.set_xlabel("Months since first dose")
+    table.set_yticks([])
+    table.set_title("Number at risk", fontsize="small", loc="left")
+    for tick, days in zip(ticks, risk_times_days, strict=True):
+        table.text(tick, 0.5, str(fit.at_risk(days)), ha="center", va="center")
+    table.set_ylim(0, 1)
+    for side in ("top", "right", "left"):
+        table.spines[side].set_visible(False)
+
+
+def draw_pfs(figure: Figure, result: TrialEndpoints) -> None:
+    """Kaplan–Meier plot of PFS."""
+    draw_kaplan_meier(
+        figure, result.pfs, result.risk_times_days, title="Progression-free survival"
+    )
+
+
+def draw_os(figure: Figure, result: TrialEndpoints) -> None:
+    """Kaplan–Meier plot of OS."""
+    draw_kaplan_meier(
+        figure, result.os, result.risk_times_days, title="Overall survival"
+    )
+
+
+PLOTS: tuple[tuple[str, str, Callable[[Figure, TrialEndpoints], None]], ...] = (
+    ("waterfall", "Waterfall plot", draw_waterfall),
+    ("spider", "Spider plot", draw_spider),
+    ("swimmer", "Swimmer plot", draw_swimmer),
+    ("km_pfs", "Kaplan–Meier PFS", draw_pfs),
+    ("km_os", "Kaplan–Meier OS", draw_os),
+)
+"""``(file stem, title, draw function)`` of every plot, in report order."""

@@ -1,0 +1,154 @@
+"""Write an analysis to a folder: JSON, CSV, PNG plots, a PDF and an HTML report.
+
+Figures are rendered with the Agg canvas (``FigureCanvasAgg``) and the PDF with
+``PdfPages``; nothing touches pyplot or a display.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import TYPE_CHECKING
+
+from recist_app.endpoints.errors import EndpointError
+from recist_app.endpoints.plots import PLOTS
+from recist_app.endpoints.tables import endpoints_to_dict, subjects_table, summary_table
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    from recist_app.endpoints.study import TrialEndpoints
+
+__all__ = ["new_figure", "write_endpoint_outputs"]
+
+_FIGURE_SIZE_IN = (10.0, 6.5)
+
+
+def new_figure(size_in: tuple[float, float] = _FIGURE_SIZE_IN) -> Figure:
+    """A matplotlib ``Figure`` on an Agg canvas, ready for the ``draw_*`` functions."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=size_in, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def write_endpoint_outputs(
+    result: TrialEndpoints, out_dir: Path, *, plots: bool = True
+) -> tuple[Path, ...]:
+    """Write ``endpoints.json``, ``subjects.csv``, ``summary.csv`` and the reports.
+
+    With ``plots``, also one PNG per plot, ``report.pdf`` (summary page + plots) and
+    ``report.html`` (tables + the PNGs). Returns the paths written.
+
+    Raises
+    ------
+    EndpointError
+        When the folder or a file cannot be written.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EndpointError(
+            f"{out_dir}: cannot create folder: {error.strerror}"
+        ) from None
+    written = [
+        _write_text(
+            out_dir / "endpoints.json",
+            json.dumps(endpoints_to_dict(result), indent=2, ensure_ascii=False) + "\n",
+        ),
+        _write_text(out_dir / "subjects.csv", subjects_table(result).csv_text()),
+        _write_text(out_dir / "summary.csv", summary_table(result).csv_text()),
+    ]
+    if plots:
+        written += _write_figures(result, out_dir)
+    return tuple(written)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    try:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as error:
+        raise EndpointError(f"{path}: cannot write: {error.strerror}") from None
+    return path
+
+
+def _write_figures(result: TrialEndpoints, out_dir: Path) -> list[Path]:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    written: list[Path] = []
+    pdf_path = out_dir / "report.pdf"
+    try:
+        with PdfPages(pdf_path) as pdf:
+            summary = new_figure((8.27, 11.69))
+            _draw_summary_page(summary, result)
+            pdf.savefig(summary)
+            for stem, _title, draw in PLOTS:
+                figure = new_figure()
+                draw(figure, result)
+                png = out_dir / f"{stem}.png"
+                figure.savefig(png, dpi=120)
+                pdf.savefig(figure)
+                written.append(png)
+    except OSError as error:
+        raise EndpointError(f"{pdf_path}: cannot write: {error.strerror}") from None
+    written.append(pdf_path)
+    written.append(_write_text(out_dir / "report.html", _html_report(result)))
+    return written
+
+
+def _draw_summary_page(figure: Figure, result: TrialEndpoints) -> None:
+    table = summary_table(result)
+    axes = figure.add_subplot(1, 1, 1)
+    axes.axis("off")
+    axes.set_title(
+        f"Trial endpoints — data cut-off {result.data_cutoff_date.isoformat()}",
+        loc="left",
+    )
+    drawn = axes.table(
+        cellText=[list(row) for row in table.rows],
+        colLabels=list(table.columns),
+        loc="upper left",
+        cellLoc="left",
+        colWidths=(0.42, 0.58),
+    )
+    drawn.auto_set_font_size(False)
+    drawn.set_fontsize(8)
+    drawn.scale(1.0, 1.3)
+
+
+def _html_table(columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html_report(result: TrialEndpoints) -> str:
+    summary = summary_table(result)
+    subjects = subjects_table(result)
+    images = "".join(
+        f"<h2>{html.escape(title)}</h2>"
+        f'<img src="{stem}.png" alt="{html.escape(title)}">'
+        for stem, title, _draw in PLOTS
+    )
+    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings)
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        "<title>Trial endpoints</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+        "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "img{max-width:100%}</style></head><body>"
+        f"<h1>Trial endpoints — data cut-off {result.data_cutoff_date.isoformat()}</h1>"
+        f"{_html_table(summary.columns, summary.rows)}"
+        + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
+        + f"{images}<h2>Subjects</h2>{_html_table(subjects.columns, subjects.rows)}"
+        "</body></html>\n"
+    )

@@ -1,0 +1,395 @@
+"""A realistic simulated single-arm HCC trial, for the demo, tests and benchmarks.
+
+Each patient gets a baseline with 1–3 target lesions (liver, lung, lymph nodes; RECIST
+1.1 measurable and at most two per organ) and 0–2 non-target lesions, then monthly
+scans (every ``scan_interval_days`` ± 3 days) until progression, death, a new
+anticancer therapy, loss to follow-up or the data cut-off. A latent course per
+patient (complete or partial shrinkage, stable disease, primary progression) drives
+the lesion diameters with measurement noise; progression shows as ≥ 30 % growth over
+the nadir, an unequivocal new lesion, or non-target progression. Some scans are
+missed, some are not evaluable, some patients die without progression or start a new
+therapy before it, so every PFS censoring row occurs.
+
+The responses are *not* simulated: they are derived from the diameters by the RECIST
+engine, as for real readings. The result is domain objects only; writing files is
+the caller's business (``recist-app simulate-trial``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+from dataclasses import dataclass
+
+from recist_app.endpoints.clinical import ClinicalRecord
+from recist_app.endpoints.errors import EndpointError
+from recist_app.recist import (
+    Lesion,
+    Measurement,
+    NewLesionObservation,
+    NonTargetAssessment,
+    Reading,
+    TimePoint,
+)
+
+__all__ = ["SimulatedTrial", "simulate_trial"]
+
+_COURSES = (("CR", 0.04), ("PR", 0.26), ("SD", 0.42), ("PD", 0.28))
+_NON_TARGET_ORGANS = ("portal vein", "bone", "peritoneum", "adrenal gland")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulatedTrial:
+    """Readings and clinical rows of a simulated trial, one per patient."""
+
+    readings: tuple[Reading, ...]
+    clinical: tuple[ClinicalRecord, ...]
+    data_cutoff_date: datetime.date
+
+
+@dataclass(frozen=True, slots=True)
+class _TargetSpec:
+    lesion: Lesion
+    baseline_mm: float  # the diameter RECIST sums: short axis for nodes
+    long_extra_mm: float  # nodes: long axis = short axis + this
+
+
+@dataclass(slots=True)
+class _Course:
+    kind: str
+    depth: float  # sum ratio at the nadir
+    nadir_day: float
+    progression_day: float
+    progression_mode: str  # "growth", "new", "non-target"
+    death_day: float
+    new_therapy_day: float | None
+    lost_day: float | None
+
+
+def simulate_trial(
+    n_patients: int = 76,
+    *,
+    seed: int = 2024,
+    enrollment_start: datetime.date = datetime.date(2023, 1, 9),
+    enrollment_days: int = 365,
+    cutoff_days: int = 760,
+    scan_interval_days: int = 28,
+) -> SimulatedTrial:
+    """Simulate a trial of ``n_patients``; the same seed gives the same trial.
+
+    Parameters
+    ----------
+    n_patients
+        Number of treated patients (≥ 1).
+    seed
+        Random seed.
+    enrollment_start, enrollment_days
+        First doses are spread uniformly over this period.
+    cutoff_days
+        Data cut-off, in days after ``enrollment_start``.
+    scan_interval_days
+        Scheduled interval between follow-up scans.
+    """
+    if n_patients < 1:
+        raise EndpointError("simulation: n_patients must be >= 1")
+    if cutoff_days <= enrollment_days:
+        raise EndpointError("simulation: the cut-off must be after enrollment ends")
+    rng = random.Random(seed)
+    cutoff = enrollment_start + datetime.timedelta(days=cutoff_days)
+    width = max(3, len(str(n_patients)))
+    readings: list[Reading] = []
+    clinical: list[ClinicalRecord] = []
+    for index in range(n_patients):
+        patient_id = f"HCC-{index + 1:0{width}d}"
+        first_dose = enrollment_start + datetime.timedelta(
+            days=rng.randrange(enrollment_days)
+        )
+        course = _draw_course(rng)
+        reading, last_scan = _simulate_reading(
+            rng, patient_id, first_dose, course, cutoff, scan_interval_days
+        )
+        readings.append(reading)
+        clinical.append(
+            _clinical_record(rng, patient_id, first_dose, course, cutoff, last_scan)
+        )
+    return SimulatedTrial(
+        readings=tuple(readings), clinical=tuple(clinical), data_cutoff_date=cutoff
+    )
+
+
+def _draw_course(rng: random.Random) -> _Course:
+    draw = rng.random()
+    kind = "PD"
+    for name, probability in _COURSES:
+        if draw < probability:
+            kind = name
+            break
+        draw -= probability
+    if kind == "CR":
+        depth, progression = 0.0, rng.expovariate(1 / 700)
+    elif kind == "PR":
+        depth, progression = rng.uniform(0.25, 0.62), 90 + rng.expovariate(1 / 330)
+    elif kind == "SD":
+        depth, progression = rng.uniform(0.74, 1.1), 45 + rng.expovariate(1 / 190)
+    else:
+        depth, progression = 1.0, rng.uniform(20, 80)
+    progression = max(progression, 20.0)
+    mode = rng.choices(("growth", "new", "non-target"), weights=(0.5, 0.42, 0.08))[0]
+    if kind == "CR":
+        mode = "new"
+    death = progression + rng.expovariate(1 / 320)
+    if rng.random() < 0.06:  # death without documented progression
+        death = rng.uniform(15, progression)
+    new_therapy: float | None = None
+    if rng.random() < 0.05:  # new therapy before progression (PFS row 6)
+        new_therapy = rng.uniform(60, max(61, progression - 1))
+    elif rng.random() < 0.55:  # second-line therapy after progression
+        new_therapy = progression + rng.uniform(10, 60)
+    lost = rng.uniform(60, 600) if rng.random() < 0.05 else None
+    return _Course(
+        kind=kind,
+        depth=depth,
+        nadir_day=rng.uniform(50, 150),
+        progression_day=progression,
+        progression_mode=mode,
+        death_day=death,
+        new_therapy_day=new_therapy,
+        lost_day=lost,
+    )
+
+
+def _baseline_targets(rng: random.Random) -> list[_TargetSpec]:
+    organs = ["liver", *rng.sample(["liver", "lung", "lymph node", "lymph node"], 2)]
+    count = rng.choices((1, 2, 3), weights=(0.25, 0.4, 0.35))[0]
+    targets: list[_TargetSpec] = []
+    per_organ: dict[str, int] = {}
+    for organ in organs[:count]:
+        if per_organ.get(organ, 0) >= 2:
+            continue
+        per_organ[organ] = per_organ.get(organ, 0) + 1
+        lesion_id = f"T{len(targets) + 1:02d}"
+        node = organ == "lymph node"
+        if node:
+            size, extra = rng.uniform(15, 30), rng.uniform(4, 12)
+        elif organ == "lung":
+            size, extra = rng.uniform(12, 35), 0.0
+        else:
+            size, extra = rng.uniform(18, 95), 0.0
+        lesion = Lesion(
+            lesion_id=lesion_id,
+            role="target",  # type: ignore[arg-type]  # validated to LesionRole
+            organ=organ,
+            is_lymph_node=node,
+        )
+        targets.append(_TargetSpec(lesion, round(size, 1), round(extra, 1)))
+    return targets
+
+
+def _sum_ratio(course: _Course, day: float) -> float:
+    """Latent sum of diameters at ``day`` relative to baseline."""
+    if day >= course.progression_day:
+        nadir = course.depth if course.kind != "PD" else 1.05
+        if course.progression_mode == "growth":
+            return nadir * 1.35 + 0.25
+        return max(nadir, 0.02)
+    if course.kind == "PD":
+        return 1.0 + 0.05 * min(1.0, day / 60)
+    shrink = min(1.0, day / course.nadir_day)
+    return 1.0 - (1.0 - course.depth) * shrink
+
+
+def _measure(
+    rng: random.Random, target: _TargetSpec, ratio: float, *, complete: bool
+) -> Measurement:
+    lesion = target.lesion
+    noise = rng.gauss(1.0, 0.03)
+    if lesion.is_lymph_node:
+        short = target.baseline_mm * ratio * noise
+        if complete:
+            short = rng.uniform(5.5, 9.0)
+        short = round(max(short, 4.0), 1)
+        return Measurement(
+            lesion_id=lesion.lesion_id,
+            long_axis_mm=round(short + target.long_extra_mm, 1),
+            short_axis_mm=short,
+        )
+    if complete:
+        return Measurement(lesion_id=lesion.lesion_id, state="disappeared")  # type: ignore[arg-type]
+    long_axis = round(target.baseline_mm * ratio * noise, 1)
+    if long_axis < 4.0:
+        return Measurement(lesion_id=lesion.lesion_id, state="too_small")  # type: ignore[arg-type]
+    return Measurement(lesion_id=lesion.lesion_id, long_axis_mm=long_axis)
+
+
+def _simulate_reading(
+    rng: random.Random,
+    patient_id: str,
+    first_dose: datetime.date,
+    course: _Course,
+    cutoff: datetime.date,
+    interval: int,
+) -> tuple[Reading, datetime.date]:
+    targets = _baseline_targets(rng)
+    non_targets = [
+        Lesion(
+            lesion_id=f"NT{number:02d}",
+            role="non-target",  # type: ignore[arg-type]
+            organ=organ,
+        )
+        for number, organ in enumerate(
+            rng.sample(_NON_TARGET_ORGANS, rng.choice((0, 1, 1, 2))), start=1
+        )
+    ]
+    baseline_date = first_dose - datetime.timedelta(days=rng.randint(1, 14))
+    timepoints = [
+        TimePoint(
+            visit="BASELINE",
+            date=baseline_date,
+            is_baseline=True,
+            slice_thickness_mm=5.0,
+            measurements=tuple(
+                _measure(rng, target, 1.0, complete=False) for target in targets
+            ),
+            non_target=tuple(
+                NonTargetAssessment(lesion_id=lesion.lesion_id)
+                for lesion in non_targets
+            ),
+        )
+    ]
+    stop_day = min(
+        day
+        for day in (
+            course.death_day,
+            course.new_therapy_day,
+            course.lost_day,
+            float((cutoff - first_dose).days),
+        )
+        if day is not None
+    )
+    new_lesions: list[Lesion] = []
+    month = 0
+    while True:
+        month += 1
+        day = month * interval + rng.randint(-3, 3)
+        if day > stop_day:
+            break
+        if rng.random() < 0.04:  # missed scan
+            continue
+        date = first_dose + datetime.timedelta(days=day)
+        progressed = day >= course.progression_day
+        timepoints.append(
+            _follow_up(
+                rng,
+                f"MONTH {month}",
+                date,
+                day,
+                course,
+                targets,
+                non_targets,
+                new_lesions,
+            )
+        )
+        if progressed:
+            break
+    reading = Reading(
+        patient_id=patient_id,
+        first_dose_date=first_dose,
+        lesions=(*(t.lesion for t in targets), *non_targets, *new_lesions),
+        timepoints=tuple(timepoints),
+    )
+    return reading, timepoints[-1].date
+
+
+def _follow_up(
+    rng: random.Random,
+    visit: str,
+    date: datetime.date,
+    day: int,
+    course: _Course,
+    targets: list[_TargetSpec],
+    non_targets: list[Lesion],
+    new_lesions: list[Lesion],
+) -> TimePoint:
+    progressed = day >= course.progression_day
+    ratio = _sum_ratio(course, day)
+    complete = (
+        course.kind == "CR"
+        and day >= course.nadir_day
+        and not (progressed and course.progression_mode == "growth")
+    )
+    measurements = [_measure(rng, t, ratio, complete=complete) for t in targets]
+    if not progressed and rng.random() < 0.03:  # one target not assessable → NE
+        measurements[0] = Measurement(
+            lesion_id=targets[0].lesion.lesion_id,
+            state="not_evaluable",  # type: ignore[arg-type]
+        )
+    if complete:
+        nt_state = "absent"
+    elif progressed and course.progression_mode == "non-target":
+        nt_state = "unequivocal_progression"
+    else:
+        nt_state = "present"
+    non_target = tuple(
+        NonTargetAssessment(lesion_id=lesion.lesion_id, state=nt_state)  # type: ignore[arg-type]
+        for lesion in non_targets
+    )
+    observations: tuple[NewLesionObservation, ...] = ()
+    needs_new = progressed and (
+        course.progression_mode == "new"
+        or (course.progression_mode == "non-target" and not non_targets)
+    )
+    if needs_new:
+        lesion = Lesion(
+            lesion_id="N01",
+            role="new",  # type: ignore[arg-type]
+            organ=rng.choice(("liver", "lung", "bone", "peritoneum")),
+        )
+        new_lesions.append(lesion)
+        observations = (NewLesionObservation(lesion_id="N01"),)
+    return TimePoint(
+        visit=visit,
+        date=date,
+        slice_thickness_mm=5.0,
+        measurements=tuple(measurements),
+        non_target=non_target,
+        new_lesions=observations,
+    )
+
+
+def _clinical_record(
+    rng: random.Random,
+    patient_id: str,
+    first_dose: datetime.date,
+    course: _Course,
+    cutoff: datetime.date,
+    last_scan: datetime.date,
+) -> ClinicalRecord:
+    def on(day: float) -> datetime.date:
+        return first_dose + datetime.timedelta(days=math.floor(day))
+
+    death = on(course.death_day)
+    death_date = death if death <= cutoff and course.lost_day is None else None
+    if course.lost_day is not None and course.lost_day < course.death_day:
+        last_alive = on(course.lost_day)
+    elif death_date is not None:
+        last_alive = death_date
+    else:
+        last_alive = cutoff - datetime.timedelta(days=rng.randint(0, 21))
+    last_alive = min(max(last_alive, last_scan, first_dose), cutoff)
+    if death_date is not None:
+        last_alive = min(last_alive, death_date)
+    therapy = course.new_therapy_day
+    therapy_date = None if therapy is None else on(therapy)
+    if therapy_date is not None and (
+        therapy_date > min(cutoff, last_alive) or therapy_date < first_dose
+    ):
+        therapy_date = None
+    return ClinicalRecord(
+        patient_id=patient_id,
+        first_dose_date=first_dose,
+        data_cutoff_date=cutoff,
+        death_date=death_date,
+        last_known_alive_date=last_alive,
+        new_anticancer_therapy_date=therapy_date,
+    )

@@ -1,0 +1,198 @@
+"""Study-level endpoints from many patients: proportions, Kaplan–Meier, landmarks.
+
+:func:`compute_trial_endpoints` is the single entry point. It matches readings to
+clinical rows, derives every patient (:mod:`recist_app.endpoints.subject`) and
+summarises them (STANDARDS.md 3.3–3.5):
+
+- ORR (CR+PR), DCR (CR+PR+SD, plus NON-CR/NON-PD for the all-treated population)
+  and CBR with exact Clopper–Pearson intervals; MISSING and NE count as failures;
+- Kaplan–Meier PFS and OS over all treated patients and DOR over responders:
+  median with its interval, events, censored, numbers at risk;
+- PFS rates at 3 and 6 months, mortality at 6 months and 1 year (1 − Ŝ_OS) with
+  intervals; a landmark past the longest follow-up is not estimable.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from recist_app.endpoints.errors import EndpointError
+from recist_app.endpoints.options import EndpointOptions
+from recist_app.endpoints.statistics import (
+    KaplanMeierEstimate,
+    LandmarkEstimate,
+    ProportionEstimate,
+    clopper_pearson,
+    kaplan_meier,
+)
+from recist_app.endpoints.subject import SubjectEndpoints, derive_subject
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Sequence
+
+    from recist_app.endpoints.clinical import ClinicalRecord
+    from recist_app.recist import Reading
+
+__all__ = ["BOR_CATEGORIES", "TrialEndpoints", "compute_trial_endpoints"]
+
+BOR_CATEGORIES: tuple[str, ...] = (
+    "CR",
+    "PR",
+    "SD",
+    "NON-CR/NON-PD",
+    "PD",
+    "NE",
+    "NED",
+    "MISSING",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrialEndpoints:
+    """The endpoints of one analysis, as plain frozen data for files and views."""
+
+    options: EndpointOptions
+    data_cutoff_date: datetime.date
+    subjects: tuple[SubjectEndpoints, ...]
+    treated: int
+    response_population: int
+    bor_counts_confirmed: dict[str, int]
+    bor_counts_unconfirmed: dict[str, int]
+    orr: ProportionEstimate
+    dcr: ProportionEstimate
+    cbr: ProportionEstimate
+    pfs: KaplanMeierEstimate
+    os: KaplanMeierEstimate
+    dor: KaplanMeierEstimate
+    pfs_rates: tuple[LandmarkEstimate, ...]
+    mortality_rates: tuple[LandmarkEstimate, ...]
+    risk_times_days: tuple[float, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def subject(self, patient_id: str) -> SubjectEndpoints:
+        """The endpoints of ``patient_id``; raises ``KeyError`` when unknown."""
+        for subject in self.subjects:
+            if subject.patient_id == patient_id:
+                return subject
+        raise KeyError(patient_id)
+
+
+def compute_trial_endpoints(
+    readings: Sequence[Reading],
+    clinical: Sequence[ClinicalRecord],
+    options: EndpointOptions | None = None,
+) -> TrialEndpoints:
+    """Compute every endpoint of the trial.
+
+    Parameters
+    ----------
+    readings
+        One reading per patient (RECIST 1.1 or another registered criteria set).
+    clinical
+        One clinical record per treated patient; its order is the subjects' order.
+    options
+        Protocol parameters and switches (default: the trial's primary analysis).
+
+    Raises
+    ------
+    EndpointError
+        A reading without a clinical row, a clinical row without a reading (unless
+        ``options.allow_unread_patients``), two readings of one patient, or no
+        patients at all.
+    """
+    options = options or EndpointOptions()
+    if not clinical:
+        raise EndpointError("no patients: the clinical file has no rows")
+    by_patient: dict[str, Reading] = {}
+    for reading in readings:
+        if reading.patient_id in by_patient:
+            raise EndpointError(
+                f"patient {reading.patient_id!r}: two readings; the endpoints need "
+                "exactly one (adjudicated) reading per patient"
+            )
+        by_patient[reading.patient_id] = reading
+    known = {record.patient_id for record in clinical}
+    orphans = sorted(set(by_patient) - known)
+    if orphans:
+        raise EndpointError(
+            f"reading of patient {orphans[0]!r} has no row in the clinical file"
+            + (f" (and {len(orphans) - 1} more)" if len(orphans) > 1 else "")
+        )
+    subjects: list[SubjectEndpoints] = []
+    for record in clinical:
+        found = by_patient.get(record.patient_id)
+        if found is None and not options.allow_unread_patients:
+            raise EndpointError(
+                f"{record.where}, column patient_id: unknown patient "
+                f"{record.patient_id!r}, no reading found"
+            )
+        subjects.append(derive_subject(found, record, options))
+    return summarise(tuple(subjects), options, clinical[0].data_cutoff_date)
+
+
+def summarise(
+    subjects: tuple[SubjectEndpoints, ...],
+    options: EndpointOptions,
+    data_cutoff_date: datetime.date,
+) -> TrialEndpoints:
+    """Study-level summary of already derived subjects."""
+    level = options.confidence_level
+    population = [s for s in subjects if s.in_response_population]
+    n = len(population)
+
+    def proportion(count: int) -> ProportionEstimate:
+        return clopper_pearson(count, n, confidence_level=level)
+
+    def km(label: str, rows: list[tuple[int, bool]]) -> KaplanMeierEstimate:
+        return kaplan_meier(
+            [float(days) for days, _ in rows],
+            [event for _, event in rows],
+            label=label,
+            confidence_level=level,
+            ci_method=options.survival_ci,
+        )
+
+    pfs = km("PFS", [(s.pfs.days, s.pfs.event) for s in subjects])
+    os_fit = km("OS", [(s.os.days, s.os.event) for s in subjects])
+    dor = km("DOR", [(s.dor.days, s.dor.event) for s in population if s.dor])
+    longest = max(pfs.max_time_days, os_fit.max_time_days)
+    steps = int(longest // options.risk_table_step_days) + 1
+    warnings = tuple(
+        f"patient {s.patient_id}: {note}" for s in subjects for note in s.notes
+    )
+    return TrialEndpoints(
+        options=options,
+        data_cutoff_date=data_cutoff_date,
+        subjects=subjects,
+        treated=len(subjects),
+        response_population=n,
+        bor_counts_confirmed=_bor_counts(population, confirmed=True),
+        bor_counts_unconfirmed=_bor_counts(population, confirmed=False),
+        orr=proportion(sum(s.responder for s in population)),
+        dcr=proportion(sum(s.disease_control for s in population)),
+        cbr=proportion(sum(s.clinical_benefit for s in population)),
+        pfs=pfs,
+        os=os_fit,
+        dor=dor,
+        pfs_rates=tuple(pfs.at(t) for t in options.pfs_landmarks_days),
+        mortality_rates=tuple(
+            os_fit.at(t).complement() for t in options.mortality_landmarks_days
+        ),
+        risk_times_days=tuple(
+            step * options.risk_table_step_days for step in range(steps + 1)
+        ),
+        warnings=warnings,
+    )
+
+
+def _bor_counts(
+    population: Sequence[SubjectEndpoints], *, confirmed: bool
+) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for subject in population:
+        bor = subject.bor_confirmed if confirmed else subject.bor_unconfirmed
+        counts["MISSING" if subject.bor_missing else bor.response.value] += 1
+    return {category: counts.get(category, 0) for category in BOR_CATEGORIES}

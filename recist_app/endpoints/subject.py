@@ -1,0 +1,501 @@
+"""Per-patient endpoints: BOR, response dates, PFS, OS and DOR with censoring.
+
+Pre-processing (STANDARDS.md 3.1, admiralonco ``vignettes/adrs.Rmd`` with TRTSDT for
+RANDDT): a follow-up counts when first dose ≤ date ≤ data cut-off; for the best
+overall response it must also be on or before the first new anticancer therapy (a
+scan on the day the therapy starts is taken to precede it, matching PFS row 6's
+"on/before"). BOR itself comes from :func:`recist_app.recist.best_overall_responses`.
+
+PFS (STANDARDS.md 3.4; CNSR 0 = event). Rules are applied in this order:
+
+1. no baseline tumour assessment → censored at first dose, CNSR 1;
+6. new anticancer therapy on/before the cut-off and before PD/death (or with no
+   PD/death) → censored at the last adequate assessment on/before that therapy
+   (first dose when none), CNSR 4 (switchable);
+2. no adequate post-baseline assessment and no death within N intervals + window of
+   first dose → censored at first dose, CNSR 2;
+5. PD or death more than N intervals + window after the last adequate assessment
+   (≥ N consecutive missed assessments) → censored at that assessment, CNSR 3
+   (switchable; when off the event counts);
+3. PD → event at the date of the PD visit (CNSR 0);
+4. death without PD → event at death (CNSR 0);
+7. otherwise → censored at the last adequate assessment, CNSR 5.
+
+An adequate assessment is a follow-up whose overall response is not NE. Deaths and
+new therapies after the cut-off are ignored. Durations are ``end − start + 1`` days
+(admiral ``derive_vars_duration``, ``add_one = TRUE``), so a subject censored at
+first dose has 1 day.
+
+OS (3.5): death on/before the cut-off is an event (CNSR 0); otherwise censored at the
+last date known alive (the later of ``last_known_alive_date`` and the last scan, and
+the cut-off itself when a death after the cut-off is recorded), never after the
+cut-off (CNSR 1); with no follow-up at all, at first dose (CNSR 2).
+
+DOR (3.5): responders only; from the first CR/PR of the (confirmed) BOR to the PFS
+end date, with the PFS event and censoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recist_app.endpoints.options import CbrDefinition, EndpointOptions, Population
+from recist_app.recist import (
+    Assessment,
+    BestOverallResponse,
+    Reading,
+    Response,
+    ResponseEvent,
+    ResponseParameters,
+    TimepointAssessment,
+    assess,
+    best_overall_responses,
+)
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Sequence
+
+    from recist_app.endpoints.clinical import ClinicalRecord
+
+__all__ = [
+    "CNSR_EVENT",
+    "OsCensoring",
+    "PfsCensoring",
+    "SubjectEndpoints",
+    "TimeToEvent",
+    "VisitPoint",
+    "derive_os",
+    "derive_pfs",
+    "derive_subject",
+]
+
+CNSR_EVENT = 0
+
+
+class PfsCensoring:
+    """CNSR codes of the PFS censoring rows (STANDARDS.md 3.4)."""
+
+    NO_BASELINE = 1
+    NO_ADEQUATE_ASSESSMENT = 2
+    MISSED_ASSESSMENTS = 3
+    NEW_THERAPY = 4
+    NO_EVENT = 5
+
+
+class OsCensoring:
+    """CNSR codes of OS censoring."""
+
+    ALIVE = 1
+    NO_FOLLOW_UP = 2
+
+
+_RESPONDERS = frozenset({Response.CR, Response.PR})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeToEvent:
+    """One time-to-event endpoint of one patient (ADTTE-like row)."""
+
+    start_date: datetime.date
+    end_date: datetime.date
+    event: bool
+    cnsr: int
+    reason: str
+
+    @property
+    def days(self) -> int:
+        """``end − start + 1`` (admiral's AVAL in days)."""
+        return (self.end_date - self.start_date).days + 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VisitPoint:
+    """One follow-up in the analysis window, for spider and swimmer plots."""
+
+    visit: str
+    date: datetime.date
+    study_day: int
+    change_from_baseline_pct: float | None
+    overall_response: Response
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubjectEndpoints:
+    """Everything one patient contributes to the trial endpoints.
+
+    ``bor`` is the BOR the proportions use (confirmed unless the options say
+    otherwise); ``bor_missing`` means no post-baseline assessment at all (admiralonco
+    MISSING). ``responder``, ``disease_control`` and ``clinical_benefit`` are False
+    for patients outside the response population (``in_response_population``).
+    """
+
+    patient_id: str
+    first_dose_date: datetime.date
+    has_reading: bool
+    has_baseline: bool
+    measurable_disease: bool
+    in_response_population: bool
+    baseline_sum_mm: float | None
+    visits: tuple[VisitPoint, ...]
+    bor_confirmed: BestOverallResponse
+    bor_unconfirmed: BestOverallResponse
+    bor: BestOverallResponse
+    bor_missing: bool
+    first_response_date: datetime.date | None
+    progression_date: datetime.date | None
+    death_date: datetime.date | None
+    new_therapy_date: datetime.date | None
+    best_change_pct: float | None
+    responder: bool
+    disease_control: bool
+    clinical_benefit: bool
+    pfs: TimeToEvent
+    os: TimeToEvent
+    dor: TimeToEvent | None
+    notes: tuple[str, ...]
+
+    @property
+    def bor_category(self) -> str:
+        """BOR code as tables show it: a response code, or MISSING."""
+        return "MISSING" if self.bor_missing else self.bor.response.value
+
+
+def derive_subject(
+    reading: Reading | None,
+    clinical: ClinicalRecord,
+    options: EndpointOptions,
+    *,
+    assessment: Assessment | None = None,
+) -> SubjectEndpoints:
+    """Derive one patient's endpoints from the reading and the clinical dates.
+
+    Parameters
+    ----------
+    reading
+        The patient's reading; ``None`` for a treated patient never read.
+    clinical
+        The patient's clinical record (first dose, death, cut-off, ...).
+    options
+        Protocol parameters and switches.
+    assessment
+        ``assess(reading)`` when the caller already has it.
+    """
+    first_dose = clinical.first_dose_date
+    cutoff = clinical.data_cutoff_date
+    death = _on_or_before(clinical.death_date, cutoff)
+    new_therapy = _on_or_before(clinical.new_anticancer_therapy_date, cutoff)
+    notes: list[str] = []
+    if reading is not None and assessment is None:
+        assessment = assess(reading)
+    has_baseline = reading is not None and reading.baseline is not None
+    params = reading.params if reading is not None else ResponseParameters()
+    if (
+        reading is not None
+        and reading.first_dose_date is not None
+        and reading.first_dose_date != first_dose
+    ):
+        notes.append(
+            f"first dose {reading.first_dose_date.isoformat()} in the reading differs "
+            f"from {first_dose.isoformat()} in the clinical file; the clinical "
+            "file is used"
+        )
+    timepoints = (
+        assessment.timepoints if assessment is not None and has_baseline else ()
+    )
+    in_window = [t for t in timepoints if first_dose <= t.date <= cutoff]
+    response_window = [
+        t for t in in_window if new_therapy is None or t.date <= new_therapy
+    ]
+    no_disease = (
+        assessment is not None and assessment.baseline.overall_response is Response.NED
+    )
+    confirmed, unconfirmed = best_overall_responses(
+        [ResponseEvent(t.visit, t.date, t.overall_response) for t in response_window],
+        reference_date=first_dose,
+        params=params,
+        no_disease=no_disease,
+    )
+    bor = confirmed if options.use_confirmed_response else unconfirmed
+    measurable = (
+        assessment is not None
+        and has_baseline
+        and assessment.baseline.target_count > 0
+        and assessment.baseline.sum_of_diameters_mm is not None
+    )
+    in_population = measurable if options.population is Population.MEASURABLE else True
+    progression = next(
+        (t.date for t in in_window if t.overall_response is Response.PD), None
+    )
+    pfs = derive_pfs(
+        has_baseline=has_baseline,
+        first_dose=first_dose,
+        adequate_dates=[t.date for t in in_window if _adequate(t)],
+        progression_date=progression,
+        death_date=death,
+        new_therapy_date=new_therapy,
+        options=options,
+    )
+    responder = in_population and bor.response in _RESPONDERS
+    dor = _dor(bor, pfs) if responder else None
+    return SubjectEndpoints(
+        patient_id=clinical.patient_id,
+        first_dose_date=first_dose,
+        has_reading=reading is not None,
+        has_baseline=has_baseline,
+        measurable_disease=measurable,
+        in_response_population=in_population,
+        baseline_sum_mm=(
+            assessment.baseline.sum_of_diameters_mm if assessment is not None else None
+        ),
+        visits=tuple(_visit_point(t, first_dose) for t in in_window),
+        bor_confirmed=confirmed,
+        bor_unconfirmed=unconfirmed,
+        bor=bor,
+        bor_missing=not response_window and not no_disease,
+        first_response_date=next(
+            (t.date for t in response_window if t.overall_response in _RESPONDERS),
+            None,
+        ),
+        progression_date=progression,
+        death_date=death,
+        new_therapy_date=new_therapy,
+        best_change_pct=min(
+            (
+                t.change_from_baseline_pct
+                for t in response_window
+                if t.change_from_baseline_pct is not None
+            ),
+            default=None,
+        ),
+        responder=responder,
+        disease_control=in_population and _disease_control(bor, options),
+        clinical_benefit=in_population
+        and _clinical_benefit(bor, dor, response_window, first_dose, options),
+        pfs=pfs,
+        os=derive_os(
+            first_dose=first_dose,
+            cutoff=cutoff,
+            death_date=clinical.death_date,
+            last_known_alive_date=clinical.last_known_alive_date,
+            last_scan_date=max(
+                (
+                    t.date
+                    for t in (reading.timepoints if reading else ())
+                    if first_dose <= t.date
+                ),
+                default=None,
+            ),
+        ),
+        dor=dor,
+        notes=tuple(notes),
+    )
+
+
+def derive_pfs(
+    *,
+    has_baseline: bool,
+    first_dose: datetime.date,
+    adequate_dates: Sequence[datetime.date],
+    progression_date: datetime.date | None,
+    death_date: datetime.date | None,
+    new_therapy_date: datetime.date | None,
+    options: EndpointOptions,
+) -> TimeToEvent:
+    """PFS of one patient by the censoring rows in the module docstring.
+
+    Parameters
+    ----------
+    has_baseline
+        Whether a baseline tumour assessment exists (row 1).
+    first_dose
+        Origin (TRTSDT).
+    adequate_dates
+        Dates of the adequate (not NE) follow-ups, first dose ≤ date ≤ cut-off,
+        ascending; the PD visit is one of them.
+    progression_date
+        Date of the first PD visit on/before the cut-off, if any.
+    death_date, new_therapy_date
+        On/before the cut-off, else ``None``.
+    options
+        Interval, window, missed-assessment threshold and the row 5/6 switches.
+    """
+
+    def censor(date: datetime.date, cnsr: int, reason: str) -> TimeToEvent:
+        return TimeToEvent(
+            start_date=first_dose, end_date=date, event=False, cnsr=cnsr, reason=reason
+        )
+
+    if not has_baseline:
+        return censor(
+            first_dose, PfsCensoring.NO_BASELINE, "no baseline tumour assessment"
+        )
+    candidates = [
+        (date, kind)
+        for date, kind in ((progression_date, "PD"), (death_date, "death"))
+        if date is not None
+    ]
+    event_date, event_kind = min(candidates) if candidates else (None, "")
+    if (
+        options.censor_at_new_therapy
+        and new_therapy_date is not None
+        and (event_date is None or new_therapy_date < event_date)
+    ):
+        before = [d for d in adequate_dates if d <= new_therapy_date]
+        last = before[-1] if before else first_dose
+        return censor(
+            last,
+            PfsCensoring.NEW_THERAPY,
+            f"new anticancer therapy {new_therapy_date.isoformat()} before PD or "
+            "death; censored at the last adequate assessment before it",
+        )
+    gap = options.missed_assessment_gap_days
+    if event_date is not None:
+        before = [d for d in adequate_dates if d < event_date]
+        reference = before[-1] if before else first_dose
+        if options.censor_after_missed_assessments and (
+            (event_date - reference).days > gap
+        ):
+            if not before:
+                return censor(
+                    first_dose,
+                    PfsCensoring.NO_ADEQUATE_ASSESSMENT,
+                    f"no adequate assessment and {event_kind} more than {gap} days "
+                    "after first dose",
+                )
+            return censor(
+                reference,
+                PfsCensoring.MISSED_ASSESSMENTS,
+                f"{event_kind} {event_date.isoformat()} after ≥ "
+                f"{options.missed_assessments} missed assessments (gap "
+                f"{(event_date - reference).days} > {gap} days)",
+            )
+        return TimeToEvent(
+            start_date=first_dose,
+            end_date=event_date,
+            event=True,
+            cnsr=CNSR_EVENT,
+            reason=(
+                "progression (PD visit)" if event_kind == "PD" else "death without PD"
+            ),
+        )
+    if not adequate_dates:
+        return censor(
+            first_dose,
+            PfsCensoring.NO_ADEQUATE_ASSESSMENT,
+            "no adequate post-baseline assessment",
+        )
+    return censor(
+        adequate_dates[-1],
+        PfsCensoring.NO_EVENT,
+        "alive without PD; censored at the last adequate assessment",
+    )
+
+
+def derive_os(
+    *,
+    first_dose: datetime.date,
+    cutoff: datetime.date,
+    death_date: datetime.date | None,
+    last_known_alive_date: datetime.date | None,
+    last_scan_date: datetime.date | None,
+) -> TimeToEvent:
+    """OS of one patient (module docstring); dates as recorded, before truncation."""
+    if death_date is not None and death_date <= cutoff:
+        return TimeToEvent(
+            start_date=first_dose,
+            end_date=death_date,
+            event=True,
+            cnsr=CNSR_EVENT,
+            reason="death",
+        )
+    alive = [d for d in (last_known_alive_date, last_scan_date) if d is not None]
+    if death_date is not None:  # died after the cut-off: alive at the cut-off
+        alive.append(cutoff)
+    alive = [min(d, cutoff) for d in alive if d >= first_dose]
+    if not alive or max(alive) == first_dose:
+        return TimeToEvent(
+            start_date=first_dose,
+            end_date=first_dose,
+            event=False,
+            cnsr=OsCensoring.NO_FOLLOW_UP,
+            reason="no follow-up after first dose",
+        )
+    return TimeToEvent(
+        start_date=first_dose,
+        end_date=max(alive),
+        event=False,
+        cnsr=OsCensoring.ALIVE,
+        reason="alive at last contact (or cut-off)",
+    )
+
+
+def _dor(bor: BestOverallResponse, pfs: TimeToEvent) -> TimeToEvent | None:
+    if bor.date is None:
+        return None
+    return TimeToEvent(
+        start_date=bor.date,
+        end_date=max(pfs.end_date, bor.date),
+        event=pfs.event,
+        cnsr=pfs.cnsr,
+        reason=pfs.reason,
+    )
+
+
+def _disease_control(bor: BestOverallResponse, options: EndpointOptions) -> bool:
+    control = {Response.CR, Response.PR, Response.SD}
+    if options.population is Population.ALL_TREATED:
+        control.add(Response.NON_CR_NON_PD)
+    return bor.response in control
+
+
+def _clinical_benefit(
+    bor: BestOverallResponse,
+    dor: TimeToEvent | None,
+    response_window: Sequence[TimepointAssessment],
+    first_dose: datetime.date,
+    options: EndpointOptions,
+) -> bool:
+    if options.cbr_definition is CbrDefinition.RESPONSE_6_MONTHS:
+        if dor is None:
+            return False
+        lasted = (dor.end_date - dor.start_date).days
+        if dor.event:
+            return lasted > options.cbr_response_min_days
+        return lasted >= options.cbr_response_min_days
+    if bor.response in _RESPONDERS:
+        return True
+    if bor.response not in (Response.SD, Response.NON_CR_NON_PD):
+        return False
+    for timepoint in response_window:
+        if timepoint.overall_response is Response.PD:
+            return False
+        if (
+            _adequate(timepoint)
+            and (timepoint.date - first_dose).days >= options.cbr_sd_min_days
+        ):
+            return True
+    return False
+
+
+def _adequate(timepoint: TimepointAssessment) -> bool:
+    return timepoint.overall_response is not Response.NE
+
+
+def _visit_point(
+    timepoint: TimepointAssessment, first_dose: datetime.date
+) -> VisitPoint:
+    return VisitPoint(
+        visit=timepoint.visit,
+        date=timepoint.date,
+        study_day=(timepoint.date - first_dose).days + 1,
+        change_from_baseline_pct=timepoint.change_from_baseline_pct,
+        overall_response=timepoint.overall_response,
+    )
+
+
+def _on_or_before(
+    value: datetime.date | None, cutoff: datetime.date
+) -> datetime.date | None:
+    return value if value is not None and value <= cutoff else None

@@ -1,0 +1,343 @@
+"""The endpoints as plain tables and JSON-ready data, for files and the trial view.
+
+A :class:`Table` is column names plus rows of strings, so a Qt table model (or any
+other view) can show it without knowing the endpoint objects. ``subjects_table``
+keeps the patient id in column 0, so a view can open that patient's reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime
+
+    from recist_app.endpoints.statistics import (
+        KaplanMeierEstimate,
+        LandmarkEstimate,
+        ProportionEstimate,
+    )
+    from recist_app.endpoints.study import TrialEndpoints
+    from recist_app.endpoints.subject import SubjectEndpoints, TimeToEvent
+
+__all__ = [
+    "ENDPOINTS_FORMAT",
+    "Table",
+    "endpoints_to_dict",
+    "subjects_table",
+    "summary_table",
+]
+
+ENDPOINTS_FORMAT = "recist-endpoints/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Column names and rows of display strings."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def csv_text(self) -> str:
+        """The table as CSV (header row first, LF line ends)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.columns)
+        writer.writerows(self.rows)
+        return buffer.getvalue()
+
+
+def _pct(value: float | None) -> str:
+    return "NE" if value is None else f"{100 * value:.1f}"
+
+
+def _proportion_text(estimate: ProportionEstimate) -> str:
+    if estimate.estimate is None:
+        return f"{estimate.count}/{estimate.total} (NE)"
+    return (
+        f"{estimate.count}/{estimate.total} = {_pct(estimate.estimate)} % "
+        f"({_pct(estimate.lower)}–{_pct(estimate.upper)})"
+    )
+
+
+def _months(days: float | None) -> str:
+    from recist_app.endpoints.options import DAYS_PER_MONTH
+
+    if days is None:
+        return "NE"
+    if math.isinf(days):
+        return "NR"
+    return f"{days / DAYS_PER_MONTH:.1f}"
+
+
+def _median_text(fit: KaplanMeierEstimate) -> str:
+    if fit.subjects == 0:
+        return "no subjects"
+    return (
+        f"{_months(fit.median_days)} mo ({_months(fit.median_lower_days)}–"
+        f"{_months(fit.median_upper_days)}); {fit.events} events / {fit.subjects}"
+    )
+
+
+def _landmark_text(estimate: LandmarkEstimate) -> str:
+    if not estimate.estimable:
+        return "NE (beyond follow-up)"
+    return (
+        f"{_pct(estimate.survival)} % ({_pct(estimate.lower)}–{_pct(estimate.upper)})"
+    )
+
+
+def summary_table(result: TrialEndpoints) -> Table:
+    """One row per endpoint: name and "estimate (95 % CI)" text."""
+    level = f"{100 * result.options.confidence_level:g} % CI"
+    rows: list[tuple[str, str]] = [
+        ("Treated patients", str(result.treated)),
+        (
+            f"Response population ({result.options.population.value})",
+            str(result.response_population),
+        ),
+        (f"ORR (CR+PR), {level}", _proportion_text(result.orr)),
+        (f"DCR, {level}", _proportion_text(result.dcr)),
+        (
+            f"CBR ({result.options.cbr_definition.value}), {level}",
+            _proportion_text(result.cbr),
+        ),
+        (f"Median PFS, {level}", _median_text(result.pfs)),
+        (f"Median OS, {level}", _median_text(result.os)),
+        (f"Median DOR, {level}", _median_text(result.dor)),
+    ]
+    for estimate in result.pfs_rates:
+        rows.append(
+            (f"PFS rate at {_months(estimate.time_days)} mo", _landmark_text(estimate))
+        )
+    for estimate in result.mortality_rates:
+        rows.append(
+            (
+                f"Mortality at {_months(estimate.time_days)} mo",
+                _landmark_text(estimate),
+            )
+        )
+    for category, count in result.bor_counts_confirmed.items():
+        if count:
+            rows.append((f"Confirmed BOR {category}", str(count)))
+    return Table(columns=("Endpoint", "Value"), rows=tuple(rows))
+
+
+_SUBJECT_COLUMNS = (
+    "patient_id",
+    "first_dose_date",
+    "measurable_disease",
+    "in_response_population",
+    "bor_confirmed",
+    "bor_confirmed_date",
+    "confirmation_date",
+    "bor_unconfirmed",
+    "first_response_date",
+    "best_change_pct",
+    "responder",
+    "disease_control",
+    "clinical_benefit",
+    "progression_date",
+    "death_date",
+    "new_anticancer_therapy_date",
+    "pfs_days",
+    "pfs_event",
+    "pfs_cnsr",
+    "pfs_end_date",
+    "pfs_reason",
+    "os_days",
+    "os_event",
+    "os_cnsr",
+    "os_end_date",
+    "dor_days",
+    "dor_event",
+    "dor_cnsr",
+    "notes",
+)
+
+
+def _date(value: datetime.date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _flag(value: bool) -> str:
+    return "Y" if value else "N"
+
+
+def _tte_cells(value: TimeToEvent | None) -> tuple[str, str, str]:
+    if value is None:
+        return ("", "", "")
+    return (str(value.days), _flag(value.event), str(value.cnsr))
+
+
+def _subject_row(subject: SubjectEndpoints) -> tuple[str, ...]:
+    confirmed = subject.bor_confirmed
+    return (
+        subject.patient_id,
+        _date(subject.first_dose_date),
+        _flag(subject.measurable_disease),
+        _flag(subject.in_response_population),
+        "MISSING" if subject.bor_missing else confirmed.response.value,
+        _date(confirmed.date),
+        _date(confirmed.confirmation_date),
+        "MISSING" if subject.bor_missing else subject.bor_unconfirmed.response.value,
+        _date(subject.first_response_date),
+        "" if subject.best_change_pct is None else f"{subject.best_change_pct:.1f}",
+        _flag(subject.responder),
+        _flag(subject.disease_control),
+        _flag(subject.clinical_benefit),
+        _date(subject.progression_date),
+        _date(subject.death_date),
+        _date(subject.new_therapy_date),
+        *_tte_cells(subject.pfs),
+        _date(subject.pfs.end_date),
+        subject.pfs.reason,
+        *_tte_cells(subject.os),
+        _date(subject.os.end_date),
+        *_tte_cells(subject.dor),
+        "; ".join(subject.notes),
+    )
+
+
+def subjects_table(result: TrialEndpoints) -> Table:
+    """One row per patient (``subjects.csv``); column 0 is the patient id."""
+    return Table(
+        columns=_SUBJECT_COLUMNS,
+        rows=tuple(_subject_row(subject) for subject in result.subjects),
+    )
+
+
+def _number(value: float | None) -> float | None:
+    """JSON has no infinity: not reached → ``None`` (with a flag beside it)."""
+    if value is None or math.isinf(value):
+        return None
+    return round(value, 6)
+
+
+def _proportion_dict(estimate: ProportionEstimate) -> dict[str, Any]:
+    return {
+        "count": estimate.count,
+        "total": estimate.total,
+        "estimate": _number(estimate.estimate),
+        "ci_lower": _number(estimate.lower),
+        "ci_upper": _number(estimate.upper),
+        "method": "Clopper-Pearson exact",
+    }
+
+
+def _landmark_dict(estimate: LandmarkEstimate) -> dict[str, Any]:
+    return {
+        "time_days": round(estimate.time_days, 4),
+        "estimable": estimate.estimable,
+        "estimate": _number(estimate.survival),
+        "ci_lower": _number(estimate.lower),
+        "ci_upper": _number(estimate.upper),
+    }
+
+
+def _km_dict(fit: KaplanMeierEstimate, risk_times: tuple[float, ...]) -> dict[str, Any]:
+    return {
+        "subjects": fit.subjects,
+        "events": fit.events,
+        "censored": fit.censored,
+        "median_days": _number(fit.median_days),
+        "median_reached": (
+            fit.median_days is not None and math.isfinite(fit.median_days)
+        ),
+        "median_ci_lower_days": _number(fit.median_lower_days),
+        "median_ci_upper_days": _number(fit.median_upper_days),
+        "ci_method": fit.ci_method.value,
+        "numbers_at_risk": [
+            {"time_days": round(t, 4), "at_risk": fit.at_risk(t)} for t in risk_times
+        ],
+    }
+
+
+def _tte_dict(value: TimeToEvent | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "start_date": value.start_date.isoformat(),
+        "end_date": value.end_date.isoformat(),
+        "days": value.days,
+        "event": value.event,
+        "cnsr": value.cnsr,
+        "reason": value.reason,
+    }
+
+
+def _subject_dict(subject: SubjectEndpoints) -> dict[str, Any]:
+    def bor(value: Any) -> dict[str, Any]:
+        return {
+            "response": "MISSING" if subject.bor_missing else value.response.value,
+            "confirmed": value.confirmed,
+            "date": _date(value.date) or None,
+            "confirmation_date": _date(value.confirmation_date) or None,
+            "reasons": list(value.reasons),
+        }
+
+    return {
+        "patient_id": subject.patient_id,
+        "first_dose_date": subject.first_dose_date.isoformat(),
+        "has_reading": subject.has_reading,
+        "has_baseline": subject.has_baseline,
+        "measurable_disease": subject.measurable_disease,
+        "in_response_population": subject.in_response_population,
+        "bor_confirmed": bor(subject.bor_confirmed),
+        "bor_unconfirmed": bor(subject.bor_unconfirmed),
+        "first_response_date": _date(subject.first_response_date) or None,
+        "best_change_pct": subject.best_change_pct,
+        "responder": subject.responder,
+        "disease_control": subject.disease_control,
+        "clinical_benefit": subject.clinical_benefit,
+        "pfs": _tte_dict(subject.pfs),
+        "os": _tte_dict(subject.os),
+        "dor": _tte_dict(subject.dor),
+        "notes": list(subject.notes),
+    }
+
+
+def endpoints_to_dict(result: TrialEndpoints) -> dict[str, Any]:
+    """The whole analysis as JSON-ready data (``endpoints.json``)."""
+    options = result.options
+    risk = result.risk_times_days
+    return {
+        "format": ENDPOINTS_FORMAT,
+        "data_cutoff_date": result.data_cutoff_date.isoformat(),
+        "options": {
+            "assessment_interval_days": options.assessment_interval_days,
+            "visit_window_days": options.visit_window_days,
+            "missed_assessments": options.missed_assessments,
+            "censor_after_missed_assessments": options.censor_after_missed_assessments,
+            "censor_at_new_therapy": options.censor_at_new_therapy,
+            "use_confirmed_response": options.use_confirmed_response,
+            "cbr_definition": options.cbr_definition.value,
+            "population": options.population.value,
+            "confidence_level": options.confidence_level,
+            "survival_ci": options.survival_ci.value,
+        },
+        "treated": result.treated,
+        "response_population": result.response_population,
+        "bor_counts": {
+            "confirmed": result.bor_counts_confirmed,
+            "unconfirmed": result.bor_counts_unconfirmed,
+        },
+        "orr": _proportion_dict(result.orr),
+        "dcr": _proportion_dict(result.dcr),
+        "cbr": _proportion_dict(result.cbr),
+        "pfs": {
+            **_km_dict(result.pfs, risk),
+            "rates": [_landmark_dict(e) for e in result.pfs_rates],
+        },
+        "os": {
+            **_km_dict(result.os, risk),
+            "mortality_rates": [_landmark_dict(e) for e in result.mortality_rates],
+        },
+        "dor": _km_dict(result.dor, risk),
+        "warnings": list(result.warnings),
+        "subjects": [_subject_dict(subject) for subject in result.subjects],
+    }
