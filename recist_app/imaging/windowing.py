@@ -1,0 +1,161 @@
+"""Window/level to 8-bit display values, with the usual CT presets.
+
+Integer slices go through a lookup table indexed by the stored value, so no
+float copy of the slice is made and the series' rescale is folded into the table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from recist_app.imaging.volume import ImageVolume
+
+__all__ = [
+    "WINDOW_PRESETS",
+    "WindowPreset",
+    "apply_window",
+    "series_window_presets",
+    "window_lookup_table",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowPreset:
+    """A named window in modality units (HU for CT).
+
+    Parameters
+    ----------
+    name
+        Label shown to the reader.
+    center
+        Window level (centre).
+    width
+        Window width, > 0.
+    """
+
+    name: str
+    center: float
+    width: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.center) and math.isfinite(self.width)):
+            raise ValueError(f"{self.name}: center and width must be finite")
+        if self.width <= 0:
+            raise ValueError(f"{self.name}: width must be > 0, got {self.width}")
+
+
+WINDOW_PRESETS: MappingProxyType[str, WindowPreset] = MappingProxyType(
+    {
+        preset.name: preset
+        for preset in (
+            WindowPreset(name="soft tissue", center=40.0, width=400.0),
+            WindowPreset(name="liver", center=60.0, width=160.0),
+            WindowPreset(name="lung", center=-600.0, width=1500.0),
+            WindowPreset(name="bone", center=400.0, width=1800.0),
+            WindowPreset(name="brain", center=40.0, width=80.0),
+            WindowPreset(name="mediastinum", center=50.0, width=350.0),
+        )
+    }
+)
+"""Common CT windows (centre/width in HU), keyed by name."""
+
+
+def series_window_presets(volume: ImageVolume) -> tuple[WindowPreset, ...]:
+    """Return the series' own windows (Window Center/Width), first one first."""
+    return tuple(
+        WindowPreset(name=f"series {number}", center=center, width=width)
+        for number, (center, width) in enumerate(
+            zip(volume.window_centers, volume.window_widths, strict=True), start=1
+        )
+        if width > 0
+    )
+
+
+def _window_uint8(
+    values: npt.NDArray[Any], center: float, width: float
+) -> npt.NDArray[np.uint8]:
+    # DICOM PS3.3 C.11.2.1.2.1 linear VOI function, scaled to 0..255.
+    lower = center - 0.5 - (width - 1) / 2
+    upper = center - 0.5 + (width - 1) / 2
+    if width <= 1:
+        return np.where(values > center - 0.5, 255, 0).astype(np.uint8)
+    scaled = ((values - (center - 0.5)) / (width - 1) + 0.5) * 255.0
+    scaled = np.where(values <= lower, 0.0, np.where(values > upper, 255.0, scaled))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def window_lookup_table(
+    dtype: npt.DTypeLike,
+    center: float,
+    width: float,
+    *,
+    rescale_slope: float = 1.0,
+    rescale_intercept: float = 0.0,
+) -> npt.NDArray[np.uint8]:
+    """Return the uint8 table for every stored value of an 8/16-bit ``dtype``.
+
+    Index the table with ``stored - dtype_min`` (see :func:`apply_window`).
+    """
+    info = np.iinfo(dtype)
+    stored = np.arange(info.min, info.max + 1, dtype=np.float64)
+    return _window_uint8(stored * rescale_slope + rescale_intercept, center, width)
+
+
+def apply_window(
+    pixels: npt.NDArray[Any],
+    center: float,
+    width: float,
+    *,
+    rescale_slope: float = 1.0,
+    rescale_intercept: float = 0.0,
+) -> npt.NDArray[np.uint8]:
+    """Map stored pixel values to 0..255 for display.
+
+    Parameters
+    ----------
+    pixels
+        Stored values (any shape); 8/16-bit integers use a lookup table.
+    center, width
+        Window in modality units (HU for CT).
+    rescale_slope, rescale_intercept
+        The modality transform of ``pixels`` (e.g. ``volume.rescale_slope``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` image of the same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> apply_window(np.array([-1024, 0, 1024], dtype=np.int16), 0.0, 400.0)
+    array([  0, 128, 255], dtype=uint8)
+    """
+    if not (math.isfinite(center) and math.isfinite(width) and width > 0):
+        raise ValueError(f"window: invalid centre {center} / width {width}")
+    dtype = pixels.dtype
+    if dtype.kind in "iu" and dtype.itemsize <= 2:
+        table = window_lookup_table(
+            dtype,
+            center,
+            width,
+            rescale_slope=rescale_slope,
+            rescale_intercept=rescale_intercept,
+        )
+        minimum = int(np.iinfo(dtype).min)
+        if minimum == 0:
+            return np.asarray(table[pixels], dtype=np.uint8)
+        unsigned = np.dtype(f"u{dtype.itemsize}")
+        # Flipping the sign bit maps [min, max] onto [0, 2**bits - 1] in place of
+        # a widening subtraction.
+        index = pixels.view(unsigned) ^ unsigned.type(-minimum)
+        return np.asarray(table[index], dtype=np.uint8)
+    values = np.asarray(pixels, dtype=np.float64) * rescale_slope + rescale_intercept
+    return _window_uint8(values, center, width)
