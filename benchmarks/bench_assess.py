@@ -139,7 +139,8 @@ def main() -> None:
     )
     print(f"assess / json.loads:     {assess_seconds / json_seconds:7.2f} x")
     print(
-        f"assess / goal {GOAL_SECONDS:.0f} s:        {assess_seconds / GOAL_SECONDS:7.2f}"
+        f"assess / goal {GOAL_SECONDS:.0f} s:"
+        f"        {assess_seconds / GOAL_SECONDS:7.2f}"
         f"  ({'met' if assess_seconds <= GOAL_SECONDS else 'NOT met'})"
     )
     print("best overall responses:", dict(sorted(responses.items())))
