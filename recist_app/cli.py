@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from recist_app import __version__
 
@@ -50,6 +51,149 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         text = assessment_json_text(assessment)
     _write_output(text, args.out)
     return EXIT_OK
+
+
+def _cmd_endpoints(args: argparse.Namespace) -> int:
+    from recist_app.endpoints import (
+        EndpointError,
+        EndpointOptions,
+        compute_trial_endpoints,
+        read_clinical_csv,
+        summary_table,
+        write_endpoint_outputs,
+    )
+    from recist_app.exchange import ExchangeError, read_reading_file
+    from recist_app.recist import ReadingError
+
+    folder = Path(args.readings)
+    if not folder.is_dir():
+        raise CliError(f"{folder}: not a folder of reading files")
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise CliError(f"{folder}: no reading files (*.json)")
+    try:
+        options = EndpointOptions(
+            assessment_interval_days=args.assessment_interval_days,
+            visit_window_days=args.visit_window_days,
+            censor_after_missed_assessments=not args.no_censor_missed_assessments,
+            censor_at_new_therapy=not args.no_censor_new_therapy,
+            use_confirmed_response=not args.unconfirmed,
+            cbr_definition=args.cbr,
+            population=args.population,
+            allow_unread_patients=args.allow_unread_patients,
+            survival_ci=args.survival_ci,
+        )
+        readings = [read_reading_file(path) for path in files]
+        clinical = read_clinical_csv(Path(args.clinical))
+        result = compute_trial_endpoints(readings, clinical, options)
+        written = write_endpoint_outputs(
+            result, Path(args.out), plots=not args.no_plots
+        )
+    except (ExchangeError, ReadingError, EndpointError) as error:
+        raise CliError(str(error)) from error
+    table = summary_table(result)
+    width = max(len(name) for name, _value in table.rows)
+    for name, value in table.rows:
+        print(f"{name:<{width}}  {value}")
+    print(f"wrote {len(written)} files to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_simulate_trial(args: argparse.Namespace) -> int:
+    from recist_app.endpoints import EndpointError, simulate_trial, write_clinical_csv
+    from recist_app.exchange import ExchangeError, write_reading_file
+
+    out = Path(args.out_dir)
+    try:
+        trial = simulate_trial(args.patients, seed=args.seed)
+        folder = out / "readings"
+        folder.mkdir(parents=True, exist_ok=True)
+        for reading in trial.readings:
+            write_reading_file(reading, folder / f"{reading.patient_id}.reading.json")
+        write_clinical_csv(trial.clinical, out / "clinical.csv")
+    except (ExchangeError, EndpointError) as error:
+        raise CliError(str(error)) from error
+    except OSError as error:
+        raise CliError(f"{out}: cannot write: {error.strerror}") from error
+    print(
+        f"wrote {len(trial.readings)} readings to {folder} and {out / 'clinical.csv'} "
+        f"(data cut-off {trial.data_cutoff_date.isoformat()})"
+    )
+    return EXIT_OK
+
+
+def _add_endpoint_parsers(subparsers: Any) -> None:
+    endpoints = subparsers.add_parser(
+        "endpoints",
+        help="trial endpoints (ORR, DCR, CBR, PFS, OS, DOR) from reading files",
+        description=(
+            "Compute the trial endpoints from a folder of reading files and a "
+            "clinical CSV (columns: patient_id, first_dose_date, death_date, "
+            "last_known_alive_date, new_anticancer_therapy_date, data_cutoff_date) "
+            "and write endpoints.json, subjects.csv, summary.csv, plots and reports."
+        ),
+    )
+    endpoints.add_argument(
+        "--readings", metavar="DIR", required=True, help="folder of *.json readings"
+    )
+    endpoints.add_argument("--clinical", metavar="CLINICAL.csv", required=True)
+    endpoints.add_argument("--out", metavar="DIR", required=True)
+    endpoints.add_argument(
+        "--no-censor-missed-assessments",
+        action="store_true",
+        help="PFS row 5 off: count PD/death after >= 2 missed assessments",
+    )
+    endpoints.add_argument(
+        "--no-censor-new-therapy",
+        action="store_true",
+        help="PFS row 6 off: ignore new anticancer therapy for PFS and DOR",
+    )
+    endpoints.add_argument(
+        "--unconfirmed",
+        action="store_true",
+        help="ORR/DCR/CBR/DOR from the unconfirmed best overall response",
+    )
+    endpoints.add_argument(
+        "--cbr",
+        choices=("response-6m", "cr-pr-sd-24w"),
+        default="response-6m",
+        help="CBR: CR/PR lasting >= 183 days (default) or CR+PR+SD >= 24 weeks",
+    )
+    endpoints.add_argument(
+        "--population",
+        choices=("measurable", "all"),
+        default="measurable",
+        help="denominator of ORR/DCR/CBR (default: measurable disease at baseline)",
+    )
+    endpoints.add_argument(
+        "--survival-ci", choices=("log-log", "linear"), default="log-log"
+    )
+    endpoints.add_argument(
+        "--assessment-interval-days", type=int, default=28, metavar="DAYS"
+    )
+    endpoints.add_argument("--visit-window-days", type=int, default=7, metavar="DAYS")
+    endpoints.add_argument(
+        "--allow-unread-patients",
+        action="store_true",
+        help="clinical rows without a reading count as treated, never assessed",
+    )
+    endpoints.add_argument(
+        "--no-plots", action="store_true", help="skip PNG, PDF and HTML output"
+    )
+    endpoints.set_defaults(handler=_cmd_endpoints)
+
+    simulate = subparsers.add_parser(
+        "simulate-trial",
+        help="write a simulated trial (reading files + clinical CSV)",
+        description=(
+            "Simulate a single-arm trial with monthly scans and write "
+            "OUT_DIR/readings/*.reading.json and OUT_DIR/clinical.csv."
+        ),
+    )
+    simulate.add_argument("out_dir", metavar="OUT_DIR")
+    simulate.add_argument("--patients", type=int, default=76)
+    simulate.add_argument("--seed", type=int, default=2024)
+    simulate.set_defaults(handler=_cmd_simulate_trial)
 
 
 def _write_output(text: str, out: str | None) -> None:
@@ -107,6 +251,7 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", metavar="FILE", help="write to FILE, not stdout")
     evaluate.add_argument("--format", choices=("json", "csv"), default="json")
     evaluate.set_defaults(handler=_cmd_evaluate)
+    _add_endpoint_parsers(subparsers)
 
     return parser
 

@@ -1,0 +1,149 @@
+"""``recist-app simulate-trial`` and ``recist-app endpoints`` end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from recist_app.cli import main
+
+
+@pytest.fixture(scope="module")
+def trial_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("trial")
+    assert main(["simulate-trial", str(folder), "--patients", "30", "--seed", "5"]) == 0
+    return folder
+
+
+def test_simulate_trial_writes_readings_and_clinical_file(trial_dir: Path) -> None:
+    readings = sorted((trial_dir / "readings").glob("*.reading.json"))
+    assert len(readings) == 30
+    assert json.loads(readings[0].read_text())["format"] == "recist-reading/1"
+    with (trial_dir / "clinical.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 30
+    assert rows[0]["patient_id"] == "HCC-001"
+
+
+def test_endpoints_writes_json_csv_plots_and_reports(
+    trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    status = main(
+        [
+            "endpoints",
+            "--readings",
+            str(trial_dir / "readings"),
+            "--clinical",
+            str(trial_dir / "clinical.csv"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert status == 0
+    assert "ORR (CR+PR)" in capsys.readouterr().out
+    data = json.loads((out / "endpoints.json").read_text())
+    assert data["format"] == "recist-endpoints/1"
+    assert data["treated"] == 30
+    assert 0 <= data["orr"]["ci_lower"] <= data["orr"]["estimate"] <= 1
+    assert data["orr"]["count"] == sum(s["responder"] for s in data["subjects"])
+    assert data["pfs"]["events"] + data["pfs"]["numbers_at_risk"][0]["at_risk"] > 30
+    with (out / "subjects.csv").open(newline="") as handle:
+        subjects = list(csv.DictReader(handle))
+    assert len(subjects) == 30
+    assert {row["pfs_event"] for row in subjects} <= {"Y", "N"}
+    for stem in ("waterfall", "spider", "swimmer", "km_pfs", "km_os"):
+        png = (out / f"{stem}.png").read_bytes()
+        assert png.startswith(b"\x89PNG")
+        assert len(png) > 10_000
+    pdf = (out / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 6
+    html = (out / "report.html").read_text()
+    assert html.count("<img") == 5
+    assert "HCC-001" in html
+
+
+def test_endpoints_switches_change_the_analysis(
+    trial_dir: Path, tmp_path: Path
+) -> None:
+    common = [
+        "endpoints",
+        "--readings",
+        str(trial_dir / "readings"),
+        "--clinical",
+        str(trial_dir / "clinical.csv"),
+        "--no-plots",
+    ]
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0
+    assert (
+        main(
+            [
+                *common,
+                "--out",
+                str(tmp_path / "b"),
+                "--unconfirmed",
+                "--cbr",
+                "cr-pr-sd-24w",
+                "--no-censor-new-therapy",
+                "--no-censor-missed-assessments",
+                "--survival-ci",
+                "linear",
+            ]
+        )
+        == 0
+    )
+    primary = json.loads((tmp_path / "a" / "endpoints.json").read_text())
+    sensitivity = json.loads((tmp_path / "b" / "endpoints.json").read_text())
+    assert sensitivity["options"]["cbr_definition"] == "cr-pr-sd-24w"
+    assert sensitivity["orr"]["count"] >= primary["orr"]["count"]
+    assert sensitivity["cbr"]["count"] >= primary["cbr"]["count"]
+    assert not (tmp_path / "a" / "report.pdf").exists()
+
+
+def test_bad_clinical_row_is_one_line_and_exit_2(
+    trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (trial_dir / "clinical.csv").read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "1999-01-01"  # death before first dose
+    lines[3] = ",".join(cells)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    status = main(
+        [
+            "endpoints",
+            "--readings",
+            str(trial_dir / "readings"),
+            "--clinical",
+            str(bad),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert f"{bad}, row 4, column death_date: death 1999-01-01 is before" in error
+    assert "Traceback" not in error
+
+
+def test_missing_readings_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        [
+            "endpoints",
+            "--readings",
+            str(tmp_path / "none"),
+            "--clinical",
+            str(tmp_path / "c.csv"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert status == 2
+    assert "not a folder" in capsys.readouterr().err
