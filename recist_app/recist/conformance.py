@@ -42,6 +42,7 @@ def measurable_minimum_mm(timepoint: TimePoint) -> float:
     """Smallest measurable non-nodal long axis at ``timepoint`` (A1).
 
     >>> import datetime
+    >>> from recist_app.recist import TimePoint
     >>> measurable_minimum_mm(TimePoint(visit="BL", date=datetime.date(2024, 1, 1),
     ...                                 slice_thickness_mm=7.0))
     14.0

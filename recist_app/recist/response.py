@@ -645,7 +645,7 @@ def assess(reading: Reading) -> Assessment:
     assessment, and nothing is read from outside the reading.
 
     >>> import datetime
-    >>> from recist_app.recist.model import Lesion, Measurement, TimePoint
+    >>> from recist_app.recist import Lesion, Measurement, Reading, TimePoint
     >>> reading = Reading(
     ...     patient_id="P1",
     ...     lesions=(Lesion(lesion_id="T01", role="target", organ="liver"),),
