@@ -715,6 +715,7 @@ def scan_slice_header(path: str | os.PathLike[str]) -> SliceHeader | None:
     try:
         with open(name, "rb") as handle:
             buffer = handle.read(_SCAN_BYTES)
+            size = os.fstat(handle.fileno()).st_size
         if buffer[128:132] != b"DICM" or buffer[132:136] != b"\x02\x00\x00\x00":
             return None
         if buffer[136:138] != b"UL":
@@ -730,6 +731,8 @@ def scan_slice_header(path: str | os.PathLike[str]) -> SliceHeader | None:
         if _PIXEL_DATA_TAG not in values:
             return None
         offset, length = struct.unpack("<QQ", values.pop(_PIXEL_DATA_TAG))
+        if offset + length > size:
+            return None  # truncated: pydicom's reader reports it
         fields = {
             _SCAN_TAGS[tag][0]: _decode_scanned(_SCAN_TAGS[tag][1], raw)
             for tag, raw in values.items()

@@ -13,16 +13,22 @@ can show it before the rest arrives.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.filereader import read_file_meta_info
+from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.utils import iter_pixels, pixel_array
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from recist_app.imaging.discovery import (
     RejectedFile,
@@ -101,6 +107,51 @@ def _decode_error(path: str, error: BaseException) -> SliceReadError:
     return SliceReadError(f"{path}: cannot decode pixel data: {detail}")
 
 
+# Decoder plugin per transfer syntax family. GDCM aborts the whole process on
+# some corrupt JPEG 2000 code streams, so codecs that raise Python errors win.
+_PREFERRED_PLUGINS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("1.2.840.10008.1.2.4.9", ("pylibjpeg", "pillow")),  # JPEG 2000 and HTJ2K
+    ("1.2.840.10008.1.2.4.20", ("pylibjpeg",)),  # HTJ2K (4.201-4.203)
+    ("1.2.840.10008.1.2.4.8", ("pyjpegls",)),  # JPEG-LS
+    ("1.2.840.10008.1.2.5", ("pylibjpeg", "pydicom")),  # RLE
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _decoding_plugin(transfer_syntax_uid: str) -> str:
+    """The plugin pydicom should use for a syntax ("" lets pydicom choose)."""
+    for prefix, plugins in _PREFERRED_PLUGINS:
+        if not transfer_syntax_uid.startswith(prefix):
+            continue
+        try:
+            available = get_decoder(transfer_syntax_uid).available_plugins
+        except (NotImplementedError, ValueError):
+            return ""
+        for plugin in plugins:
+            if plugin in available:
+                return plugin
+    return ""
+
+
+def _syntax_of(path: str) -> str:
+    try:
+        meta = read_file_meta_info(path)
+    except (OSError, ValueError, InvalidDicomError):
+        return ""
+    return str(meta.get("TransferSyntaxUID", ""))
+
+
+def _frames_of(name: str) -> Iterator[npt.NDArray[Any]]:
+    """Decoded frames of a file, one at a time where pydicom allows it."""
+    syntax = _syntax_of(name)
+    if syntax == DeflatedExplicitVRLittleEndian:
+        # pydicom's file-based decoders do not inflate; decode via the dataset
+        frames = pydicom.dcmread(name).pixel_array
+        yield from (frames[np.newaxis] if frames.ndim == 2 else frames)
+        return
+    yield from iter_pixels(name, decoding_plugin=_decoding_plugin(syntax))
+
+
 def read_file_frames(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
     """Decode every frame of one file to stored values via pydicom's handlers.
 
@@ -123,7 +174,11 @@ def read_file_frames(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            frames = pixel_array(name)
+            syntax = _syntax_of(name)
+            if syntax == DeflatedExplicitVRLittleEndian:
+                frames = pydicom.dcmread(name).pixel_array
+            else:
+                frames = pixel_array(name, decoding_plugin=_decoding_plugin(syntax))
         except _DECODE_ERRORS as error:
             raise _decode_error(name, error) from error
     if frames.ndim == 2:
@@ -240,7 +295,7 @@ class _Reader:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                for frame_index, frame in enumerate(iter_pixels(path)):
+                for frame_index, frame in enumerate(_frames_of(path)):
                     raise_if_cancelled(self.cancel, self.label)
                     index = wanted.pop(frame_index, None)
                     if index is None:
