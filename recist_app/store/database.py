@@ -1,0 +1,281 @@
+"""Opening the reading database: URL, engine settings and schema migrations.
+
+SQLite (the default, one file in the user data folder) runs in WAL mode with
+``synchronous=FULL`` and foreign keys on, set on every new connection. Write units of
+work start with ``BEGIN IMMEDIATE`` so two processes never both read and then try to
+write (SQLite would fail one of them without waiting); a writer waits up to the busy
+timeout for the lock and then gets :class:`~recist_app.store.errors.StoreBusyError`.
+PostgreSQL takes a table lock with a ``lock_timeout`` for the same effect.
+
+The schema is versioned with Alembic; opening upgrades an older database and refuses
+a newer one.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
+
+from recist_app.store.errors import SchemaTooNewError, StoreBusyError, StoreError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import Connection, Engine
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_BUSY_TIMEOUT_S",
+    "WRITE_OPTIONS",
+    "create_store_engine",
+    "default_database_url",
+    "describe_url",
+    "head_revision",
+    "migrate_to_head",
+    "resolve_database_url",
+    "schema_revision",
+    "translate_database_errors",
+]
+
+DATABASE_URL_ENV = "RECIST_APP_DATABASE_URL"
+DEFAULT_BUSY_TIMEOUT_S = 10.0
+DATABASE_FILE_NAME = "readings.sqlite3"
+MIGRATIONS_LOCATION = "recist_app.store:migrations"
+
+WRITE_OPTIONS = {"recist_app_lock": "write"}
+"""Execution options that make a session's transaction take the write lock."""
+_SCHEMA_OPTIONS = {"recist_app_lock": "schema"}
+_POSTGRES_SCHEMA_LOCK_KEY = 0x7265636973  # "recis": one key for schema upgrades
+
+_SQLITE_BUSY_TEXTS = (
+    "database is locked",
+    "database is busy",
+    "database table is locked",
+)
+_POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def default_database_url() -> str:
+    """``sqlite:///`` URL of the default database file in the user data folder."""
+    folder = Path(platformdirs.user_data_dir("recist-app", appauthor=False))
+    return f"sqlite:///{folder / DATABASE_FILE_NAME}"
+
+
+def resolve_database_url(url: str | None) -> str:
+    """``url``, else ``$RECIST_APP_DATABASE_URL``, else :func:`default_database_url`."""
+    if url:
+        return url
+    return os.environ.get(DATABASE_URL_ENV) or default_database_url()
+
+
+def describe_url(url: str) -> str:
+    """The URL for messages, with any password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def create_store_engine(url: str, *, busy_timeout_s: float) -> Engine:
+    """An engine for ``url`` with the store's connection settings.
+
+    Raises
+    ------
+    StoreError
+        The URL is malformed, its driver is not installed, or the SQLite file's
+        folder cannot be created.
+    """
+    shown = describe_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"database URL {shown} is not a valid URL") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
+        path = _sqlite_file(url)
+        if path is None:
+            kwargs["poolclass"] = StaticPool
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    f"database {shown}: cannot create folder {path.parent}: "
+                    f"{error.strerror}"
+                ) from None
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as error:
+        raise StoreError(
+            f"database {shown}: the driver for {parsed.drivername} is not installed "
+            f"({error})"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine, busy_timeout_s)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: object) -> None:
+        # SQLAlchemy, not the driver, decides when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit that returned survives a power cut too, not only a crash.
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("recist_app_lock"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def _configure_postgresql(engine: Engine, busy_timeout_s: float) -> None:
+    timeout_ms = max(1, round(busy_timeout_s * 1000))
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        lock = connection.get_execution_options().get("recist_app_lock")
+        if lock is None:
+            return
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
+        if lock == "schema":
+            connection.exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({_POSTGRES_SCHEMA_LOCK_KEY})"
+            )
+        else:
+            # One writer at a time, as on SQLite: the audit chain needs it.
+            connection.exec_driver_sql(
+                "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"
+            )
+
+
+def _is_busy(error: DBAPIError) -> bool:
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return any(text in str(original) for text in _SQLITE_BUSY_TEXTS)
+    code = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
+    return code == _POSTGRES_LOCK_NOT_AVAILABLE
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+@contextmanager
+def translate_database_errors(
+    url: str, what: str, *, busy_timeout_s: float
+) -> Iterator[None]:
+    """Turn driver errors inside the block into one-line store errors."""
+    try:
+        yield
+    except DBAPIError as error:
+        shown = describe_url(url)
+        if _is_busy(error):
+            raise StoreBusyError(
+                f"database {shown} is busy: another program held its write lock for "
+                f"more than {busy_timeout_s:g} s while {what}; nothing was saved, "
+                "try again"
+            ) from None
+        detail = _first_line(error.orig) if error.orig is not None else str(error)
+        raise StoreError(f"database {shown}: {what} failed: {detail}") from None
+
+
+# ------------------------------------------------------------- migrations
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_LOCATION)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of recist-app knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise StoreError("recist-app ships no database migrations")
+    return head
+
+
+def schema_revision(connection: Connection) -> str | None:
+    """The schema revision stored in the database, or ``None`` when unversioned."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _check_revision(connection: Connection, shown: str) -> str | None:
+    current = schema_revision(connection)
+    if current is None:
+        tables = set(inspect(connection).get_table_names())
+        if tables:
+            raise StoreError(
+                f"database {shown} already holds tables ({', '.join(sorted(tables))}) "
+                "but no recist-app schema version; refusing to use it"
+            )
+        return None
+    known = {
+        script.revision
+        for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
+    }
+    if current not in known:
+        raise SchemaTooNewError(
+            f"database {shown} has schema revision {current}, newer than this "
+            f"recist-app knows (newest {head_revision()}); upgrade recist-app to "
+            "open it"
+        )
+    return current
+
+
+def migrate_to_head(engine: Engine, url: str, *, busy_timeout_s: float) -> None:
+    """Upgrade the database to the newest revision; refuse a newer schema.
+
+    The upgrade runs inside one write transaction, so two programs opening an old
+    database at the same moment upgrade it once, and a failed upgrade leaves the
+    database as it was.
+    """
+    shown = describe_url(url)
+    head = head_revision()
+    with translate_database_errors(url, "opening", busy_timeout_s=busy_timeout_s):
+        with engine.connect() as connection:
+            current = _check_revision(connection, shown)
+        if current == head:
+            return
+        with engine.connect() as connection:
+            connection = connection.execution_options(**_SCHEMA_OPTIONS)
+            with connection.begin():
+                current = _check_revision(connection, shown)
+                if current != head:
+                    command.upgrade(_alembic_config(connection), "head")

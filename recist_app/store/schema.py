@@ -1,0 +1,341 @@
+"""The database schema as typed SQLAlchemy 2 ORM classes (the migrations' target).
+
+The schema is portable: plain types, named constraints, no SQLite-only SQL, so the
+same tables work in a SQLite file and in a shared PostgreSQL database. The Alembic
+scripts in :mod:`recist_app.store.migrations` create exactly these tables; a test
+compares them.
+
+Findings reference their lesion and visit by foreign key without cascades: nothing is
+ever deleted except row by row through the store, which writes an audit row first.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AuditRow",
+    "Base",
+    "CachedAssessmentRow",
+    "LesionRow",
+    "MeasurementRow",
+    "NewLesionRow",
+    "NonTargetRow",
+    "PatientRow",
+    "ReadingRow",
+    "ReadingVersionRow",
+    "SeriesFileRow",
+    "SeriesRow",
+    "StudyRow",
+    "TimePointRow",
+    "UtcDateTime",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UID_LENGTH = 64  # DICOM PS3.5 §9.1: a UID has at most 64 characters
+
+
+class UtcDateTime(TypeDecorator[datetime.datetime]):
+    """An aware UTC timestamp on every backend (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime.datetime | None, dialect: Any
+    ) -> datetime.datetime | None:
+        """Store ``value`` in UTC; naive timestamps are refused."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps stored in the reading database must be aware")
+        return value.astimezone(datetime.UTC)
+
+    def process_result_value(
+        self, value: datetime.datetime | None, dialect: Any
+    ) -> datetime.datetime | None:
+        """Read ``value`` back as an aware UTC timestamp."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the schema's metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class PatientRow(Base):
+    """A patient, by the trial's patient id (``HCC-001``)."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+
+
+class ReadingRow(Base):
+    """One reader's reading of one patient under one criteria set, with its status."""
+
+    __tablename__ = "readings"
+    __table_args__ = (
+        UniqueConstraint("patient_row_id", "criteria", "reader"),
+        CheckConstraint("status IN ('draft', 'signed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_row_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    criteria: Mapped[str] = mapped_column(String(16))
+    reader: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(8))
+    revision: Mapped[int] = mapped_column(Integer)
+    signed_version: Mapped[int] = mapped_column(Integer)
+    signed_at: Mapped[datetime.datetime | None] = mapped_column(UtcDateTime)
+    signed_by: Mapped[str | None] = mapped_column(String(128))
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
+    first_dose_date: Mapped[datetime.date | None] = mapped_column(Date)
+    confirmation_min_days: Mapped[int] = mapped_column(Integer)
+    sd_min_days: Mapped[int] = mapped_column(Integer)
+    require_confirmation: Mapped[bool] = mapped_column(Boolean)
+    max_ne_between_confirmation: Mapped[int] = mapped_column(Integer)
+    too_small_mm: Mapped[float] = mapped_column(Float)
+    pd_min_increase_mm: Mapped[float | None] = mapped_column(Float)
+    baseline_window_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+
+
+class LesionRow(Base):
+    """A lesion of a reading: stable id, role, organ, location, Tracking UID."""
+
+    __tablename__ = "lesions"
+    __table_args__ = (UniqueConstraint("reading_id", "lesion_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("readings.id"))
+    lesion_id: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    organ: Mapped[str] = mapped_column(String(128))
+    location: Mapped[str] = mapped_column(String(256))
+    is_lymph_node: Mapped[bool] = mapped_column(Boolean)
+    tracking_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
+    is_cystic: Mapped[bool] = mapped_column(Boolean)
+    previously_irradiated: Mapped[bool] = mapped_column(Boolean)
+
+
+class TimePointRow(Base):
+    """A visit of a reading: label, date, what was read, slice thickness."""
+
+    __tablename__ = "timepoints"
+    __table_args__ = (UniqueConstraint("reading_id", "visit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("readings.id"))
+    visit: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    visit_date: Mapped[datetime.date] = mapped_column(Date)
+    is_baseline: Mapped[bool] = mapped_column(Boolean)
+    slice_thickness_mm: Mapped[float | None] = mapped_column(Float)
+    modality: Mapped[str] = mapped_column(String(8))
+    study_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
+    series_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
+
+
+class _GeometryColumns:
+    """Where a finding was drawn: image UIDs, method and axis end points (LPS mm)."""
+
+    geometry_series_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
+    geometry_sop_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
+    geometry_method: Mapped[str | None] = mapped_column(String(16))
+    long_axis_start_l_mm: Mapped[float | None] = mapped_column(Float)
+    long_axis_start_p_mm: Mapped[float | None] = mapped_column(Float)
+    long_axis_start_s_mm: Mapped[float | None] = mapped_column(Float)
+    long_axis_end_l_mm: Mapped[float | None] = mapped_column(Float)
+    long_axis_end_p_mm: Mapped[float | None] = mapped_column(Float)
+    long_axis_end_s_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_start_l_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_start_p_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_start_s_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_end_l_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_end_p_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_end_s_mm: Mapped[float | None] = mapped_column(Float)
+
+
+class MeasurementRow(_GeometryColumns, Base):
+    """One target lesion at one visit: diameters (mm), state and geometry."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (UniqueConstraint("timepoint_id", "lesion_row_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timepoint_id: Mapped[int] = mapped_column(ForeignKey("timepoints.id"))
+    lesion_row_id: Mapped[int] = mapped_column(ForeignKey("lesions.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    long_axis_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_mm: Mapped[float | None] = mapped_column(Float)
+    viable_long_axis_mm: Mapped[float | None] = mapped_column(Float)
+    parts_mm: Mapped[list[float]] = mapped_column(JSON)
+    merged_into: Mapped[str | None] = mapped_column(String(16))
+
+
+class NonTargetRow(Base):
+    """The state of one non-target lesion at one visit."""
+
+    __tablename__ = "non_target_assessments"
+    __table_args__ = (UniqueConstraint("timepoint_id", "lesion_row_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timepoint_id: Mapped[int] = mapped_column(ForeignKey("timepoints.id"))
+    lesion_row_id: Mapped[int] = mapped_column(ForeignKey("lesions.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+
+
+class NewLesionRow(_GeometryColumns, Base):
+    """A new lesion seen at one visit, with optional diameters and geometry."""
+
+    __tablename__ = "new_lesion_observations"
+    __table_args__ = (UniqueConstraint("timepoint_id", "lesion_row_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timepoint_id: Mapped[int] = mapped_column(ForeignKey("timepoints.id"))
+    lesion_row_id: Mapped[int] = mapped_column(ForeignKey("lesions.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    not_imaged_at_baseline: Mapped[bool] = mapped_column(Boolean)
+    long_axis_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_mm: Mapped[float | None] = mapped_column(Float)
+
+
+class ReadingVersionRow(Base):
+    """A signed version of a reading, kept whole so amendments never erase it."""
+
+    __tablename__ = "reading_versions"
+    __table_args__ = (UniqueConstraint("reading_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("readings.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    signed_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+    signed_by: Mapped[str] = mapped_column(String(128))
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRow(Base):
+    """One change: who, when, what, before and after, chained by SHA-256.
+
+    ``recorded_at`` and the values are text so the hashed content reads back
+    byte for byte on every backend.
+    """
+
+    __tablename__ = "audit_log"
+
+    sequence: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False
+    )
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    user_name: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(Text)
+    patient_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    before_values: Mapped[str | None] = mapped_column(Text)
+    after_values: Mapped[str | None] = mapped_column(Text)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class StudyRow(Base):
+    """A DICOM study found by an import (revision 0002)."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_row_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    study_instance_uid: Mapped[str] = mapped_column(String(UID_LENGTH), unique=True)
+    study_date: Mapped[datetime.date | None] = mapped_column(Date)
+    study_time: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    accession_number: Mapped[str] = mapped_column(String(16))
+    imported_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+
+
+class SeriesRow(Base):
+    """A DICOM series of a study, as discovery grouped it."""
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    series_instance_uid: Mapped[str] = mapped_column(String(UID_LENGTH), unique=True)
+    series_number: Mapped[int | None] = mapped_column(Integer)
+    modality: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    series_date: Mapped[datetime.date | None] = mapped_column(Date)
+    slice_thickness_mm: Mapped[float | None] = mapped_column(Float)
+    phase_hint: Mapped[str] = mapped_column(String(32))
+    body_part: Mapped[str] = mapped_column(String(64))
+    slice_count: Mapped[int] = mapped_column(Integer)
+    volume_count: Mapped[int] = mapped_column(Integer)
+
+
+class SeriesFileRow(Base):
+    """Where one image of a series lives on disk, so reopening needs no rescan."""
+
+    __tablename__ = "series_files"
+    __table_args__ = (UniqueConstraint("series_id", "sop_instance_uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
+    sop_instance_uid: Mapped[str] = mapped_column(String(UID_LENGTH))
+    file_path: Mapped[str] = mapped_column(Text)
+    instance_number: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class CachedAssessmentRow(Base):
+    """The responses derived from a reading, with the engine version that made them."""
+
+    __tablename__ = "cached_assessments"
+
+    reading_id: Mapped[int] = mapped_column(ForeignKey("readings.id"), primary_key=True)
+    engine_version: Mapped[str] = mapped_column(String(64))
+    reading_sha256: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+    best_overall_response: Mapped[str] = mapped_column(String(16))
+    best_response_confirmed: Mapped[bool] = mapped_column(Boolean)
+    assessment: Mapped[str] = mapped_column(Text)

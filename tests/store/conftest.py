@@ -1,0 +1,110 @@
+"""Fixtures for the store tests: a fresh SQLite database per test, and readings."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from recist_app.recist import (
+    AxisGeometry,
+    Lesion,
+    LesionRole,
+    Measurement,
+    MeasurementGeometry,
+    NewLesionObservation,
+    NewLesionState,
+    NonTargetAssessment,
+    NonTargetState,
+    Reading,
+    TimePoint,
+)
+from recist_app.store import Store, open_store
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_path(tmp_path: Path) -> Path:
+    return tmp_path / "readings.sqlite3"
+
+
+@pytest.fixture
+def store(database_path: Path) -> Iterator[Store]:
+    with open_store(sqlite_url(database_path)) as opened:
+        yield opened
+
+
+def example_reading(patient_id: str = "HCC-001", reader: str = "dr-a") -> Reading:
+    """The DESIGN.md example, with geometry on one measurement."""
+    geometry = MeasurementGeometry(
+        series_instance_uid="1.2.826.0.1.3680043.8.498.1",
+        sop_instance_uid="1.2.826.0.1.3680043.8.498.1.17",
+        long_axis=AxisGeometry(
+            start_lps_mm=(10.5, -20.25, 103.0), end_lps_mm=(52.5, -20.25, 103.0)
+        ),
+        short_axis=AxisGeometry(
+            start_lps_mm=(30.0, -35.0, 103.0), end_lps_mm=(30.0, -5.0, 103.0)
+        ),
+    )
+    return Reading(
+        patient_id=patient_id,
+        reader=reader,
+        first_dose_date=datetime.date(2024, 3, 4),
+        lesions=(
+            Lesion(lesion_id="T01", role=LesionRole.TARGET, organ="liver"),
+            Lesion(
+                lesion_id="T02",
+                role=LesionRole.TARGET,
+                organ="lymph node",
+                is_lymph_node=True,
+            ),
+            Lesion(lesion_id="NT01", role=LesionRole.NON_TARGET, organ="portal vein"),
+            Lesion(lesion_id="N01", role=LesionRole.NEW, organ="lung"),
+        ),
+        timepoints=(
+            TimePoint(
+                visit="BASELINE",
+                date=datetime.date(2024, 2, 26),
+                is_baseline=True,
+                slice_thickness_mm=5.0,
+                measurements=(
+                    Measurement(
+                        lesion_id="T01",
+                        long_axis_mm=42.0,
+                        short_axis_mm=30.0,
+                        geometry=geometry,
+                    ),
+                    Measurement(lesion_id="T02", long_axis_mm=25.0, short_axis_mm=18.0),
+                ),
+                non_target=(
+                    NonTargetAssessment(lesion_id="NT01", state=NonTargetState.PRESENT),
+                ),
+            ),
+            TimePoint(
+                visit="WEEK 6",
+                date=datetime.date(2024, 4, 15),
+                measurements=(
+                    Measurement(lesion_id="T01", long_axis_mm=30.0),
+                    Measurement(lesion_id="T02", short_axis_mm=9.0),
+                ),
+                non_target=(
+                    NonTargetAssessment(lesion_id="NT01", state=NonTargetState.PRESENT),
+                ),
+                new_lesions=(
+                    NewLesionObservation(
+                        lesion_id="N01", state=NewLesionState.EQUIVOCAL
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+@pytest.fixture
+def reading() -> Reading:
+    return example_reading()
