@@ -1,0 +1,63 @@
+"""Benchmark: trial endpoints for 10,000 simulated patients, end to end.
+
+Goal (issue 7): <= 3 s from ``Reading`` objects and clinical records to every
+endpoint, ``endpoints.json`` data and the subjects table, excluding plotting and the
+generation of the simulated trial. The peer measured in the same run is
+``assess`` of the same readings (issue 2's engine, which the endpoints call once per
+patient); the ratio says what the endpoint layer adds on top of the rules, which is
+stable across noisy machines where absolute seconds are not.
+
+Run: ``make bench`` or
+``.venv/bin/python benchmarks/bench_endpoints.py [--patients N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from recist_app.endpoints import (
+    compute_trial_endpoints,
+    endpoints_to_dict,
+    simulate_trial,
+    subjects_table,
+    summary_table,
+)
+from recist_app.recist import assess
+
+GOAL_SECONDS = 3.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    trial = simulate_trial(args.patients, seed=1)
+    # warm-up: imports of scipy/lifelines are not part of the steady state
+    compute_trial_endpoints(trial.readings[:20], trial.clinical[:20])
+    peer_best = endpoints_best = float("inf")
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        for reading in trial.readings:
+            assess(reading)
+        peer_best = min(peer_best, time.perf_counter() - start)
+        start = time.perf_counter()
+        result = compute_trial_endpoints(trial.readings, trial.clinical)
+        endpoints_to_dict(result)
+        subjects_table(result)
+        summary_table(result)
+        endpoints_best = min(endpoints_best, time.perf_counter() - start)
+    print(f"patients: {args.patients}, best of {args.repeat}")
+    print(f"assess only (peer):        {peer_best:6.2f} s")
+    print(f"endpoints end to end:      {endpoints_best:6.2f} s")
+    print(f"ratio endpoints / assess:  {endpoints_best / peer_best:6.2f}")
+    print(f"endpoint layer on top:     {endpoints_best - peer_best:6.2f} s")
+    scaled_goal = GOAL_SECONDS * args.patients / 10_000
+    verdict = "OK" if endpoints_best <= scaled_goal else "SLOWER THAN GOAL"
+    print(f"goal <= {scaled_goal:.2f} s: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
