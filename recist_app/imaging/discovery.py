@@ -15,7 +15,7 @@ import os
 import re
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,6 +107,8 @@ class VolumeInfo:
         Median distance between slice planes, ``None`` for a single slice.
     warnings
         One-line notes: duplicates dropped, irregular spacing, gaps, tilt.
+    dropped
+        Duplicate files left out of the volume, each with its reason.
     """
 
     series_instance_uid: str
@@ -117,6 +119,7 @@ class VolumeInfo:
     pixel_spacing_mm: tuple[float, float]
     slice_spacing_mm: float | None
     warnings: tuple[str, ...] = ()
+    dropped: tuple[RejectedFile, ...] = ()
 
     @property
     def slice_count(self) -> int:
@@ -196,6 +199,8 @@ class DiscoveryResult:
         DICOM files that cannot be used, each with a reason.
     skipped
         Files that are not DICOM (skipped silently; listed for completeness).
+    directories
+        DICOMDIR index files met (their references are checked, not imaged).
     files_scanned
         Number of files looked at.
     """
@@ -203,6 +208,7 @@ class DiscoveryResult:
     patients: tuple[PatientInfo, ...]
     rejected: tuple[RejectedFile, ...]
     skipped: tuple[str, ...]
+    directories: tuple[str, ...]
     files_scanned: int
 
     def iter_series(self) -> Iterator[tuple[PatientInfo, StudyInfo, SeriesInfo]]:
@@ -306,14 +312,30 @@ def _sort_key(ref: SliceRef) -> tuple[int, int, int]:
     return (instance if instance is not None else 1 << 30, ref.frame_index, 0)
 
 
-def _drop_same_instance(refs: list[SliceRef], notes: list[str]) -> list[SliceRef]:
-    seen: set[tuple[str, int]] = set()
+def _dropped(ref: SliceRef, reason: str) -> RejectedFile:
+    return RejectedFile(
+        path=ref.header.path,
+        reason=reason,
+        series_instance_uid=ref.header.series_instance_uid,
+    )
+
+
+def _drop_same_instance(
+    refs: list[SliceRef], notes: list[str], dropped: list[RejectedFile]
+) -> list[SliceRef]:
+    seen: dict[tuple[str, int], SliceRef] = {}
     kept: list[SliceRef] = []
     for ref in refs:
         key = (ref.header.sop_instance_uid, ref.frame_index)
-        if ref.header.sop_instance_uid and key in seen:
+        first = seen.get(key)
+        if ref.header.sop_instance_uid and first is not None:
+            dropped.append(
+                _dropped(
+                    ref, f"duplicate of {first.header.path} (same SOP Instance UID)"
+                )
+            )
             continue
-        seen.add(key)
+        seen[key] = ref
         kept.append(ref)
     if len(kept) < len(refs):
         notes.append(
@@ -332,6 +354,7 @@ def _split_duplicates(
     refs: list[SliceRef],
     normal: FloatArray,
     notes: list[str],
+    dropped: list[RejectedFile],
 ) -> list[list[SliceRef]]:
     """Split stacks that repeat positions (echoes, phases, acquisitions)."""
 
@@ -360,7 +383,15 @@ def _split_duplicates(
     kept: dict[float, SliceRef] = {}
     for ref in sorted(refs, key=_sort_key):
         key = round(height(ref) / _DUPLICATE_TOLERANCE_MM)
-        kept.setdefault(key, ref)
+        first = kept.setdefault(key, ref)
+        if first is not ref:
+            dropped.append(
+                _dropped(
+                    ref,
+                    f"same position as {first.header.path} in the same series "
+                    "(kept the first by instance number)",
+                )
+            )
     notes.append(
         f"{len(refs) - len(kept)} slice(s) repeat the position of another slice; "
         "kept the first by instance number"
@@ -414,7 +445,9 @@ def _rescale_note(refs: Sequence[SliceRef]) -> str | None:
     return None
 
 
-def _make_volume(refs: list[SliceRef], notes: list[str]) -> VolumeInfo:
+def _make_volume(
+    refs: list[SliceRef], notes: list[str], dropped: Sequence[RejectedFile]
+) -> VolumeInfo:
     header = refs[0].header
     assert header.orientation is not None
     assert header.pixel_spacing_mm is not None
@@ -432,6 +465,7 @@ def _make_volume(refs: list[SliceRef], notes: list[str]) -> VolumeInfo:
         pixel_spacing_mm=header.pixel_spacing_mm,
         slice_spacing_mm=spacing,
         warnings=tuple(notes + spacing_notes + extra),
+        dropped=tuple(dropped),
     )
 
 
@@ -464,13 +498,18 @@ def group_volumes(headers: Sequence[SliceHeader]) -> tuple[VolumeInfo, ...]:
     )
     for members in groups.values():
         notes = list(split_note)
+        dropped: list[RejectedFile] = []
         refs = _drop_same_instance(
-            _expand(sorted(members, key=lambda h: h.path)), notes
+            _expand(sorted(members, key=lambda h: h.path)), notes, dropped
         )
         first = members[0]
         assert first.orientation is not None
-        for stack in _split_duplicates(refs, _normal(first.orientation), notes):
-            volumes.append(_make_volume(stack, list(notes)))
+        stacks = _split_duplicates(refs, _normal(first.orientation), notes, dropped)
+        for number, stack in enumerate(stacks):
+            unique = list({item.path: item for item in dropped}.values())
+            volumes.append(
+                _make_volume(stack, list(notes), unique if number == 0 else ())
+            )
     volumes.sort(key=lambda v: -v.slice_count)
     return tuple(volumes)
 
@@ -529,49 +568,55 @@ def _list_files(
     return list(dict.fromkeys(files)), problems
 
 
-def read_headers(
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    progress: ProgressCallback | None = None,
-    cancel: CancelCheck | None = None,
-) -> tuple[list[SliceHeader], list[RejectedFile], list[str], int]:
-    """Read the headers of files and folders (recursively).
+@dataclass(slots=True)
+class _Scan:
+    usable: list[SliceHeader] = field(default_factory=list)
+    rejected: list[RejectedFile] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    directories: list[str] = field(default_factory=list)
+    total: int = 0
 
-    Returns
-    -------
-    tuple
-        ``(usable headers, rejected files, skipped non-DICOM paths, files scanned)``.
-    """
-    files, rejected = _list_files(paths)
-    usable: list[SliceHeader] = []
-    skipped: list[str] = []
-    total = len(files)
-    for done, name in enumerate(files, start=1):
-        raise_if_cancelled(cancel, "scanning for DICOM files")
+    def add(self, name: str) -> None:
         try:
             header = read_slice_header(name)
         except NotDicomError:
-            skipped.append(name)
+            self.skipped.append(name)
+            return
         except SliceReadError as error:
-            rejected.append(RejectedFile(path=name, reason=_reason(str(error), name)))
-        else:
-            if header.is_directory:
-                rejected.extend(_check_dicomdir(name))
-            else:
-                problem = usability_problem(header)
-                if problem is None:
-                    usable.append(header)
-                else:
-                    rejected.append(
-                        RejectedFile(
-                            path=name,
-                            reason=problem,
-                            series_instance_uid=header.series_instance_uid,
-                        )
-                    )
+            self.rejected.append(
+                RejectedFile(path=name, reason=_reason(str(error), name))
+            )
+            return
+        if header.is_directory:
+            self.directories.append(name)
+            self.rejected.extend(_check_dicomdir(name))
+            return
+        problem = usability_problem(header)
+        if problem is None:
+            self.usable.append(header)
+            return
+        self.rejected.append(
+            RejectedFile(
+                path=name,
+                reason=problem,
+                series_instance_uid=header.series_instance_uid,
+            )
+        )
+
+
+def _scan(
+    paths: Sequence[str | os.PathLike[str]],
+    progress: ProgressCallback | None,
+    cancel: CancelCheck | None,
+) -> _Scan:
+    files, problems = _list_files(paths)
+    scan = _Scan(rejected=problems, total=len(files))
+    for done, name in enumerate(files, start=1):
+        raise_if_cancelled(cancel, "scanning for DICOM files")
+        scan.add(name)
         if progress is not None:
-            progress(done, total)
-    return usable, rejected, skipped, total
+            progress(done, scan.total)
+    return scan
 
 
 def _reason(message: str, name: str) -> str:
@@ -607,6 +652,7 @@ def _series_info(
     first = headers[0]
     description = _first_text(headers, "series_description")
     agent = _first_text(headers, "contrast_bolus_agent")
+    volumes = group_volumes(headers)
     return SeriesInfo(
         series_instance_uid=first.series_instance_uid,
         series_number=first.series_number,
@@ -619,8 +665,8 @@ def _series_info(
         contrast_agent=agent,
         phase_hint=contrast_phase_hint(description, agent),
         body_part=first.body_part_examined,
-        volumes=group_volumes(headers),
-        excluded=tuple(excluded),
+        volumes=volumes,
+        excluded=(*excluded, *(item for v in volumes for item in v.dropped)),
     )
 
 
@@ -701,16 +747,21 @@ def discover(
     """
     paths: Sequence[str | os.PathLike[str]]
     paths = [source] if isinstance(source, str | os.PathLike) else source
-    usable, rejected, skipped, total = read_headers(
-        paths, progress=progress, cancel=cancel
-    )
+    scan = _scan(paths, progress, cancel)
+    rejected = scan.rejected
     excluded: dict[str, list[RejectedFile]] = defaultdict(list)
     for item in rejected:
         if item.series_instance_uid:
             excluded[item.series_instance_uid].append(item)
+    patients = _organise(scan.usable, excluded)
+    for patient in patients:
+        for study in patient.studies:
+            for series in study.series:
+                rejected.extend(item for v in series.volumes for item in v.dropped)
     return DiscoveryResult(
-        patients=_organise(usable, excluded),
+        patients=patients,
         rejected=tuple(rejected),
-        skipped=tuple(skipped),
-        files_scanned=total,
+        skipped=tuple(scan.skipped),
+        directories=tuple(scan.directories),
+        files_scanned=scan.total,
     )
