@@ -1,0 +1,409 @@
+"""The reading workstation's main window: viewer, lesion and response panels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from recist_app.exchange import write_reading_file
+from recist_app.imaging import lps_mm_to_index
+from recist_app.ui.error_dialog import error_boundary, show_error
+from recist_app.ui.measurement_controller import (
+    MeasurementController,
+    measurement_overlays,
+)
+from recist_app.ui.panels.lesion_panel import LesionPanel
+from recist_app.ui.panels.response_panel import ResponsePanel
+from recist_app.ui.viewer.measure_tool import Tool
+from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
+from recist_app.ui.vocabulary import load_vocabulary
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from recist_app.imaging import ImageVolume
+    from recist_app.recist import MeasurementGeometry
+    from recist_app.ui.document import ReadingDocument
+    from recist_app.ui.viewer.measure_tool import DrawnMeasurement
+    from recist_app.ui.vocabulary import OrganTerm
+
+__all__ = ["SHORTCUTS", "MainWindow"]
+
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Mouse wheel, ↑/↓, ←/→", "previous / next slice"),
+    ("Page Up / Page Down", "10 slices back / forward"),
+    ("Home / End", "first / last slice"),
+    ("Ctrl + wheel", "zoom at the cursor"),
+    ("Middle drag, Shift + left drag", "pan"),
+    ("Right drag", "window (horizontal) and level (vertical)"),
+    *(
+        (
+            str(number),
+            f"window preset {preset.name} (W {preset.width:.0f} L {preset.center:.0f})",
+        )
+        for number, preset in enumerate(PRESET_KEYS, start=1)
+    ),
+    ("F", "fit image to window"),
+    ("V", "navigate tool (left drag pans)"),
+    ("L", "long-axis line tool"),
+    ("B", "bidirectional tool: drag the long axis, then drag the short axis"),
+    ("Esc", "cancel the drawing in progress"),
+    ("Drag a handle", "edit a measurement (one undo step)"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
+    ("Ctrl+E", "export the reading as JSON"),
+    ("F1", "this list"),
+)
+
+
+class MainWindow(QMainWindow):
+    """Viewer in the centre, lesions and responses docked on the right.
+
+    Parameters
+    ----------
+    document
+        The open reading.
+    volumes
+        Loaded volumes by Series Instance UID; a visit shows the volume of its
+        ``series_instance_uid``.
+    vocabulary
+        Organ list (defaults to ``resources/vocabulary.json``).
+    """
+
+    def __init__(
+        self,
+        document: ReadingDocument,
+        volumes: Mapping[str, ImageVolume],
+        *,
+        vocabulary: tuple[OrganTerm, ...] | None = None,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._volumes = dict(volumes)
+        self._settings = settings
+        self.controller = MeasurementController(document, self.volume_at)
+
+        self.slice_view = SliceView()
+        self.setCentralWidget(self.slice_view)
+        self.lesion_panel = LesionPanel(document, vocabulary or load_vocabulary())
+        self.response_panel = ResponsePanel(document)
+        self._dock("Lesions", self.lesion_panel, "lesions")
+        self._dock("Response", self.response_panel, "response")
+
+        self.visit_combo = QComboBox()
+        self.visit_combo.setMinimumContentsLength(18)
+        self.visit_combo.activated.connect(self._visit_chosen)
+        self.slice_label = QLabel()
+        self.window_label = QLabel()
+        self.statusBar().addPermanentWidget(self.slice_label)
+        self.statusBar().addPermanentWidget(self.window_label)
+        self._build_actions()
+
+        self.slice_view.measurement_drawn.connect(self._measurement_drawn)
+        self.slice_view.slice_changed.connect(self._show_slice_status)
+        self.slice_view.window_changed.connect(self._show_window_status)
+        document.reading_changed.connect(self._reading_changed)
+        document.visit_changed.connect(self._visit_changed)
+        document.selection_changed.connect(self._selection_changed)
+        document.save_failed.connect(
+            lambda message: self.statusBar().showMessage(message)
+        )
+        document.undo_stack.cleanChanged.connect(self._clean_changed)
+
+        self._fill_visits()
+        self._visit_changed(document.visit)
+        self._update_title()
+        self.resize(1500, 900)
+        self._restore_settings()
+
+    # ---------------------------------------------------------------- building
+    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _build_actions(self) -> None:
+        stack = self.document.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+
+        export_action = QAction("&Export reading JSON…", self)
+        export_action.setShortcut(QKeySequence("Ctrl+E"))
+        export_action.triggered.connect(self._export_clicked)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+
+        self.tool_actions: dict[Tool, QAction] = {}
+        group = QActionGroup(self)
+        tools_menu = self.menuBar().addMenu("&Tools")
+        for tool, label, key in (
+            (Tool.NAVIGATE, "Navigate", "V"),
+            (Tool.LINE, "Long axis", "L"),
+            (Tool.BIDIRECTIONAL, "Bidirectional", "B"),
+        ):
+            action = QAction(label, self, checkable=True)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(lambda _checked=False, t=tool: self.set_tool(t))
+            group.addAction(action)
+            tools_menu.addAction(action)
+            self.tool_actions[tool] = action
+
+        view_menu = self.menuBar().addMenu("&View")
+        fit_action = QAction("&Fit to window", self)
+        fit_action.triggered.connect(self.slice_view.fit)
+        view_menu.addAction(fit_action)
+        presets = view_menu.addMenu("Window &presets")
+        for number, preset in enumerate(PRESET_KEYS, start=1):
+            action = QAction(f"{number}  {preset.name}", self)
+            action.triggered.connect(
+                lambda _checked=False, n=number: self.slice_view.apply_preset(n)
+            )
+            presets.addAction(action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        shortcuts_action = QAction("&Keyboard shortcuts", self)
+        shortcuts_action.setShortcut(QKeySequence("F1"))
+        shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(shortcuts_action)
+
+        toolbar = self.addToolBar("Reading")
+        toolbar.setObjectName("toolbar_reading")
+        toolbar.addWidget(QLabel(" Visit "))
+        toolbar.addWidget(self.visit_combo)
+        toolbar.addSeparator()
+        toolbar.addAction(self.undo_action)
+        toolbar.addAction(self.redo_action)
+        toolbar.addSeparator()
+        for action in self.tool_actions.values():
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(fit_action)
+        self.set_tool(Tool.BIDIRECTIONAL)
+
+    # ---------------------------------------------------------------- volumes
+    def volume_at(self, visit: str) -> ImageVolume | None:
+        """The volume read at ``visit``, if loaded."""
+        try:
+            series_uid = self.document.reading.timepoint(visit).series_instance_uid
+        except KeyError:
+            return None
+        return self._volumes.get(series_uid or "")
+
+    def set_tool(self, tool: Tool) -> None:
+        """Choose the left-drag tool."""
+        self.slice_view.set_tool(tool)
+        self.tool_actions[tool].setChecked(True)
+
+    # ---------------------------------------------------------------- refresh
+    def _fill_visits(self) -> None:
+        self.visit_combo.clear()
+        for timepoint in self.document.reading.timepoints:
+            label = f"{timepoint.visit.title()}  {timepoint.date.isoformat()}"
+            self.visit_combo.addItem(label, timepoint.visit)
+        self.visit_combo.setCurrentIndex(self.visit_combo.findData(self.document.visit))
+
+    def _visit_chosen(self, index: int) -> None:
+        visit = self.visit_combo.itemData(index)
+        if isinstance(visit, str):
+            self.document.set_visit(visit)
+
+    def _visit_changed(self, visit: str) -> None:
+        self.visit_combo.setCurrentIndex(self.visit_combo.findData(visit))
+        volume = self.volume_at(visit) if visit else None
+        reading = self.document.reading
+        lines = [reading.patient_id]
+        if volume is not None:
+            lines.append(f"{visit.title()} {reading.timepoint(visit).date.isoformat()}")
+            lines.append(
+                " ".join(filter(None, (volume.modality, volume.series_description)))
+                or volume.series_instance_uid
+            )
+        self.slice_view.set_volume(volume, title_lines=lines)
+        self._selection_changed(self.document.selected_lesion_id)
+
+    def _reading_changed(self, *_args: object) -> None:
+        if self.visit_combo.count() != len(self.document.reading.timepoints):
+            self._fill_visits()
+        self._update_overlays()
+        self._update_title()
+
+    def _prior_visit(self) -> str | None:
+        visits = [t.visit for t in self.document.reading.timepoints]
+        visit = self.document.visit
+        index = visits.index(visit) if visit in visits else -1
+        return visits[index - 1] if index > 0 else None
+
+    def _update_overlays(self) -> None:
+        volume = self.slice_view.volume
+        document = self.document
+        if volume is None or not document.visit:
+            self.slice_view.set_overlays(())
+            return
+        self.slice_view.set_overlays(
+            measurement_overlays(
+                document.reading,
+                document.visit,
+                volume,
+                selected_lesion_id=document.selected_lesion_id,
+                prior_visit=self._prior_visit(),
+            )
+        )
+
+    def _selection_changed(self, lesion_id: str) -> None:
+        self._update_overlays()
+        if lesion_id:
+            self.show_lesion(lesion_id)
+
+    def _lesion_geometry(self, lesion_id: str) -> MeasurementGeometry | None:
+        reading = self.document.reading
+        visits = [t.visit for t in reading.timepoints]
+        current = (
+            visits.index(self.document.visit) if self.document.visit in visits else 0
+        )
+        # The visit read first, then the closest earlier ones, then later ones.
+        order: list[int] = [*range(current, -1, -1), *range(current + 1, len(visits))]
+        for index in order:
+            timepoint = reading.timepoints[index]
+            measurement = timepoint.measurement(lesion_id)
+            if measurement is not None and measurement.geometry is not None:
+                return measurement.geometry
+            for observation in timepoint.new_lesions:
+                if (
+                    observation.lesion_id == lesion_id
+                    and observation.geometry is not None
+                ):
+                    return observation.geometry
+        return None
+
+    def show_lesion(self, lesion_id: str) -> None:
+        """Jump to the slice where ``lesion_id`` was measured (any visit)."""
+        volume = self.slice_view.volume
+        geometry = self._lesion_geometry(lesion_id)
+        if volume is None or geometry is None:
+            return
+        axis = geometry.long_axis or geometry.short_axis
+        if axis is None:
+            return
+        middle = np.mean([axis.start_lps_mm, axis.end_lps_mm], axis=0)
+        k = float(lps_mm_to_index(volume, middle)[2])
+        self.slice_view.set_slice_index(round(k))
+
+    def _show_slice_status(self, _index: int) -> None:
+        position = self.slice_view.slice_position_mm()
+        text = self.slice_view.slice_text()
+        if position is not None:
+            text += f"   {position:.1f} mm"
+        self.slice_label.setText(text)
+
+    def _show_window_status(self, _center: float, _width: float) -> None:
+        self.window_label.setText(self.slice_view.window_text())
+
+    def _update_title(self, *_args: object) -> None:
+        reading = self.document.reading
+        self.setWindowTitle(
+            f"recist_app — {reading.patient_id} ({reading.criteria.value})[*]"
+        )
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    # ---------------------------------------------------------------- actions
+    def _measurement_drawn(self, drawn: DrawnMeasurement) -> None:
+        with error_boundary(self, "Measurement not recorded"):
+            lesion_id = self.controller.record(drawn, self.lesion_panel.template())
+            self.statusBar().showMessage(f"Measured {lesion_id}", 4000)
+
+    def _export_clicked(self) -> None:
+        reading = self.document.reading
+        start = self._settings_value("export_dir", str(Path.home()))
+        name, _filter = QFileDialog.getSaveFileName(
+            self,
+            "Export reading",
+            str(Path(start) / f"{reading.patient_id}.reading.json"),
+            "Reading files (*.json)",
+        )
+        if name:
+            self.export_reading(Path(name))
+
+    def export_reading(self, path: Path) -> bool:
+        """Write the reading file to ``path``; errors are shown, not raised."""
+        try:
+            write_reading_file(self.document.reading, path)
+        except Exception as error:
+            show_error(self, "Export failed", error)
+            return False
+        if self._settings is not None:
+            self._settings.setValue("export_dir", str(path.parent))
+        self.statusBar().showMessage(f"Reading exported to {path}", 6000)
+        return True
+
+    def show_shortcuts(self) -> None:
+        """Show the keyboard and mouse shortcuts."""
+        rows = "".join(
+            f"<tr><td><b>{keys}</b></td><td>{meaning}</td></tr>"
+            for keys, meaning in SHORTCUTS
+        )
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard and mouse shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(f"<table cellspacing=4>{rows}</table>")
+        box.open()
+
+    # ---------------------------------------------------------------- settings
+    def _settings_value(self, key: str, default: str) -> str:
+        if self._settings is None:
+            return default
+        value = self._settings.value(key, default)
+        return value if isinstance(value, str) else default
+
+    def _restore_settings(self) -> None:
+        if self._settings is None:
+            return
+        geometry = self._settings.value("main_window/geometry")
+        state = self._settings.value("main_window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        tool = self._settings_value("tool", Tool.BIDIRECTIONAL.value)
+        if tool in Tool.__members__.values():
+            self.set_tool(Tool(tool))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember window layout and tool."""
+        if self._settings is not None:
+            self._settings.setValue("main_window/geometry", self.saveGeometry())
+            self._settings.setValue("main_window/state", self.saveState())
+            self._settings.setValue("tool", self.slice_view.tool.value)
+        super().closeEvent(event)

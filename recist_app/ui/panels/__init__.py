@@ -1,0 +1,1 @@
+"""Side panels: lesions, conformance warnings and responses."""

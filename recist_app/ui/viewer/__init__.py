@@ -1,0 +1,1 @@
+"""Image viewers and the measurement tools drawn on them."""

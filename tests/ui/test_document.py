@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import dataclasses
+
+from recist_app.recist import Lesion, LesionRole, Reading, add_lesion
+from recist_app.ui.document import ReadingDocument
+from tests.ui.conftest import two_visit_reading
+
+
+def _with_target(reading: Reading) -> Reading:
+    lesion = Lesion(lesion_id="T01", role=LesionRole.TARGET, organ="liver")
+    return add_lesion(reading, lesion)
+
+
+def test_replace_pushes_one_step_and_emits_once(document: ReadingDocument) -> None:
+    seen: list[Reading] = []
+    document.reading_changed.connect(lambda reading, _assessment: seen.append(reading))
+    after = _with_target(document.reading)
+    assert document.replace(after, "Add target T01")
+    assert document.undo_stack.count() == 1
+    assert document.undo_stack.undoText() == "Add target T01"
+    assert document.reading == after
+    assert seen == [after]
+
+
+def test_no_op_is_never_pushed(document: ReadingDocument) -> None:
+    assert not document.replace(document.reading, "nothing")
+    same = dataclasses.replace(document.reading)
+    assert not document.replace(same, "still nothing")
+    assert document.undo_stack.count() == 0
+
+
+def test_undo_and_redo_restore_snapshots_and_assessment(
+    document: ReadingDocument,
+) -> None:
+    before = document.reading
+    after = _with_target(before)
+    document.replace(after, "Add target T01")
+    document.undo_stack.undo()
+    assert document.reading == before
+    assert document.assessment.baseline.target_count == 0
+    document.undo_stack.redo()
+    assert document.reading == after
+    assert document.assessment.baseline.target_count == 1
+
+
+class _RecordingSaver:
+    def __init__(self, fail: bool = False) -> None:
+        self.saved: list[Reading] = []
+        self.fail = fail
+
+    def save(self, reading: Reading) -> None:
+        if self.fail:
+            raise OSError("disk full")
+        self.saved.append(reading)
+
+
+def test_every_change_and_undo_is_autosaved(qapp: object) -> None:
+    saver = _RecordingSaver()
+    document = ReadingDocument(two_visit_reading(), saver=saver)
+    after = _with_target(document.reading)
+    document.replace(after, "Add target T01")
+    document.undo_stack.undo()
+    assert saver.saved == [after, two_visit_reading()]
+
+
+def test_failed_autosave_is_reported_and_the_change_kept(qapp: object) -> None:
+    document = ReadingDocument(two_visit_reading(), saver=_RecordingSaver(fail=True))
+    messages: list[str] = []
+    document.save_failed.connect(messages.append)
+    after = _with_target(document.reading)
+    document.replace(after, "Add target T01")
+    assert document.reading == after
+    assert messages == ["Autosave failed: disk full"]
+
+
+def test_load_clears_history_and_selection(document: ReadingDocument) -> None:
+    document.replace(_with_target(document.reading), "Add target T01")
+    document.select_lesion("T01")
+    document.set_visit("WEEK 8")
+    document.load(two_visit_reading())
+    assert document.undo_stack.count() == 0
+    assert document.selected_lesion_id == ""
+    assert document.visit == "BASELINE"
+
+
+def test_undoing_a_lesion_clears_its_selection(document: ReadingDocument) -> None:
+    document.replace(_with_target(document.reading), "Add target T01")
+    document.select_lesion("T01")
+    document.undo_stack.undo()
+    assert document.selected_lesion_id == ""

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from recist_app.recist import LesionRole, MeasurementState, NonTargetState
+from recist_app.ui.panels.lesion_table import LesionColumn
+from recist_app.ui.vocabulary import load_vocabulary
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from recist_app.ui.main_window import MainWindow
+
+
+def test_vocabulary_has_organs_and_a_lymph_node_entry() -> None:
+    terms = load_vocabulary()
+    organs = {term.organ: term for term in terms}
+    assert "liver" in organs
+    assert organs["lymph node"].lymph_node
+
+
+def test_add_lesions_through_the_panel(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.lesion_panel
+    panel.role_combo.setCurrentIndex(panel.role_combo.findData("non-target"))
+    panel.organ_combo.setCurrentText("portal vein")
+    QTest.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    panel.role_combo.setCurrentIndex(panel.role_combo.findData("target"))
+    panel.organ_combo.setCurrentText("liver")
+    panel.location_combo.setCurrentText("segment VII")
+    QTest.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+
+    reading = window.document.reading
+    assert [lesion.lesion_id for lesion in reading.lesions] == ["NT01", "T01"]
+    assert reading.lesion("T01").location == "segment VII"
+    assert reading.timepoints[0].non_target_state("NT01") is NonTargetState.PRESENT
+    assert window.document.undo_stack.count() == 2
+    assert panel.model.index(0, LesionColumn.CURRENT).data() == "present"
+    assert window.document.selected_lesion_id == "T01"
+
+
+def test_baseline_warnings_are_live_and_cite_their_rule(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = window.lesion_panel
+    for _ in range(3):
+        panel.add_lesion(LesionRole.TARGET, panel.template())
+    texts = [
+        panel.warnings_list.item(i).text() for i in range(panel.warnings_list.count())
+    ]
+    # Three liver targets break the two-per-organ rule.
+    assert any("A3" in text for text in texts)
+    window.document.undo_stack.undo()
+    texts = [
+        panel.warnings_list.item(i).text() for i in range(panel.warnings_list.count())
+    ]
+    assert not any("A3" in text for text in texts)
+
+
+def test_follow_up_states_from_the_panel(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.lesion_panel
+    panel.add_lesion(LesionRole.TARGET, panel.template())
+    window.document.set_visit("WEEK 8")
+    window.document.select_lesion("T01")
+    values = [panel.state_combo.itemData(i) for i in range(panel.state_combo.count())]
+    assert MeasurementState.DISAPPEARED.value in values
+    panel.state_combo.setCurrentIndex(values.index(MeasurementState.DISAPPEARED.value))
+    QTest.mouseClick(panel.state_button, Qt.MouseButton.LeftButton)
+    measurement = window.document.reading.timepoint("WEEK 8").measurement("T01")
+    assert measurement is not None
+    assert measurement.state is MeasurementState.DISAPPEARED
+    assert panel.model.index(0, LesionColumn.CURRENT).data() == "disappeared (0 mm)"
+
+
+def test_new_lesion_at_follow_up_is_unequivocal_then_equivocal(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = window.lesion_panel
+    window.document.set_visit("WEEK 8")
+    lesion_id = panel.add_lesion(LesionRole.NEW, panel.template())
+    assert lesion_id == "N01"
+    assert "UNEQUIVOCAL" in window.response_panel.text()
+    panel.set_state("N01", "equivocal")
+    assert panel.model.index(0, LesionColumn.CURRENT).data() == "equivocal"
+
+
+def test_new_lesion_at_baseline_is_refused_with_a_message(
+    qtbot: QtBot, window: MainWindow, monkeypatch: object
+) -> None:
+    shown: list[str] = []
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(  # type: ignore[attr-defined]
+        QMessageBox,
+        "warning",
+        lambda _parent, _title, text: shown.append(text),
+    )
+    panel = window.lesion_panel
+    panel.role_combo.setCurrentIndex(panel.role_combo.findData("new"))
+    QTest.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    assert shown == ["new lesions are added at a follow-up visit, not at baseline"]
+    assert window.document.undo_stack.count() == 0
+
+
+def test_editing_the_organ_cell_is_one_undo_step(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = window.lesion_panel
+    panel.add_lesion(LesionRole.TARGET, panel.template())
+    index = panel.model.index(0, LesionColumn.ORGAN)
+    assert panel.model.setData(index, "lung")
+    assert window.document.reading.lesion("T01").organ == "lung"
+    assert window.document.undo_stack.undoText() == "Set organ of T01 to lung"
