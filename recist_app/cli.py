@@ -62,15 +62,9 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
         summary_table,
         write_endpoint_outputs,
     )
-    from recist_app.exchange import ExchangeError, read_reading_file
+    from recist_app.exchange import ExchangeError
     from recist_app.recist import ReadingError
 
-    folder = Path(args.readings)
-    if not folder.is_dir():
-        raise CliError(f"{folder}: not a folder of reading files")
-    files = sorted(folder.glob("*.json"))
-    if not files:
-        raise CliError(f"{folder}: no reading files (*.json)")
     try:
         options = EndpointOptions(
             assessment_interval_days=args.assessment_interval_days,
@@ -83,7 +77,7 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
             allow_unread_patients=args.allow_unread_patients,
             survival_ci=args.survival_ci,
         )
-        readings = [read_reading_file(path) for path in files]
+        readings = _endpoint_readings(args)
         clinical = read_clinical_csv(Path(args.clinical))
         result = compute_trial_endpoints(readings, clinical, options)
         written = write_endpoint_outputs(
@@ -97,6 +91,35 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
         print(f"{name:<{width}}  {value}")
     print(f"wrote {len(written)} files to {args.out}")
     return EXIT_OK
+
+
+def _endpoint_readings(args: argparse.Namespace) -> list[Any]:
+    """Readings from ``--readings DIR`` or, without it, from the database."""
+    if args.readings is not None:
+        if args.endpoints_database is not None:
+            raise CliError("give either --readings DIR or --database, not both")
+        from recist_app.exchange import read_reading_file
+
+        folder = Path(args.readings)
+        if not folder.is_dir():
+            raise CliError(f"{folder}: not a folder of reading files")
+        files = sorted(folder.glob("*.json"))
+        if not files:
+            raise CliError(f"{folder}: no reading files (*.json)")
+        return [read_reading_file(path) for path in files]
+    from recist_app.endpoints import readings_from_store
+    from recist_app.store import StoreError, open_store
+
+    url = args.endpoints_database or args.database or None
+    try:
+        with open_store(url) as store:
+            return list(
+                readings_from_store(
+                    store, reader=args.reader, signed_only=args.signed_only
+                )
+            )
+    except StoreError as error:
+        raise CliError(str(error)) from error
 
 
 def _cmd_simulate_trial(args: argparse.Namespace) -> int:
@@ -133,8 +156,27 @@ def _add_endpoint_parsers(subparsers: Any) -> None:
             "and write endpoints.json, subjects.csv, summary.csv, plots and reports."
         ),
     )
+    source = endpoints.add_mutually_exclusive_group()
+    source.add_argument(
+        "--readings", metavar="DIR", help="folder of *.json reading files"
+    )
+    source.add_argument(
+        "--database",
+        dest="endpoints_database",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help=(
+            "read the readings from the database (the default source without "
+            "--readings; URL default: $RECIST_APP_DATABASE_URL or the user's "
+            "SQLite file)"
+        ),
+    )
     endpoints.add_argument(
-        "--readings", metavar="DIR", required=True, help="folder of *.json readings"
+        "--reader", help="database: only this reader's readings (one per patient)"
+    )
+    endpoints.add_argument(
+        "--signed-only", action="store_true", help="database: only signed readings"
     )
     endpoints.add_argument("--clinical", metavar="CLINICAL.csv", required=True)
     endpoints.add_argument("--out", metavar="DIR", required=True)

@@ -40,6 +40,7 @@ from recist_app.endpoints.plots import (
 )
 from recist_app.endpoints.report import new_figure, write_endpoint_outputs
 from recist_app.endpoints.simulation import SimulatedTrial, simulate_trial
+from recist_app.endpoints.sources import readings_from_store
 from recist_app.endpoints.statistics import (
     KaplanMeierEstimate,
     LandmarkEstimate,
@@ -114,6 +115,7 @@ __all__ = [
     "new_figure",
     "parse_clinical_csv",
     "read_clinical_csv",
+    "readings_from_store",
     "simulate_trial",
     "subjects_table",
     "summarise",

@@ -28,6 +28,7 @@ from recist_app.endpoints.statistics import (
     kaplan_meier,
 )
 from recist_app.endpoints.subject import SubjectEndpoints, derive_subject
+from recist_app.recist import ReadingError
 
 if TYPE_CHECKING:
     import datetime
@@ -129,7 +130,10 @@ def compute_trial_endpoints(
                 f"{record.where}, column patient_id: unknown patient "
                 f"{record.patient_id!r}, no reading found"
             )
-        subjects.append(derive_subject(found, record, options))
+        try:
+            subjects.append(derive_subject(found, record, options))
+        except ReadingError as error:
+            raise EndpointError(f"patient {record.patient_id!r}: {error}") from None
     return summarise(tuple(subjects), options, clinical[0].data_cutoff_date)
 
 

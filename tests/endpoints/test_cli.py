@@ -147,3 +147,59 @@ def test_missing_readings_folder_is_one_line(
     )
     assert status == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_endpoints_from_the_database_match_the_reading_files(
+    trial_dir: Path, tmp_path: Path
+) -> None:
+    from recist_app.exchange import read_reading_file
+    from recist_app.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
+    with open_store(url) as store:
+        for path in sorted((trial_dir / "readings").glob("*.json")):
+            store.save_reading(read_reading_file(path), user="test")
+    common = ["endpoints", "--clinical", str(trial_dir / "clinical.csv"), "--no-plots"]
+    assert main([*common, "--database", url, "--out", str(tmp_path / "db")]) == 0
+    assert (
+        main(
+            [
+                *common,
+                "--readings",
+                str(trial_dir / "readings"),
+                "--out",
+                str(tmp_path / "files"),
+            ]
+        )
+        == 0
+    )
+    from_db = json.loads((tmp_path / "db" / "endpoints.json").read_text())
+    from_files = json.loads((tmp_path / "files" / "endpoints.json").read_text())
+    assert from_db == from_files
+
+
+def test_database_with_two_readers_of_one_patient_asks_for_a_reader(
+    trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    from recist_app.exchange import read_reading_file
+    from recist_app.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'two.sqlite3'}"
+    reading = read_reading_file(trial_dir / "readings" / "HCC-001.reading.json")
+    with open_store(url) as store:
+        store.save_reading(dataclasses.replace(reading, reader="dr-a"), user="t")
+        store.save_reading(dataclasses.replace(reading, reader="dr-b"), user="t")
+    argv = [
+        "endpoints",
+        "--database",
+        url,
+        "--clinical",
+        str(trial_dir / "clinical.csv"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert main(argv) == 2
+    assert "patient 'HCC-001': 2 RECIST 1.1 readings" in capsys.readouterr().err
+    assert main([*argv, "--reader", "dr-a", "--allow-unread-patients"]) == 0
