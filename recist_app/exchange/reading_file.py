@@ -12,7 +12,9 @@ Extensions over the DESIGN.md example, all optional: per lesion ``location``,
 ``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for RECIST_RULES
 B3, and ``geometry``; per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
 ``params.max_ne_between_confirmation``, ``too_small_mm``, ``pd_min_increase_mm``,
-``baseline_window_days``; top-level ``reader``.
+``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer,
+time and version of the signature, written by exports; validated, never used by
+the rules).
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ _TOP_KEYS = {
     "lesions": True,
     "timepoints": True,
     "reader": False,
+    "sign_off": False,
+}
+_SIGN_OFF_KEYS = {
+    "status": True,
+    "signed_by": False,
+    "signed_at": False,
+    "version": False,
+    "amendment_reason": False,
 }
 _LESION_KEYS = {
     "lesion_id": True,
@@ -103,13 +113,14 @@ _MEASUREMENT_KEYS = {
     "merged_into": False,
     "geometry": False,
 }
-_NON_TARGET_KEYS = {"lesion_id": True, "state": True}
+_NON_TARGET_KEYS = {"lesion_id": True, "state": True, "cytology_confirmed": False}
 _NEW_LESION_KEYS = {
     "lesion_id": True,
     "state": True,
     "not_imaged_at_baseline": False,
     "long_axis_mm": False,
     "short_axis_mm": False,
+    "typical_vascular_pattern": False,
     "geometry": False,
 }
 _GEOMETRY_KEYS = {
@@ -128,6 +139,9 @@ _PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "too_small_mm": (int, float),
     "pd_min_increase_mm": (int, float, type(None)),
     "baseline_window_days": (int,),
+    "irecist_confirmation_min_days": (int,),
+    "irecist_confirmation_max_days": (int,),
+    "mrecist_pd_min_increase_mm": (int, float, type(None)),
 }
 
 
@@ -200,6 +214,8 @@ def parse_reading(data: object, *, source: str = "reading") -> Reading:
         for index, item in enumerate(_list(top["lesions"], "lesions", context))
     )
     timepoints = _timepoints(top["timepoints"], context)
+    if "sign_off" in top:
+        _sign_off(top["sign_off"], context)
     params = _params(top.get("params", {}), context)
     try:
         reading = Reading(
@@ -414,6 +430,11 @@ def _non_target(
                 visit=visit,
                 lesion=lesion_id,
             ),
+            cytology_confirmed=_bool(
+                item.get("cytology_confirmed", False),
+                f"{field}.cytology_confirmed",
+                context,
+            ),
         )
     except ReadingError as error:
         raise context.fail(
@@ -447,6 +468,15 @@ def _new_lesion(
             ),
             short_axis_mm=_optional_number(
                 item.get("short_axis_mm"), f"{field}.short_axis_mm", context
+            ),
+            typical_vascular_pattern=(
+                None
+                if item.get("typical_vascular_pattern") is None
+                else _bool(
+                    item["typical_vascular_pattern"],
+                    f"{field}.typical_vascular_pattern",
+                    context,
+                )
             ),
             geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
         )
@@ -486,6 +516,22 @@ def _geometry(
             item.get("method", "manual"), f"{field}.method", MeasurementMethod, context
         ),
     )
+
+
+def _sign_off(value: object, context: _Context) -> None:
+    """Validate the export-only ``sign_off`` record; the rules never use it."""
+    item = _object(value, "sign_off", _SIGN_OFF_KEYS, context)
+    if item["status"] not in ("draft", "signed"):
+        raise context.fail(
+            "sign_off.status", f"expected 'draft' or 'signed', got {item['status']!r}"
+        )
+    for key in ("signed_by", "signed_at", "amendment_reason"):
+        _optional_string(item.get(key), f"sign_off.{key}", context)
+    version = item.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise context.fail(
+            "sign_off.version", f"expected an integer >= 0, got {version!r}"
+        )
 
 
 def _params(value: object, context: _Context) -> ResponseParameters:
@@ -722,7 +768,9 @@ def _timepoint_dict(timepoint: TimePoint) -> dict[str, Any]:
         data["series_instance_uid"] = timepoint.series_instance_uid
     data["measurements"] = [_measurement_dict(m) for m in timepoint.measurements]
     data["non_target"] = [
-        {"lesion_id": a.lesion_id, "state": a.state.value} for a in timepoint.non_target
+        {"lesion_id": a.lesion_id, "state": a.state.value}
+        | ({"cytology_confirmed": True} if a.cytology_confirmed else {})
+        for a in timepoint.non_target
     ]
     data["new_lesions"] = [_new_lesion_dict(o) for o in timepoint.new_lesions]
     return data
@@ -753,7 +801,7 @@ def _new_lesion_dict(observation: NewLesionObservation) -> dict[str, Any]:
     }
     if observation.not_imaged_at_baseline:
         data["not_imaged_at_baseline"] = True
-    for key in ("long_axis_mm", "short_axis_mm"):
+    for key in ("long_axis_mm", "short_axis_mm", "typical_vascular_pattern"):
         value = getattr(observation, key)
         if value is not None:
             data[key] = value

@@ -54,7 +54,8 @@ class TimepointAssessment:
 
     Sums and changes are ``None`` where they cannot be computed (no targets, or a
     target not assessed). ``best_overall_response_so_far`` uses only the visits up
-    to this one. Percentages are rounded to 0.1 %, millimetres to 0.1 mm;
+    to this one. ``new_lesion_sum_mm`` is iRECIST's sum of new-lesion targets (H4).
+    Percentages are rounded to 0.1 %, millimetres to 0.1 mm;
     the classification itself uses exact values.
     """
 
@@ -73,6 +74,7 @@ class TimepointAssessment:
     overall_response: Response
     best_overall_response_so_far: Response
     reasons: tuple[str, ...]
+    new_lesion_sum_mm: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -98,3 +98,10 @@ class Response(StrEnum):
     NE = "NE"
     NON_CR_NON_PD = "NON-CR/NON-PD"
     NED = "NED"
+    # iRECIST (RECIST_RULES H5)
+    ICR = "iCR"
+    IPR = "iPR"
+    ISD = "iSD"
+    IUPD = "iUPD"
+    ICPD = "iCPD"
+    NON_ICR_NON_IUPD = "NON-iCR/NON-iUPD"

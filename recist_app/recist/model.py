@@ -200,13 +200,23 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NonTargetAssessment:
-    """State of one non-target lesion at one timepoint (D1–D4)."""
+    """State of one non-target lesion at one timepoint (D1–D4).
+
+    ``cytology_confirmed`` marks an effusion or ascites proven neoplastic; only then
+    does its progression count under mRECIST (J4).
+    """
 
     lesion_id: str
     state: NonTargetState = NonTargetState.PRESENT
+    cytology_confirmed: bool = False
 
     def __post_init__(self) -> None:
         _check_text(self.lesion_id, "lesion_id", "non-target assessment")
+        if not isinstance(self.cytology_confirmed, bool):
+            raise ReadingError(
+                f"non-target assessment of lesion {self.lesion_id}: "
+                "cytology_confirmed must be true or false"
+            )
         try:
             object.__setattr__(self, "state", NonTargetState(self.state))
         except ValueError:
@@ -221,7 +231,9 @@ class NewLesionObservation:
     """A new lesion seen at one follow-up (E1–E3).
 
     ``not_imaged_at_baseline`` marks a lesion in an area not scanned at baseline; it
-    counts as unequivocal (E3). Diameters are optional (iRECIST measures new lesions).
+    counts as unequivocal (E3). Diameters are optional (iRECIST measures new lesions,
+    H4). ``typical_vascular_pattern`` (arterial hyperenhancement with washout) decides
+    an HCC new lesion under mRECIST (J5); ``None`` means not assessed.
     """
 
     lesion_id: str
@@ -229,6 +241,7 @@ class NewLesionObservation:
     not_imaged_at_baseline: bool = False
     long_axis_mm: float | None = None
     short_axis_mm: float | None = None
+    typical_vascular_pattern: bool | None = None
     geometry: MeasurementGeometry | None = None
 
     def __post_init__(self) -> None:
@@ -240,6 +253,8 @@ class NewLesionObservation:
             raise ReadingError(f"{where}: unknown state {self.state!r}") from None
         _check_length_mm(self.long_axis_mm, "long_axis_mm", where)
         _check_length_mm(self.short_axis_mm, "short_axis_mm", where)
+        if self.typical_vascular_pattern not in (None, True, False):
+            raise ReadingError(f"{where}: typical_vascular_pattern must be a boolean")
 
     @property
     def is_unequivocal(self) -> bool:
@@ -363,6 +378,10 @@ class ResponseParameters:
         rule off (mRECIST J3).
     baseline_window_days
         Baseline imaging at most this many days before first dose (A7).
+    irecist_confirmation_min_days, irecist_confirmation_max_days
+        Window after an iUPD in which the next assessment confirms it (H2).
+    mrecist_pd_min_increase_mm
+        mRECIST's absolute PD increase; off (``None``) by default (J3).
     """
 
     confirmation_min_days: int = 28
@@ -372,6 +391,9 @@ class ResponseParameters:
     too_small_mm: float = 5.0
     pd_min_increase_mm: float | None = 5.0
     baseline_window_days: int = 28
+    irecist_confirmation_min_days: int = 28
+    irecist_confirmation_max_days: int = 56
+    mrecist_pd_min_increase_mm: float | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -379,6 +401,8 @@ class ResponseParameters:
             "sd_min_days",
             "max_ne_between_confirmation",
             "baseline_window_days",
+            "irecist_confirmation_min_days",
+            "irecist_confirmation_max_days",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -387,6 +411,14 @@ class ResponseParameters:
             raise ReadingError("params: require_confirmation must be true or false")
         _check_length_mm(self.too_small_mm, "too_small_mm", "params")
         _check_length_mm(self.pd_min_increase_mm, "pd_min_increase_mm", "params")
+        _check_length_mm(
+            self.mrecist_pd_min_increase_mm, "mrecist_pd_min_increase_mm", "params"
+        )
+        if self.irecist_confirmation_max_days < self.irecist_confirmation_min_days:
+            raise ReadingError(
+                "params: irecist_confirmation_max_days is before "
+                "irecist_confirmation_min_days"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,16 +32,18 @@ from recist_app.recist.enums import (
     LesionRole,
     MeasurementState,
     NewLesionFinding,
-    NewLesionState,
     NonTargetState,
     Response,
 )
 from recist_app.recist.errors import UnsupportedCriteriaError
 
 if TYPE_CHECKING:
+    from recist_app.recist.assessment import ConformanceWarning
     from recist_app.recist.model import (
         Lesion,
         Measurement,
+        NewLesionObservation,
+        NonTargetAssessment,
         Reading,
         ResponseParameters,
         TimePoint,
@@ -188,9 +190,14 @@ class Recist11Rules:
         increase_um = sum_um - nadir_um
         if increase_um * 100 < 20 * nadir_um or increase_um <= 0:
             return False
-        if params.pd_min_increase_mm is None:
+        minimum_mm = self.pd_min_increase_mm(params)
+        if minimum_mm is None:
             return True
-        return increase_um >= _um(params.pd_min_increase_mm)
+        return increase_um >= _um(minimum_mm)
+
+    def pd_min_increase_mm(self, params: ResponseParameters) -> float | None:
+        """Absolute increase over the nadir that PD also needs (C3)."""
+        return params.pd_min_increase_mm
 
     def is_complete_response(
         self,
@@ -249,11 +256,12 @@ class Recist11Rules:
                 ),
             )
         reasons: list[str] = []
+        minimum_mm = self.pd_min_increase_mm(params) or 0.0
         if increase_um > 0 and increase_um * 100 >= 20 * nadir_um:
             reasons.append(
                 f"sum {_fmt_mm(sum_um)} is {_fmt_change(increase_um, nadir_um)} but "
                 f"only {_fmt_signed(increase_um / 1000, ' mm')} from nadir "
-                f"{_fmt_mm(nadir_um)} (< {params.pd_min_increase_mm:.0f} mm): "
+                f"{_fmt_mm(nadir_um)} (< {minimum_mm:.0f} mm): "
                 "not PD (C3)"
             )
         change = sum_um - baseline_um
@@ -298,17 +306,45 @@ class Recist11Rules:
         """Non-target response of one follow-up (D1–D4)."""
         if not non_targets:
             return None, None
-        states = {a.lesion_id: a.state for a in timepoint.non_target}
+        assessments = {a.lesion_id: a for a in timepoint.non_target}
+        states = {lesion_id: a.state for lesion_id, a in assessments.items()}
         progressed = [
             lesion.lesion_id
             for lesion in non_targets
-            if states.get(lesion.lesion_id) is NonTargetState.UNEQUIVOCAL_PROGRESSION
+            if lesion.lesion_id in assessments
+            and self.non_target_progressed(lesion, assessments[lesion.lesion_id])
         ]
         if progressed:
             return (
                 Response.PD,
                 f"unequivocal progression of {', '.join(progressed)} → PD (D3)",
             )
+        notes = [
+            note
+            for lesion in non_targets
+            if lesion.lesion_id in assessments
+            and (note := self.non_target_note(lesion, assessments[lesion.lesion_id]))
+        ]
+        if notes:
+            response, reason = self._non_target_without_progression(non_targets, states)
+            return response, "; ".join([*notes, reason or ""])
+        return self._non_target_without_progression(non_targets, states)
+
+    def non_target_progressed(
+        self, lesion: Lesion, assessment: NonTargetAssessment
+    ) -> bool:
+        """Whether this non-target shows unequivocal progression (D3)."""
+        return assessment.state is NonTargetState.UNEQUIVOCAL_PROGRESSION
+
+    def non_target_note(
+        self, lesion: Lesion, assessment: NonTargetAssessment
+    ) -> str | None:
+        """A criteria-specific remark on a non-target finding, or None."""
+        return None
+
+    def _non_target_without_progression(
+        self, non_targets: tuple[Lesion, ...], states: dict[str, NonTargetState]
+    ) -> tuple[Response, str]:
         unassessed = [
             lesion.lesion_id
             for lesion in non_targets
@@ -322,7 +358,8 @@ class Recist11Rules:
         present = [
             lesion.lesion_id
             for lesion in non_targets
-            if states[lesion.lesion_id] is NonTargetState.PRESENT
+            if states[lesion.lesion_id]
+            in (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
         ]
         if not present:
             return Response.CR, "all non-target lesions absent → CR (D1)"
@@ -335,7 +372,9 @@ class Recist11Rules:
         self, timepoint: TimePoint
     ) -> tuple[NewLesionFinding, str | None]:
         """New-lesion finding of one follow-up (E1–E3)."""
-        unequivocal = [o for o in timepoint.new_lesions if o.is_unequivocal]
+        unequivocal = [
+            o for o in timepoint.new_lesions if self.new_lesion_is_unequivocal(o)
+        ]
         if unequivocal:
             parts = [
                 f"{o.lesion_id}"
@@ -357,6 +396,35 @@ class Recist11Rules:
                 f"equivocal new lesion {ids}: not PD unless confirmed later (E2)",
             )
         return NewLesionFinding.NONE, None
+
+    def new_lesion_is_unequivocal(self, observation: NewLesionObservation) -> bool:
+        """Whether a new lesion counts as progression when seen (E1, E3)."""
+        return observation.is_unequivocal
+
+    def baseline_warnings(self, reading: Reading) -> tuple[ConformanceWarning, ...]:
+        """Baseline conformance warnings (A1–A8)."""
+        return check_baseline(reading)
+
+    def backdated_progression(
+        self, follow_ups: tuple[TimePoint, ...]
+    ) -> dict[str, tuple[str, str]]:
+        """Visits where an equivocal new lesion was first seen and later confirmed.
+
+        Returns ``{visit of first equivocal sighting: (lesion id, visit confirmed)}``
+        (E2).
+        """
+        first_equivocal: dict[str, str] = {}
+        backdated: dict[str, tuple[str, str]] = {}
+        for timepoint in follow_ups:
+            for observation in timepoint.new_lesions:
+                lesion_id = observation.lesion_id
+                if self.new_lesion_is_unequivocal(observation):
+                    first_visit = first_equivocal.pop(lesion_id, None)
+                    if first_visit is not None and first_visit not in backdated:
+                        backdated[first_visit] = (lesion_id, timepoint.visit)
+                else:
+                    first_equivocal.setdefault(lesion_id, timepoint.visit)
+        return backdated
 
     def combine_overall(
         self,
@@ -439,10 +507,10 @@ class Recist11Rules:
             target_count=len(targets),
             non_target_count=len(non_targets),
             overall_response=Response.NED if no_disease else None,
-            warnings=check_baseline(reading),
+            warnings=self.baseline_warnings(reading),
         )
         course = _TargetCourse(baseline_um=baseline_sum_um, nadir_um=baseline_sum_um)
-        backdated = _backdated_progression(reading.follow_ups)
+        backdated = self.backdated_progression(reading.follow_ups)
         reference_date = reading.first_dose_date or (
             baseline.date if baseline else datetime.date.min
         )
@@ -591,28 +659,14 @@ class _PendingTimepoint:
         )
 
 
-def _backdated_progression(
-    follow_ups: tuple[TimePoint, ...],
-) -> dict[str, tuple[str, str]]:
-    """Visits where an equivocal new lesion was first seen and later confirmed (E2).
-
-    Returns ``{visit of first equivocal sighting: (lesion id, visit confirmed)}``.
-    """
-    first_equivocal: dict[str, str] = {}
-    backdated: dict[str, tuple[str, str]] = {}
-    for timepoint in follow_ups:
-        for observation in timepoint.new_lesions:
-            lesion_id = observation.lesion_id
-            if observation.is_unequivocal:
-                first_visit = first_equivocal.pop(lesion_id, None)
-                if first_visit is not None and first_visit not in backdated:
-                    backdated[first_visit] = (lesion_id, timepoint.visit)
-            elif observation.state is NewLesionState.EQUIVOCAL:
-                first_equivocal.setdefault(lesion_id, timepoint.visit)
-    return backdated
-
-
 _REGISTRY: dict[Criteria, CriteriaRules] = {Criteria.RECIST_1_1: Recist11Rules()}
+
+
+def _register_builtin_criteria() -> None:
+    # Imported here: those modules subclass Recist11Rules from this one.
+    from recist_app.recist.mrecist import MRecistRules
+
+    register_criteria(MRecistRules())
 
 
 def register_criteria(rules: CriteriaRules) -> None:
@@ -663,3 +717,6 @@ def assess(reading: Reading) -> Assessment:
     'PR'
     """
     return rules_for(reading.criteria).assess(reading)
+
+
+_register_builtin_criteria()

@@ -115,6 +115,7 @@ def readings(
         non_target = tuple(
             NonTargetAssessment(
                 lesion_id=lesion.lesion_id,
+                cytology_confirmed=draw(st.booleans()),
                 state=(
                     NonTargetState.PRESENT
                     if baseline or measured_only
@@ -130,6 +131,7 @@ def readings(
                 NewLesionObservation(
                     lesion_id=lesion_id,
                     state=draw(st.sampled_from(tuple(NewLesionState))),
+                    typical_vascular_pattern=draw(st.sampled_from((None, True, False))),
                 )
                 for lesion_id in seen
             )
