@@ -43,7 +43,7 @@ from recist_app.imaging.errors import PhantomError
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
     from recist_app.imaging.progress import ProgressCallback
 
@@ -637,6 +637,8 @@ class PhantomSeries:
             "study_instance_uid": self.study_instance_uid,
             "series_instance_uid": self.series_instance_uid,
             "folder": self.folder,
+            "slice_thickness_mm": self.geometry.slice_thickness_mm
+            or self.geometry.slice_spacing_mm,
             "geometry": geometry,
             "lesions": [asdict(lesion) for lesion in self.lesions],
         }
@@ -900,13 +902,10 @@ def write_demo_data(
         "studies": studies,
     }
     path = root / "ground_truth.json"
+    text = json.dumps(ground_truth, indent=2) + "\n"
     try:
-        path.write_text(json.dumps(ground_truth, indent=2) + "\n", encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as error:
         raise PhantomError(f"{path}: cannot write: {error.strerror}") from error
-    return ground_truth
-
-
-def iter_visits(visits: int) -> Iterator[str]:
-    """Yield the visit names of a demo with ``visits`` studies."""
-    yield from DEMO_VISITS[:visits]
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded

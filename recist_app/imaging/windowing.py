@@ -6,6 +6,7 @@ float copy of the slice is made and the series' rescale is folded into the table
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -103,9 +104,20 @@ def window_lookup_table(
 
     Index the table with ``stored - dtype_min`` (see :func:`apply_window`).
     """
-    info = np.iinfo(dtype)
+    return _cached_table(
+        np.dtype(dtype).str, center, width, rescale_slope, rescale_intercept
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_table(
+    dtype: str, center: float, width: float, slope: float, intercept: float
+) -> npt.NDArray[np.uint8]:
+    info = np.iinfo(np.dtype(dtype))
     stored = np.arange(info.min, info.max + 1, dtype=np.float64)
-    return _window_uint8(stored * rescale_slope + rescale_intercept, center, width)
+    table = _window_uint8(stored * slope + intercept, center, width)
+    table.setflags(write=False)  # shared between callers through the cache
+    return table
 
 
 def apply_window(

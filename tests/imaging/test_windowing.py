@@ -1,0 +1,89 @@
+"""Window/level to 8 bits: the lookup path equals the DICOM formula."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recist_app.imaging import (
+    WINDOW_PRESETS,
+    PhantomSeries,
+    WindowPreset,
+    apply_window,
+    load_volume,
+    series_window_presets,
+)
+
+
+def _reference(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    # DICOM PS3.3 C.11.2.1.2.1, scaled to 0..255
+    out = ((values - (center - 0.5)) / (width - 1) + 0.5) * 255
+    out = np.where(values <= center - 0.5 - (width - 1) / 2, 0, out)
+    out = np.where(values > center - 0.5 + (width - 1) / 2, 255, out)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.uint8, np.int32, np.float32])
+@pytest.mark.parametrize("name", list(WINDOW_PRESETS))
+def test_every_dtype_and_preset_matches_the_formula(dtype: type, name: str) -> None:
+    preset = WINDOW_PRESETS[name]
+    info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else None
+    low, high = (info.min, info.max) if info else (-3000, 3000)
+    stored: np.ndarray = np.linspace(max(low, -3000), min(high, 4000), 5000).astype(
+        dtype
+    )
+    slope, intercept = 1.0, (-1024.0 if dtype in (np.uint16, np.uint8) else 0.0)
+    shown = apply_window(
+        stored,
+        preset.center,
+        preset.width,
+        rescale_slope=slope,
+        rescale_intercept=intercept,
+    )
+    expected = _reference(
+        stored.astype(np.float64) + intercept, preset.center, preset.width
+    )
+    assert shown.dtype == np.uint8
+    np.testing.assert_array_equal(shown, expected)
+
+
+def test_presets_cover_the_reading_windows() -> None:
+    assert set(WINDOW_PRESETS) == {
+        "soft tissue",
+        "liver",
+        "lung",
+        "bone",
+        "brain",
+        "mediastinum",
+    }
+    assert WINDOW_PRESETS["lung"].center < 0 < WINDOW_PRESETS["bone"].center
+
+
+def test_slope_is_folded_into_the_table() -> None:
+    stored = np.array([0, 100, 200], dtype=np.int16)
+    shown = apply_window(
+        stored, 100.0, 200.0, rescale_slope=2.0, rescale_intercept=-100.0
+    )
+    np.testing.assert_array_equal(shown, _reference(stored * 2.0 - 100.0, 100.0, 200.0))
+
+
+def test_invalid_windows_are_refused() -> None:
+    with pytest.raises(ValueError, match="width"):
+        WindowPreset(name="bad", center=0.0, width=0.0)
+    with pytest.raises(ValueError, match="invalid"):
+        apply_window(np.zeros(3, dtype=np.int16), 0.0, -5.0)
+
+
+def test_series_defaults_come_from_the_headers(axial_series: PhantomSeries) -> None:
+    volume = load_volume(axial_series.folder)
+    presets = series_window_presets(volume)
+    assert [(p.center, p.width) for p in presets] == [(40.0, 400.0), (-600.0, 1500.0)]
+    shown = apply_window(
+        volume.voxels[10],
+        presets[0].center,
+        presets[0].width,
+        rescale_slope=volume.rescale_slope,
+        rescale_intercept=volume.rescale_intercept,
+    )
+    assert shown.shape == (64, 64)
+    assert shown.dtype == np.uint8
