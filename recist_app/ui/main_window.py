@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QWidget,
 )
 
@@ -95,10 +96,19 @@ class MainWindow(QMainWindow):
         self.document = document
         self._volumes = dict(volumes)
         self._settings = settings
+        self._linking = False
         self.controller = MeasurementController(document, self.volume_at)
 
         self.slice_view = SliceView()
-        self.setCentralWidget(self.slice_view)
+        # Follow-up reading: the prior visit beside the current one, read-only,
+        # scrolled with it by table position (DESIGN: follow-up side by side).
+        self.prior_view = SliceView()
+        self.prior_view.set_tool(Tool.NAVIGATE)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.prior_view)
+        splitter.addWidget(self.slice_view)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
         self.lesion_panel = LesionPanel(document, vocabulary or load_vocabulary())
         self.response_panel = ResponsePanel(document)
         self._dock("Lesions", self.lesion_panel, "lesions")
@@ -116,6 +126,9 @@ class MainWindow(QMainWindow):
         self.slice_view.measurement_drawn.connect(self._measurement_drawn)
         self.slice_view.slice_changed.connect(self._show_slice_status)
         self.slice_view.window_changed.connect(self._show_window_status)
+        self.slice_view.slice_changed.connect(self._link_prior_slice)
+        self.slice_view.window_changed.connect(self.prior_view.set_window)
+        self.prior_view.slice_changed.connect(self._link_current_slice)
         document.reading_changed.connect(self._reading_changed)
         document.visit_changed.connect(self._visit_changed)
         document.selection_changed.connect(self._selection_changed)
@@ -249,7 +262,19 @@ class MainWindow(QMainWindow):
                 " ".join(filter(None, (volume.modality, volume.series_description)))
                 or volume.series_instance_uid
             )
+        prior = self._prior_visit()
+        prior_volume = self.volume_at(prior) if prior else None
+        self.prior_view.setVisible(prior_volume is not None)
+        if prior is not None and prior_volume is not None:
+            date = reading.timepoint(prior).date.isoformat()
+            self.prior_view.set_volume(
+                prior_volume,
+                title_lines=[reading.patient_id, f"PRIOR: {prior.title()} {date}"],
+            )
+        else:
+            self.prior_view.set_volume(None)
         self.slice_view.set_volume(volume, title_lines=lines)
+        self.prior_view.set_window(*self.slice_view.window_level)
         self._selection_changed(self.document.selected_lesion_id)
 
     def _reading_changed(self, *_args: object) -> None:
@@ -264,7 +289,32 @@ class MainWindow(QMainWindow):
         index = visits.index(visit) if visit in visits else -1
         return visits[index - 1] if index > 0 else None
 
+    @staticmethod
+    def _nearest_slice(volume: ImageVolume, position_mm: float) -> int:
+        positions = volume.slice_origins_lps_mm @ volume.slice_normal
+        return int(np.argmin(np.abs(positions - position_mm)))
+
+    def _link_prior_slice(self, _index: int) -> None:
+        self._link(self.slice_view, self.prior_view)
+
+    def _link_current_slice(self, _index: int) -> None:
+        self._link(self.prior_view, self.slice_view)
+
+    def _link(self, source: SliceView, target: SliceView) -> None:
+        # The guard stops the echo: with different slice spacings the nearest
+        # slice back would not always be the slice we came from.
+        position = source.slice_position_mm()
+        volume = target.volume
+        if self._linking or position is None or volume is None:
+            return
+        self._linking = True
+        try:
+            target.set_slice_index(self._nearest_slice(volume, position))
+        finally:
+            self._linking = False
+
     def _update_overlays(self) -> None:
+        self._update_prior_overlays()
         volume = self.slice_view.volume
         document = self.document
         if volume is None or not document.visit:
@@ -280,18 +330,33 @@ class MainWindow(QMainWindow):
             )
         )
 
+    def _update_prior_overlays(self) -> None:
+        volume = self.prior_view.volume
+        prior = self._prior_visit()
+        if volume is None or prior is None:
+            self.prior_view.set_overlays(())
+            return
+        self.prior_view.set_overlays(
+            measurement_overlays(
+                self.document.reading,
+                prior,
+                volume,
+                selected_lesion_id=self.document.selected_lesion_id,
+            )
+        )
+
     def _selection_changed(self, lesion_id: str) -> None:
         self._update_overlays()
         if lesion_id:
             self.show_lesion(lesion_id)
 
-    def _lesion_geometry(self, lesion_id: str) -> MeasurementGeometry | None:
+    def _lesion_geometry(
+        self, lesion_id: str, visit: str
+    ) -> MeasurementGeometry | None:
         reading = self.document.reading
         visits = [t.visit for t in reading.timepoints]
-        current = (
-            visits.index(self.document.visit) if self.document.visit in visits else 0
-        )
-        # The visit read first, then the closest earlier ones, then later ones.
+        current = visits.index(visit) if visit in visits else 0
+        # The visit asked for first, then the closest earlier ones, then later ones.
         order: list[int] = [*range(current, -1, -1), *range(current + 1, len(visits))]
         for index in order:
             timepoint = reading.timepoints[index]
@@ -306,10 +371,9 @@ class MainWindow(QMainWindow):
                     return observation.geometry
         return None
 
-    def show_lesion(self, lesion_id: str) -> None:
-        """Jump to the slice where ``lesion_id`` was measured (any visit)."""
-        volume = self.slice_view.volume
-        geometry = self._lesion_geometry(lesion_id)
+    def _jump(self, view: SliceView, lesion_id: str, visit: str) -> None:
+        volume = view.volume
+        geometry = self._lesion_geometry(lesion_id, visit)
         if volume is None or geometry is None:
             return
         axis = geometry.long_axis or geometry.short_axis
@@ -317,7 +381,14 @@ class MainWindow(QMainWindow):
             return
         middle = np.mean([axis.start_lps_mm, axis.end_lps_mm], axis=0)
         k = float(lps_mm_to_index(volume, middle)[2])
-        self.slice_view.set_slice_index(round(k))
+        view.set_slice_index(round(k))
+
+    def show_lesion(self, lesion_id: str) -> None:
+        """Show ``lesion_id`` in the current and the prior view (any visit's mark)."""
+        self._jump(self.slice_view, lesion_id, self.document.visit)
+        prior = self._prior_visit()
+        if prior is not None:
+            self._jump(self.prior_view, lesion_id, prior)
 
     def _show_slice_status(self, _index: int) -> None:
         position = self.slice_view.slice_position_mm()

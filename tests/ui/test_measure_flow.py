@@ -206,3 +206,25 @@ def test_selecting_a_lesion_jumps_to_its_slice(
     window.lesion_panel.table.selectRow(0)
     assert window.document.selected_lesion_id == "T01"
     assert view.slice_index == LESION_SLICE
+
+
+def test_follow_up_shows_the_prior_beside_it_with_linked_scrolling(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    view, prior = window.slice_view, window.prior_view
+    assert prior.isHidden()  # baseline has no prior
+    view.set_slice_index(LESION_SLICE)
+    _draw_bidirectional(qtbot, view, radius_mm=12.0)
+    window.document.set_visit("WEEK 8")
+    assert not prior.isHidden()
+    view.set_slice_index(3)
+    assert prior.slice_index == 3
+    prior.set_slice_index(5)
+    assert view.slice_index == 5
+    # Selecting the lesion shows it in both views; the prior shows its mark.
+    window.document.select_lesion("")
+    window.lesion_panel.table.selectRow(0)
+    assert view.slice_index == LESION_SLICE
+    assert prior.slice_index == LESION_SLICE
+    assert [o.lesion_id for o in prior.overlays] == ["T01"]
+    assert not prior.overlays[0].hint
