@@ -53,6 +53,79 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from recist_app.imaging import ImagingError, write_demo_data
+
+    out = Path(args.out_dir)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise CliError(f"{out}: folder is not empty; choose a new or empty folder")
+
+    def report(line: str) -> None:
+        print(f"recist-app: {line}", file=sys.stderr, flush=True)
+
+    try:
+        write_demo_data(
+            out,
+            seed=args.seed,
+            visits=args.visits,
+            slice_count=args.slices,
+            slice_spacing_mm=args.slice_spacing,
+            pixel_size_mm=args.pixel_size,
+            matrix=args.matrix,
+            shuffle=args.shuffle,
+            noise_hu=args.noise,
+            progress=report,
+        )
+    except ImagingError as error:
+        raise CliError(str(error)) from error
+    except OSError as error:
+        raise CliError(f"{out}: cannot write: {error.strerror}") from error
+    print(out / "ground_truth.json")
+    return EXIT_OK
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+        return value
+
+    return parse
+
+
+def _add_demo_data_parser(subparsers: Any) -> None:
+    demo = subparsers.add_parser(
+        "demo-data",
+        help="write the demo DICOM studies and their ground truth",
+        description=(
+            "Write a generated CT patient (baseline and follow-ups with lesions of "
+            "known size) as DICOM, one folder per visit, plus ground_truth.json."
+        ),
+    )
+    demo.add_argument("out_dir", metavar="OUT_DIR", help="new or empty folder")
+    demo.add_argument("--seed", type=int, default=0, help="seed for noise and UIDs")
+    demo.add_argument("--visits", type=int, choices=(3, 4), default=4)
+    demo.add_argument("--slices", type=_positive(int), default=60, metavar="N")
+    demo.add_argument(
+        "--slice-spacing", type=_positive(float), default=5.0, metavar="MM"
+    )
+    demo.add_argument(
+        "--pixel-size", type=_positive(float), default=0.78125, metavar="MM"
+    )
+    demo.add_argument("--matrix", type=_positive(int), default=512, metavar="PX")
+    demo.add_argument("--noise", type=float, default=10.0, metavar="HU")
+    demo.add_argument(
+        "--shuffle", action="store_true", help="random file names (order says nothing)"
+    )
+    demo.set_defaults(handler=_cmd_demo_data)
+
+
 def _cmd_endpoints(args: argparse.Namespace) -> int:
     from recist_app.endpoints import (
         EndpointError,
@@ -293,6 +366,7 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", metavar="FILE", help="write to FILE, not stdout")
     evaluate.add_argument("--format", choices=("json", "csv"), default="json")
     evaluate.set_defaults(handler=_cmd_evaluate)
+    _add_demo_data_parser(subparsers)
     _add_endpoint_parsers(subparsers)
 
     return parser
