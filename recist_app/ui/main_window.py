@@ -108,11 +108,18 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.prior_view)
         splitter.addWidget(self.slice_view)
         splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self._splitter = splitter
         self.setCentralWidget(splitter)
         self.lesion_panel = LesionPanel(document, vocabulary or load_vocabulary())
         self.response_panel = ResponsePanel(document)
-        self._dock("Lesions", self.lesion_panel, "lesions")
-        self._dock("Response", self.response_panel, "response")
+        docks = [
+            self._dock("Lesions", self.lesion_panel, "lesions"),
+            self._dock("Response", self.response_panel, "response"),
+        ]
+        self.resizeDocks(docks, [600, 600], Qt.Orientation.Horizontal)
+        self.resizeDocks(docks, [560, 340], Qt.Orientation.Vertical)
 
         self.visit_combo = QComboBox()
         self.visit_combo.setMinimumContentsLength(18)
@@ -264,6 +271,9 @@ class MainWindow(QMainWindow):
             )
         prior = self._prior_visit()
         prior_volume = self.volume_at(prior) if prior else None
+        if prior_volume is not None and self.prior_view.isHidden():
+            self.prior_view.show()
+            self._splitter.setSizes([10_000, 10_000])  # share the width equally
         self.prior_view.setVisible(prior_volume is not None)
         if prior is not None and prior_volume is not None:
             date = reading.timepoint(prior).date.isoformat()
