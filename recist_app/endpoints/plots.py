@@ -165,9 +165,7 @@ def draw_kaplan_meier(
 ) -> None:
     """Kaplan–Meier curve with its band, censor marks and numbers at risk below."""
     figure.clear()
-    grid = figure.add_gridspec(2, 1, height_ratios=(5, 1), hspace=0.35)
-    axes = figure.add_subplot(grid[0])
-    table = figure.add_subplot(grid[1], sharex=axes)
+    axes = figure.add_subplot(1, 1, 1)
     months = [t / DAYS_PER_MONTH for t in fit.timeline]
     axes.step(months, fit.survival, where="post", color="#2166ac", linewidth=1.5)
     axes.fill_between(
@@ -193,19 +191,36 @@ def draw_kaplan_meier(
         text = "median not reached"
     axes.set_ylim(0, 1.02)
     axes.set_ylabel(f"{fit.label} probability")
-    axes.set_title(f"{title} (n = {fit.subjects}, {fit.events} events; {text})")
+    axes.set_title(f"{title}\nn = {fit.subjects}, {fit.events} events; {text}")
     axes.grid(alpha=0.3)
     ticks = [t / DAYS_PER_MONTH for t in risk_times_days]
     axes.set_xticks(ticks)
     axes.set_xlim(0, max(ticks[-1] if ticks else 1.0, 1.0))
-    table.set_xlabel("Months since first dose")
-    table.set_yticks([])
-    table.set_title("Number at risk", fontsize="small", loc="left")
+    # Numbers at risk a fixed distance (points) under the tick labels, whatever
+    # the figure size: x in data (ticks) or axes fraction (label), y at the axis.
+    at_axis = axes.get_xaxis_transform()
+    axes.annotate(
+        "At risk",
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(-14, -26),
+        textcoords="offset points",
+        ha="right",
+        va="center",
+        fontsize="small",
+    )
     for tick, days in zip(ticks, risk_times_days, strict=True):
-        table.text(tick, 0.5, str(fit.at_risk(days)), ha="center", va="center")
-    table.set_ylim(0, 1)
-    for side in ("top", "right", "left"):
-        table.spines[side].set_visible(False)
+        axes.annotate(
+            str(fit.at_risk(days)),
+            xy=(tick, 0),
+            xycoords=at_axis,
+            xytext=(0, -26),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize="small",
+        )
+    axes.set_xlabel("Months since first dose", labelpad=22)
 
 
 def draw_pfs(figure: Figure, result: TrialEndpoints) -> None:

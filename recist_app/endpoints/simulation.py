@@ -129,16 +129,16 @@ def _draw_course(rng: random.Random) -> _Course:
     if kind == "CR":
         depth, progression = 0.0, rng.expovariate(1 / 700)
     elif kind == "PR":
-        depth, progression = rng.uniform(0.25, 0.62), 90 + rng.expovariate(1 / 330)
+        depth, progression = rng.uniform(0.25, 0.62), 90 + rng.expovariate(1 / 400)
     elif kind == "SD":
-        depth, progression = rng.uniform(0.74, 1.1), 45 + rng.expovariate(1 / 190)
+        depth, progression = rng.uniform(0.74, 1.1), 50 + rng.expovariate(1 / 250)
     else:
         depth, progression = 1.0, rng.uniform(20, 80)
     progression = max(progression, 20.0)
     mode = rng.choices(("growth", "new", "non-target"), weights=(0.5, 0.42, 0.08))[0]
     if kind == "CR":
         mode = "new"
-    death = progression + rng.expovariate(1 / 320)
+    death = progression + rng.expovariate(1 / 420)
     if rng.random() < 0.06:  # death without documented progression
         death = rng.uniform(15, progression)
     new_therapy: float | None = None
