@@ -1,0 +1,632 @@
+"""DICOM SR TID 1500 Measurement Reports of a reading, and importing them back.
+
+One Comprehensive 3D SR per visit (STANDARDS.md section 2), built with highdicom:
+
+- a TID 1410 planar ROI group per lesion drawn on an image, its ROI the axis RECIST
+  counts (short axis for lymph nodes, long axis otherwise) as a two-point POLYLINE
+  in the image's pixel coordinates, with Long Axis (SCT 103339001) and Short Axis
+  (SCT 103340004) measurements in mm;
+- a TID 1501 group for lesions recorded without image geometry (non-target lesions,
+  diameters typed in), so every lesion of the visit is in the report;
+- Tracking Identifier = lesion id (= SDTM link id) and a Tracking UID that is the
+  same at every visit; finding site coded in SNOMED CT; the RECIST role as Baseline
+  Category and RECIST 1.1 as Response Evaluation Method; a TID 1502 time point.
+
+:func:`read_measurement_report` parses such an SR (ours or another tool's TID 1500
+with the same codes) and :func:`import_measurement_report` puts its measurements
+back into a reading, geometry included, so they reappear on the images.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import highdicom as hd
+import numpy as np
+from pydicom.sr.codedict import codes
+from pydicom.uid import generate_uid
+
+from recist_app.exchange.errors import ExchangeError
+from recist_app.recist import (
+    AxisGeometry,
+    LesionRole,
+    Measurement,
+    MeasurementGeometry,
+    MeasurementMethod,
+    MeasurementState,
+    Modality,
+    NewLesionObservation,
+    NewLesionState,
+    ReadingError,
+    record_measurement,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy.typing as npt
+    from pydicom.dataset import Dataset
+
+    from recist_app.recist import Lesion, Reading, TimePoint
+
+__all__ = [
+    "LONG_AXIS",
+    "ORGAN_CODES",
+    "SHORT_AXIS",
+    "SrLesion",
+    "SrReport",
+    "build_measurement_report",
+    "import_measurement_report",
+    "lesion_tracking_uid",
+    "lps_to_pixel",
+    "pixel_to_lps",
+    "read_measurement_report",
+]
+
+LONG_AXIS = hd.sr.CodedConcept("103339001", "SCT", "Long Axis")
+SHORT_AXIS = hd.sr.CodedConcept("103340004", "SCT", "Short Axis")
+"""Meanings spelled as dcmjs/OHIF compare them (STANDARDS.md 2.2)."""
+
+ORGAN_CODES: dict[str, hd.sr.CodedConcept] = {
+    name: hd.sr.CodedConcept(value, "SCT", meaning)
+    for name, (value, meaning) in {
+        "liver": ("10200004", "Liver"),
+        "lung": ("39607008", "Lung"),
+        "lymph node": ("59441001", "Lymph node"),
+        "portal vein": ("32764006", "Portal vein"),
+        "peritoneal cavity": ("83670000", "Peritoneal cavity"),
+        "peritoneum": ("83670000", "Peritoneal cavity"),
+        "adrenal gland": ("23451007", "Adrenal gland"),
+        "bone": ("272673000", "Bone"),
+        "mediastinal lymph node": ("62683002", "Mediastinal lymph node"),
+        "abdominal lymph node": ("818991007", "Abdominal lymph node"),
+        "spleen": ("78961009", "Spleen"),
+        "kidney": ("64033007", "Kidney"),
+        "pleura": ("3120008", "Pleura"),
+        "brain": ("12738006", "Brain"),
+        "pancreas": ("15776009", "Pancreas"),
+    }.items()
+}
+"""Finding site codes (SNOMED CT) by organ name as the reading spells it."""
+
+_PROCEDURE = {
+    Modality.CT: codes.LN.CTUnspecifiedBodyRegion,
+    Modality.MR: hd.sr.CodedConcept("25056-3", "LN", "MRI unspecified body region"),
+    Modality.CHEST_XRAY: hd.sr.CodedConcept("36643-5", "LN", "XR Chest 2V"),
+}
+_SR_CLASSES: dict[
+    str, type[hd.sr.Comprehensive3DSR | hd.sr.ComprehensiveSR | hd.sr.EnhancedSR]
+] = {
+    "1.2.840.10008.5.1.4.1.1.88.34": hd.sr.Comprehensive3DSR,
+    "1.2.840.10008.5.1.4.1.1.88.33": hd.sr.ComprehensiveSR,
+    "1.2.840.10008.5.1.4.1.1.88.22": hd.sr.EnhancedSR,
+}
+_TIME_POINT_CODES = frozenset({"C2348792", "126072"})  # UMLS (TID 1502), legacy DCM
+_BASELINE_CATEGORY = {
+    LesionRole.TARGET: codes.DCM.TargetLesionAtBaseline,
+    LesionRole.NON_TARGET: codes.DCM.NonTargetLesionAtBaseline,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SrLesion:
+    """One lesion's measurement group as read from an SR."""
+
+    lesion_id: str
+    tracking_uid: str
+    long_axis_mm: float | None
+    short_axis_mm: float | None
+    finding_site: str | None
+    sop_instance_uid: str | None
+    roi_points_px: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SrReport:
+    """What an SR measurement report says: the visit and its lesions."""
+
+    time_point: str | None
+    study_instance_uid: str
+    observer: str | None
+    lesions: tuple[SrLesion, ...]
+
+
+def lesion_tracking_uid(reading: Reading, lesion: Lesion) -> str:
+    """The lesion's Tracking UID: stored one, else derived stably from its ids.
+
+    The derived UID depends only on the patient and lesion id, so every visit's SR
+    carries the same UID for the same lesion (STANDARDS.md 2.3).
+    """
+    if lesion.tracking_uid:
+        return lesion.tracking_uid
+    return str(
+        generate_uid(
+            entropy_srcs=["recist_app lesion", reading.patient_id, lesion.lesion_id]
+        )
+    )
+
+
+def _image_axes(image: Dataset) -> tuple[npt.NDArray[np.float64], ...]:
+    try:
+        origin = np.asarray([float(v) for v in image.ImagePositionPatient])
+        cosines = [float(v) for v in image.ImageOrientationPatient]
+        row_spacing, column_spacing = (float(v) for v in image.PixelSpacing)
+    except (AttributeError, ValueError, TypeError):
+        raise ExchangeError(
+            f"image {image.get('SOPInstanceUID', '?')}: no usable position, "
+            "orientation or pixel spacing"
+        ) from None
+    row_dir = np.asarray(cosines[:3])
+    column_dir = np.asarray(cosines[3:])
+    return origin, row_dir, column_dir, np.asarray([row_spacing, column_spacing])
+
+
+def lps_to_pixel(
+    image: Dataset, point: tuple[float, float, float]
+) -> tuple[float, float]:
+    """LPS mm -> SR image coordinates (column, row), pixel centres at +0.5."""
+    origin, row_dir, column_dir, spacing = _image_axes(image)
+    offset = np.asarray(point) - origin
+    column = float(offset @ row_dir) / spacing[1]
+    row = float(offset @ column_dir) / spacing[0]
+    return column + 0.5, row + 0.5
+
+
+def pixel_to_lps(
+    image: Dataset, point: tuple[float, float]
+) -> tuple[float, float, float]:
+    """SR image coordinates (column, row) -> LPS mm on the image plane."""
+    origin, row_dir, column_dir, spacing = _image_axes(image)
+    column, row = point[0] - 0.5, point[1] - 0.5
+    lps = origin + column * spacing[1] * row_dir + row * spacing[0] * column_dir
+    return float(lps[0]), float(lps[1]), float(lps[2])
+
+
+def _measurements(
+    long_axis_mm: float | None, short_axis_mm: float | None
+) -> list[hd.sr.Measurement]:
+    found = []
+    for name, value in ((LONG_AXIS, long_axis_mm), (SHORT_AXIS, short_axis_mm)):
+        if value is not None:
+            found.append(
+                hd.sr.Measurement(name=name, value=value, unit=codes.UCUM.Millimeter)
+            )
+    return found
+
+
+def _evaluations(lesion: Lesion) -> list[hd.sr.QualitativeEvaluation]:
+    evaluations = [
+        hd.sr.QualitativeEvaluation(
+            name=codes.DCM.ResponseEvaluationMethod, value=codes.DCM.RECIST1Point1
+        )
+    ]
+    category = _BASELINE_CATEGORY.get(lesion.role)
+    if category is not None:
+        evaluations.insert(
+            0,
+            hd.sr.QualitativeEvaluation(
+                name=codes.DCM.BaselineCategory, value=category
+            ),
+        )
+    return evaluations
+
+
+def _finding_sites(lesion: Lesion) -> list[hd.sr.FindingSite] | None:
+    code = ORGAN_CODES.get(lesion.organ.strip().lower())
+    if code is None and lesion.is_lymph_node:
+        code = ORGAN_CODES["lymph node"]
+    return None if code is None else [hd.sr.FindingSite(anatomic_location=code)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    lesion: Lesion
+    long_axis_mm: float | None
+    short_axis_mm: float | None
+    geometry: MeasurementGeometry | None
+
+
+def _findings(reading: Reading, timepoint: TimePoint) -> list[_Finding]:
+    found: list[_Finding] = []
+    for m in timepoint.measurements:
+        long_mm, short_mm = m.long_axis_mm, m.short_axis_mm
+        if m.state is MeasurementState.DISAPPEARED:
+            long_mm = short_mm = 0.0
+        found.append(
+            _Finding(reading.lesion(m.lesion_id), long_mm, short_mm, m.geometry)
+        )
+    for a in timepoint.non_target:
+        found.append(_Finding(reading.lesion(a.lesion_id), None, None, None))
+    for o in timepoint.new_lesions:
+        found.append(
+            _Finding(
+                reading.lesion(o.lesion_id), o.long_axis_mm, o.short_axis_mm, o.geometry
+            )
+        )
+    return found
+
+
+def _roi_axis(finding: _Finding) -> tuple[str, AxisGeometry] | None:
+    geometry = finding.geometry
+    if geometry is None:
+        return None
+    order = (
+        ("short", geometry.short_axis),
+        ("long", geometry.long_axis),
+    )
+    if not finding.lesion.is_lymph_node:
+        order = order[::-1]
+    for name, axis in order:
+        if axis is not None:
+            return name, axis
+    return None
+
+
+def build_measurement_report(
+    reading: Reading,
+    visit: str,
+    images: Mapping[str, Dataset],
+    *,
+    series_instance_uid: str | None = None,
+    sop_instance_uid: str | None = None,
+    series_number: int = 900,
+    instance_number: int = 1,
+    observer_name: str | None = None,
+) -> hd.sr.Comprehensive3DSR:
+    """The TID 1500 Measurement Report of one visit.
+
+    Parameters
+    ----------
+    reading
+        The reading; lesions of ``visit`` drawn on images become TID 1410 groups.
+    visit
+        The visit label.
+    images
+        Headers (pixel data not needed) of the measured images by SOP Instance UID;
+        the SR inherits patient and study from them.
+    series_instance_uid, sop_instance_uid
+        UIDs of the SR (default: derived stably from the reading, visit and reader,
+        so re-exporting the same visit gives the same UIDs).
+    observer_name
+        Person observer (default: the reading's reader).
+
+    Raises
+    ------
+    ExchangeError
+        Unknown visit, no measured image to reference, or a referenced image missing.
+    """
+    try:
+        timepoint = reading.timepoint(visit)
+    except KeyError:
+        raise ExchangeError(f"SR: reading has no visit {visit!r}") from None
+    findings = _findings(reading, timepoint)
+    evidence: dict[str, Dataset] = {}
+    for finding in findings:
+        if finding.geometry is None:
+            continue
+        image = images.get(finding.geometry.sop_instance_uid)
+        if image is None:
+            raise ExchangeError(
+                f"SR: visit {visit}, lesion {finding.lesion.lesion_id}: measured image "
+                f"{finding.geometry.sop_instance_uid} was not found"
+            )
+        evidence.setdefault(finding.geometry.sop_instance_uid, image)
+    if not evidence:
+        raise ExchangeError(
+            f"SR: visit {visit}: no lesion was measured on an image, and an SR must "
+            "reference the measured images"
+        )
+    order = reading.timepoints.index(timepoint) + 1
+    time_point = hd.sr.TimePointContext(
+        time_point=visit,
+        time_point_type=codes.UMLS.Baseline
+        if timepoint.is_baseline
+        else codes.DCM.Posttreatment,
+        time_point_order=order,
+        protocol_time_point_identifier=visit,
+    )
+    groups: list[
+        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
+        | hd.sr.MeasurementsAndQualitativeEvaluations
+    ] = []
+    for finding in findings:
+        lesion = finding.lesion
+        tracking = hd.sr.TrackingIdentifier(
+            uid=lesion_tracking_uid(reading, lesion), identifier=lesion.lesion_id
+        )
+        common = {
+            "tracking_identifier": tracking,
+            "time_point_context": time_point,
+            "finding_type": codes.SCT.Lesion,
+            "finding_sites": _finding_sites(lesion),
+            "measurements": _measurements(finding.long_axis_mm, finding.short_axis_mm)
+            or None,
+            "qualitative_evaluations": _evaluations(lesion),
+        }
+        roi = _roi_axis(finding)
+        if roi is None or finding.geometry is None:
+            groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(**common))
+            continue
+        image = evidence[finding.geometry.sop_instance_uid]
+        points = np.asarray(
+            [
+                lps_to_pixel(image, roi[1].start_lps_mm),
+                lps_to_pixel(image, roi[1].end_lps_mm),
+            ],
+            dtype=np.float64,
+        )
+        region = hd.sr.ImageRegion(
+            graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+            graphic_data=points,
+            source_image=hd.sr.SourceImageForRegion.from_source_image(image),
+        )
+        groups.append(
+            hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+                referenced_region=region,
+                **common,
+            )
+        )
+    observer = observer_name or reading.reader or "UNKNOWN^READER"
+    if "^" not in observer:
+        observer += "^"  # one component: the whole name (PS3.5 6.2.1.2)
+    context = hd.sr.ObservationContext(
+        observer_person_context=hd.sr.ObserverContext(
+            observer_type=codes.DCM.Person,
+            observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+                name=observer
+            ),
+        )
+    )
+    report = hd.sr.MeasurementReport(
+        observation_context=context,
+        procedure_reported=_PROCEDURE[timepoint.modality],
+        imaging_measurements=groups,
+        title=codes.DCM.ImagingMeasurementReport,
+        referenced_images=list(evidence.values()),
+    )
+    entropy = ["recist_app sr", reading.patient_id, reading.reader, visit]
+    return hd.sr.Comprehensive3DSR(
+        evidence=list(evidence.values()),
+        content=report,
+        series_instance_uid=series_instance_uid
+        or str(generate_uid(entropy_srcs=[*entropy, "series"])),
+        series_number=series_number,
+        sop_instance_uid=sop_instance_uid or str(generate_uid(entropy_srcs=entropy)),
+        instance_number=instance_number,
+        manufacturer="recist_app",
+        is_complete=True,
+        is_final=False,
+        series_description=f"RECIST 1.1 measurements {visit}"[:64],
+    )
+
+
+def _value(group: object, name: hd.sr.CodedConcept) -> float | None:
+    found = group.get_measurements(name=name)  # type: ignore[attr-defined]
+    return float(found[0].value) if found else None
+
+
+def read_measurement_report(sr: Dataset) -> SrReport:
+    """Parse a TID 1500 SR (as read by ``highdicom.sr.srread`` or pydicom).
+
+    Raises
+    ------
+    ExchangeError
+        Not a TID 1500 Measurement Report.
+    """
+    try:
+        if not isinstance(getattr(sr, "content", None), hd.sr.MeasurementReport):
+            kind = _SR_CLASSES.get(str(sr.get("SOPClassUID", "")))
+            if kind is None:
+                raise ExchangeError(
+                    f"SR: SOP class {sr.get('SOPClassUID', '(none)')} is not a "
+                    "Enhanced, Comprehensive or Comprehensive 3D SR"
+                )
+            sr = kind.from_dataset(sr, copy=True)
+        content = sr.content
+        if not isinstance(content, hd.sr.MeasurementReport):
+            raise ExchangeError("SR: not a TID 1500 Measurement Report")
+        planar = content.get_planar_roi_measurement_groups()
+        other = content.get_image_measurement_groups()
+    except (AttributeError, ValueError, TypeError, KeyError) as error:
+        raise ExchangeError(
+            f"SR: not a readable TID 1500 Measurement Report: {error}"
+        ) from None
+    lesions: list[SrLesion] = []
+    time_point: str | None = None
+    for group in [*planar, *other]:
+        uid = str(group.tracking_uid)
+        identifier = str(group.tracking_identifier)
+        sites = group.finding_sites
+        sop: str | None = None
+        points: tuple[tuple[float, float], ...] = ()
+        roi = getattr(group, "roi", None)
+        if roi is not None:
+            data = np.asarray(roi.value, dtype=np.float64)
+            points = tuple((float(c), float(r)) for c, r in data)
+            reference = roi.ContentSequence[0].ReferencedSOPSequence[0]
+            sop = str(reference.ReferencedSOPInstanceUID)
+        lesions.append(
+            SrLesion(
+                lesion_id=identifier,
+                tracking_uid=uid,
+                long_axis_mm=_value(group, LONG_AXIS),
+                short_axis_mm=_value(group, SHORT_AXIS),
+                finding_site=str(sites[0].value.meaning) if sites else None,
+                sop_instance_uid=sop,
+                roi_points_px=points,
+            )
+        )
+        for item in group[0].ContentSequence:
+            name = item.ConceptNameCodeSequence[0].CodeValue
+            if name in _TIME_POINT_CODES and item.ValueType == "TEXT":
+                time_point = str(item.TextValue)
+    observers = [
+        str(item.PersonName)
+        for item in content[0].ContentSequence
+        if item.ConceptNameCodeSequence[0].CodeValue == "121008"  # Person Observer
+        and "PersonName" in item
+    ]
+    return SrReport(
+        time_point=time_point,
+        study_instance_uid=str(sr.StudyInstanceUID),
+        observer=observers[0] if observers else None,
+        lesions=tuple(lesions),
+    )
+
+
+def _imported_geometry(
+    found: SrLesion,
+    images: Mapping[str, Dataset],
+    previous: MeasurementGeometry | None,
+) -> MeasurementGeometry | None:
+    if found.sop_instance_uid is None or len(found.roi_points_px) != 2:
+        return None
+    image = images.get(found.sop_instance_uid)
+    if image is None:
+        raise ExchangeError(
+            f"SR import: lesion {found.lesion_id}: image {found.sop_instance_uid} "
+            "is not loaded"
+        )
+    start, end = (pixel_to_lps(image, point) for point in found.roi_points_px)
+    axis = AxisGeometry(start_lps_mm=start, end_lps_mm=end)
+    # The ROI is whichever axis its drawn length matches best.
+    candidates = [
+        (abs(value - axis.length_mm), name)
+        for name, value in (
+            ("long_axis", found.long_axis_mm),
+            ("short_axis", found.short_axis_mm),
+        )
+        if value is not None
+    ]
+    name = min(candidates)[1] if candidates else "long_axis"
+    kept = (
+        previous
+        if previous is not None and previous.sop_instance_uid == found.sop_instance_uid
+        else None
+    )
+    other = "short_axis" if name == "long_axis" else "long_axis"
+    return MeasurementGeometry(
+        series_instance_uid=str(image.SeriesInstanceUID),
+        sop_instance_uid=found.sop_instance_uid,
+        **{name: axis, other: getattr(kept, other) if kept else None},
+        method=kept.method if kept else MeasurementMethod.MANUAL,
+    )
+
+
+def _visit_of(reading: Reading, report: SrReport, visit: str | None) -> TimePoint:
+    if visit is None:
+        visit = report.time_point
+    if visit is None:
+        matches = [
+            t
+            for t in reading.timepoints
+            if t.study_instance_uid == report.study_instance_uid
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        raise ExchangeError(
+            "SR import: the SR names no time point and its study matches no visit"
+        )
+    try:
+        return reading.timepoint(visit)
+    except KeyError:
+        raise ExchangeError(f"SR import: the reading has no visit {visit!r}") from None
+
+
+def import_measurement_report(
+    reading: Reading,
+    sr: Dataset,
+    images: Mapping[str, Dataset],
+    *,
+    visit: str | None = None,
+) -> Reading:
+    """``reading`` with the target and new-lesion measurements of ``sr`` recorded.
+
+    Lesions are matched by Tracking UID, else by Tracking Identifier (lesion id);
+    the drawn axis is converted back to LPS millimetres on its image, so the
+    measurement reappears where it was drawn.
+
+    Parameters
+    ----------
+    reading
+        The reading to update.
+    sr
+        A TID 1500 SR dataset.
+    images
+        Headers of the referenced images by SOP Instance UID.
+    visit
+        The visit to record into (default: the SR's time point, else its study).
+
+    Raises
+    ------
+    ExchangeError
+        Unknown visit or lesion, or a referenced image that is not loaded.
+    """
+    report = read_measurement_report(sr)
+    timepoint = _visit_of(reading, report, visit)
+    by_uid = {lesion_tracking_uid(reading, item): item for item in reading.lesions}
+    by_id = {item.lesion_id: item for item in reading.lesions}
+    for found in report.lesions:
+        lesion = by_uid.get(found.tracking_uid) or by_id.get(found.lesion_id)
+        if lesion is None:
+            raise ExchangeError(
+                f"SR import: lesion {found.lesion_id} ({found.tracking_uid}) is not "
+                "in the reading"
+            )
+        if found.long_axis_mm is None and found.short_axis_mm is None:
+            continue
+        try:
+            if lesion.role is LesionRole.TARGET:
+                previous = timepoint.measurement(lesion.lesion_id)
+                geometry = _imported_geometry(
+                    found, images, previous.geometry if previous else None
+                )
+                reading = record_measurement(
+                    reading,
+                    timepoint.visit,
+                    Measurement(
+                        lesion_id=lesion.lesion_id,
+                        long_axis_mm=found.long_axis_mm,
+                        short_axis_mm=found.short_axis_mm,
+                        geometry=geometry,
+                    ),
+                )
+            elif lesion.role is LesionRole.NEW:
+                reading = _record_new(reading, timepoint.visit, lesion, found, images)
+        except ReadingError as error:
+            raise ExchangeError(f"SR import: {error}") from None
+        timepoint = reading.timepoint(timepoint.visit)
+    return reading
+
+
+def _record_new(
+    reading: Reading,
+    visit: str,
+    lesion: Lesion,
+    found: SrLesion,
+    images: Mapping[str, Dataset],
+) -> Reading:
+    timepoint = reading.timepoint(visit)
+    previous = next(
+        (o for o in timepoint.new_lesions if o.lesion_id == lesion.lesion_id), None
+    )
+    observation = NewLesionObservation(
+        lesion_id=lesion.lesion_id,
+        state=previous.state if previous else NewLesionState.UNEQUIVOCAL,
+        not_imaged_at_baseline=previous.not_imaged_at_baseline if previous else False,
+        long_axis_mm=found.long_axis_mm,
+        short_axis_mm=found.short_axis_mm,
+        geometry=_imported_geometry(
+            found, images, previous.geometry if previous else None
+        ),
+    )
+    others = tuple(o for o in timepoint.new_lesions if o.lesion_id != lesion.lesion_id)
+    updated = dataclasses.replace(timepoint, new_lesions=(*others, observation))
+    return dataclasses.replace(
+        reading,
+        timepoints=tuple(
+            updated if t.visit == visit else t for t in reading.timepoints
+        ),
+    )
