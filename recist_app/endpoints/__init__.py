@@ -68,7 +68,9 @@ from recist_app.endpoints.subject import (
 from recist_app.endpoints.tables import (
     ENDPOINTS_FORMAT,
     Table,
+    bor_table,
     endpoints_to_dict,
+    risk_table,
     subjects_table,
     summary_table,
 )
@@ -98,6 +100,7 @@ __all__ = [
     "TimeToEvent",
     "TrialEndpoints",
     "VisitPoint",
+    "bor_table",
     "clinical_csv_text",
     "clopper_pearson",
     "compute_trial_endpoints",
@@ -116,6 +119,7 @@ __all__ = [
     "parse_clinical_csv",
     "read_clinical_csv",
     "readings_from_store",
+    "risk_table",
     "simulate_trial",
     "subjects_table",
     "summarise",

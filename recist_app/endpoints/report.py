@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from recist_app.endpoints.errors import EndpointError
 from recist_app.endpoints.plots import PLOTS
-from recist_app.endpoints.tables import endpoints_to_dict, subjects_table, summary_table
+from recist_app.endpoints.tables import (
+    bor_table,
+    endpoints_to_dict,
+    risk_table,
+    subjects_table,
+    summary_table,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -103,23 +109,29 @@ def _write_figures(result: TrialEndpoints, out_dir: Path) -> list[Path]:
 
 
 def _draw_summary_page(figure: Figure, result: TrialEndpoints) -> None:
-    table = summary_table(result)
-    axes = figure.add_subplot(1, 1, 1)
-    axes.axis("off")
-    axes.set_title(
-        f"Trial endpoints — data cut-off {result.data_cutoff_date.isoformat()}",
-        loc="left",
+    tables = (
+        (
+            summary_table(result),
+            f"Trial endpoints — data cut-off {result.data_cutoff_date.isoformat()}",
+        ),
+        (bor_table(result), "Best overall response, n (%)"),
+        (risk_table(result), "Numbers at risk by month"),
     )
-    drawn = axes.table(
-        cellText=[list(row) for row in table.rows],
-        colLabels=list(table.columns),
-        loc="upper left",
-        cellLoc="left",
-        colWidths=(0.42, 0.58),
-    )
-    drawn.auto_set_font_size(False)
-    drawn.set_fontsize(8)
-    drawn.scale(1.0, 1.3)
+    grid = figure.add_gridspec(3, 1, height_ratios=(4, 1.3, 1))
+    for index, (table, title) in enumerate(tables):
+        axes = figure.add_subplot(grid[index])
+        axes.axis("off")
+        axes.set_title(title, loc="left")
+        drawn = axes.table(
+            cellText=[list(row) for row in table.rows],
+            colLabels=list(table.columns),
+            loc="upper left",
+            cellLoc="left",
+        )
+        drawn.auto_set_font_size(False)
+        drawn.set_fontsize(8)
+        drawn.auto_set_column_width(list(range(len(table.columns))))
+        drawn.scale(1.0, 1.3)
 
 
 def _html_table(columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> str:
@@ -134,6 +146,8 @@ def _html_table(columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> 
 def _html_report(result: TrialEndpoints) -> str:
     summary = summary_table(result)
     subjects = subjects_table(result)
+    bors = bor_table(result)
+    risk = risk_table(result)
     images = "".join(
         f"<h2>{html.escape(title)}</h2>"
         f'<img src="{stem}.png" alt="{html.escape(title)}">'
@@ -148,6 +162,8 @@ def _html_report(result: TrialEndpoints) -> str:
         "img{max-width:100%}</style></head><body>"
         f"<h1>Trial endpoints — data cut-off {result.data_cutoff_date.isoformat()}</h1>"
         f"{_html_table(summary.columns, summary.rows)}"
+        f"<h2>Best overall response</h2>{_html_table(bors.columns, bors.rows)}"
+        f"<h2>Numbers at risk (months)</h2>{_html_table(risk.columns, risk.rows)}"
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
         + f"{images}<h2>Subjects</h2>{_html_table(subjects.columns, subjects.rows)}"
         "</body></html>\n"

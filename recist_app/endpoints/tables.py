@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ENDPOINTS_FORMAT",
     "Table",
+    "bor_table",
     "endpoints_to_dict",
+    "risk_table",
     "subjects_table",
     "summary_table",
 ]
@@ -158,6 +160,37 @@ _SUBJECT_COLUMNS = (
     "dor_cnsr",
     "notes",
 )
+
+
+def bor_table(result: TrialEndpoints) -> Table:
+    """Best overall response, confirmed and unconfirmed: n (%) of the population."""
+    total = result.response_population
+
+    def cell(count: int) -> str:
+        return f"{count} ({100 * count / total:.1f} %)" if total else str(count)
+
+    rows = tuple(
+        (
+            category,
+            cell(result.bor_counts_confirmed[category]),
+            cell(result.bor_counts_unconfirmed[category]),
+        )
+        for category in result.bor_counts_confirmed
+        if result.bor_counts_confirmed[category]
+        or result.bor_counts_unconfirmed[category]
+    )
+    return Table(columns=("BOR", "Confirmed", "Unconfirmed"), rows=rows)
+
+
+def risk_table(result: TrialEndpoints) -> Table:
+    """Numbers at risk of PFS, OS and DOR at the plot's ticks (months)."""
+    times = result.risk_times_days
+    columns = ("Endpoint", *(_months(t) for t in times))
+    rows = tuple(
+        (fit.label, *(str(fit.at_risk(t)) for t in times))
+        for fit in (result.pfs, result.os, result.dor)
+    )
+    return Table(columns=columns, rows=rows)
 
 
 def _date(value: datetime.date | None) -> str:

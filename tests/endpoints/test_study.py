@@ -13,8 +13,10 @@ from recist_app.endpoints import (
     EndpointError,
     EndpointOptions,
     Population,
+    bor_table,
     compute_trial_endpoints,
     endpoints_to_dict,
+    risk_table,
     simulate_trial,
     subjects_table,
     summary_table,
@@ -160,3 +162,15 @@ def test_subject_dates_are_consistent(seed: int) -> None:
             assert subject.responder
         assert subject.clinical_benefit <= subject.responder
         assert subject.responder <= subject.disease_control
+
+
+def test_bor_and_risk_tables_for_the_view() -> None:
+    readings, clinical = small_trial()
+    result = compute_trial_endpoints(readings, clinical)
+    bors = bor_table(result)
+    assert bors.columns == ("BOR", "Confirmed", "Unconfirmed")
+    assert ("PR", "2 (40.0 %)", "2 (40.0 %)") in bors.rows
+    risk = risk_table(result)
+    assert [row[0] for row in risk.rows] == ["PFS", "OS", "DOR"]
+    assert risk.rows[0][1] == "5"
+    assert risk.columns[1] == "0.0"
