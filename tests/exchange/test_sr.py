@@ -113,10 +113,12 @@ def test_sr_reads_back_with_highdicom(
             assert long_axis.value == found.long_axis_mm
             assert short_axis.value == found.short_axis_mm
             assert long_axis.unit.value == "mm"
-            sop = group.roi.ContentSequence[0].ReferencedSOPSequence[0]
+            roi = group.roi
+            assert isinstance(roi, hd.sr.ImageRegion)
+            sop = roi.ContentSequence[0].ReferencedSOPSequence[0]
             assert sop.ReferencedSOPInstanceUID in evidence
             image = demo.header(str(sop.ReferencedSOPInstanceUID))
-            points = np.asarray(group.roi.value)
+            points = np.asarray(roi.value)
             spacing = [float(v) for v in image.PixelSpacing]
             drawn_mm = math.hypot(
                 (points[1, 0] - points[0, 0]) * spacing[1],
