@@ -664,8 +664,10 @@ _REGISTRY: dict[Criteria, CriteriaRules] = {Criteria.RECIST_1_1: Recist11Rules()
 
 def _register_builtin_criteria() -> None:
     # Imported here: those modules subclass Recist11Rules from this one.
+    from recist_app.recist.irecist import IRecistRules
     from recist_app.recist.mrecist import MRecistRules
 
+    register_criteria(IRecistRules())
     register_criteria(MRecistRules())
 
 

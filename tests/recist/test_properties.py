@@ -122,9 +122,15 @@ def test_G1_visits_after_first_progression_do_not_change_best_response(
     reading: Reading,
 ) -> None:
     assessment = assess(reading)
+    start = reading.first_dose_date or reading.timepoints[0].date
     overall = [t.overall_response for t in assessment.timepoints]
-    assume(Response.PD in overall)
-    cut = overall.index(Response.PD) + 2  # baseline + visits up to the first PD
+    on_treatment_pd = [
+        index
+        for index, t in enumerate(assessment.timepoints)
+        if t.overall_response is Response.PD and t.date >= start
+    ]
+    assume(on_treatment_pd)
+    cut = on_treatment_pd[0] + 2  # baseline + visits up to the first PD on treatment
     truncated = dataclasses.replace(reading, timepoints=reading.timepoints[:cut])
     assume(
         [t.overall_response for t in assess(truncated).timepoints] == overall[: cut - 1]
