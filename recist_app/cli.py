@@ -162,6 +162,8 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _value in table.rows)
     for name, value in table.rows:
         print(f"{name:<{width}}  {value}")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {len(written)} files to {args.out}")
     return EXIT_OK
 
