@@ -6,25 +6,26 @@ overall response it must also be on or before the first new anticancer therapy (
 scan on the day the therapy starts is taken to precede it, matching PFS row 6's
 "on/before"). BOR itself comes from :func:`recist_app.recist.best_overall_responses`.
 
-PFS (STANDARDS.md 3.4; CNSR 0 = event). Rules are applied in this order:
+PFS (STANDARDS.md 3.4; CNSR 0 = event). The rows are applied in this order:
 
-1. no baseline tumour assessment → censored at first dose, CNSR 1;
-6. new anticancer therapy on/before the cut-off and before PD/death (or with no
-   PD/death) → censored at the last adequate assessment on/before that therapy
-   (first dose when none), CNSR 4 (switchable);
-2. no adequate post-baseline assessment and no death within N intervals + window of
-   first dose → censored at first dose, CNSR 2;
-5. PD or death more than N intervals + window after the last adequate assessment
-   (≥ N consecutive missed assessments) → censored at that assessment, CNSR 3
-   (switchable; when off the event counts);
-3. PD → event at the date of the PD visit (CNSR 0);
-4. death without PD → event at death (CNSR 0);
-7. otherwise → censored at the last adequate assessment, CNSR 5.
+- row 1: no baseline tumour assessment → censored at first dose, CNSR 1;
+- row 6: new anticancer therapy on/before the cut-off and before PD/death (or with
+  no PD/death) → censored at the last adequate assessment on/before that therapy
+  (first dose when none), CNSR 4 (switchable);
+- row 2: no adequate post-baseline assessment and no death within N intervals +
+  window of first dose → censored at first dose, CNSR 2;
+- row 5: PD or death more than N intervals + window after the last adequate
+  assessment (≥ N consecutive missed assessments) → censored at that assessment,
+  CNSR 3 (switchable; when off the event counts);
+- row 3: PD → event at the date of the PD visit (CNSR 0);
+- row 4: death without PD → event at death (CNSR 0);
+- row 7: otherwise → censored at the last adequate assessment, CNSR 5.
 
-An adequate assessment is a follow-up whose overall response is not NE. Deaths and
-new therapies after the cut-off are ignored. Durations are ``end − start + 1`` days
-(admiral ``derive_vars_duration``, ``add_one = TRUE``), so a subject censored at
-first dose has 1 day.
+With row 5 switched off a PD or death is an event however late, so row 2 then only
+censors patients with neither. An adequate assessment is a follow-up whose overall
+response is not NE. Deaths and new therapies after the cut-off are ignored.
+Durations are ``end − start + 1`` days (admiral ``derive_vars_duration``,
+``add_one = TRUE``), so a subject censored at first dose has 1 day.
 
 OS (3.5): death on/before the cut-off is an event (CNSR 0); otherwise censored at the
 last date known alive (the later of ``last_known_alive_date`` and the last scan, and
