@@ -262,6 +262,9 @@ class _Reader:
         for index in order:
             ref = self.slices[index]
             if ref.header.number_of_frames > 1:
+                if index == middle:
+                    self._read_one_frame(index, ref)
+                    continue
                 multi_frame[ref.header.path].append(index)
                 continue
             raise_if_cancelled(self.cancel, self.label)
@@ -288,6 +291,27 @@ class _Reader:
             return
         frames = read_file_frames(header.path)
         _store(target, frames[0], header.path, rescale=self._rescale_of(header))
+
+    def _read_one_frame(self, index: int, ref: SliceRef) -> None:
+        """Decode just the middle frame of a multi-frame file, so it shows first."""
+        header = ref.header
+        syntax = header.transfer_syntax_uid
+        if syntax == DeflatedExplicitVRLittleEndian:
+            self._read_frames(header.path, [index])
+            return
+        raise_if_cancelled(self.cancel, self.label)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                frame = pixel_array(
+                    header.path,
+                    index=ref.frame_index,
+                    decoding_plugin=_decoding_plugin(syntax),
+                )
+            except _DECODE_ERRORS as error:
+                raise _decode_error(header.path, error) from error
+        _store(self.voxels[index], frame, header.path, rescale=self._rescale_of(header))
+        self._advance(index)
 
     def _read_frames(self, path: str, indices: list[int]) -> None:
         wanted = {self.slices[k].frame_index: k for k in indices}

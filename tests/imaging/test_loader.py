@@ -269,7 +269,12 @@ def test_enhanced_multiframe_ct_loads_like_single_frames(
         )
         enhanced.save_as(tmp_path / "enhanced.dcm")
 
-    volume = load_volume(tmp_path / "enhanced.dcm")
+    events: list[str] = []
+    volume = load_volume(
+        tmp_path / "enhanced.dcm",
+        progress=lambda done, total: events.append(f"progress {done}/{total}"),
+        on_middle_slice=lambda index, pixels: events.append(f"middle {index}"),
+    )
 
     np.testing.assert_array_equal(volume.voxels, reference.voxels)
     np.testing.assert_allclose(
@@ -280,6 +285,8 @@ def test_enhanced_multiframe_ct_loads_like_single_frames(
     assert volume.frame_numbers is not None
     assert sorted(volume.frame_numbers) == list(range(1, 21))
     assert set(volume.sop_instance_uids) == {str(enhanced.SOPInstanceUID)}
+    assert events[:2] == ["progress 1/20", "middle 10"]  # the middle frame first
+    assert events[-1] == "progress 20/20"
 
 
 def test_single_slice_uses_slice_thickness_for_spacing(tmp_path: Path) -> None:
