@@ -122,6 +122,9 @@ def _draw_summary_page(figure: Figure, result: TrialEndpoints) -> None:
         axes = figure.add_subplot(grid[index])
         axes.axis("off")
         axes.set_title(title, loc="left")
+        if not table.rows:
+            axes.text(0, 0.9, "(none)", transform=axes.transAxes, va="top")
+            continue
         drawn = axes.table(
             cellText=[list(row) for row in table.rows],
             colLabels=list(table.columns),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from recist_app.endpoints import (
     simulate_trial,
     subjects_table,
     summary_table,
+    write_endpoint_outputs,
 )
 from recist_app.recist import Reading
 from tests.endpoints._builders import make_clinical, make_reading
@@ -174,3 +176,18 @@ def test_bor_and_risk_tables_for_the_view() -> None:
     assert [row[0] for row in risk.rows] == ["PFS", "OS", "DOR"]
     assert risk.rows[0][1] == "5"
     assert risk.columns[1] == "0.0"
+
+
+def test_outputs_for_a_trial_without_response_population(tmp_path: Path) -> None:
+    result = compute_trial_endpoints(
+        [],
+        [make_clinical("A"), make_clinical("B", death=10)],
+        EndpointOptions(allow_unread_patients=True),
+    )
+    assert result.orr.estimate is None
+    assert summary_table(result).rows[2][1] == "0/0 (NE)"
+    written = write_endpoint_outputs(result, tmp_path)
+    assert (tmp_path / "report.pdf") in written
+    data = json.loads((tmp_path / "endpoints.json").read_text())
+    assert data["orr"]["estimate"] is None
+    assert data["dor"]["median_days"] is None
