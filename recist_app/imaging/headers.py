@@ -50,6 +50,7 @@ _NATIVE_LITTLE_ENDIAN = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 _PIXEL_DATA_TAG = 0x7FE00010
 _FLOAT_PIXEL_TAGS = (0x7FE00008, 0x7FE00009)
 _MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+_ORTHOGONAL_TOLERANCE = 1e-3
 _LOCALIZER_TYPES = frozenset({"LOCALIZER", "SCOUT", "TOPOGRAM", "SCANOGRAM"})
 
 
@@ -132,6 +133,7 @@ class SliceHeader:
     pixel_data_offset: int | None = None
     pixel_data_length: int | None = None
     is_directory: bool = False
+    mixed_frame_orientations: bool = False
     warnings: tuple[str, ...] = ()
 
     @property
@@ -306,8 +308,7 @@ def _frame_geometry(dataset: Dataset, frames: int) -> dict[str, Any]:
         else None,
     }
     if len(orientations) > 1:
-        result["warnings"] = ("frames have different orientations",)
-        result["frame_positions_lps_mm"] = ()
+        result["mixed_frame_orientations"] = True
     if measures is not None:
         result["pixel_spacing_mm"] = _spacing(measures.get("PixelSpacing"))
         result["slice_thickness_mm"] = _number(measures.get("SliceThickness"))
@@ -452,6 +453,9 @@ def read_slice_header(path: str | os.PathLike[str]) -> SliceHeader:
             header = _read_headerless(name)
         except (SliceReadError, NotDicomError):
             raise
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise SliceReadError(f"{name}: cannot read: {reason}") from error
         except _PARSE_ERRORS as error:
             detail = " ".join(str(error).split())[:160] or type(error).__name__
             raise SliceReadError(
@@ -772,13 +776,7 @@ def _scanned_header(
 # ---------------------------------------------------------------- usability
 
 
-def usability_problem(header: SliceHeader) -> str | None:
-    """Return why a file cannot become part of a volume, or ``None``.
-
-    The reason is a short phrase (no file name); callers prefix the path.
-    """
-    if header.is_directory:
-        return "DICOMDIR media directory (an index, not an image)"
+def _pixel_problem(header: SliceHeader) -> str | None:
     if header.float_pixel_data:
         return "floating-point pixel data is not supported"
     if not header.has_pixel_data:
@@ -796,17 +794,40 @@ def usability_problem(header: SliceHeader) -> str | None:
         return (
             f"colour image ({photometric}, {samples} samples): not a grey-scale slice"
         )
-    problem = decoder_problem(header.transfer_syntax_uid)
-    if problem is not None:
-        return problem
-    if header.is_localizer:
-        return "localizer/scout image (excluded from volumes)"
+    return decoder_problem(header.transfer_syntax_uid)
+
+
+def _geometry_problem(header: SliceHeader) -> str | None:
     if header.orientation is None:
         return (
             "no usable ImageOrientationPatient: cannot place the image in patient space"
+        )
+    if header.mixed_frame_orientations:
+        return "inconsistent orientation: frames of this object lie in different planes"
+    row, column = header.orientation[:3], header.orientation[3:]
+    cosine = sum(r * c for r, c in zip(row, column, strict=True))
+    if abs(cosine) > _ORTHOGONAL_TOLERANCE:
+        return (
+            "inconsistent ImageOrientationPatient: row and column directions are "
+            "not perpendicular"
         )
     if not header.frame_positions_lps_mm:
         return "no ImagePositionPatient: cannot place the image in patient space"
     if header.pixel_spacing_mm is None:
         return "no usable PixelSpacing: cannot measure in millimetres"
     return None
+
+
+def usability_problem(header: SliceHeader) -> str | None:
+    """Return why a file cannot become part of a volume, or ``None``.
+
+    The reason is a short phrase (no file name); callers prefix the path.
+    """
+    if header.is_directory:
+        return "DICOMDIR media directory (an index, not an image)"
+    problem = _pixel_problem(header)
+    if problem is not None:
+        return problem
+    if header.is_localizer:
+        return "localizer/scout image (excluded from volumes)"
+    return _geometry_problem(header)

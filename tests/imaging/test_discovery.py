@@ -9,7 +9,8 @@ from pathlib import Path
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
-from pydicom.uid import generate_uid
+from pydicom.encaps import encapsulate
+from pydicom.uid import MPEG2MPML, generate_uid
 
 from recist_app.imaging import (
     CancelToken,
@@ -233,3 +234,23 @@ def test_progress_and_cancellation(tmp_path: Path, axial_series: PhantomSeries) 
 
     with pytest.raises(LoadCancelledError, match="cancelled"):
         discover(tmp_path, progress=cancel_after_five, cancel=token)
+
+
+def test_undecodable_syntax_and_skewed_orientation_are_refused(tmp_path: Path) -> None:
+    series = _small(tmp_path / "s")
+    mpeg = pydicom.dcmread(series.paths[0])
+    mpeg.file_meta.TransferSyntaxUID = MPEG2MPML
+    mpeg.PixelData = encapsulate([b"\x00\x00\x01\xb3" + b"\x00" * 60])
+    mpeg.SOPInstanceUID = generate_uid()
+    mpeg.save_as(tmp_path / "mpeg.dcm")
+    skewed = pydicom.dcmread(series.paths[1])
+    skewed.ImageOrientationPatient = [1, 0, 0, 0.5, 0.866025, 0]
+    skewed.SOPInstanceUID = generate_uid()
+    skewed.save_as(tmp_path / "skewed.dcm")
+
+    found = discover([tmp_path / "mpeg.dcm", tmp_path / "skewed.dcm"])
+
+    reasons = {Path(item.path).name: item.reason for item in found.rejected}
+    assert reasons["mpeg.dcm"].startswith("unsupported transfer syntax MPEG2")
+    assert "not perpendicular" in reasons["skewed.dcm"]
+    assert found.volumes == ()
