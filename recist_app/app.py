@@ -1,4 +1,10 @@
-"""Composition root: builds the QApplication, the document and the main window."""
+"""Composition root: builds the QApplication, the store, the document and the window.
+
+The reading database is opened from ``--database URL`` (the CLI passes
+``$RECIST_APP_DATABASE_URL`` when the option is absent), else the store's SQLite file
+in the user data folder. The patient's stored reading is reopened when there is one,
+and every change is saved to it the moment it is made.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,11 @@ from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from recist_app.recist import Reading
+from recist_app.store import open_store
 from recist_app.ui.demo import DemoPatient, open_demo_patient
-from recist_app.ui.document import ReadingDocument
 from recist_app.ui.error_dialog import describe_error
 from recist_app.ui.main_window import MainWindow
+from recist_app.ui.reading_store import StoreSaver, login_name, open_document
 
 __all__ = ["demo_folder", "run_workstation"]
 
@@ -73,21 +80,39 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
     QCoreApplication.setApplicationName(_APPLICATION)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    settings = QSettings()
-    if database_url:
-        settings.setValue("database_url", database_url)
     try:
-        if demo:
-            patient = _load_demo_with_progress(app)
-            reading, volumes = patient.reading, patient.volumes
-        else:
-            reading, volumes = Reading(patient_id="NEW-PATIENT"), {}
+        store = open_store(database_url or None)
     except Exception as error:
         QMessageBox.critical(
-            None, "recist_app", f"Cannot open the demo: {describe_error(error)}"
+            None,
+            "recist_app",
+            f"Cannot open the reading database: {describe_error(error)}",
         )
         return 2
-    document = ReadingDocument(reading)
-    window = MainWindow(document, volumes, settings=settings)
-    window.show()
-    return int(app.exec())
+    with store:
+        try:
+            if demo:
+                patient = _load_demo_with_progress(app)
+                reading, volumes = patient.reading, patient.volumes
+            else:
+                reading, volumes = Reading(patient_id="NEW-PATIENT"), {}
+        except Exception as error:
+            QMessageBox.critical(
+                None, "recist_app", f"Cannot open the demo: {describe_error(error)}"
+            )
+            return 2
+        saver = StoreSaver(store, user=login_name())
+        try:
+            document = open_document(reading, saver)
+        except Exception as error:
+            QMessageBox.critical(
+                None,
+                "recist_app",
+                f"Cannot open the stored reading: {describe_error(error)}",
+            )
+            return 2
+        window = MainWindow(
+            document, volumes, settings=QSettings(), reading_store=saver
+        )
+        window.show()
+        return int(app.exec())

@@ -9,6 +9,7 @@ from PySide6.QtGui import QUndoStack
 
 from recist_app.recist import Assessment, Reading, assess
 from recist_app.ui.commands import ReplaceReadingCommand
+from recist_app.ui.error_dialog import describe_error
 
 __all__ = ["ReadingDocument", "ReadingSaver"]
 
@@ -24,9 +25,11 @@ class ReadingDocument(QObject):
     """Current :class:`Reading` plus its :class:`Assessment` and a ``QUndoStack``.
 
     Document state changes only through :meth:`replace`, which pushes one
-    :class:`ReplaceReadingCommand`. View state that several widgets share (the
-    visit being read, the selected lesion) lives here too, but changes directly,
-    without undo (STYLE.md 4.2 rule 5).
+    :class:`ReplaceReadingCommand`. With a ``saver`` every redo and undo is saved
+    the moment it is applied; the undo stack is clean exactly when the last
+    change was saved (STYLE.md 4.5: "save calls setClean()"). View state that
+    several widgets share (the visit being read, the selected lesion) lives here
+    too, but changes directly, without undo (STYLE.md 4.2 rule 5).
 
     Signals
     -------
@@ -59,6 +62,8 @@ class ReadingDocument(QObject):
         self._assessment = assess(reading)
         self._visit = reading.timepoints[0].visit if reading.timepoints else ""
         self._selected_lesion_id = ""
+        self._last_save_failed = False
+        self.undo_stack.indexChanged.connect(self._mark_saved)
 
     # ------------------------------------------------------------ document state
     @property
@@ -108,8 +113,21 @@ class ReadingDocument(QObject):
             try:
                 self._saver.save(reading)
             except Exception as error:
-                self.save_failed.emit(f"Autosave failed: {error}")
+                self._last_save_failed = True
+                self.save_failed.emit(f"Autosave failed: {describe_error(error)}")
+            else:
+                self._last_save_failed = False
         self.reading_changed.emit(self._reading, self._assessment)
+
+    def _mark_saved(self, _index: int) -> None:
+        # The stack moves its index after redo()/undo() returns, so the clean
+        # state can only be set here, not from apply_reading.
+        if self._saver is None:
+            return
+        if self._last_save_failed:
+            self.undo_stack.resetClean()  # unsaved until a later save succeeds
+        else:
+            self.undo_stack.setClean()
 
     # ------------------------------------------------------------ view state
     @property

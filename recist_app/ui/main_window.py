@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from recist_app.imaging import ImageVolume
     from recist_app.recist import MeasurementGeometry
     from recist_app.ui.document import ReadingDocument
+    from recist_app.ui.reading_store import StoreSaver
     from recist_app.ui.viewer.measure_tool import DrawnMeasurement
     from recist_app.ui.vocabulary import OrganTerm
 
@@ -81,6 +82,9 @@ class MainWindow(QMainWindow):
         ``series_instance_uid``.
     vocabulary
         Organ list (defaults to ``resources/vocabulary.json``).
+    reading_store
+        The document's link to the reading database (the document's saver), for
+        the save status, signing and amending; ``None`` reads without a database.
     """
 
     def __init__(
@@ -90,10 +94,12 @@ class MainWindow(QMainWindow):
         *,
         vocabulary: tuple[OrganTerm, ...] | None = None,
         settings: QSettings | None = None,
+        reading_store: StoreSaver | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.document = document
+        self.reading_store = reading_store
         self._volumes = dict(volumes)
         self._settings = settings
         self._linking = False
@@ -126,6 +132,8 @@ class MainWindow(QMainWindow):
         self.visit_combo.activated.connect(self._visit_chosen)
         self.slice_label = QLabel()
         self.window_label = QLabel()
+        self.save_label = QLabel()
+        self.statusBar().addPermanentWidget(self.save_label)
         self.statusBar().addPermanentWidget(self.slice_label)
         self.statusBar().addPermanentWidget(self.window_label)
         self._build_actions()
@@ -139,14 +147,13 @@ class MainWindow(QMainWindow):
         document.reading_changed.connect(self._reading_changed)
         document.visit_changed.connect(self._visit_changed)
         document.selection_changed.connect(self._selection_changed)
-        document.save_failed.connect(
-            lambda message: self.statusBar().showMessage(message)
-        )
+        document.save_failed.connect(self._save_failed)
         document.undo_stack.cleanChanged.connect(self._clean_changed)
 
         self._fill_visits()
         self._visit_changed(document.visit)
         self._update_title()
+        self._clean_changed(document.undo_stack.isClean())
         self.resize(1500, 900)
         self._restore_settings()
 
@@ -418,6 +425,21 @@ class MainWindow(QMainWindow):
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
+        if self.reading_store is None:
+            self.save_label.setText("Not saved to a database")
+            self.save_label.setStyleSheet("")
+        elif clean:
+            self.save_label.setText("✓ Saved")
+            self.save_label.setStyleSheet("")
+        self.save_label.setToolTip(
+            "" if self.reading_store is None else self.reading_store.database
+        )
+
+    def _save_failed(self, message: str) -> None:
+        # One line that stays until a later save succeeds; the change itself
+        # stays in the document (and on the undo stack).
+        self.save_label.setText(f"⚠ {message}")
+        self.save_label.setStyleSheet("color: #c53030; font-weight: bold")
 
     # ---------------------------------------------------------------- actions
     def _measurement_drawn(self, drawn: DrawnMeasurement) -> None:

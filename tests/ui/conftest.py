@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from recist_app.imaging import ImageVolume
 from recist_app.recist import Reading, TimePoint
+from recist_app.store import Store, open_store
 from recist_app.ui.document import ReadingDocument
 from recist_app.ui.main_window import MainWindow
+from recist_app.ui.reading_store import StoreSaver, open_document
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 BASELINE_SERIES = "1.2.826.0.1.3680043.8.498.100"
 FOLLOW_UP_SERIES = "1.2.826.0.1.3680043.8.498.200"
@@ -72,15 +79,44 @@ def document(qapp: object) -> ReadingDocument:
     return ReadingDocument(two_visit_reading())
 
 
-@pytest.fixture
-def window(qtbot: object, document: ReadingDocument) -> MainWindow:
+def _show_window(
+    qtbot: object, document: ReadingDocument, saver: StoreSaver | None = None
+) -> MainWindow:
     volumes = {
         BASELINE_SERIES: disc_volume(BASELINE_SERIES, radius_mm=12.0),
         FOLLOW_UP_SERIES: disc_volume(FOLLOW_UP_SERIES, radius_mm=7.5),
     }
-    main = MainWindow(document, volumes)
+    main = MainWindow(document, volumes, reading_store=saver)
     qtbot.addWidget(main)  # type: ignore[attr-defined]
     main.resize(1200, 800)
     main.show()
     qtbot.waitExposed(main)  # type: ignore[attr-defined]
     return main
+
+
+@pytest.fixture
+def window(qtbot: object, document: ReadingDocument) -> MainWindow:
+    return _show_window(qtbot, document)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A new SQLite reading database in the test's folder."""
+    return f"sqlite:///{tmp_path / 'readings.sqlite3'}"
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    with open_store(database_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def saver(store: Store) -> StoreSaver:
+    return StoreSaver(store, user="dr-test")
+
+
+@pytest.fixture
+def stored_window(qtbot: object, saver: StoreSaver) -> MainWindow:
+    """The workstation autosaving to a new database, as ``recist-app`` opens it."""
+    return _show_window(qtbot, open_document(two_visit_reading(), saver), saver)

@@ -12,38 +12,12 @@ from recist_app.ui.panels.lesion_table import LesionColumn
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS
 from tests.ui.conftest import LESION_SLICE
+from tests.ui.gestures import CENTER, NO_MODIFIER, drag, draw_bidirectional
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
     from recist_app.ui.main_window import MainWindow
-    from recist_app.ui.viewer.slice_view import SliceView
-
-CENTER = 32.0
-NO_MODIFIER = Qt.KeyboardModifier.NoModifier
-
-
-def _widget_point(view: SliceView, i: float, j: float) -> QPoint:
-    return view.image_to_widget((i, j)).toPoint()
-
-
-def _drag(
-    qtbot: QtBot, view: SliceView, start: tuple[float, float], end: tuple[float, float]
-) -> None:
-    first, last = _widget_point(view, *start), _widget_point(view, *end)
-    middle = (first + last) / 2
-    QTest.mousePress(view, Qt.MouseButton.LeftButton, NO_MODIFIER, first)
-    QTest.mouseMove(view, middle)
-    QTest.mouseMove(view, last)
-    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, NO_MODIFIER, last)
-
-
-def _draw_bidirectional(qtbot: QtBot, view: SliceView, radius_mm: float) -> None:
-    """Long axis across the disc horizontally, a shorter vertical short axis."""
-    half_i = radius_mm / 0.75
-    half_j = 0.75 * radius_mm / 1.0
-    _drag(qtbot, view, (CENTER - half_i, CENTER), (CENTER + half_i, CENTER))
-    _drag(qtbot, view, (CENTER, CENTER - half_j), (CENTER, CENTER + half_j))
 
 
 def _current_cell(window: MainWindow, row: int = 0) -> str:
@@ -56,7 +30,7 @@ def test_drag_measures_one_undo_step_and_undo_empties_the_table(
 ) -> None:
     view = window.slice_view
     view.set_slice_index(LESION_SLICE)
-    _draw_bidirectional(qtbot, view, radius_mm=12.0)
+    draw_bidirectional(view, radius_mm=12.0)
 
     stack = window.document.undo_stack
     assert stack.count() == 1
@@ -81,11 +55,11 @@ def test_dragging_a_handle_edits_in_one_undo_step(
 ) -> None:
     view = window.slice_view
     view.set_slice_index(LESION_SLICE)
-    _draw_bidirectional(qtbot, view, radius_mm=12.0)
+    draw_bidirectional(view, radius_mm=12.0)
     overlay = view.overlays[0]
     assert overlay.long_axis_ij is not None
     end = overlay.long_axis_ij[1]
-    _drag(qtbot, view, end, (end[0] - 8.0, end[1]))  # 8 px x 0.75 mm shorter
+    drag(view, end, (end[0] - 8.0, end[1]))  # 8 px x 0.75 mm shorter
     stack = window.document.undo_stack
     assert stack.count() == 2
     assert stack.undoText().startswith("Edit T01")
@@ -102,7 +76,7 @@ def test_line_on_a_lymph_node_is_its_short_axis(
     window.set_tool(Tool.LINE)
     view = window.slice_view
     view.set_slice_index(LESION_SLICE)
-    _drag(qtbot, view, (CENTER, CENTER - 12), (CENTER, CENTER + 12))
+    drag(view, (CENTER, CENTER - 12), (CENTER, CENTER + 12))
     measurement = window.document.reading.timepoints[0].measurements[0]
     assert measurement.long_axis_mm is None
     assert measurement.short_axis_mm == pytest.approx(24.0, abs=1.0)
@@ -168,7 +142,7 @@ def test_response_after_baseline_and_follow_up(
 ) -> None:
     view = window.slice_view
     view.set_slice_index(LESION_SLICE)
-    _draw_bidirectional(qtbot, view, radius_mm=12.0)
+    draw_bidirectional(view, radius_mm=12.0)
     text = window.response_panel.text()
     assert "Baseline sum" in text
 
@@ -182,7 +156,7 @@ def test_response_after_baseline_and_follow_up(
     view.set_slice_index(LESION_SLICE)
     # The baseline measurement of the selected lesion is shown as a hint.
     assert [o.hint for o in view.overlays] == [True]
-    _draw_bidirectional(qtbot, view, radius_mm=7.5)
+    draw_bidirectional(view, radius_mm=7.5)
     measurement = window.document.reading.timepoint("WEEK 8").measurement("T01")
     assert measurement is not None
     assert measurement.long_axis_mm == pytest.approx(15.0, abs=1.0)
@@ -200,7 +174,7 @@ def test_selecting_a_lesion_jumps_to_its_slice(
 ) -> None:
     view = window.slice_view
     view.set_slice_index(LESION_SLICE)
-    _draw_bidirectional(qtbot, view, radius_mm=12.0)
+    draw_bidirectional(view, radius_mm=12.0)
     window.document.select_lesion("")
     view.set_slice_index(0)
     window.lesion_panel.table.selectRow(0)
@@ -214,7 +188,7 @@ def test_follow_up_shows_the_prior_beside_it_with_linked_scrolling(
     view, prior = window.slice_view, window.prior_view
     assert prior.isHidden()  # baseline has no prior
     view.set_slice_index(LESION_SLICE)
-    _draw_bidirectional(qtbot, view, radius_mm=12.0)
+    draw_bidirectional(view, radius_mm=12.0)
     window.document.set_visit("WEEK 8")
     assert not prior.isHidden()
     view.set_slice_index(3)
