@@ -1,4 +1,9 @@
-"""Files in and out: the reading file, the assessment, and (later) exports."""
+"""Files in and out: the reading file, the assessment, and the exports.
+
+Exports (``export_readings``): reading + assessment JSON, per-visit and per-lesion
+CSV, CDISC SDTM TU/TR/RS (CSV + SAS XPORT v5 + define list), DICOM SR TID 1500 per
+visit (and its import back), a PDF reading report, all optionally de-identified.
+"""
 
 from recist_app.exchange.assessment_file import (
     ASSESSMENT_FORMAT,
@@ -6,7 +11,20 @@ from recist_app.exchange.assessment_file import (
     assessment_json_text,
     assessment_to_dict,
 )
+from recist_app.exchange.deidentify import (
+    Pseudonymizer,
+    deidentify_dataset,
+    deidentify_reading,
+)
 from recist_app.exchange.errors import ExchangeError
+from recist_app.exchange.export import (
+    ExportFormat,
+    ExportItem,
+    ExportOptions,
+    export_readings,
+    index_images,
+)
+from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
 from recist_app.exchange.reading_file import (
     READING_FORMAT,
     parse_reading,
@@ -15,17 +33,40 @@ from recist_app.exchange.reading_file import (
     reading_to_json_text,
     write_reading_file,
 )
+from recist_app.exchange.sdtm import SdtmDatasets, build_sdtm, check_sdtm, write_sdtm
+from recist_app.exchange.sr import (
+    build_measurement_report,
+    import_measurement_report,
+    read_measurement_report,
+)
 
 __all__ = [
     "ASSESSMENT_FORMAT",
     "READING_FORMAT",
     "ExchangeError",
+    "ExportFormat",
+    "ExportItem",
+    "ExportOptions",
+    "Pseudonymizer",
+    "ReportSignature",
+    "SdtmDatasets",
     "assessment_csv_text",
     "assessment_json_text",
     "assessment_to_dict",
+    "build_measurement_report",
+    "build_sdtm",
+    "check_sdtm",
+    "deidentify_dataset",
+    "deidentify_reading",
+    "export_readings",
+    "import_measurement_report",
+    "index_images",
     "parse_reading",
+    "read_measurement_report",
     "read_reading_file",
     "reading_to_dict",
     "reading_to_json_text",
+    "write_pdf_report",
     "write_reading_file",
+    "write_sdtm",
 ]

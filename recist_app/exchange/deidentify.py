@@ -46,12 +46,11 @@ __all__ = [
     "Pseudonymizer",
     "deidentify_dataset",
     "deidentify_reading",
+    "mark_deidentified",
 ]
 
-DEIDENTIFICATION_METHOD = (
-    "recist_app: PS3.15 Basic Profile; Retain Longitudinal Temporal Information "
-    "with Modified Dates; Clean Descriptors"
-)
+DEIDENTIFICATION_METHOD = "PS3.15 Basic Profile; Modified Dates; Clean Descriptors"
+"""De-identification Method (LO, at most 64 characters)."""
 _MIN_SHIFT_DAYS = 62
 _MAX_SHIFT_DAYS = 730
 
@@ -309,28 +308,51 @@ def deidentify_dataset(
     for keyword in _EMPTY:
         if keyword in result:
             setattr(result, keyword, "")
-    subject = pseudonyms.subject_id(patient_id)
-    result.PatientName = subject
-    result.PatientID = subject
-    result.PatientIdentityRemoved = "YES"
-    result.DeidentificationMethod = DEIDENTIFICATION_METHOD
-    result.DeidentificationMethodCodeSequence = [
+    mark_deidentified(
+        result,
+        pseudonyms.subject_id(patient_id),
+        sponsor_name=sponsor_name,
+        protocol_id=protocol_id,
+        time_point=time_point,
+        site_id=site_id,
+    )
+    return result
+
+
+def mark_deidentified(
+    dataset: Dataset,
+    subject_id: str,
+    *,
+    sponsor_name: str,
+    protocol_id: str,
+    time_point: str | None = None,
+    site_id: str = "",
+) -> None:
+    """Set the pseudonymous patient, the PS3.15 flags and Clinical Trial attributes.
+
+    For an object built from already de-identified sources (an SR made from
+    de-identified image headers), which must not have its UIDs replaced twice.
+    """
+    dataset.PatientName = f"{subject_id}^"  # one component: the whole name
+    dataset.PatientID = subject_id
+    dataset.PatientIdentityRemoved = "YES"
+    dataset.DeidentificationMethod = DEIDENTIFICATION_METHOD
+    dataset.DeidentificationMethodCodeSequence = [
         _code("113100", "Basic Application Confidentiality Profile"),
         _code(
             "113107", "Retain Longitudinal Temporal Information Modified Dates Option"
         ),
         _code("113105", "Clean Descriptors Option"),
     ]
-    result.LongitudinalTemporalInformationModified = "MODIFIED"
-    result.ClinicalTrialSponsorName = sponsor_name
-    result.ClinicalTrialProtocolID = protocol_id
-    result.ClinicalTrialProtocolName = ""
-    result.ClinicalTrialSiteID = site_id
-    result.ClinicalTrialSiteName = ""
-    result.ClinicalTrialSubjectID = subject
+    dataset.LongitudinalTemporalInformationModified = "MODIFIED"
+    dataset.ClinicalTrialSponsorName = sponsor_name
+    dataset.ClinicalTrialProtocolID = protocol_id
+    dataset.ClinicalTrialProtocolName = ""
+    dataset.ClinicalTrialSiteID = site_id
+    dataset.ClinicalTrialSiteName = ""
+    dataset.ClinicalTrialSubjectID = subject_id
     if time_point is not None:
-        result.ClinicalTrialTimePointID = time_point
-    return result
+        dataset.ClinicalTrialTimePointID = time_point
 
 
 def _code(value: str, meaning: str) -> Dataset:

@@ -1,0 +1,376 @@
+"""One entry point for every export format, used by the CLI and the File menu.
+
+:func:`export_readings` writes the files of one format for one or many readings
+into a staging folder and moves them into the output folder only when all were
+written, so a failed export leaves no half-written file. With a
+:class:`~recist_app.exchange.deidentify.Pseudonymizer` every file carries the
+pseudonymous subject id, shifted dates and replaced UIDs (STANDARDS.md section 4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from pydicom import dcmread
+from pydicom.errors import InvalidDicomError
+
+from recist_app.exchange._staging import staged_output
+from recist_app.exchange.assessment_file import assessment_json_text
+from recist_app.exchange.deidentify import (
+    Pseudonymizer,
+    deidentify_dataset,
+    deidentify_reading,
+    mark_deidentified,
+)
+from recist_app.exchange.errors import ExchangeError
+from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
+from recist_app.exchange.reading_file import reading_to_dict
+from recist_app.exchange.sdtm import build_sdtm, merge_sdtm, write_sdtm
+from recist_app.exchange.sr import build_measurement_report
+from recist_app.exchange.tables import lesions_csv_text, visits_csv_text
+from recist_app.recist import ReadingError, UnsupportedCriteriaError, assess
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from pydicom.dataset import Dataset
+
+    from recist_app.recist import Assessment, Reading
+
+__all__ = [
+    "ExportFormat",
+    "ExportItem",
+    "ExportOptions",
+    "export_readings",
+    "index_images",
+]
+
+
+class ExportFormat(StrEnum):
+    """What :func:`export_readings` writes."""
+
+    JSON = "json"
+    CSV = "csv"
+    SDTM = "sdtm"
+    SR = "sr"
+    PDF = "pdf"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportItem:
+    """A reading to export and its sign-off."""
+
+    reading: Reading
+    signature: ReportSignature = dataclasses.field(
+        default_factory=lambda: ReportSignature(status="draft")
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportOptions:
+    """Choices that are the sponsor's, not the reading's.
+
+    Parameters
+    ----------
+    study_id
+        SDTM STUDYID and DICOM Clinical Trial Protocol ID.
+    sponsor_name
+        DICOM Clinical Trial Sponsor Name (de-identified SRs).
+    site_id
+        DICOM Clinical Trial Site ID.
+    evaluator, evaluator_id
+        SDTM --EVAL / --EVALID.
+    pseudonymizer
+        De-identify with this key; ``None`` exports identified data.
+    """
+
+    study_id: str = "RECIST-APP"
+    sponsor_name: str = "SPONSOR"
+    site_id: str = ""
+    evaluator: str = "INVESTIGATOR"
+    evaluator_id: str | None = None
+    pseudonymizer: Pseudonymizer | None = None
+
+
+def _stem(reading: Reading) -> str:
+    text = reading.patient_id + (f"_{reading.reader}" if reading.reader else "")
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("_") or "reading"
+
+
+def _assess(reading: Reading) -> Assessment:
+    try:
+        return assess(reading)
+    except (ReadingError, UnsupportedCriteriaError) as error:
+        raise ExchangeError(f"{reading.patient_id}: {error}") from None
+
+
+def index_images(folder: Path) -> dict[str, Path]:
+    """SOP Instance UID -> file of every DICOM file under ``folder``.
+
+    Raises
+    ------
+    ExchangeError
+        ``folder`` is not a folder.
+    """
+    if not folder.is_dir():
+        raise ExchangeError(f"{folder}: image folder not found")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        try:
+            header = dcmread(
+                path, stop_before_pixels=True, specific_tags=["SOPInstanceUID"]
+            )
+        except (InvalidDicomError, OSError, ValueError, EOFError):
+            continue
+        uid = header.get("SOPInstanceUID")
+        if uid:
+            found[str(uid)] = path
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    original: Reading
+    reading: Reading
+    assessment: Assessment
+    signature: ReportSignature
+
+
+def _prepare(item: ExportItem, options: ExportOptions) -> _Prepared:
+    pseudonyms = options.pseudonymizer
+    if pseudonyms is None:
+        reading = item.reading
+        signature = item.signature
+    else:
+        reading = deidentify_reading(item.reading, pseudonyms)
+        signature = dataclasses.replace(
+            item.signature,
+            signed_by=pseudonyms.person(item.signature.signed_by)
+            if item.signature.signed_by
+            else None,
+            signed_at=_shift_timestamp(
+                item.signature.signed_at, pseudonyms.shift_days(item.reading.patient_id)
+            ),
+        )
+    return _Prepared(item.reading, reading, _assess(reading), signature)
+
+
+def _shift_timestamp(value: str | None, days: int) -> str | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment - datetime.timedelta(days=days)).isoformat(timespec="seconds")
+
+
+def _sign_off_dict(signature: ReportSignature) -> dict[str, object]:
+    return {
+        "status": signature.status,
+        "signed_by": signature.signed_by,
+        "signed_at": signature.signed_at,
+        "version": signature.version,
+    }
+
+
+def _write_json(items: Sequence[_Prepared], folder: Path) -> None:
+    for item in items:
+        data = reading_to_dict(item.reading)
+        data["sign_off"] = _sign_off_dict(item.signature)
+        stem = _stem(item.reading)
+        (folder / f"{stem}.reading.json").write_text(
+            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (folder / f"{stem}.assessment.json").write_text(
+            assessment_json_text(item.assessment), encoding="utf-8"
+        )
+
+
+def _headers(images: Mapping[str, Path], reading: Reading) -> dict[str, Dataset]:
+    wanted = {
+        g.sop_instance_uid
+        for t in reading.timepoints
+        for g in (
+            *(m.geometry for m in t.measurements),
+            *(o.geometry for o in t.new_lesions),
+        )
+        if g is not None
+    }
+    headers: dict[str, Dataset] = {}
+    for uid in sorted(wanted):
+        path = images.get(uid)
+        if path is None:
+            continue
+        try:
+            headers[uid] = dcmread(path, stop_before_pixels=True)
+        except (InvalidDicomError, OSError, ValueError) as error:
+            raise ExchangeError(f"{path}: cannot read image header: {error}") from None
+    return headers
+
+
+def _write_sr(
+    items: Sequence[_Prepared],
+    folder: Path,
+    images: Mapping[str, Path],
+    options: ExportOptions,
+) -> None:
+    for item in items:
+        headers = _headers(images, item.original)
+        pseudonyms = options.pseudonymizer
+        patient = item.original.patient_id
+        for number, timepoint in enumerate(item.reading.timepoints, start=1):
+            if pseudonyms is not None:
+                visit_headers = {
+                    pseudonyms.uid(uid): deidentify_dataset(
+                        header,
+                        pseudonyms,
+                        patient_id=patient,
+                        sponsor_name=options.sponsor_name,
+                        protocol_id=options.study_id,
+                        time_point=timepoint.visit,
+                        site_id=options.site_id,
+                    )
+                    for uid, header in headers.items()
+                }
+            else:
+                visit_headers = headers
+            sr = build_measurement_report(item.reading, timepoint.visit, visit_headers)
+            if pseudonyms is not None:
+                mark_deidentified(
+                    sr,
+                    item.reading.patient_id,
+                    sponsor_name=options.sponsor_name,
+                    protocol_id=options.study_id,
+                    time_point=timepoint.visit,
+                    site_id=options.site_id,
+                )
+                # the export's own clock would date the SR; use the shifted visit
+                for keyword in ("ContentDate", "SeriesDate", "InstanceCreationDate"):
+                    setattr(sr, keyword, timepoint.date.strftime("%Y%m%d"))
+            visit = re.sub(r"[^A-Za-z0-9]+", "_", timepoint.visit).strip("_")
+            target = folder / _stem(item.reading) / f"{number:02d}_{visit}.SR.dcm"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            sr.save_as(target, enforce_file_format=True)
+
+
+def _write_pdf(
+    items: Sequence[_Prepared],
+    folder: Path,
+    images: Mapping[str, Path],
+    options: ExportOptions,
+) -> None:
+    pseudonyms = options.pseudonymizer
+    for item in items:
+        files = (
+            {pseudonyms.uid(uid): path for uid, path in images.items()}
+            if pseudonyms is not None
+            else images
+        )
+        write_pdf_report(
+            item.reading,
+            item.assessment,
+            folder / f"{_stem(item.reading)}.report.pdf",
+            images=files,
+            signature=item.signature,
+        )
+
+
+def export_readings(
+    items: Sequence[ExportItem],
+    export_format: ExportFormat | str,
+    out_dir: Path,
+    *,
+    images: Mapping[str, Path] | None = None,
+    options: ExportOptions | None = None,
+) -> tuple[Path, ...]:
+    """Write ``items`` in ``export_format`` into ``out_dir``; return the files.
+
+    Parameters
+    ----------
+    items
+        Readings with their sign-off; several for ``--all`` (CSV and SDTM put all
+        patients in one table, the others write files per patient).
+    export_format
+        ``json`` (reading with geometry, reader and sign-off + assessment), ``csv``
+        (``responses.csv``, ``lesions.csv``), ``sdtm`` (TU/TR/RS as CSV and XPT,
+        ``define.csv``), ``sr`` (one TID 1500 SR per visit) or ``pdf`` (report).
+    out_dir
+        Output folder (created).
+    images
+        Image files by SOP Instance UID: required for ``sr``, used for the key
+        images of ``pdf``.
+    options
+        Study ids, evaluator and de-identification.
+
+    Raises
+    ------
+    ExchangeError
+        One line: nothing to export, an unknown format, a reading or image problem,
+        or an unwritable folder. Nothing is left in ``out_dir`` then.
+    """
+    options = options or ExportOptions()
+    try:
+        fmt = ExportFormat(export_format)
+    except ValueError:
+        raise ExchangeError(
+            f"unknown export format {export_format!r} "
+            f"(choose {', '.join(f.value for f in ExportFormat)})"
+        ) from None
+    if not items:
+        raise ExchangeError("nothing to export: no readings")
+    if fmt is ExportFormat.SR and not images:
+        raise ExchangeError("SR export needs the images: pass the DICOM folder")
+    prepared = [_prepare(item, options) for item in items]
+    stems = [_stem(p.reading) for p in prepared]
+    if len(set(stems)) != len(stems):
+        raise ExchangeError(
+            "two readings would write the same files; export them apart"
+        )
+    with staged_output(out_dir) as staging:
+        try:
+            if fmt is ExportFormat.JSON:
+                _write_json(prepared, staging)
+            elif fmt is ExportFormat.CSV:
+                (staging / "responses.csv").write_text(
+                    visits_csv_text([(p.reading, p.assessment) for p in prepared]),
+                    encoding="utf-8",
+                )
+                (staging / "lesions.csv").write_text(
+                    lesions_csv_text([p.reading for p in prepared]), encoding="utf-8"
+                )
+            elif fmt is ExportFormat.SDTM:
+                datasets = merge_sdtm(
+                    [
+                        build_sdtm(
+                            p.reading,
+                            p.assessment,
+                            study_id=options.study_id,
+                            evaluator=options.evaluator,
+                            evaluator_id=options.evaluator_id,
+                        )
+                        for p in prepared
+                    ]
+                )
+                write_sdtm(datasets, staging)
+            elif fmt is ExportFormat.SR:
+                _write_sr(prepared, staging, images or {}, options)
+            else:
+                _write_pdf(prepared, staging, images or {}, options)
+        except OSError as error:
+            raise ExchangeError(
+                f"{out_dir}: cannot write: {error.strerror or error}"
+            ) from None
+        written = sorted(
+            p.relative_to(staging) for p in staging.rglob("*") if p.is_file()
+        )
+    return tuple(out_dir / p for p in written)
