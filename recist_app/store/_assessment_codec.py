@@ -60,6 +60,7 @@ def _timepoint(timepoint: TimepointAssessment) -> dict[str, Any]:
         "overall_response": timepoint.overall_response.value,
         "best_overall_response_so_far": timepoint.best_overall_response_so_far.value,
         "reasons": list(timepoint.reasons),
+        "new_lesion_sum_mm": timepoint.new_lesion_sum_mm,
     }
 
 
@@ -126,6 +127,7 @@ def _timepoint_from(data: dict[str, Any]) -> TimepointAssessment:
         overall_response=Response(data["overall_response"]),
         best_overall_response_so_far=Response(data["best_overall_response_so_far"]),
         reasons=tuple(data["reasons"]),
+        new_lesion_sum_mm=data["new_lesion_sum_mm"],
     )
 
 

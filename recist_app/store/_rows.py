@@ -11,6 +11,7 @@ lesion). The same form serves three purposes, so they can never disagree:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -87,6 +88,9 @@ READING_COLUMNS = (
     "too_small_mm",
     "pd_min_increase_mm",
     "baseline_window_days",
+    "irecist_confirmation_min_days",
+    "irecist_confirmation_max_days",
+    "mrecist_pd_min_increase_mm",
 )
 LESION_COLUMNS = (
     "lesion_id",
@@ -119,13 +123,14 @@ MEASUREMENT_COLUMNS = (
     "merged_into",
     *GEOMETRY_COLUMNS,
 )
-NON_TARGET_COLUMNS = ("position", "state")
+NON_TARGET_COLUMNS = ("position", "state", "cytology_confirmed")
 NEW_LESION_COLUMNS = (
     "position",
     "state",
     "not_imaged_at_baseline",
     "long_axis_mm",
     "short_axis_mm",
+    "typical_vascular_pattern",
     *GEOMETRY_COLUMNS,
 )
 
@@ -203,6 +208,11 @@ def reading_to_rows(reading: Reading) -> ReadingRows:
             "too_small_mm": float(params.too_small_mm),
             "pd_min_increase_mm": _optional_float(params.pd_min_increase_mm),
             "baseline_window_days": params.baseline_window_days,
+            "irecist_confirmation_min_days": params.irecist_confirmation_min_days,
+            "irecist_confirmation_max_days": params.irecist_confirmation_max_days,
+            "mrecist_pd_min_increase_mm": _optional_float(
+                params.mrecist_pd_min_increase_mm
+            ),
         },
     )
     for position, lesion in enumerate(reading.lesions):
@@ -249,6 +259,7 @@ def _add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) 
         rows.non_target[visit, assessment.lesion_id] = {
             "position": index,
             "state": assessment.state.value,
+            "cytology_confirmed": assessment.cytology_confirmed,
         }
     for index, observation in enumerate(timepoint.new_lesions):
         rows.new_lesions[visit, observation.lesion_id] = {
@@ -257,6 +268,7 @@ def _add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) 
             "not_imaged_at_baseline": observation.not_imaged_at_baseline,
             "long_axis_mm": _optional_float(observation.long_axis_mm),
             "short_axis_mm": _optional_float(observation.short_axis_mm),
+            "typical_vascular_pattern": observation.typical_vascular_pattern,
             **_geometry_values(observation.geometry),
         }
 
@@ -309,7 +321,11 @@ def _timepoint(rows: ReadingRows, values: Mapping[str, Any]) -> TimePoint:
         for lesion_id, v in _in_position_order(rows.measurements, visit)
     )
     non_target = tuple(
-        NonTargetAssessment(lesion_id=lesion_id, state=NonTargetState(v["state"]))
+        NonTargetAssessment(
+            lesion_id=lesion_id,
+            state=NonTargetState(v["state"]),
+            cytology_confirmed=v["cytology_confirmed"],
+        )
         for lesion_id, v in _in_position_order(rows.non_target, visit)
     )
     new_lesions = tuple(
@@ -319,6 +335,7 @@ def _timepoint(rows: ReadingRows, values: Mapping[str, Any]) -> TimePoint:
             not_imaged_at_baseline=v["not_imaged_at_baseline"],
             long_axis_mm=v["long_axis_mm"],
             short_axis_mm=v["short_axis_mm"],
+            typical_vascular_pattern=v["typical_vascular_pattern"],
             geometry=_geometry(v),
         )
         for lesion_id, v in _in_position_order(rows.new_lesions, visit)
@@ -348,6 +365,9 @@ def reading_from_rows(rows: ReadingRows) -> Reading:
         too_small_mm=values["too_small_mm"],
         pd_min_increase_mm=values["pd_min_increase_mm"],
         baseline_window_days=values["baseline_window_days"],
+        irecist_confirmation_min_days=values["irecist_confirmation_min_days"],
+        irecist_confirmation_max_days=values["irecist_confirmation_max_days"],
+        mrecist_pd_min_increase_mm=values["mrecist_pd_min_increase_mm"],
     )
     lesions = tuple(
         Lesion(
@@ -417,8 +437,40 @@ def _with_dates(values: Mapping[str, Any]) -> Values:
     }
 
 
+def _field_defaults(cls: type, names: tuple[str, ...]) -> Values:
+    return {
+        item.name: item.default
+        for item in dataclasses.fields(cls)
+        if item.name in names and item.default is not dataclasses.MISSING
+    }
+
+
+# Columns added after the first schema revision: a snapshot signed before they
+# existed reads back with the domain defaults the migration gave them.
+_LATER_COLUMNS: dict[str, Values] = {
+    "reading": _field_defaults(
+        ResponseParameters,
+        (
+            "irecist_confirmation_min_days",
+            "irecist_confirmation_max_days",
+            "mrecist_pd_min_increase_mm",
+        ),
+    ),
+    "non_target": _field_defaults(NonTargetAssessment, ("cytology_confirmed",)),
+    "new_lesions": _field_defaults(NewLesionObservation, ("typical_vascular_pattern",)),
+}
+
+
+def _findings(data: Mapping[str, Any], name: str) -> dict[FindingKey, Values]:
+    defaults = _LATER_COLUMNS.get(name, {})
+    return {
+        (item["visit"], item["lesion_id"]): {**defaults, **item["values"]}
+        for item in data[name]
+    }
+
+
 def rows_from_snapshot(text: str) -> ReadingRows:
-    """Parse a snapshot written by :func:`rows_to_snapshot`."""
+    """Parse a snapshot written by :func:`rows_to_snapshot` (any schema revision)."""
     data = json.loads(text)
     if data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unknown snapshot format {data.get('format')!r}")
@@ -426,19 +478,12 @@ def rows_from_snapshot(text: str) -> ReadingRows:
         patient_id=data["patient_id"],
         criteria=data["criteria"],
         reader=data["reader"],
-        reading=_with_dates(data["reading"]),
+        reading=_with_dates({**_LATER_COLUMNS["reading"], **data["reading"]}),
         lesions={v["lesion_id"]: dict(v) for v in data["lesions"]},
         timepoints={v["visit"]: _with_dates(v) for v in data["timepoints"]},
-        measurements={
-            (i["visit"], i["lesion_id"]): dict(i["values"])
-            for i in data["measurements"]
-        },
-        non_target={
-            (i["visit"], i["lesion_id"]): dict(i["values"]) for i in data["non_target"]
-        },
-        new_lesions={
-            (i["visit"], i["lesion_id"]): dict(i["values"]) for i in data["new_lesions"]
-        },
+        measurements=_findings(data, "measurements"),
+        non_target=_findings(data, "non_target"),
+        new_lesions=_findings(data, "new_lesions"),
     )
 
 

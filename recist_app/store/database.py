@@ -45,6 +45,7 @@ __all__ = [
     "describe_url",
     "head_revision",
     "migrate_to_head",
+    "postgresql_lock_statements",
     "resolve_database_url",
     "schema_revision",
     "translate_database_errors",
@@ -160,24 +161,29 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def _configure_postgresql(engine: Engine, busy_timeout_s: float) -> None:
-    timeout_ms = max(1, round(busy_timeout_s * 1000))
+def postgresql_lock_statements(lock: str, busy_timeout_s: float) -> tuple[str, ...]:
+    """Statements that open a PostgreSQL write (``lock="write"``) or schema unit.
 
+    Writers take a table lock on ``audit_log``, one at a time as on SQLite, since
+    each appends to the hash chain; a schema upgrade takes an advisory lock (the
+    tables may not exist yet). ``lock_timeout`` bounds the wait.
+    """
+    timeout_ms = max(1, round(busy_timeout_s * 1000))
+    take = (
+        f"SELECT pg_advisory_xact_lock({_POSTGRES_SCHEMA_LOCK_KEY})"
+        if lock == "schema"
+        else "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"
+    )
+    return (f"SET LOCAL lock_timeout = {timeout_ms}", take)
+
+
+def _configure_postgresql(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         lock = connection.get_execution_options().get("recist_app_lock")
-        if lock is None:
-            return
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms}")
-        if lock == "schema":
-            connection.exec_driver_sql(
-                f"SELECT pg_advisory_xact_lock({_POSTGRES_SCHEMA_LOCK_KEY})"
-            )
-        else:
-            # One writer at a time, as on SQLite: the audit chain needs it.
-            connection.exec_driver_sql(
-                "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"
-            )
+        if lock is not None:
+            for statement in postgresql_lock_statements(lock, busy_timeout_s):
+                connection.exec_driver_sql(statement)
 
 
 def _is_busy(error: DBAPIError) -> bool:
@@ -278,4 +284,9 @@ def migrate_to_head(engine: Engine, url: str, *, busy_timeout_s: float) -> None:
             with connection.begin():
                 current = _check_revision(connection, shown)
                 if current != head:
-                    command.upgrade(_alembic_config(connection), "head")
+                    try:
+                        command.upgrade(_alembic_config(connection), "head")
+                    except RuntimeError as error:  # raised by our migration scripts
+                        raise StoreError(
+                            f"database {shown}: schema upgrade failed: {error}"
+                        ) from None

@@ -28,6 +28,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -130,6 +132,13 @@ class ReadingRow(Base):
     too_small_mm: Mapped[float] = mapped_column(Float)
     pd_min_increase_mm: Mapped[float | None] = mapped_column(Float)
     baseline_window_days: Mapped[int] = mapped_column(Integer)
+    irecist_confirmation_min_days: Mapped[int] = mapped_column(
+        Integer, server_default=text("28")
+    )
+    irecist_confirmation_max_days: Mapped[int] = mapped_column(
+        Integer, server_default=text("56")
+    )
+    mrecist_pd_min_increase_mm: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
 
@@ -220,6 +229,7 @@ class NonTargetRow(Base):
     lesion_row_id: Mapped[int] = mapped_column(ForeignKey("lesions.id"))
     position: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(32))
+    cytology_confirmed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class NewLesionRow(_GeometryColumns, Base):
@@ -236,6 +246,7 @@ class NewLesionRow(_GeometryColumns, Base):
     not_imaged_at_baseline: Mapped[bool] = mapped_column(Boolean)
     long_axis_mm: Mapped[float | None] = mapped_column(Float)
     short_axis_mm: Mapped[float | None] = mapped_column(Float)
+    typical_vascular_pattern: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class ReadingVersionRow(Base):

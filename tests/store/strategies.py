@@ -151,6 +151,7 @@ def readings(draw: st.DrawFn, patient_id: str | None = None) -> Reading:
                     NonTargetAssessment(
                         lesion_id=lesion.lesion_id,
                         state=draw(st.sampled_from(NonTargetState)),
+                        cytology_confirmed=draw(st.booleans()),
                     )
                     for lesion in chosen_nt
                 ),
@@ -161,6 +162,7 @@ def readings(draw: st.DrawFn, patient_id: str | None = None) -> Reading:
                         not_imaged_at_baseline=draw(st.booleans()),
                         long_axis_mm=draw(st.none() | diameters_mm),
                         short_axis_mm=draw(st.none() | diameters_mm),
+                        typical_vascular_pattern=draw(st.none() | st.booleans()),
                         geometry=draw(geometries),
                     )
                     for lesion in chosen_new
@@ -185,6 +187,11 @@ def readings(draw: st.DrawFn, patient_id: str | None = None) -> Reading:
                 st.none() | st.floats(min_value=0.0, max_value=10.0)
             ),
             baseline_window_days=draw(st.integers(0, 60)),
+            irecist_confirmation_min_days=draw(st.integers(0, 40)),
+            irecist_confirmation_max_days=draw(st.integers(40, 90)),
+            mrecist_pd_min_increase_mm=draw(
+                st.none() | st.floats(min_value=0.0, max_value=10.0)
+            ),
         ),
         lesions=tuple(all_lesions[i] for i in order),
         timepoints=tuple(timepoints),

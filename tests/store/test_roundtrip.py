@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,10 +17,26 @@ from recist_app.exchange import (
     reading_to_dict,
     write_reading_file,
 )
-from recist_app.recist import Reading, assess
+from recist_app.recist import (
+    Assessment,
+    AxisGeometry,
+    BaselineAssessment,
+    BestOverallResponse,
+    Lesion,
+    Measurement,
+    MeasurementGeometry,
+    NewLesionObservation,
+    NonTargetAssessment,
+    Reading,
+    ResponseParameters,
+    TimePoint,
+    TimepointAssessment,
+    assess,
+)
 from recist_app.store import Store
 from recist_app.store._assessment_codec import assessment_from_json, assessment_to_json
 from recist_app.store._rows import (
+    GEOMETRY_COLUMNS,
     LESION_COLUMNS,
     MEASUREMENT_COLUMNS,
     NEW_LESION_COLUMNS,
@@ -117,14 +134,15 @@ def test_reading_file_to_database_to_reading_file_is_identical(
     store: Store, reading: Reading
 ) -> None:
     # The CLI converts DB -> domain -> file with exchange; the file must not change.
-    stored_text = json.dumps(reading_to_dict(reading), sort_keys=True)
+    # Values are compared, not text: SQLite stores -0.0 as 0.0 (equal numbers).
+    file_data = json.loads(json.dumps(reading_to_dict(reading)))
     try:
-        parsed = parse_reading(json.loads(stored_text))
+        parsed = parse_reading(file_data)
     except ExchangeError:
         assume(False)  # the file format is stricter than a reading in progress
     store.save_reading(parsed, user="tester")
     loaded = store.load_reading(parsed.patient_id, parsed.criteria, parsed.reader)
-    assert json.dumps(reading_to_dict(loaded), sort_keys=True) == stored_text
+    assert json.loads(json.dumps(reading_to_dict(loaded))) == file_data
 
 
 def test_evaluate_on_an_exported_file_equals_what_the_store_shows(
@@ -151,3 +169,72 @@ def test_every_criteria_set_is_stored(
     )
     store.save_reading(changed)
     assert store.load_reading(reading.patient_id, criteria, reading.reader) == changed
+
+
+def _names(cls: type) -> set[str]:
+    return {item.name for item in dataclasses.fields(cls)}
+
+
+def test_every_domain_field_has_a_column() -> None:
+    # A field added to the domain model must get a column (and a migration)
+    # here, or it would be silently dropped on save.
+    assert _names(ResponseParameters) == set(READING_COLUMNS) - {"first_dose_date"}
+    assert _names(Reading) == {
+        "patient_id",
+        "criteria",
+        "reader",
+        "first_dose_date",
+        "params",
+        "lesions",
+        "timepoints",
+    }
+    assert _names(Lesion) == set(LESION_COLUMNS) - {"position"}
+    assert _names(TimePoint) == (set(VISIT_COLUMNS) - {"position", "visit_date"}) | {
+        "date",
+        "measurements",
+        "non_target",
+        "new_lesions",
+    }
+    geometry = set(GEOMETRY_COLUMNS)
+    assert _names(Measurement) == (
+        set(MEASUREMENT_COLUMNS) - {"position"} - geometry
+    ) | {"lesion_id", "geometry"}
+    assert _names(NonTargetAssessment) == (set(NON_TARGET_COLUMNS) - {"position"}) | {
+        "lesion_id"
+    }
+    assert _names(NewLesionObservation) == (
+        set(NEW_LESION_COLUMNS) - {"position"} - geometry
+    ) | {"lesion_id", "geometry"}
+    assert _names(MeasurementGeometry) == {
+        "series_instance_uid",
+        "sop_instance_uid",
+        "long_axis",
+        "short_axis",
+        "method",
+    }
+    assert _names(AxisGeometry) == {"start_lps_mm", "end_lps_mm"}
+
+
+def test_every_assessment_field_is_cached(reading: Reading) -> None:
+    data = json.loads(assessment_to_json(assess(reading)))
+    assert set(data) == _names(Assessment)
+    assert set(data["baseline"]) == _names(BaselineAssessment)
+    assert set(data["timepoints"][0]) == _names(TimepointAssessment)
+    assert set(data["best_overall_response"]) == _names(BestOverallResponse)
+
+
+def test_a_snapshot_signed_before_later_columns_reads_with_their_defaults(
+    reading: Reading,
+) -> None:
+    data = json.loads(rows_to_snapshot(reading_to_rows(reading)))
+    for name in (
+        "irecist_confirmation_min_days",
+        "irecist_confirmation_max_days",
+        "mrecist_pd_min_increase_mm",
+    ):
+        del data["reading"][name]
+    for item in data["non_target"]:
+        del item["values"]["cytology_confirmed"]
+    for item in data["new_lesions"]:
+        del item["values"]["typical_vascular_pattern"]
+    assert reading_from_rows(rows_from_snapshot(json.dumps(data))) == reading

@@ -29,9 +29,10 @@ _AUDIT_PROTECTION = {
         "deleted'); END",
     ),
     "postgresql": (
+        # No "%" placeholder: drivers with the pyformat style would double it.
         "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql "
-        "AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only: rows cannot be %', "
-        "lower(TG_OP); END $$",
+        "AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = "
+        "'audit_log is append-only: ' || lower(TG_OP) || ' refused'; END $$",
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
         "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
         "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
@@ -135,7 +136,9 @@ def upgrade() -> None:
             "reader",
             name="uq_readings_patient_row_id_criteria_reader",
         ),
-        sa.CheckConstraint("status IN ('draft', 'signed')", name="ck_readings_status"),
+        sa.CheckConstraint(
+            "status IN ('draft', 'signed')", name=op.f("ck_readings_status")
+        ),
     )
     op.create_table(
         "lesions",

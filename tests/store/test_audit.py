@@ -1,0 +1,308 @@
+"""The audit trail: append-only triggers, hash chain, tampering found by verify."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from recist_app.recist import Reading
+from recist_app.store import Store
+from recist_app.store.audit import GENESIS_HASH, audit_row_digest
+from recist_app.store.database import _alembic_config, postgresql_lock_statements
+
+KEY = ("HCC-001", "RECIST 1.1", "dr-a")
+HASHED_COLUMNS = (
+    "sequence",
+    "recorded_at",
+    "user_name",
+    "action",
+    "entity",
+    "entity_key",
+    "patient_id",
+    "reason",
+    "before_values",
+    "after_values",
+    "previous_hash",
+)
+
+
+@pytest.fixture
+def audited(store: Store, reading: Reading) -> Store:
+    store.save_reading(reading)
+    store.sign_reading(*KEY)
+    store.amend_reading(*KEY, reason="remeasure T01")
+    store.save_reading(dataclasses.replace(reading, first_dose_date=None))
+    return store
+
+
+@pytest.fixture
+def raw(database_path: Path, audited: Store) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(database_path, isolation_level=None)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def test_an_untouched_trail_verifies(audited: Store) -> None:
+    result = audited.verify_audit()
+    assert result.ok
+    assert result.rows_checked == len(audited.audit_trail()) > 10
+    assert str(result) == f"audit trail intact: {result.rows_checked} rows checked"
+
+
+def test_the_chain_starts_at_the_genesis_hash_and_links_every_row(
+    raw: sqlite3.Connection,
+) -> None:
+    rows = raw.execute(
+        "SELECT sequence, recorded_at, user_name, action, entity, entity_key, "
+        "patient_id, reason, before_values, after_values, previous_hash, row_hash "
+        "FROM audit_log ORDER BY sequence"
+    ).fetchall()
+    previous = GENESIS_HASH
+    names = HASHED_COLUMNS
+    for row in rows:
+        assert row[10] == previous
+        assert audit_row_digest(dict(zip(names, row[:11], strict=True))) == row[11]
+        previous = row[11]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET user_name = 'someone else' WHERE sequence = 3",
+        "DELETE FROM audit_log WHERE sequence = 3",
+        "DELETE FROM audit_log",
+    ],
+)
+def test_triggers_refuse_updates_and_deletes(
+    raw: sqlite3.Connection, statement: str
+) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="audit_log is append-only"):
+        raw.execute(statement)
+
+
+def test_editing_a_row_by_hand_is_detected_at_that_row(
+    raw: sqlite3.Connection, audited: Store
+) -> None:
+    raw.execute("DROP TRIGGER audit_log_no_update")
+    raw.execute(
+        "UPDATE audit_log SET after_values = '{\"long_axis_mm\":24.0}' "
+        "WHERE sequence = 5"
+    )
+    result = audited.verify_audit()
+    assert not result.ok
+    assert result.first_broken_sequence == 5
+    assert result.rows_checked == 5
+    assert "content does not match its hash" in str(result)
+    assert result.missing_triggers == ("audit_log_no_update",)
+    assert "append-only protection removed" in str(result)
+
+
+def test_a_forged_row_hash_breaks_the_next_link(
+    raw: sqlite3.Connection, audited: Store
+) -> None:
+    raw.execute("DROP TRIGGER audit_log_no_update")
+    row = raw.execute(
+        "SELECT sequence, recorded_at, user_name, action, entity, entity_key, "
+        "patient_id, reason, before_values, after_values, previous_hash "
+        "FROM audit_log WHERE sequence = 4"
+    ).fetchone()
+    names = HASHED_COLUMNS
+    forged = dict(zip(names, row, strict=True))
+    forged["user_name"] = "dr-mallory"
+    raw.execute(
+        "UPDATE audit_log SET user_name = ?, row_hash = ? WHERE sequence = 4",
+        (forged["user_name"], audit_row_digest(forged)),
+    )
+    # The tamperer also puts the trigger back.
+    raw.execute(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END"
+    )
+    result = audited.verify_audit()
+    assert result.first_broken_sequence == 5
+    assert "previous-row hash does not match" in (result.problem or "")
+    assert result.missing_triggers == ()
+
+
+def test_a_deleted_row_is_detected(raw: sqlite3.Connection, audited: Store) -> None:
+    raw.execute("DROP TRIGGER audit_log_no_delete")
+    raw.execute("DELETE FROM audit_log WHERE sequence = 7")
+    result = audited.verify_audit()
+    assert result.first_broken_sequence == 8
+    assert "expected row 7 next, found row 8" in (result.problem or "")
+
+
+def test_a_long_trail_is_checked_in_batches(store: Store, reading: Reading) -> None:
+    from recist_app.store.audit import verify_audit_chain
+
+    store.save_reading(reading)
+    with store._session("verify", write=False) as session:
+        result = verify_audit_chain(session, batch_rows=3)
+    assert result.ok
+    assert result.rows_checked == len(store.audit_trail())
+
+
+# ------------------------------------------------------------ PostgreSQL
+
+
+def _postgresql_sql() -> str:
+    buffer = io.StringIO()
+    config = _alembic_config()
+    config.output_buffer = buffer
+    config.set_main_option("sqlalchemy.url", "postgresql://")
+    command.upgrade(config, "head", sql=True)
+    return buffer.getvalue()
+
+
+def test_the_schema_renders_for_postgresql_with_its_trigger_variant() -> None:
+    sql = _postgresql_sql()
+    assert "CREATE FUNCTION audit_log_append_only() RETURNS trigger" in sql
+    assert "BEFORE TRUNCATE ON audit_log" in sql
+    assert "sqlite" not in sql.lower()
+    assert "CONSTRAINT ck_readings_status CHECK" in sql
+
+
+def _postgres_tools() -> tuple[str, str, str] | None:
+    tools = tuple(shutil.which(name) for name in ("initdb", "pg_ctl", "psql"))
+    if None in tools:
+        return None
+    return tools  # type: ignore[return-value]
+
+
+@pytest.fixture
+def postgres() -> Iterator[tuple[str, Path]]:
+    """A throw-away PostgreSQL server on a Unix socket, if the binaries exist."""
+    tools = _postgres_tools()
+    if tools is None:
+        pytest.skip("PostgreSQL server binaries are not installed")
+    initdb, pg_ctl, psql = tools
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            pytest.skip("PostgreSQL refuses to run as root and runuser is missing")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    folder = Path(tempfile.mkdtemp(prefix="recist-pg-"))
+    if as_user:
+        shutil.chown(folder, "postgres")
+    data = folder / "data"
+    commands = [
+        [
+            *as_user,
+            initdb,
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ],
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(folder / "log"),
+            "-o",
+            f"-k {folder} -c listen_addresses='' -F",
+            "start",
+        ],
+    ]
+    try:
+        for arguments in commands:
+            started = subprocess.run(arguments, capture_output=True, text=True)
+            if started.returncode != 0:
+                pytest.skip(f"cannot start a PostgreSQL server: {started.stderr}")
+        yield psql, folder
+    finally:
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _psql(psql: str, socket_dir: Path, sql: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            psql,
+            "-h",
+            str(socket_dir),
+            "-U",
+            "postgres",
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ],
+        input=sql,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_postgresql_accepts_the_schema_and_its_triggers_block_tampering(
+    postgres: tuple[str, Path],
+) -> None:
+    psql, socket_dir = postgres
+    created = _psql(psql, socket_dir, _postgresql_sql())
+    assert created.returncode == 0, created.stderr
+    insert = (
+        "INSERT INTO audit_log (sequence, recorded_at, user_name, action, entity, "
+        "entity_key, previous_hash, row_hash) VALUES (1, 'now', 'dr-a', 'insert', "
+        "'patient', 'HCC-001', repeat('0', 64), repeat('a', 64));"
+    )
+    writer = ";\n".join(postgresql_lock_statements("write", 2.0))
+    result = _psql(psql, socket_dir, f"BEGIN;\n{writer};\n{insert}\nCOMMIT;")
+    assert result.returncode == 0, result.stderr
+    for statement, verb in [
+        ("UPDATE audit_log SET user_name = 'x'", "update"),
+        ("DELETE FROM audit_log", "delete"),
+        ("TRUNCATE audit_log", "truncate"),
+    ]:
+        refused = _psql(psql, socket_dir, statement + ";")
+        assert refused.returncode != 0
+        assert f"audit_log is append-only: {verb} refused" in refused.stderr
+    triggers = _psql(
+        psql,
+        socket_dir,
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass "
+        "AND NOT tgisinternal ORDER BY tgname;",
+    )
+    assert triggers.stdout.split() == [
+        "audit_log_no_delete",
+        "audit_log_no_truncate",
+        "audit_log_no_update",
+    ]
+    schema_lock = ";\n".join(postgresql_lock_statements("schema", 2.0))
+    locked = _psql(psql, socket_dir, f"BEGIN;\n{schema_lock};\nCOMMIT;")
+    assert locked.returncode == 0, locked.stderr
+    count = _psql(psql, socket_dir, "SELECT count(*) FROM audit_log;")
+    assert count.stdout.strip() == "1"
+
+
+def test_an_unprotectable_backend_is_refused() -> None:
+    config = _alembic_config()
+    config.output_buffer = io.StringIO()
+    config.set_main_option("sqlalchemy.url", "mysql://")
+    with pytest.raises(RuntimeError, match="no append-only protection for mysql"):
+        command.upgrade(config, "head", sql=True)

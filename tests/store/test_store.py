@@ -1,0 +1,349 @@
+"""Saving, locking, amending, history, the response cache and listings."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from recist_app.recist import (
+    ENGINE_VERSION,
+    Criteria,
+    Measurement,
+    MeasurementState,
+    NonTargetAssessment,
+    NonTargetState,
+    Reading,
+    ReadingError,
+    assess,
+    record_non_target,
+)
+from recist_app.store import (
+    ConcurrentEditError,
+    ReadingLockedError,
+    ReadingNotFoundError,
+    ReadingStatus,
+    Store,
+    StoreError,
+    open_store,
+)
+from tests.store.conftest import sqlite_url
+
+KEY = ("HCC-001", Criteria.RECIST_1_1, "dr-a")
+
+
+def _fixed_clock() -> Iterator[datetime.datetime]:
+    start = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC)
+    for minutes in itertools.count():
+        yield start + datetime.timedelta(minutes=minutes)
+
+
+def _measure(store: Store, visit: str, lesion_id: str, long_mm: float) -> None:
+    store.record_measurement(
+        *KEY, visit, Measurement(lesion_id=lesion_id, long_axis_mm=long_mm)
+    )
+
+
+def test_a_new_reading_is_a_draft_at_revision_one(
+    store: Store, reading: Reading
+) -> None:
+    record = store.save_reading(reading)
+    assert record.status is ReadingStatus.DRAFT
+    assert record.revision == 1
+    assert record.label == "HCC-001 / RECIST 1.1 / dr-a"
+
+
+def test_saving_an_unchanged_reading_writes_nothing(
+    store: Store, reading: Reading
+) -> None:
+    store.save_reading(reading)
+    rows_before = len(store.audit_trail())
+    record = store.save_reading(reading)
+    assert record.revision == 1
+    assert len(store.audit_trail()) == rows_before
+
+
+def test_one_measurement_is_one_audit_row_with_before_and_after(
+    store: Store, reading: Reading
+) -> None:
+    store.save_reading(reading)
+    _measure(store, "WEEK 6", "T01", 28.5)
+    latest = store.audit_trail(limit=1)[0]
+    assert (latest.action, latest.entity, latest.user) == (
+        "update",
+        "measurements",
+        "dr-a",
+    )
+    assert latest.entity_key == "HCC-001 / RECIST 1.1 / dr-a / WEEK 6 / T01"
+    assert latest.before is not None
+    assert latest.before["long_axis_mm"] == 30.0
+    assert latest.after is not None
+    assert latest.after["long_axis_mm"] == 28.5
+    assert store.load_reading(*KEY).timepoint("WEEK 6").measurement("T01") == (
+        Measurement(lesion_id="T01", long_axis_mm=28.5)
+    )
+
+
+def test_deleting_a_lesion_deletes_and_audits_its_findings(
+    store: Store, reading: Reading
+) -> None:
+    from recist_app.recist import remove_lesion
+
+    store.save_reading(reading)
+    store.update_reading(*KEY, lambda r: remove_lesion(r, "T02"))
+    loaded = store.load_reading(*KEY)
+    assert [lesion.lesion_id for lesion in loaded.lesions] == ["T01", "NT01", "N01"]
+    deleted = {
+        entry.entity_key for entry in store.audit_trail() if entry.action == "delete"
+    }
+    assert deleted == {
+        "HCC-001 / RECIST 1.1 / dr-a / T02",
+        "HCC-001 / RECIST 1.1 / dr-a / BASELINE / T02",
+        "HCC-001 / RECIST 1.1 / dr-a / WEEK 6 / T02",
+    }
+
+
+def test_update_reading_passes_domain_errors_through_and_saves_nothing(
+    store: Store, reading: Reading
+) -> None:
+    store.save_reading(reading)
+    with pytest.raises(ReadingError, match="unknown lesion id"):
+        store.update_reading(
+            *KEY,
+            lambda r: record_non_target(
+                r, "WEEK 6", NonTargetAssessment(lesion_id="NT09")
+            ),
+        )
+    assert store.reading_record(*KEY).revision == 1
+
+
+def test_update_reading_refuses_a_change_of_identity(
+    store: Store, reading: Reading
+) -> None:
+    store.save_reading(reading)
+    with pytest.raises(StoreError, match="different patient, criteria or reader"):
+        store.update_reading(
+            *KEY, lambda r: dataclasses.replace(r, patient_id="HCC-002")
+        )
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_save(
+    store: Store, reading: Reading
+) -> None:
+    first = store.save_reading(reading)
+    _measure(store, "WEEK 6", "T01", 27.0)  # another window, same reading
+    with pytest.raises(ConcurrentEditError, match="changed elsewhere"):
+        store.save_reading(reading, base_revision=first.revision)
+    assert store.load_reading(*KEY).timepoint("WEEK 6").measurement("T01") == (
+        Measurement(lesion_id="T01", long_axis_mm=27.0)
+    )
+
+
+def test_the_audit_needs_a_user(store: Store, reading: Reading) -> None:
+    anonymous = dataclasses.replace(reading, reader="")
+    with pytest.raises(StoreError, match="needs who made the change"):
+        store.save_reading(anonymous)
+    store.save_reading(anonymous, user="site-admin")
+    assert store.audit_trail(limit=1)[0].user == "site-admin"
+
+
+def test_unknown_readings_and_criteria_are_clear_errors(store: Store) -> None:
+    with pytest.raises(ReadingNotFoundError, match=r"no reading HCC-404 / RECIST 1\.1"):
+        store.load_reading("HCC-404", "RECIST 1.1", "dr-a")
+    with pytest.raises(StoreError, match="unknown criteria 'RECIST 2'"):
+        store.load_reading("HCC-001", "RECIST 2", "dr-a")
+
+
+# ------------------------------------------------------------ sign and amend
+
+
+def test_a_signed_reading_is_locked(store: Store, reading: Reading) -> None:
+    store.save_reading(reading)
+    signed = store.sign_reading(*KEY)
+    assert (signed.status, signed.signed_version, signed.signed_by) == (
+        ReadingStatus.SIGNED,
+        1,
+        "dr-a",
+    )
+    with pytest.raises(
+        ReadingLockedError, match=r"is signed .* amend it with a reason"
+    ):
+        _measure(store, "WEEK 6", "T01", 10.0)
+    with pytest.raises(ReadingLockedError):
+        store.save_reading(dataclasses.replace(reading, first_dose_date=None))
+    with pytest.raises(ReadingLockedError, match="already signed"):
+        store.sign_reading(*KEY)
+    assert store.load_reading(*KEY) == reading
+    store.save_reading(reading)  # identical: not an edit, allowed
+
+
+def test_amending_needs_a_reason_and_keeps_the_original(
+    store: Store, reading: Reading
+) -> None:
+    store.save_reading(reading)
+    store.sign_reading(*KEY)
+    with pytest.raises(StoreError, match="a reason is required"):
+        store.amend_reading(*KEY, reason="  ")
+    amended = store.amend_reading(*KEY, reason="T01 remeasured on thinner series")
+    assert amended.status is ReadingStatus.DRAFT
+    assert amended.amendment_reason == "T01 remeasured on thinner series"
+    _measure(store, "WEEK 6", "T01", 31.0)
+    edit = store.audit_trail(limit=1)[0]
+    assert edit.reason == "amendment: T01 remeasured on thinner series"
+    store.sign_reading(*KEY, user="dr-b")
+    history = store.reading_history(*KEY)
+    assert [version.version for version in history] == [1, 2]
+    assert history[0].reading == reading
+    assert history[0].amendment_reason is None
+    assert history[1].amendment_reason == "T01 remeasured on thinner series"
+    assert history[1].signed_by == "dr-b"
+    assert history[1].reading.timepoint("WEEK 6").measurement("T01") == (
+        Measurement(lesion_id="T01", long_axis_mm=31.0)
+    )
+    assert store.reading_record(*KEY).amendment_reason is None
+
+
+def test_only_a_signed_reading_can_be_amended(store: Store, reading: Reading) -> None:
+    store.save_reading(reading)
+    with pytest.raises(StoreError, match="not signed, so it can be edited directly"):
+        store.amend_reading(*KEY, reason="why")
+
+
+# ------------------------------------------------------------ response cache
+
+
+def test_responses_are_cached_with_the_engine_version(
+    store: Store, reading: Reading, database_path: Path
+) -> None:
+    store.save_reading(reading)
+    engine = create_engine(sqlite_url(database_path))
+    try:
+        with engine.connect() as connection:
+            version, best = connection.execute(
+                text(
+                    "SELECT engine_version, best_overall_response "
+                    "FROM cached_assessments"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert version == ENGINE_VERSION
+    assert best == assess(reading).best_overall_response.response.value
+    assert store.load_assessment(*KEY) == assess(reading)
+
+
+def test_a_cache_from_another_engine_version_is_recomputed(
+    store: Store, reading: Reading, database_path: Path
+) -> None:
+    store.save_reading(reading)
+    engine = create_engine(sqlite_url(database_path))
+    try:
+        with engine.begin() as connection:
+            # An older engine that (say) called this reading PD.
+            connection.execute(
+                text(
+                    "UPDATE cached_assessments SET engine_version = 'old/0', "
+                    "assessment = replace(assessment, '\"PR\"', '\"PD\"')"
+                )
+            )
+        assert store.load_assessment(*KEY) == assess(reading)
+        with engine.connect() as connection:
+            version = connection.execute(
+                text("SELECT engine_version FROM cached_assessments")
+            ).scalar_one()
+        assert version == ENGINE_VERSION
+    finally:
+        engine.dispose()
+
+
+def test_a_cache_that_does_not_match_the_stored_reading_is_ignored(
+    store: Store, reading: Reading, database_path: Path
+) -> None:
+    store.save_reading(reading)
+    engine = create_engine(sqlite_url(database_path))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE measurements SET long_axis_mm = 60 WHERE long_axis_mm = 30"
+                )
+            )
+    finally:
+        engine.dispose()
+    changed = store.load_reading(*KEY)
+    assert store.load_assessment(*KEY) == assess(changed)
+
+
+# ------------------------------------------------------------ listings
+
+
+def test_patients_and_readings_are_listed(store: Store, reading: Reading) -> None:
+    store.save_reading(reading)
+    store.save_reading(dataclasses.replace(reading, reader="dr-b"))
+    store.save_reading(dataclasses.replace(reading, patient_id="HCC-002"))
+    patients = store.list_patients()
+    assert [(p.patient_id, p.reading_count) for p in patients] == [
+        ("HCC-001", 2),
+        ("HCC-002", 1),
+    ]
+    assert [r.reader for r in store.list_readings("HCC-001")] == ["dr-a", "dr-b"]
+    assert len(store.list_readings()) == 3
+    assert {e.patient_id for e in store.audit_trail("HCC-002")} == {"HCC-002"}
+
+
+def test_the_clock_is_injectable_and_must_be_aware(
+    database_path: Path, reading: Reading
+) -> None:
+    ticks = _fixed_clock()
+    with open_store(sqlite_url(database_path), clock=lambda: next(ticks)) as store:
+        record = store.save_reading(reading)
+        assert record.updated_at == datetime.datetime(
+            2026, 1, 5, 9, 0, tzinfo=datetime.UTC
+        )
+    with (
+        open_store(
+            sqlite_url(database_path), clock=lambda: datetime.datetime(2026, 1, 1)
+        ) as store,
+        pytest.raises(StoreError, match="aware datetime"),
+    ):
+        store.save_reading(dataclasses.replace(reading, first_dose_date=None))
+
+
+def test_a_reading_stored_in_an_invalid_state_is_reported_not_crashed(
+    store: Store, reading: Reading, database_path: Path
+) -> None:
+    store.save_reading(reading)
+    engine = create_engine(sqlite_url(database_path))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE timepoints SET visit_date = '2023-01-01'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(StoreError, match="stored in an invalid state: visit"):
+        store.load_reading(*KEY)
+
+
+def test_split_and_merged_states_are_kept(store: Store, reading: Reading) -> None:
+    store.save_reading(reading)
+    store.record_measurement(
+        *KEY,
+        "WEEK 6",
+        Measurement(
+            lesion_id="T01", state=MeasurementState.SPLIT, parts_mm=(12.0, 9.5)
+        ),
+    )
+    store.record_measurement(
+        *KEY,
+        "WEEK 6",
+        Measurement(lesion_id="T02", state=MeasurementState.MERGED, merged_into="T01"),
+    )
+    week6 = store.load_reading(*KEY).timepoint("WEEK 6")
+    assert week6.measurement("T01") == Measurement(
+        lesion_id="T01", state=MeasurementState.SPLIT, parts_mm=(12.0, 9.5)
+    )
+    assert week6.non_target_state("NT01") is NonTargetState.PRESENT
