@@ -741,6 +741,11 @@ def write_phantom_series(
         if size is None:
             continue
         center, index, height = _snap_to_slice(spec.center_lps_mm, geometry, origins)
+        moved = float(np.linalg.norm(np.subtract(center, spec.center_lps_mm)))
+        if moved > geometry.slice_spacing_mm / 2 + 1e-6:
+            # the centre lies beyond the first or last slice: draw it where it is
+            shapes.append(_lesion_shape(spec, size, spec.center_lps_mm, geometry))
+            continue
         shapes.append(_lesion_shape(spec, size, center, geometry))
         if _inside(center, geometry, origins, index):
             pending.append((spec, center, index, height, size))

@@ -151,3 +151,56 @@ def test_tilted_volume_warns(tmp_path: Path) -> None:
     volume = load_volume(tmp_path)
     assert volume.gantry_tilt_deg == pytest.approx(12.0, abs=0.01)
     assert any("gantry tilt 12.0" in note for note in volume.warnings)
+
+
+# CT numbers around each demo lesion (phantom anatomy) and of the lesion itself
+SURROUNDINGS_HU = {
+    "T01": (60.0, 25.0),  # liver
+    "T02": (-85.0, 45.0),  # retroperitoneal fat
+    "T03": (-850.0, 30.0),  # lung
+    "NT01": (-850.0, 30.0),
+    "N01": (60.0, 20.0),
+}
+
+
+@pytest.mark.parametrize(
+    ("lesion_id", "visit"),
+    [
+        ("T01", 0),
+        ("T02", 0),
+        ("T03", 0),
+        ("NT01", 0),
+        ("N01", 3),
+        ("T01", 2),
+        ("T02", 2),
+    ],
+)
+def test_every_demo_lesion_measures_as_its_truth(
+    tmp_path: Path, lesion_id: str, visit: int
+) -> None:
+    spec = next(s for s in LESIONS if s.lesion_id == lesion_id)
+    geometry = SeriesGeometry(
+        rows=96,
+        columns=96,
+        slice_count=5,
+        pixel_spacing_mm=(0.78125, 0.78125),
+        slice_spacing_mm=5.0,
+        center_lps_mm=spec.center_lps_mm,
+    )
+    series = write_phantom_series(
+        tmp_path, geometry=geometry, visit=visit, noise_hu=0.0, lesions=LESIONS
+    )
+    truth = next(t for t in series.lesions if t.lesion_id == lesion_id)
+    volume = load_volume(tmp_path)
+    background, lesion = SURROUNDINGS_HU[lesion_id]
+    i, j, _ = lps_mm_to_index(volume, truth.center_lps_mm)
+    outline = lesion_contour_ij(
+        volume.modality_values(truth.slice_index),
+        level=(background + lesion) / 2,
+        seed_ij=(i, j),
+    )
+    axes = measure_lesion_axes(
+        outline, row_spacing_mm=0.78125, column_spacing_mm=0.78125
+    )
+    assert axes.long_axis.length_mm == pytest.approx(truth.long_axis_mm, abs=0.39)
+    assert axes.short_axis.length_mm == pytest.approx(truth.short_axis_mm, abs=0.39)
