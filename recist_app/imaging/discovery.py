@@ -307,9 +307,11 @@ def _expand(headers: Iterable[SliceHeader]) -> list[SliceRef]:
     ]
 
 
-def _sort_key(ref: SliceRef) -> tuple[int, int, int]:
+def _sort_key(ref: SliceRef) -> tuple[int, int, str]:
+    """Instance number first (missing ones last), then frame, then path."""
     instance = ref.header.instance_number
-    return (instance if instance is not None else 1 << 30, ref.frame_index, 0)
+    number = instance if instance is not None else 1 << 30
+    return (number, ref.frame_index, ref.header.path)
 
 
 def _dropped(ref: SliceRef, reason: str) -> RejectedFile:

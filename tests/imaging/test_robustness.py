@@ -177,3 +177,35 @@ def test_signed_values_with_unused_high_bits_are_sign_extended() -> None:
     assert header.pixel_data_offset is not None  # the fast readinto path
     volume = load_volume(_path("693_UNCR.dcm"))
     assert volume.voxels.min() < 0
+
+
+def test_fast_header_scan_agrees_with_pydicom_on_every_file() -> None:
+    from recist_app.imaging.headers import scan_slice_header
+
+    compared = 0
+    for name in ALL_FILES:
+        fast = scan_slice_header(name)
+        if fast is None:
+            continue  # left to pydicom's reader
+        full = read_slice_header(name)
+        compared += 1
+        for field in (
+            "transfer_syntax_uid",
+            "sop_instance_uid",
+            "series_instance_uid",
+            "rows",
+            "columns",
+            "bits_allocated",
+            "bits_stored",
+            "pixel_representation",
+            "frame_positions_lps_mm",
+            "orientation",
+            "pixel_spacing_mm",
+            "rescale_slope",
+            "rescale_intercept",
+            "pixel_data_offset",
+            "pixel_data_length",
+            "number_of_frames",
+        ):
+            assert getattr(fast, field) == getattr(full, field), (name, field)
+    assert compared >= 10
