@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 SYSTEM_LIBS := libGL.so.1:libgl1 libEGL.so.1:libegl1 libxkbcommon.so.0:libxkbcommon0 \
                libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \
                libglib-2.0.so.0:libglib2.0-0
-SYSTEM_TOOLS := dciodvfy:dicom3tools
+SYSTEM_TOOLS := dciodvfy:dicom3tools dsrdump:dcmtk pdftoppm:poppler-utils
 
 .PHONY: run test check lint typecheck layers pytest bench system-deps clean
 

@@ -12,9 +12,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recist_app import __version__
+
+if TYPE_CHECKING:
+    from recist_app.exchange import ExportItem, Pseudonymizer
 
 __all__ = ["CliError", "main"]
 
@@ -220,6 +223,171 @@ def _cmd_simulate_trial(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEID_KEY_ENV = "RECIST_APP_DEID_KEY"
+
+
+def _pseudonymizer(args: argparse.Namespace) -> Pseudonymizer:
+    from recist_app.exchange import ExchangeError, Pseudonymizer
+
+    if args.deid_key_file:
+        try:
+            secret = Path(args.deid_key_file).read_bytes().strip()
+        except OSError as error:
+            raise CliError(
+                f"{args.deid_key_file}: cannot read the key: {error.strerror}"
+            ) from error
+    elif os.environ.get(DEID_KEY_ENV):
+        secret = os.environ[DEID_KEY_ENV].encode()
+    else:
+        raise CliError(
+            "--deidentify needs the site's key: --deid-key-file FILE or "
+            f"${DEID_KEY_ENV}"
+        )
+    try:
+        return Pseudonymizer(secret, subject_prefix=args.subject_prefix)
+    except ExchangeError as error:
+        raise CliError(str(error)) from error
+
+
+def _export_items(args: argparse.Namespace) -> list[ExportItem]:
+    from recist_app.exchange import ExportItem, ReportSignature
+    from recist_app.store import ReadingStatus, StoreError, open_store
+
+    try:
+        with open_store(getattr(args, "database", None)) as store:
+            records = [
+                record
+                for record in store.list_readings(None if args.all else args.patient)
+                if (args.criteria is None or record.criteria.value == args.criteria)
+                and (args.reader is None or record.reader == args.reader)
+            ]
+            if not records:
+                who = "any patient" if args.all else f"patient {args.patient}"
+                raise CliError(f"no reading of {who} in {store.url}")
+            if args.signed_only:
+                drafts = [r for r in records if r.status is not ReadingStatus.SIGNED]
+                if drafts and not args.all:
+                    raise CliError(
+                        f"{drafts[0].label} is not signed (--signed-only exports "
+                        "signed readings only)"
+                    )
+                for draft in drafts:
+                    print(
+                        f"recist-app: skipped {draft.label}: not signed",
+                        file=sys.stderr,
+                    )
+                records = [r for r in records if r.status is ReadingStatus.SIGNED]
+                if not records:
+                    raise CliError("no signed reading to export (--signed-only)")
+            return [
+                ExportItem(
+                    reading=store.load_reading(r.patient_id, r.criteria, r.reader),
+                    signature=ReportSignature(
+                        status=r.status.value,
+                        signed_by=r.signed_by,
+                        signed_at=r.signed_at.isoformat() if r.signed_at else None,
+                        version=r.signed_version,
+                    ),
+                )
+                for r in records
+            ]
+    except StoreError as error:
+        raise CliError(str(error)) from error
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from recist_app.exchange import (
+        ExchangeError,
+        ExportOptions,
+        export_readings,
+        index_images,
+    )
+
+    if args.all == bool(args.patient):
+        raise CliError("give either --patient ID or --all")
+    pseudonymizer = _pseudonymizer(args) if args.deidentify else None
+    try:
+        images = index_images(Path(args.images)) if args.images else None
+        if args.format == "sr" and not images:
+            raise CliError(
+                "--format sr needs the DICOM images: --images DIR"
+                + (f" ({args.images} holds no DICOM files)" if args.images else "")
+            )
+        items = _export_items(args)
+        files = export_readings(
+            items,
+            args.format,
+            Path(args.out),
+            images=images,
+            options=ExportOptions(
+                study_id=args.study_id,
+                sponsor_name=args.sponsor,
+                site_id=args.site_id,
+                evaluator=args.evaluator,
+                evaluator_id=args.evaluator_id,
+                pseudonymizer=pseudonymizer,
+            ),
+        )
+    except ExchangeError as error:
+        raise CliError(str(error)) from error
+    print(f"wrote {len(files)} files for {len(items)} readings to {args.out}")
+    return EXIT_OK
+
+
+def _add_export_parser(subparsers: Any) -> None:
+    export = subparsers.add_parser(
+        "export",
+        help="export readings from the database (json, csv, sdtm, sr, pdf)",
+        description=(
+            "Export one patient's readings (or all patients') from the reading "
+            "database: json (reading + assessment), csv (per visit and per lesion), "
+            "sdtm (TU/TR/RS as CSV and SAS XPORT + define.csv), sr (DICOM SR "
+            "TID 1500 per visit) or pdf (reading report). Files appear in --out only "
+            "when the whole export succeeded."
+        ),
+    )
+    _add_database_option(export)
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--patient", metavar="ID", help="the patient to export")
+    which.add_argument("--all", action="store_true", help="every patient")
+    export.add_argument(
+        "--format", choices=("json", "csv", "sdtm", "sr", "pdf"), required=True
+    )
+    export.add_argument("--out", metavar="DIR", required=True)
+    export.add_argument(
+        "--images",
+        metavar="DIR",
+        help="DICOM folder with the measured images (needed by sr; key images in pdf)",
+    )
+    export.add_argument("--criteria", help="only readings under these criteria")
+    export.add_argument("--reader", help="only this reader's readings")
+    export.add_argument(
+        "--signed-only", action="store_true", help="refuse (or skip) unsigned readings"
+    )
+    export.add_argument(
+        "--deidentify",
+        action="store_true",
+        help="pseudonymous subject id, shifted dates, no direct identifiers",
+    )
+    export.add_argument(
+        "--deid-key-file",
+        metavar="FILE",
+        help=f"the site's de-identification key (default: ${DEID_KEY_ENV})",
+    )
+    export.add_argument("--subject-prefix", default="SUBJ-", metavar="TEXT")
+    export.add_argument("--study-id", default="RECIST-APP", help="SDTM STUDYID")
+    export.add_argument("--sponsor", default="SPONSOR", help="Clinical Trial Sponsor")
+    export.add_argument("--site-id", default="", help="Clinical Trial Site ID")
+    export.add_argument(
+        "--evaluator",
+        choices=("INVESTIGATOR", "INDEPENDENT ASSESSOR"),
+        default="INVESTIGATOR",
+        help="SDTM --EVAL",
+    )
+    export.add_argument("--evaluator-id", help="SDTM --EVALID, e.g. 'RADIOLOGIST 1'")
+    export.set_defaults(handler=_cmd_export)
+
+
 def _add_endpoint_parsers(subparsers: Any) -> None:
     endpoints = subparsers.add_parser(
         "endpoints",
@@ -370,6 +538,7 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=_cmd_evaluate)
     _add_demo_data_parser(subparsers)
     _add_endpoint_parsers(subparsers)
+    _add_export_parser(subparsers)
 
     return parser
 

@@ -1,0 +1,118 @@
+"""`recist-app export`: reads the database, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recist_app.cli import main
+from recist_app.store import open_store
+from tests.exchange.demo import PATIENT_ID, DemoPatient
+from tests.exchange.readings import standards_example
+
+
+@pytest.fixture
+def database(demo: DemoPatient, tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
+    with open_store(url) as store:
+        store.save_reading(demo.reading, user="dr-reader")
+        store.sign_reading(
+            demo.reading.patient_id, demo.reading.criteria, demo.reading.reader
+        )
+        store.save_reading(standards_example(), user="dr-example")
+    return url
+
+
+def _export(database: str, *args: str) -> int:
+    return main(["export", "--database", database, *args])
+
+
+def _error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert "Traceback" not in err
+    return err
+
+
+def test_export_sr_for_one_patient(
+    demo: DemoPatient, database: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "sr"
+    images = Path(next(iter(demo.images.values()))).parents[1]
+    code = _export(
+        database, "--patient", PATIENT_ID, "--format", "sr", "--out", str(out),
+        "--images", str(images),
+    )  # fmt: skip
+    assert code == 0
+    assert len(list(out.rglob("*.SR.dcm"))) == 4
+
+
+def test_export_all_as_sdtm_with_deidentification(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECIST_APP_DEID_KEY", "a-site-secret-of-enough-length")
+    out = tmp_path / "sdtm"
+    code = _export(
+        database, "--all", "--format", "sdtm", "--out", str(out), "--deidentify",
+        "--study-id", "LT-HCC-P2",
+    )  # fmt: skip
+    assert code == 0
+    tu = (out / "tu.csv").read_text(encoding="utf-8")
+    assert PATIENT_ID not in tu
+    assert "LT-01-001" not in tu
+    assert tu.count("SUBJ-") == 5 + 4
+
+
+def test_signed_only_refuses_a_draft(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = _export(
+        database, "--patient", "LT-01-001", "--format", "json", "--out", str(out),
+        "--signed-only",
+    )  # fmt: skip
+    assert code == 2
+    assert "is not signed" in _error(capsys)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--patient", "NOBODY", "--format", "csv"], "no reading of patient NOBODY"),
+        (["--format", "csv"], "give either --patient ID or --all"),
+        (["--patient", PATIENT_ID, "--format", "sr"], "--format sr needs the DICOM"),
+        (
+            ["--patient", PATIENT_ID, "--format", "csv", "--deidentify"],
+            "--deidentify needs the site's key",
+        ),
+    ],
+    ids=["unknown-patient", "no-patient", "sr-without-images", "deid-without-key"],
+)
+def test_bad_requests_are_one_line(
+    database: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.delenv("RECIST_APP_DEID_KEY", raising=False)
+    out = tmp_path / "out"
+    assert _export(database, *args, "--out", str(out)) == 2
+    assert message in _error(capsys)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_unwritable_out_is_one_line(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    code = _export(
+        database, "--patient", PATIENT_ID, "--format", "csv", "--out",
+        str(blocker / "sub"),
+    )  # fmt: skip
+    assert code == 2
+    assert "cannot create the output folder" in _error(capsys)
