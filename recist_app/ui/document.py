@@ -11,7 +11,11 @@ from recist_app.recist import Assessment, Reading, assess
 from recist_app.ui.commands import ReplaceReadingCommand
 from recist_app.ui.error_dialog import describe_error
 
-__all__ = ["ReadingDocument", "ReadingSaver"]
+__all__ = ["DocumentLockedError", "ReadingDocument", "ReadingSaver"]
+
+
+class DocumentLockedError(Exception):
+    """A change was asked of a signed (locked) reading."""
 
 
 class ReadingSaver(Protocol):
@@ -41,12 +45,16 @@ class ReadingDocument(QObject):
         The selected lesion id changed (``""`` for none).
     save_failed(str)
         Autosave raised; the message is one line.
+    lock_changed(str)
+        The reading was signed (the signature, e.g. ``"signed by dr-a at …"``) or
+        reopened for changes (``""``).
     """
 
     reading_changed = Signal(object, object)
     visit_changed = Signal(str)
     selection_changed = Signal(str)
     save_failed = Signal(str)
+    lock_changed = Signal(str)
 
     def __init__(
         self,
@@ -63,6 +71,7 @@ class ReadingDocument(QObject):
         self._visit = reading.timepoints[0].visit if reading.timepoints else ""
         self._selected_lesion_id = ""
         self._last_save_failed = False
+        self._signature = ""
         self.undo_stack.indexChanged.connect(self._mark_saved)
 
     # ------------------------------------------------------------ document state
@@ -80,7 +89,16 @@ class ReadingDocument(QObject):
         """Push one undo step that replaces the reading; ignore a no-op.
 
         Returns whether a command was pushed.
+
+        Raises
+        ------
+        DocumentLockedError
+            The reading is signed; it must be amended first.
         """
+        if self._signature:
+            raise DocumentLockedError(
+                f"the reading is {self._signature}; amend it to make changes"
+            )
         before = self._reading
         if after == before:
             return False
@@ -128,6 +146,28 @@ class ReadingDocument(QObject):
             self.undo_stack.resetClean()  # unsaved until a later save succeeds
         else:
             self.undo_stack.setClean()
+
+    # ------------------------------------------------------------ signature
+    @property
+    def signature(self) -> str:
+        """``"signed by … at …"`` while the reading is signed, else ``""``."""
+        return self._signature
+
+    @property
+    def locked(self) -> bool:
+        """Whether the reading is signed, so nothing may change it."""
+        return bool(self._signature)
+
+    def set_signature(self, signature: str) -> None:
+        """Lock the document as signed (``signature``) or unlock it (``""``).
+
+        Signing happens in the store, not on the undo stack: a signature cannot
+        be undone, only amended with a reason.
+        """
+        if signature == self._signature:
+            return
+        self._signature = signature
+        self.lock_changed.emit(signature)
 
     # ------------------------------------------------------------ view state
     @property

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -28,6 +29,7 @@ from recist_app.ui.measurement_controller import (
 )
 from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
+from recist_app.ui.reading_store import signature_text
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
 from recist_app.ui.vocabulary import load_vocabulary
@@ -66,6 +68,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Drag a handle", "edit a measurement (one undo step)"),
     ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
     ("Ctrl+E", "export the reading as JSON"),
+    ("Ctrl+Shift+S", "sign the reading (locks it until amended)"),
     ("F1", "this list"),
 )
 
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
         self._volumes = dict(volumes)
         self._settings = settings
         self._linking = False
+        self._tool_before_lock = Tool.BIDIRECTIONAL
         self.controller = MeasurementController(document, self.volume_at)
 
         self.slice_view = SliceView()
@@ -133,6 +137,8 @@ class MainWindow(QMainWindow):
         self.slice_label = QLabel()
         self.window_label = QLabel()
         self.save_label = QLabel()
+        self.signature_label = QLabel()
+        self.statusBar().addPermanentWidget(self.signature_label)
         self.statusBar().addPermanentWidget(self.save_label)
         self.statusBar().addPermanentWidget(self.slice_label)
         self.statusBar().addPermanentWidget(self.window_label)
@@ -149,6 +155,7 @@ class MainWindow(QMainWindow):
         document.selection_changed.connect(self._selection_changed)
         document.save_failed.connect(self._save_failed)
         document.undo_stack.cleanChanged.connect(self._clean_changed)
+        document.lock_changed.connect(self._lock_changed)
 
         self._fill_visits()
         self._visit_changed(document.visit)
@@ -156,6 +163,7 @@ class MainWindow(QMainWindow):
         self._clean_changed(document.undo_stack.isClean())
         self.resize(1500, 900)
         self._restore_settings()
+        self._lock_changed(document.signature)
 
     # ---------------------------------------------------------------- building
     def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
@@ -190,6 +198,17 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+
+        self.sign_action = QAction("&Sign reading…", self)
+        self.sign_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.sign_action.setToolTip("Sign the reading: it is locked until amended")
+        self.sign_action.triggered.connect(self.sign_reading)
+        self.amend_action = QAction("&Amend…", self)
+        self.amend_action.setToolTip("Reopen the signed reading, giving a reason")
+        self.amend_action.triggered.connect(self.amend_reading)
+        reading_menu = self.menuBar().addMenu("&Reading")
+        reading_menu.addAction(self.sign_action)
+        reading_menu.addAction(self.amend_action)
 
         self.tool_actions: dict[Tool, QAction] = {}
         group = QActionGroup(self)
@@ -236,6 +255,9 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addAction(fit_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.sign_action)
+        toolbar.addAction(self.amend_action)
         self.set_tool(Tool.BIDIRECTIONAL)
 
     # ---------------------------------------------------------------- volumes
@@ -419,9 +441,33 @@ class MainWindow(QMainWindow):
 
     def _update_title(self, *_args: object) -> None:
         reading = self.document.reading
+        signature = self.document.signature
         self.setWindowTitle(
-            f"recist_app — {reading.patient_id} ({reading.criteria.value})[*]"
+            f"recist_app — {reading.patient_id} ({reading.criteria.value})"
+            + (f" — {signature}" if signature else "")
+            + "[*]"
         )
+
+    def _lock_changed(self, signature: str) -> None:
+        # A signed reading is read-only: navigation stays, every edit path
+        # (drawing tools, handle drags, undo/redo, the lesion panel) is off.
+        locked = bool(signature)
+        was_locked = not self.tool_actions[Tool.LINE].isEnabled()
+        if locked and not was_locked:
+            self._tool_before_lock = self.slice_view.tool
+            self.set_tool(Tool.NAVIGATE)
+        elif was_locked and not locked:
+            self.set_tool(self._tool_before_lock)
+        for tool, action in self.tool_actions.items():
+            action.setEnabled(not locked or tool is Tool.NAVIGATE)
+        stack = self.document.undo_stack
+        self.undo_action.setEnabled(not locked and stack.canUndo())
+        self.redo_action.setEnabled(not locked and stack.canRedo())
+        has_store = self.reading_store is not None
+        self.sign_action.setEnabled(has_store and not locked)
+        self.amend_action.setEnabled(has_store and locked)
+        self.signature_label.setText(f"🔒 {signature.capitalize()}" if locked else "")
+        self._update_title()
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -469,6 +515,55 @@ class MainWindow(QMainWindow):
         if self._settings is not None:
             self._settings.setValue("export_dir", str(path.parent))
         self.statusBar().showMessage(f"Reading exported to {path}", 6000)
+        return True
+
+    def sign_reading(self) -> bool:
+        """Ask, then sign the reading in the database and lock it; True if signed."""
+        store = self.reading_store
+        if store is None or self.document.locked:
+            return False
+        reading = self.document.reading
+        answer = QMessageBox.question(
+            self,
+            "Sign reading",
+            f"Sign the reading of {reading.patient_id} "
+            f"({reading.criteria.value}) as {store.user}?\n\n"
+            "It is locked once signed; changes then need an amendment with a reason.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            record = store.sign(reading)
+        except Exception as error:
+            show_error(self, "Reading not signed", error)
+            return False
+        self.document.undo_stack.setClean()  # signing saved the reading shown
+        self.document.set_signature(signature_text(record))
+        self.statusBar().showMessage(f"Reading {self.document.signature}", 6000)
+        return True
+
+    def amend_reading(self) -> bool:
+        """Ask why, then reopen the signed reading for changes; True if reopened."""
+        store = self.reading_store
+        if store is None or not self.document.locked:
+            return False
+        reason, accepted = QInputDialog.getText(
+            self,
+            "Amend signed reading",
+            f"The reading is {self.document.signature}.\n"
+            "Why does it need to change? (kept in the audit trail)",
+        )
+        if not accepted:
+            return False
+        try:
+            store.amend(self.document.reading, reason)
+        except Exception as error:
+            show_error(self, "Reading not amended", error)
+            return False
+        self.document.set_signature("")
+        self.statusBar().showMessage(f"Amending: {reason.strip()}", 6000)
         return True
 
     def show_shortcuts(self) -> None:

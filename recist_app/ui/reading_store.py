@@ -111,6 +111,9 @@ def open_document(reading: Reading, saver: StoreSaver) -> ReadingDocument:
     """A document on the stored version of ``reading`` that autosaves to ``saver``.
 
     The demo patient (or any reading opened again) comes back as it was last
-    saved; a reading the database has never seen opens as given.
+    saved, locked if it is signed; a reading the database has never seen opens
+    as given.
     """
-    return ReadingDocument(saver.reopen(reading), saver=saver)
+    document = ReadingDocument(saver.reopen(reading), saver=saver)
+    document.set_signature(signature_text(saver.record))
+    return document

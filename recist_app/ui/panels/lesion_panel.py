@@ -138,6 +138,7 @@ class LesionPanel(QWidget):
         self._document = document
         self._vocabulary = {term.organ: term for term in vocabulary}
         self._syncing = False
+        self._read_only = False
 
         self.role_combo = QComboBox()
         for role, label in _ROLE_LABELS.items():
@@ -166,6 +167,7 @@ class LesionPanel(QWidget):
         form.addRow(buttons)
         new_box = QGroupBox("New lesion (also used when you draw without a selection)")
         new_box.setLayout(form)
+        self.new_box = new_box
 
         self.model = LesionTableModel(self._edit_requested)
         self.table = QTableView()
@@ -210,7 +212,9 @@ class LesionPanel(QWidget):
         document.reading_changed.connect(self._refresh)
         document.visit_changed.connect(lambda _visit: self._refresh())
         document.selection_changed.connect(self._show_selection)
+        document.lock_changed.connect(self._lock_changed)
         self._refresh()
+        self._lock_changed(document.signature)
 
     # ---------------------------------------------------------------- template
     def template(self) -> LesionTemplate:
@@ -229,6 +233,18 @@ class LesionPanel(QWidget):
             self.node_check.setChecked(term.lymph_node)
 
     # ---------------------------------------------------------------- refresh
+    def _lock_changed(self, signature: str) -> None:
+        """A signed reading is read-only: no adding, deleting, labels or states."""
+        self._read_only = bool(signature)
+        self.new_box.setEnabled(not self._read_only)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.NoEditTriggers
+            if self._read_only
+            else QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self._fill_states(self._document.selected_lesion_id)
+
     def _refresh(self, *_args: object) -> None:
         document = self._document
         reading = document.reading
@@ -280,9 +296,10 @@ class LesionPanel(QWidget):
         for value, label in choices:
             self.state_combo.addItem(label, value)
         self.state_label.setText(f"{lesion.lesion_id} at {visit.title()}")
-        self.state_combo.setEnabled(bool(choices))
-        self.state_button.setEnabled(bool(choices))
-        self.delete_button.setEnabled(True)
+        editable = not self._read_only
+        self.state_combo.setEnabled(editable and bool(choices))
+        self.state_button.setEnabled(editable and bool(choices))
+        self.delete_button.setEnabled(editable)
 
     # ---------------------------------------------------------------- actions
     def _table_selection(self, *_args: object) -> None:
