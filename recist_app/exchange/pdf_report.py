@@ -160,9 +160,7 @@ def _draw_key_image(
 ) -> None:
     dataset, hu = _read_pixels(path)
     center, width = _LUNG if lesion.organ.lower() == "lung" else _SOFT_TISSUE
-    low, high = center - width / 2, center + width / 2
-    axes.imshow(hu, cmap="gray", vmin=low, vmax=high, interpolation="nearest")
-    points: list[tuple[float, float]] = []
+    lines: list[tuple[list[float], list[float], str]] = []
     for axis, colour in (
         (geometry.long_axis, "#ffd400"),
         (geometry.short_axis, "#00c8ff"),
@@ -172,17 +170,32 @@ def _draw_key_image(
         start = lps_to_pixel(dataset, axis.start_lps_mm)
         end = lps_to_pixel(dataset, axis.end_lps_mm)
         # SR coordinates put pixel centres at +0.5; imshow puts them at integers
-        xs = [start[0] - 0.5, end[0] - 0.5]
-        ys = [start[1] - 0.5, end[1] - 0.5]
-        axes.plot(xs, ys, color=colour, linewidth=1.2)
-        points += list(zip(xs, ys, strict=True))
-    if points:
+        lines.append(
+            ([start[0] - 0.5, end[0] - 0.5], [start[1] - 0.5, end[1] - 0.5], colour)
+        )
+    rows, columns = hu.shape
+    r0, r1, c0, c1 = 0, rows, 0, columns
+    if lines:
+        xs = [x for line in lines for x in line[0]]
+        ys = [y for line in lines for y in line[1]]
         spacing = min(float(v) for v in dataset.PixelSpacing)
-        half = max(40.0 / spacing, *(abs(x - points[0][0]) + 8 for x, _ in points))
-        cx = sum(x for x, _ in points) / len(points)
-        cy = sum(y for _, y in points) / len(points)
-        axes.set_xlim(cx - half, cx + half)
-        axes.set_ylim(cy + half, cy - half)
+        half = max(
+            40.0 / spacing, (max(xs) - min(xs)) / 2 + 8, (max(ys) - min(ys)) / 2 + 8
+        )
+        cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+        # only the region shown is embedded, which keeps the PDF small
+        c0, c1 = max(0, int(cx - half)), min(columns, int(cx + half) + 1)
+        r0, r1 = max(0, int(cy - half)), min(rows, int(cy + half) + 1)
+    axes.imshow(
+        hu[r0:r1, c0:c1],
+        cmap="gray",
+        vmin=center - width / 2,
+        vmax=center + width / 2,
+        interpolation="nearest",
+        extent=(c0 - 0.5, c1 - 0.5, r1 - 0.5, r0 - 0.5),
+    )
+    for xs_line, ys_line, colour in lines:
+        axes.plot(xs_line, ys_line, color=colour, linewidth=1.2)
     axes.set_title(label, fontsize=8)
     axes.set_xticks([])
     axes.set_yticks([])

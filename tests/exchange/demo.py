@@ -64,7 +64,9 @@ def _axis(
     )
 
 
-def write_demo_patient(folder: Path, visits: int = 3) -> DemoPatient:
+def write_demo_patient(
+    folder: Path, visits: int = 3, geometry: SeriesGeometry = GEOMETRY
+) -> DemoPatient:
     """Write ``visits`` CT studies of the phantom and the reading of them."""
     specs = {spec.lesion_id: spec for spec in LESIONS}
     images: dict[str, Path] = {}
@@ -72,7 +74,7 @@ def write_demo_patient(folder: Path, visits: int = 3) -> DemoPatient:
     seen: set[str] = set()
     for visit in range(visits):
         series = write_phantom_series(
-            folder / f"visit{visit}", geometry=GEOMETRY, visit=visit, noise_hu=0.0
+            folder / f"visit{visit}", geometry=geometry, visit=visit, noise_hu=0.0
         )
         for path in series.paths:
             sop = str(dcmread(path, stop_before_pixels=True).SOPInstanceUID)
@@ -85,14 +87,14 @@ def write_demo_patient(folder: Path, visits: int = 3) -> DemoPatient:
             seen.add(truth.lesion_id)
             angle = math.radians(spec.angle_deg)
             long_dir = (
-                math.cos(angle) * GEOMETRY.row_direction
-                + math.sin(angle) * GEOMETRY.column_direction
+                math.cos(angle) * geometry.row_direction
+                + math.sin(angle) * geometry.column_direction
             )
             short_dir = (
-                -math.sin(angle) * GEOMETRY.row_direction
-                + math.cos(angle) * GEOMETRY.column_direction
+                -math.sin(angle) * geometry.row_direction
+                + math.cos(angle) * geometry.column_direction
             )
-            geometry = MeasurementGeometry(
+            drawn = MeasurementGeometry(
                 series_instance_uid=series.series_instance_uid,
                 sop_instance_uid=truth.sop_instance_uid,
                 long_axis=_axis(truth.center_lps_mm, long_dir, truth.long_axis_mm),
@@ -104,7 +106,7 @@ def write_demo_patient(folder: Path, visits: int = 3) -> DemoPatient:
                         lesion_id=truth.lesion_id,
                         long_axis_mm=truth.long_axis_mm,
                         short_axis_mm=truth.short_axis_mm,
-                        geometry=geometry,
+                        geometry=drawn,
                     )
                 )
             elif spec.role == "non-target":
@@ -116,7 +118,7 @@ def write_demo_patient(folder: Path, visits: int = 3) -> DemoPatient:
                         state=NewLesionState.UNEQUIVOCAL,
                         long_axis_mm=truth.long_axis_mm,
                         short_axis_mm=truth.short_axis_mm,
-                        geometry=geometry,
+                        geometry=drawn,
                     )
                 )
         timepoints.append(
