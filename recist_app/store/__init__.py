@@ -25,6 +25,7 @@ from recist_app.store.errors import (
     StoreBusyError,
     StoreError,
 )
+from recist_app.store.imaging_index import ImportSummary, StoredSeries, StoredStudy
 from recist_app.store.store import (
     Clock,
     PatientSummary,
@@ -43,6 +44,7 @@ __all__ = [
     "AuditVerification",
     "Clock",
     "ConcurrentEditError",
+    "ImportSummary",
     "PatientSummary",
     "ReadingLockedError",
     "ReadingNotFoundError",
@@ -54,6 +56,8 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "StoredReading",
+    "StoredSeries",
+    "StoredStudy",
     "default_database_url",
     "head_revision",
     "open_store",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -67,6 +68,13 @@ from recist_app.store.errors import (
     ReadingNotFoundError,
     StoreError,
 )
+from recist_app.store.imaging_index import (
+    ImportSummary,
+    StoredStudy,
+    index_discovery,
+    series_file_paths,
+    stored_studies,
+)
 from recist_app.store.schema import (
     AuditRow,
     Base,
@@ -83,7 +91,12 @@ from recist_app.store.schema import (
 )
 
 if TYPE_CHECKING:
+    import os
+
     from sqlalchemy.engine import Engine
+
+    from recist_app.imaging.discovery import DiscoveryResult
+    from recist_app.imaging.progress import CancelCheck, ProgressCallback
 
 __all__ = [
     "Clock",
@@ -983,6 +996,74 @@ class Store:
                 _record(row, found_patient_id)
                 for row, found_patient_id in session.execute(query)
             )
+
+    # ------------------------------------------------------------ imaging index
+
+    def record_discovery(self, result: DiscoveryResult, *, user: str) -> ImportSummary:
+        """Index what :func:`recist_app.imaging.discover` found (idempotent)."""
+        who = _check_user(user, "importing images")
+        with self._session("importing images", write=True) as session:
+            now = self._now()
+            summary, changes = index_discovery(session, result, now)
+            append_audit(session, changes, user=who, reason=None, now=now)
+            return summary
+
+    def import_dicom_folder(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        user: str,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> ImportSummary:
+        """Scan ``folder`` (headers only) and index its studies, series and files.
+
+        Parameters
+        ----------
+        folder
+            A folder (scanned recursively), a DICOM file or a DICOMDIR.
+        user
+            Who imported, for the audit trail.
+        progress
+            Called as ``progress(files_done, files_total)`` while scanning.
+        cancel
+            Stops the scan (nothing is written) when it returns ``True``.
+
+        Raises
+        ------
+        StoreError
+            The folder does not exist.
+        """
+        from recist_app.imaging.discovery import discover
+
+        path = Path(folder)
+        if not path.exists():
+            raise StoreError(f"{path}: no such file or folder")
+        return self.record_discovery(
+            discover(path, progress=progress, cancel=cancel), user=user
+        )
+
+    def list_studies(self, patient_id: str) -> tuple[StoredStudy, ...]:
+        """The indexed studies of a patient, oldest first, with their series."""
+        with self._session("listing studies", write=False) as session:
+            return stored_studies(session, patient_id)
+
+    def series_files(self, series_instance_uid: str) -> tuple[Path, ...]:
+        """Where the images of a series are, in volume order, without rescanning.
+
+        Raises
+        ------
+        StoreError
+            The series was never imported.
+        """
+        with self._session("listing series files", write=False) as session:
+            paths = series_file_paths(session, series_instance_uid)
+        if paths is None:
+            raise StoreError(
+                f"series {series_instance_uid} is not in database {self.url}; "
+                "import its folder first"
+            )
+        return tuple(Path(path) for path in paths)
 
     # ------------------------------------------------------------ audit
 
