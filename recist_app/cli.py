@@ -7,9 +7,11 @@ no traceback reaches the user. See the README for the full command reference.
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -495,6 +497,123 @@ def _write_output(text: str, out: str | None) -> None:
         raise CliError(f"{path}: cannot write: {error.strerror}") from error
 
 
+class _ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, label: str, *, width: int = 30) -> None:
+        self._label = label
+        self._width = width
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        filled = self._width if total == 0 else self._width * done // total
+        bar = "#" * filled + "." * (self._width - filled)
+        sys.stderr.write(f"\r{self._label} [{bar}] {done}/{total} files")
+        sys.stderr.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self._drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from recist_app.imaging.errors import ImagingError
+    from recist_app.store import StoreError, open_store
+
+    folder = Path(args.dicom_dir)
+    if not folder.exists():
+        raise CliError(f"{folder}: no such file or folder")
+    progress = _ProgressBar("scanning")
+    try:
+        with open_store(getattr(args, "database", None)) as store:
+            try:
+                summary = store.import_dicom_folder(
+                    folder, user=args.user, progress=progress
+                )
+            finally:
+                progress.finish()
+            for line in summary.skipped:
+                print(f"recist-app: skipped {line}", file=sys.stderr)
+            for line in summary.rejected:
+                print(f"recist-app: rejected {line}", file=sys.stderr)
+            print(f"{store.url}: {summary}")
+            if not summary.changed:
+                print("nothing new: every image was already indexed")
+    except (StoreError, ImagingError) as error:
+        raise CliError(str(error)) from error
+    return EXIT_OK
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from recist_app.store import StoreError, open_store
+
+    try:
+        with open_store(getattr(args, "database", None)) as store:
+            result = store.verify_audit()
+            url = store.url
+    except StoreError as error:
+        raise CliError(str(error)) from error
+    if not result.ok:
+        raise CliError(f"{url}: {result}")
+    print(f"{url}: {result}")
+    return EXIT_OK
+
+
+def _add_store_parsers(subparsers: Any) -> None:
+    importer = subparsers.add_parser(
+        "import",
+        help="index a DICOM folder into the reading database",
+        description=(
+            "Scan DICOM_DIR (headers only, recursively) and record its patients, "
+            "studies, series and file locations in the reading database, so the "
+            "workstation opens them without rescanning. Running it again adds "
+            "nothing; a moved folder only updates the file locations."
+        ),
+    )
+    importer.add_argument("dicom_dir", metavar="DICOM_DIR")
+    importer.add_argument(
+        "--user",
+        default=_login_name(),
+        help="who imports, for the audit trail (default: your login name)",
+    )
+    _add_database_option(importer)
+    importer.set_defaults(handler=_cmd_import)
+
+    audit = subparsers.add_parser(
+        "audit",
+        help="check the reading database's audit trail",
+        description="Commands on the tamper-evident audit trail.",
+    )
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="COMMAND")
+    audit_commands.required = True
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check every link of the hash chain; report the first broken one",
+        description=(
+            "Recompute the SHA-256 chain of the audit trail and check its "
+            "append-only triggers. Exit status 0 when intact, 2 with the first "
+            "broken row otherwise."
+        ),
+    )
+    _add_database_option(verify)
+    verify.set_defaults(handler=_cmd_audit_verify)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def _add_database_option(
     parser: argparse.ArgumentParser, *, top_level: bool = False
 ) -> None:
@@ -539,6 +658,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_demo_data_parser(subparsers)
     _add_endpoint_parsers(subparsers)
     _add_export_parser(subparsers)
+    _add_store_parsers(subparsers)
 
     return parser
 
