@@ -58,7 +58,6 @@ _MAX_SHIFT_DAYS = 730
 # Z: keep the attribute empty (Type 2 in the IODs we write); X: remove it.
 _EMPTY = (
     "AccessionNumber",
-    "StudyID",
     "ReferringPhysicianName",
     "PatientBirthDate",
     "PatientSex",
@@ -145,6 +144,10 @@ class Pseudonymizer:
     def uid(self, uid: str) -> str:
         """A replacement UID under the UUID-derived root ``2.25`` (PS3.5 B.2)."""
         return f"2.25.{self._number('uid', uid) >> 128}"
+
+    def dummy_id(self, value: str) -> str:
+        """An 8-digit stand-in for a short identifier such as Study ID (PS3.15 D)."""
+        return f"{self._number('id', value) % 10**8:08d}"
 
     def person(self, name: str) -> str:
         """A stable pseudonym for a reader or other person."""
@@ -308,6 +311,8 @@ def deidentify_dataset(
     for keyword in _EMPTY:
         if keyword in result:
             setattr(result, keyword, "")
+    if result.get("StudyID"):
+        result.StudyID = pseudonyms.dummy_id(str(result.StudyID))
     mark_deidentified(
         result,
         pseudonyms.subject_id(patient_id),

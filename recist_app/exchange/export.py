@@ -244,7 +244,16 @@ def _write_sr(
                 }
             else:
                 visit_headers = headers
-            sr = build_measurement_report(item.reading, timepoint.visit, visit_headers)
+            try:
+                sr = build_measurement_report(
+                    item.reading, timepoint.visit, visit_headers
+                )
+            except (ValueError, TypeError) as error:
+                if isinstance(error, ExchangeError):
+                    raise
+                raise ExchangeError(
+                    f"SR of {item.reading.patient_id} visit {timepoint.visit}: {error}"
+                ) from None
             if pseudonyms is not None:
                 mark_deidentified(
                     sr,
