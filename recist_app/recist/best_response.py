@@ -29,7 +29,16 @@ if TYPE_CHECKING:
 
 __all__ = ["ResponseEvent", "best_overall_response", "best_overall_responses"]
 
-_SD_QUALIFYING = frozenset({Response.CR, Response.PR, Response.SD})
+# Enum members bound once: class attribute access on enums is slow in hot loops.
+_CR = Response.CR
+_PR = Response.PR
+_SD = Response.SD
+_PD = Response.PD
+_NE = Response.NE
+_NON_CR_NON_PD = Response.NON_CR_NON_PD
+_NED = Response.NED
+
+_SD_QUALIFYING = frozenset({_CR, _PR, _SD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +109,7 @@ def best_overall_response(
     window = _until_first_progression(events)
     if not window:
         return BestOverallResponse(
-            response=Response.NED if no_disease else Response.NE,
+            response=_NED if no_disease else _NE,
             confirmed=False,
             date=None,
             confirmation_date=None,
@@ -119,17 +128,17 @@ def _until_first_progression(events: Sequence[ResponseEvent]) -> list[ResponseEv
     window: list[ResponseEvent] = []
     for event in events:
         window.append(event)
-        if event.response is Response.PD:
+        if event.response is _PD:
             break
     return window
 
 
 def _no_disease_bor(window: list[ResponseEvent]) -> BestOverallResponse:
-    progression = _first(window, Response.PD)
+    progression = _first(window, _PD)
     if progression is not None:
         return _pd(progression, "new disease after a baseline without disease")
     return BestOverallResponse(
-        response=Response.NED,
+        response=_NED,
         confirmed=False,
         date=None,
         confirmation_date=None,
@@ -142,7 +151,7 @@ def _confirmed_bor(
     reference_date: datetime.date,
     params: ResponseParameters,
 ) -> BestOverallResponse:
-    for target in (Response.CR, Response.PR):
+    for target in (_CR, _PR):
         pair = _find_confirmed(window, target, params)
         if pair is not None:
             first, confirming = pair
@@ -162,14 +171,14 @@ def _confirmed_bor(
     stable = _stable_disease(window, reference_date, params, notes)
     if stable is not None:
         return stable
-    progression = _first(window, Response.PD)
+    progression = _first(window, _PD)
     if progression is not None:
         return _pd(progression, "SD not met before progression (G4)", notes)
     relapse = _cr_followed_by_disease(window)
     if relapse is not None:
         cr, later = relapse
         return BestOverallResponse(
-            response=Response.PD,
+            response=_PD,
             confirmed=False,
             date=later.date,
             confirmation_date=None,
@@ -188,7 +197,7 @@ def _unconfirmed_bor(
     reference_date: datetime.date,
     params: ResponseParameters,
 ) -> BestOverallResponse:
-    for target in (Response.CR, Response.PR):
+    for target in (_CR, _PR):
         event = _first(window, target)
         if event is not None:
             return BestOverallResponse(
@@ -204,7 +213,7 @@ def _unconfirmed_bor(
     stable = _stable_disease(window, reference_date, params, ())
     if stable is not None:
         return stable
-    progression = _first(window, Response.PD)
+    progression = _first(window, _PD)
     if progression is not None:
         return _pd(progression, "SD not met before progression (G4)", ())
     return _not_evaluable(window, reference_date, params, ())
@@ -214,11 +223,7 @@ def _find_confirmed(
     window: list[ResponseEvent], target: Response, params: ResponseParameters
 ) -> tuple[ResponseEvent, ResponseEvent] | None:
     """First ``target`` response confirmed per G3 (admiralonco ``cbor_cr/cbor_pr``)."""
-    allowed_between = (
-        {Response.CR, Response.NE}
-        if target is Response.CR
-        else {Response.CR, Response.PR, Response.NE}
-    )
+    allowed_between = {_CR, _NE} if target is _CR else {_CR, _PR, _NE}
     for index, first in enumerate(window):
         if first.response is not target:
             continue
@@ -227,14 +232,14 @@ def _find_confirmed(
         for later in window[index + 1 :]:
             if later.response not in allowed_between:
                 break
-            if later.response is Response.NE:
+            if later.response is _NE:
                 not_evaluable += 1
                 if not_evaluable > params.max_ne_between_confirmation:
                     break
                 continue
-            if later.response is Response.PR and seen_cr:
+            if later.response is _PR and seen_cr:
                 break  # no PR after a CR (admiralonco cbor_pr)
-            seen_cr = seen_cr or later.response is Response.CR
+            seen_cr = seen_cr or later.response is _CR
             if (later.date - first.date).days >= params.confirmation_min_days:
                 return first, later
     return None
@@ -247,8 +252,8 @@ def _stable_disease(
     notes: tuple[str, ...],
 ) -> BestOverallResponse | None:
     for qualifying, response in (
-        (_SD_QUALIFYING, Response.SD),
-        (frozenset({Response.NON_CR_NON_PD}), Response.NON_CR_NON_PD),
+        (_SD_QUALIFYING, _SD),
+        (frozenset({_NON_CR_NON_PD}), _NON_CR_NON_PD),
     ):
         for event in window:
             days = (event.date - reference_date).days
@@ -271,10 +276,10 @@ def _cr_followed_by_disease(
     window: list[ResponseEvent],
 ) -> tuple[ResponseEvent, ResponseEvent] | None:
     for index, event in enumerate(window):
-        if event.response is not Response.CR:
+        if event.response is not _CR:
             continue
         for later in window[index + 1 :]:
-            if later.response in (Response.PR, Response.SD, Response.NON_CR_NON_PD):
+            if later.response in (_PR, _SD, _NON_CR_NON_PD):
                 return event, later
     return None
 
@@ -289,7 +294,7 @@ def _not_evaluable(
     early = [
         event
         for event in window
-        if event.response is not Response.NE
+        if event.response is not _NE
         and (event.date - reference_date).days < params.sd_min_days
     ]
     if early:
@@ -300,7 +305,7 @@ def _not_evaluable(
     else:
         why = f"no evaluable response up to {last.visit} → NE"
     return BestOverallResponse(
-        response=Response.NE,
+        response=_NE,
         confirmed=False,
         date=None,
         confirmation_date=None,
@@ -312,7 +317,7 @@ def _unconfirmed_notes(window: list[ResponseEvent]) -> tuple[str, ...]:
     return tuple(
         f"{event.response.value} at {event.visit} not confirmed (G2)"
         for event in window
-        if event.response in (Response.CR, Response.PR)
+        if event.response in (_CR, _PR)
     )
 
 
@@ -324,7 +329,7 @@ def _pd(
     event: ResponseEvent, why: str, notes: tuple[str, ...] = ()
 ) -> BestOverallResponse:
     return BestOverallResponse(
-        response=Response.PD,
+        response=_PD,
         confirmed=False,
         date=event.date,
         confirmation_date=None,

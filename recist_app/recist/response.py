@@ -59,11 +59,19 @@ __all__ = [
     "rules_for",
 ]
 
+# Enum members bound once: class attribute access on enums is slow in hot loops.
+_CR = Response.CR
+_PR = Response.PR
+_SD = Response.SD
+_PD = Response.PD
+_NE = Response.NE
+_NON_CR_NON_PD = Response.NON_CR_NON_PD
+_NED = Response.NED
+
 ENGINE_VERSION = "recist_app-rules/1"
 
 NODE_NORMAL_SHORT_AXIS_UM = 10_000  # C1: nodes < 10 mm short axis count as normal
 
-# Enum members bound once: attribute access on enum classes is slow in a hot loop.
 _MEASURED = MeasurementState.MEASURED
 _TOO_SMALL = MeasurementState.TOO_SMALL
 _DISAPPEARED = MeasurementState.DISAPPEARED
@@ -233,7 +241,7 @@ class Recist11Rules:
             return TargetFinding(
                 sum_um,
                 not missing,
-                Response.NE,
+                _NE,
                 ("baseline sum incomplete: target response NE (A6)",),
             )
         if missing:
@@ -242,13 +250,13 @@ class Recist11Rules:
             why = "all non-nodal targets disappeared"
             if any(lesion.is_lymph_node for lesion in targets):
                 why += " and every nodal target < 10 mm short axis"
-            return TargetFinding(sum_um, True, Response.CR, (f"{why} → CR (C1)",))
+            return TargetFinding(sum_um, True, _CR, (f"{why} → CR (C1)",))
         increase_um = sum_um - nadir_um
         if self.is_progression(sum_um, nadir_um, params):
             return TargetFinding(
                 sum_um,
                 True,
-                Response.PD,
+                _PD,
                 (
                     f"sum {_fmt_mm(sum_um)} is {_fmt_change(increase_um, nadir_um)}"
                     f" ({_fmt_signed(increase_um / 1000, ' mm')}) from nadir "
@@ -265,8 +273,8 @@ class Recist11Rules:
                 "not PD (C3)"
             )
         change = sum_um - baseline_um
-        response = Response.PR if change * 100 <= -30 * baseline_um else Response.SD
-        rule = "C2" if response is Response.PR else "C4"
+        response = _PR if change * 100 <= -30 * baseline_um else _SD
+        rule = "C2" if response is _PR else "C4"
         reasons.append(
             f"sum {_fmt_mm(sum_um)} is {_fmt_change(change, baseline_um)} from "
             f"baseline {_fmt_mm(baseline_um)} → {response.value} ({rule})"
@@ -285,7 +293,7 @@ class Recist11Rules:
             return TargetFinding(
                 sum_um,
                 False,
-                Response.PD,
+                _PD,
                 (
                     f"{names} not assessed, but the assessed sum {_fmt_mm(sum_um)} is "
                     f"already {_fmt_change(sum_um - nadir_um, nadir_um)} from nadir "
@@ -295,7 +303,7 @@ class Recist11Rules:
         return TargetFinding(
             sum_um,
             False,
-            Response.NE,
+            _NE,
             (f"{names} not assessed → target response NE (B4)",),
         )
 
@@ -316,7 +324,7 @@ class Recist11Rules:
         ]
         if progressed:
             return (
-                Response.PD,
+                _PD,
                 f"unequivocal progression of {', '.join(progressed)} → PD (D3)",
             )
         notes = [
@@ -352,7 +360,7 @@ class Recist11Rules:
         ]
         if unassessed:
             return (
-                Response.NE,
+                _NE,
                 f"non-target {', '.join(unassessed)} not assessed → NE (D4)",
             )
         present = [
@@ -362,9 +370,9 @@ class Recist11Rules:
             in (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
         ]
         if not present:
-            return Response.CR, "all non-target lesions absent → CR (D1)"
+            return _CR, "all non-target lesions absent → CR (D1)"
         return (
-            Response.NON_CR_NON_PD,
+            _NON_CR_NON_PD,
             f"non-target {', '.join(present)} present → NON-CR/NON-PD (D2)",
         )
 
@@ -459,30 +467,26 @@ class Recist11Rules:
     def _table_1_overall(
         target: Response, non_target: Response | None, new: NewLesionFinding
     ) -> Response:
-        if (
-            target is Response.PD
-            or non_target is Response.PD
-            or new is NewLesionFinding.UNEQUIVOCAL
-        ):
-            return Response.PD
-        if target is Response.CR:
-            if non_target in (None, Response.CR):
-                return Response.CR
-            return Response.PR  # CR + non-CR/non-PD or not evaluated
-        if target is Response.PR:
-            return Response.PR
-        if target is Response.SD:
-            return Response.SD
-        return Response.NE
+        if target is _PD or non_target is _PD or new is NewLesionFinding.UNEQUIVOCAL:
+            return _PD
+        if target is _CR:
+            if non_target in (None, _CR):
+                return _CR
+            return _PR  # CR + non-CR/non-PD or not evaluated
+        if target is _PR:
+            return _PR
+        if target is _SD:
+            return _SD
+        return _NE
 
     @staticmethod
     def _non_target_only_overall(
         non_target: Response | None, new: NewLesionFinding
     ) -> Response:
-        if non_target is Response.PD or new is NewLesionFinding.UNEQUIVOCAL:
-            return Response.PD
+        if non_target is _PD or new is NewLesionFinding.UNEQUIVOCAL:
+            return _PD
         if non_target is None:
-            return Response.NED
+            return _NED
         return non_target
 
     # ----------------------------------------------------------------- whole
@@ -506,7 +510,7 @@ class Recist11Rules:
             ),
             target_count=len(targets),
             non_target_count=len(non_targets),
-            overall_response=Response.NED if no_disease else None,
+            overall_response=_NED if no_disease else None,
             warnings=self.baseline_warnings(reading),
         )
         course = _TargetCourse(baseline_um=baseline_sum_um, nadir_um=baseline_sum_um)
@@ -528,7 +532,7 @@ class Recist11Rules:
                 backdated,
                 on_treatment=on_treatment,
             )
-            progressed = bool(events) and events[-1].response is Response.PD
+            progressed = bool(events) and events[-1].response is _PD
             if on_treatment and not progressed:  # G1: from treatment start to PD
                 events.append(
                     ResponseEvent(timepoint.visit, timepoint.date, pending.overall)
@@ -582,9 +586,9 @@ class Recist11Rules:
         )
         reasons = list(target.reasons)
         reasons += [r for r in (non_target_reason, new_reason) if r is not None]
-        if timepoint.visit in backdated and overall is not Response.PD:
+        if timepoint.visit in backdated and overall is not _PD:
             lesion_id, confirmed_at = backdated[timepoint.visit]
-            overall = Response.PD
+            overall = _PD
             overall_reason = (
                 f"equivocal new lesion {lesion_id} confirmed at {confirmed_at}: "
                 "PD dated from its first observation here → PD (E2)"
