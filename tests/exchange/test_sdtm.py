@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 import pytest
+from hypothesis import given, settings
 
 from recist_app.exchange import ExchangeError
 from recist_app.exchange.sdtm import (
@@ -26,9 +27,11 @@ from recist_app.recist import (
     MeasurementState,
     NewLesionObservation,
     NewLesionState,
+    Reading,
     assess,
 )
 from tests.exchange.readings import standards_example
+from tests.recist.strategies import readings
 
 
 def _example() -> SdtmDatasets:
@@ -265,3 +268,16 @@ def test_xpt_refuses_values_that_do_not_fit(tmp_path: Path) -> None:
         write_xpt(tmp_path / "a.xpt", "A", "a", variables, [{"A": "abc"}])
     with pytest.raises(ExchangeError, match="not a SAS v5 name"):
         XptVariable(name="TOOLONGNAME", label="x", numeric=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(reading=readings())
+def test_any_valid_reading_passes_the_cross_domain_checks(reading: Reading) -> None:
+    assessment = assess(reading)
+    datasets = build_sdtm(reading, assessment, study_id="S")  # runs check_sdtm
+    tu_ids = {row["TULNKID"] for row in datasets.tu}
+    assert {row["TRLNKID"] for row in datasets.tr if row.get("TRLNKID")} <= tu_ids
+    overall = [row for row in datasets.rs if row["RSTESTCD"] == "OVRLRESP"]
+    assert len(overall) == len(assessment.timepoints) + (
+        assessment.baseline.overall_response is not None
+    )
