@@ -27,6 +27,7 @@ from recist_app.ui.measurement_controller import (
     MeasurementController,
     measurement_overlays,
 )
+from recist_app.ui.panels.history_panel import HistoryPanel
 from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
 from recist_app.ui.reading_store import signature_text
@@ -130,6 +131,15 @@ class MainWindow(QMainWindow):
         ]
         self.resizeDocks(docks, [600, 600], Qt.Orientation.Horizontal)
         self.resizeDocks(docks, [560, 340], Qt.Orientation.Vertical)
+        # The history runs under the viewers: a wide table and plot over time.
+        self.history_panel = HistoryPanel(document)
+        history_dock = self._dock(
+            "Lesion history",
+            self.history_panel,
+            "history",
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.resizeDocks([history_dock], [280], Qt.Orientation.Vertical)
 
         self.visit_combo = QComboBox()
         self.visit_combo.setMinimumContentsLength(18)
@@ -166,7 +176,13 @@ class MainWindow(QMainWindow):
         self._lock_changed(document.signature)
 
     # ---------------------------------------------------------------- building
-    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+    def _dock(
+        self,
+        title: str,
+        widget: QWidget,
+        name: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
         dock.setWidget(widget)
@@ -174,7 +190,7 @@ class MainWindow(QMainWindow):
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.addDockWidget(area, dock)
         return dock
 
     def _build_actions(self) -> None:

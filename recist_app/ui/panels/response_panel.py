@@ -11,9 +11,9 @@ if TYPE_CHECKING:
     from recist_app.recist import Assessment, Reading, TimepointAssessment
     from recist_app.ui.document import ReadingDocument
 
-__all__ = ["ResponsePanel", "response_html"]
+__all__ = ["RESPONSE_COLORS", "ResponsePanel", "response_html"]
 
-_RESPONSE_COLORS = {
+RESPONSE_COLORS = {
     "CR": "#1f9d55",
     "PR": "#38a169",
     "SD": "#b7791f",
@@ -35,7 +35,7 @@ def _signed(value: float | None, unit: str) -> str:
 def _badge(code: str | None) -> str:
     if code is None:
         return "—"
-    color = _RESPONSE_COLORS.get(code, "#4a5568")
+    color = RESPONSE_COLORS.get(code, "#4a5568")
     return f'<b style="color:{color}">{html.escape(code)}</b>'
 
 
