@@ -36,24 +36,42 @@ class CliError(Exception):
 Handler = Callable[[argparse.Namespace], int]
 
 
+_CRITERIA_CHOICES = {
+    "file": None,
+    "recist": ("RECIST 1.1",),
+    "irecist": ("iRECIST",),
+    "mrecist": ("mRECIST",),
+    "all": ("RECIST 1.1", "iRECIST", "mRECIST"),
+}
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from recist_app.exchange import (
         ExchangeError,
-        assessment_csv_text,
         assessment_json_text,
+        assessment_set_json_text,
+        assessments_csv_text,
         read_reading_file,
     )
-    from recist_app.recist import ReadingError, assess
+    from recist_app.recist import Criteria, ReadingError, assess
 
     try:
         reading = read_reading_file(Path(args.reading))
-        assessment = assess(reading)
+        names = _CRITERIA_CHOICES[args.criteria] or (reading.criteria.value,)
+        assessments = [
+            assess(dataclasses.replace(reading, criteria=Criteria(name)))
+            for name in names
+        ]
     except (ExchangeError, ReadingError) as error:
         raise CliError(str(error)) from error
     if args.format == "csv":
-        text = assessment_csv_text(assessment)
+        text = assessments_csv_text(assessments)
+    elif len(assessments) == 1:
+        text = assessment_json_text(assessments[0])
     else:
-        text = assessment_json_text(assessment)
+        text = assessment_set_json_text(assessments)
     _write_output(text, args.out)
     return EXIT_OK
 
@@ -654,6 +672,15 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("reading", metavar="READING.json")
     evaluate.add_argument("--out", metavar="FILE", help="write to FILE, not stdout")
     evaluate.add_argument("--format", choices=("json", "csv"), default="json")
+    evaluate.add_argument(
+        "--criteria",
+        choices=tuple(_CRITERIA_CHOICES),
+        default="file",
+        help=(
+            "criteria to assess under (default: the file's); 'all' reports RECIST "
+            "1.1, iRECIST and mRECIST side by side"
+        ),
+    )
     evaluate.set_defaults(handler=_cmd_evaluate)
     _add_demo_data_parser(subparsers)
     _add_endpoint_parsers(subparsers)

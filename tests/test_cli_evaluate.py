@@ -76,3 +76,24 @@ def test_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == f"recist-app: error: {missing}: no such file"
+
+
+def test_evaluate_all_criteria_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(EXAMPLE), "--criteria", "all"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["format"] == "recist-assessment-set/1"
+    by_criteria = {a["criteria"]: a for a in result["assessments"]}
+    assert list(by_criteria) == ["RECIST 1.1", "iRECIST", "mRECIST"]
+    assert by_criteria["iRECIST"]["timepoints"][0]["overall_response"] == "iPR"
+    # mRECIST sums the viable liver diameter with the node's short axis: 35 + 18
+    assert by_criteria["mRECIST"]["baseline"]["sum_of_diameters_mm"] == 53.0
+
+
+def test_evaluate_one_other_criteria_as_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["evaluate", str(EXAMPLE), "--criteria", "mrecist", "--format", "csv"])
+        == 0
+    )
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert {row["criteria"] for row in rows} == {"mRECIST"}
+    assert rows[0]["sum_of_diameters_mm"] == "29.0"

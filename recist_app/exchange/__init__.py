@@ -9,7 +9,9 @@ from recist_app.exchange.assessment_file import (
     ASSESSMENT_FORMAT,
     assessment_csv_text,
     assessment_json_text,
+    assessment_set_json_text,
     assessment_to_dict,
+    assessments_csv_text,
 )
 from recist_app.exchange.deidentify import (
     Pseudonymizer,
@@ -52,7 +54,9 @@ __all__ = [
     "SdtmDatasets",
     "assessment_csv_text",
     "assessment_json_text",
+    "assessment_set_json_text",
     "assessment_to_dict",
+    "assessments_csv_text",
     "build_measurement_report",
     "build_sdtm",
     "check_sdtm",

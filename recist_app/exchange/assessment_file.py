@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import datetime
+    from collections.abc import Sequence
 
     from recist_app.recist import (
         Assessment,
@@ -22,10 +23,13 @@ __all__ = [
     "CSV_COLUMNS",
     "assessment_csv_text",
     "assessment_json_text",
+    "assessment_set_json_text",
+    "assessments_csv_text",
     "assessment_to_dict",
 ]
 
 ASSESSMENT_FORMAT = "recist-assessment/1"
+ASSESSMENT_SET_FORMAT = "recist-assessment-set/1"
 
 CSV_COLUMNS = (
     "patient_id",
@@ -120,17 +124,37 @@ def assessment_json_text(assessment: Assessment) -> str:
     )
 
 
+def assessment_set_json_text(assessments: Sequence[Assessment]) -> str:
+    """Several criteria's assessments of one reading, side by side, as JSON.
+
+    The object is ``{"format": "recist-assessment-set/1", "patient_id": ...,
+    "assessments": [recist-assessment/1, ...]}`` in the order given.
+    """
+    data = {
+        "format": ASSESSMENT_SET_FORMAT,
+        "patient_id": assessments[0].patient_id if assessments else None,
+        "assessments": [assessment_to_dict(a) for a in assessments],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def assessment_csv_text(assessment: Assessment) -> str:
     """One row per follow-up visit, with the reasons joined by ``" | "``."""
+    return assessments_csv_text((assessment,))
+
+
+def assessments_csv_text(assessments: Sequence[Assessment]) -> str:
+    """One row per criteria and follow-up visit (the ``criteria`` column tells)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for timepoint in assessment.timepoints:
-        row = _timepoint_dict(timepoint)
-        row["reasons"] = " | ".join(timepoint.reasons)
-        row["patient_id"] = assessment.patient_id
-        row["criteria"] = assessment.criteria.value
-        writer.writerow(
-            {key: "" if row[key] is None else row[key] for key in CSV_COLUMNS}
-        )
+    for assessment in assessments:
+        for timepoint in assessment.timepoints:
+            row = _timepoint_dict(timepoint)
+            row["reasons"] = " | ".join(timepoint.reasons)
+            row["patient_id"] = assessment.patient_id
+            row["criteria"] = assessment.criteria.value
+            writer.writerow(
+                {key: "" if row[key] is None else row[key] for key in CSV_COLUMNS}
+            )
     return buffer.getvalue()
