@@ -117,12 +117,18 @@ class AuditVerification:
         One line saying what is wrong with that row, or with the protection.
     missing_triggers
         Names of append-only triggers that are no longer installed.
+    head_hash
+        Hash of the newest row when the chain is intact. A hash chain cannot show
+        that its newest rows were removed; writing this value down elsewhere
+        (a report, a monitoring log) and checking that it is still in the chain
+        can.
     """
 
     rows_checked: int
     first_broken_sequence: int | None = None
     problem: str | None = None
     missing_triggers: tuple[str, ...] = ()
+    head_hash: str = GENESIS_HASH
 
     @property
     def ok(self) -> bool:
@@ -131,7 +137,10 @@ class AuditVerification:
 
     def __str__(self) -> str:
         if self.ok:
-            return f"audit trail intact: {self.rows_checked} rows checked"
+            return (
+                f"audit trail intact: {self.rows_checked} rows checked, "
+                f"newest row hash {self.head_hash}"
+            )
         parts = []
         if self.first_broken_sequence is not None:
             parts.append(
@@ -278,4 +287,6 @@ def verify_audit_chain(
             previous = row.row_hash
             after_sequence = row.sequence
         session.expunge_all()
-    return AuditVerification(rows_checked=checked, missing_triggers=missing)
+    return AuditVerification(
+        rows_checked=checked, missing_triggers=missing, head_hash=previous
+    )

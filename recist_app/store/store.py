@@ -66,6 +66,7 @@ from recist_app.store.errors import (
     ConcurrentEditError,
     ReadingLockedError,
     ReadingNotFoundError,
+    StoreBusyError,
     StoreError,
 )
 from recist_app.store.imaging_index import (
@@ -542,6 +543,7 @@ class Store:
     ) -> ReadingRow:
         now = self._now()
         new = reading_to_rows(reading)
+        _check_lengths(new, _reading_label(reading))
         changes: list[AuditChange] = []
         patient = self._patient_row(session, reading.patient_id)
         if patient is None:
@@ -790,15 +792,20 @@ class Store:
             ):
                 return assessment_from_json(cached.assessment)
         reading = self._reading_from(rows)
-        with self._session("caching responses", write=True) as session:
-            row = self._require_reading(session, patient_id, criteria, reader)
-            current, _ = self._stored_rows(session, row, patient_id)
-            if current != rows:
-                # Changed since we read it: the save that changed it cached anew.
-                return assess(self._reading_from(current))
-            assessment = self._cache_assessment(
-                session, row, reading, rows, self._now()
-            )
+        try:
+            with self._session("caching responses", write=True) as session:
+                row = self._require_reading(session, patient_id, criteria, reader)
+                current, _ = self._stored_rows(session, row, patient_id)
+                if current != rows:
+                    # Changed since we read it: the save that changed it cached anew.
+                    return assess(self._reading_from(current))
+                assessment = self._cache_assessment(
+                    session, row, reading, rows, self._now()
+                )
+        except StoreBusyError:
+            # Showing responses must not wait for another program's long write;
+            # the cache is refreshed by the next load or save.
+            return assess(reading)
         return assess(reading) if assessment is None else assessment
 
     # ------------------------------------------------------------ sign and amend
@@ -1083,6 +1090,35 @@ class Store:
         """Check the whole hash chain and the append-only triggers."""
         with self._session("verifying the audit trail", write=False) as session:
             return verify_audit_chain(session)
+
+
+def _check_lengths(rows: ReadingRows, label: str) -> None:
+    """Refuse text longer than its column, the same way on every backend.
+
+    PostgreSQL would refuse it with a driver error and SQLite would store it;
+    a clear message naming the field is better than either.
+    """
+    checks: list[tuple[type[Base], Values, str]] = [
+        (PatientRow, {"patient_id": rows.patient_id}, "reading"),
+        (ReadingRow, {"criteria": rows.criteria, "reader": rows.reader}, "reading"),
+    ]
+    checks.extend((LesionRow, v, f"lesion {k}") for k, v in rows.lesions.items())
+    checks.extend((TimePointRow, v, f"visit {k}") for k, v in rows.timepoints.items())
+    for name, finding_table, _ in _FINDING_TABLES:
+        items: dict[FindingKey, Values] = getattr(rows, name)
+        checks.extend(
+            (finding_table, v, f"visit {visit}, lesion {lesion_id}")
+            for (visit, lesion_id), v in items.items()
+        )
+    for table, values, where in checks:
+        columns = table.__table__.c
+        for name, value in values.items():
+            length = getattr(columns[name].type, "length", None)
+            if isinstance(value, str) and length is not None and len(value) > length:
+                raise StoreError(
+                    f"saving {label}: {where}: {name} has {len(value)} characters, "
+                    f"more than the {length} the database holds"
+                )
 
 
 def _reading_label(reading: Reading) -> str:

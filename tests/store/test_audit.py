@@ -58,7 +58,12 @@ def test_an_untouched_trail_verifies(audited: Store) -> None:
     result = audited.verify_audit()
     assert result.ok
     assert result.rows_checked == len(audited.audit_trail()) > 10
-    assert str(result) == f"audit trail intact: {result.rows_checked} rows checked"
+    newest = audited.audit_trail(limit=1)[0]
+    assert str(result) == (
+        f"audit trail intact: {result.rows_checked} rows checked, "
+        f"newest row hash {result.head_hash}"
+    )
+    assert result.rows_checked == newest.sequence
 
 
 def test_the_chain_starts_at_the_genesis_hash_and_links_every_row(

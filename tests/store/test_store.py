@@ -347,3 +347,39 @@ def test_split_and_merged_states_are_kept(store: Store, reading: Reading) -> Non
         lesion_id="T01", state=MeasurementState.SPLIT, parts_mm=(12.0, 9.5)
     )
     assert week6.non_target_state("NT01") is NonTargetState.PRESENT
+
+
+def test_text_longer_than_its_column_is_refused_on_every_backend(
+    store: Store, reading: Reading
+) -> None:
+    from recist_app.recist import Lesion, LesionRole, add_lesion
+
+    store.save_reading(reading)
+    long_organ = Lesion(lesion_id="NT02", role=LesionRole.NON_TARGET, organ="x" * 200)
+    with pytest.raises(
+        StoreError, match="lesion NT02: organ has 200 characters, more than the 128"
+    ):
+        store.update_reading(*KEY, lambda r: add_lesion(r, long_organ))
+    assert store.reading_record(*KEY).revision == 1
+
+
+def test_responses_are_shown_while_another_program_holds_the_write_lock(
+    reading: Reading, database_path: Path
+) -> None:
+    import sqlite3
+
+    with open_store(sqlite_url(database_path), busy_timeout_s=0.1) as store:
+        store.save_reading(reading)
+        engine = create_engine(sqlite_url(database_path))
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("DELETE FROM cached_assessments"))
+        finally:
+            engine.dispose()
+        holder = sqlite3.connect(database_path, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            assert store.load_assessment(*KEY) == assess(reading)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
