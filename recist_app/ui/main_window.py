@@ -131,7 +131,11 @@ class MainWindow(QMainWindow):
         ]
         self.resizeDocks(docks, [600, 600], Qt.Orientation.Horizontal)
         self.resizeDocks(docks, [560, 340], Qt.Orientation.Vertical)
-        # The history runs under the viewers: a wide table and plot over time.
+        # The history runs under the viewers (the right column keeps its full
+        # height): a wide table and plot over time.
+        self.setCorner(
+            Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea
+        )
         self.history_panel = HistoryPanel(document)
         history_dock = self._dock(
             "Lesion history",

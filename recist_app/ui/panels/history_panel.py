@@ -227,6 +227,9 @@ class HistoryPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 6
+        )
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
@@ -237,7 +240,7 @@ class HistoryPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.canvas)
-        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
@@ -249,7 +252,18 @@ class HistoryPanel(QWidget):
     def _refresh(self, reading: Reading, assessment: Assessment) -> None:
         history = lesion_history(reading, assessment)
         self.model.set_history(history)
+        self._fit_table_width()
         self._plot(history)
+
+    def _fit_table_width(self) -> None:
+        # Every visit's column in view without scrolling, up to a limit; the
+        # plot takes the rest of the width.
+        table = self.table
+        table.resizeColumnsToContents()
+        header = table.horizontalHeader()
+        needed = sum(header.sectionSize(i) for i in range(header.count()))
+        needed += 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+        table.setMinimumWidth(min(needed, 760))
 
     def _plot(self, history: LesionHistory) -> None:
         axes = self.axes
@@ -295,10 +309,17 @@ class HistoryPanel(QWidget):
                     for visit, date in zip(history.visits, dates, strict=True)
                 ],
             )
-            axes.set_ylim(bottom=0)
+            heights: list[float] = [v for v in history.sums_mm if v is not None]
+            for series in history.target_diameters_mm.values():
+                heights += [v for v in series if v is not None]
+            # Room above the highest point for the response marks.
+            axes.set_ylim(0, max([*heights, 10.0]) * 1.2)
         axes.grid(visible=True, alpha=0.3)
         if history.target_diameters_mm:
-            axes.legend(fontsize=7, loc="upper right", ncols=2)
+            # Outside the axes, so it never hides a point or a response mark.
+            axes.legend(
+                fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
+            )
         self.canvas.draw_idle()  # type: ignore[no-untyped-call]
 
     def line_count(self) -> int:

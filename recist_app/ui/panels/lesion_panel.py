@@ -179,10 +179,14 @@ class LesionPanel(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Long locations are elided rather than pushing the findings out of view.
+        self.table.horizontalHeader().setSectionResizeMode(
+            LesionColumn.LOCATION, QHeaderView.ResizeMode.Stretch
+        )
         self.table.setItemDelegateForColumn(
             LesionColumn.ORGAN, _OrganDelegate(tuple(self._vocabulary), self.table)
         )
