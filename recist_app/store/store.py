@@ -496,8 +496,8 @@ class Store:
         )
         with self._session("saving a reading", write=True) as session:
             row = self._require_reading(session, patient_id, criteria, reader)
-            rows, _ = self._stored_rows(session, row, patient_id)
-            updated = change(self._reading_from(rows))
+            stored = self._stored_rows(session, row, patient_id)
+            updated = change(self._reading_from(stored[0]))
             if (updated.patient_id, updated.criteria, updated.reader) != (
                 patient_id,
                 criteria,
@@ -507,7 +507,7 @@ class Store:
                     f"editing {_label(patient_id, criteria.value, reader)}: the change "
                     "returned a different patient, criteria or reader"
                 )
-            row = self._save(session, updated, who, reason, None)
+            row = self._save(session, updated, who, reason, None, stored=stored)
             return StoredReading(reading=updated, record=_record(row, patient_id))
 
     def record_measurement(
@@ -540,7 +540,14 @@ class Store:
         user: str,
         reason: str | None,
         base_revision: int | None,
+        *,
+        stored: tuple[ReadingRows, dict[str, Any]] | None = None,
     ) -> ReadingRow:
+        """Write the difference between the stored reading and ``reading``.
+
+        ``stored`` is the stored rows when the caller has just loaded them in
+        this transaction (saves loading them twice).
+        """
         now = self._now()
         new = reading_to_rows(reading)
         _check_lengths(new, _reading_label(reading))
@@ -608,7 +615,11 @@ class Store:
                     f"{label} was changed elsewhere (now revision {row.revision}, "
                     f"yours {base_revision}); nothing was saved, reload it first"
                 )
-            old, objects = self._stored_rows(session, row, reading.patient_id)
+            old, objects = (
+                stored
+                if stored is not None
+                else self._stored_rows(session, row, reading.patient_id)
+            )
             if _changed(old.reading, new.reading):
                 changes.append(
                     AuditChange(
