@@ -175,3 +175,36 @@ def test_a_writer_blocked_past_its_timeout_gets_a_clear_busy_error(
             lesion_id="T01", long_axis_mm=12.0
         )
         assert store.verify_audit().ok
+
+
+def test_programs_opening_a_new_database_at_once_create_it_once(
+    database_path: Path,
+) -> None:
+    url = f"sqlite:///{database_path}"
+    script = (
+        "import sys; from recist_app.store import open_store; "
+        "open_store(sys.argv[1]).close(); print('opened')"
+    )
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, url],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for opener in openers:
+        out, err = opener.communicate(timeout=120)
+        assert (opener.returncode, out) == (0, "opened\n"), err
+    with open_store(url) as store:
+        assert store.verify_audit().ok
+    connection = sqlite3.connect(database_path)
+    try:
+        assert connection.execute(
+            "SELECT count(*) FROM alembic_version"
+        ).fetchone() == (1,)
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        connection.close()
