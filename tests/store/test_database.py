@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
@@ -241,3 +242,54 @@ def test_reopening_a_current_database_changes_nothing(
         store.save_reading(reading)
     with open_store(store_url) as store:
         assert store.load_reading("HCC-001", "RECIST 1.1", "dr-a") == reading
+
+
+def test_a_failed_upgrade_leaves_the_database_as_it_was(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0001")
+            connection.execute(
+                text(
+                    "INSERT INTO patients (patient_id, created_at) "
+                    "VALUES ('HCC-001', '2025-01-02 10:00:00.000000')"
+                )
+            )
+    finally:
+        engine.dispose()
+    real_upgrade = command.upgrade
+
+    def upgrade_then_fail(config: Config, revision: str) -> None:
+        real_upgrade(config, revision)  # every DDL statement ran...
+        raise RuntimeError("disk quota exceeded")  # ...then the upgrade failed
+
+    # The store calls alembic's command.upgrade; make that call fail late.
+    monkeypatch.setattr(command, "upgrade", upgrade_then_fail)
+    with pytest.raises(StoreError, match="schema upgrade failed: disk quota exceeded"):
+        open_store(store_url)
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == (
+                "0001"
+            )
+            tables = set(
+                connection.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'table'")
+                ).scalars()
+            )
+            columns = {
+                row[1]
+                for row in connection.execute(text("PRAGMA table_info(readings)"))
+            }
+            patients = connection.execute(text("SELECT patient_id FROM patients"))
+            assert list(patients.scalars()) == ["HCC-001"]
+    finally:
+        engine.dispose()
+    assert "studies" not in tables
+    assert "irecist_confirmation_min_days" not in columns
+    monkeypatch.undo()
+    with open_store(store_url) as store:
+        assert [p.patient_id for p in store.list_patients()] == ["HCC-001"]
