@@ -24,8 +24,8 @@ __all__ = [
     "assessment_csv_text",
     "assessment_json_text",
     "assessment_set_json_text",
-    "assessments_csv_text",
     "assessment_to_dict",
+    "assessments_csv_text",
 ]
 
 ASSESSMENT_FORMAT = "recist-assessment/1"
