@@ -43,6 +43,7 @@ GENESIS_HASH = "0" * 64
 """The ``previous_hash`` of the first audit row."""
 
 AUDIT_TRIGGER_NAMES = ("audit_log_no_update", "audit_log_no_delete")
+_POSTGRESQL_TRIGGER_NAMES = (*AUDIT_TRIGGER_NAMES, "audit_log_no_truncate")
 
 _HASHED_COLUMNS = (
     "sequence",
@@ -219,6 +220,7 @@ def append_audit(
 def missing_audit_triggers(connection: Connection) -> tuple[str, ...]:
     """Append-only triggers that should protect ``audit_log`` but are absent."""
     dialect = connection.dialect.name
+    expected: tuple[str, ...] = AUDIT_TRIGGER_NAMES
     if dialect == "sqlite":
         query = text(
             "SELECT name FROM sqlite_master "
@@ -229,10 +231,11 @@ def missing_audit_triggers(connection: Connection) -> tuple[str, ...]:
             "SELECT tgname FROM pg_trigger "
             "WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
         )
+        expected = _POSTGRESQL_TRIGGER_NAMES
     else:
         return AUDIT_TRIGGER_NAMES
     present = set(connection.execute(query).scalars())
-    return tuple(name for name in AUDIT_TRIGGER_NAMES if name not in present)
+    return tuple(name for name in expected if name not in present)
 
 
 def _link_problem(row: AuditRow, expected_sequence: int, previous: str) -> str | None:

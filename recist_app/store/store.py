@@ -1086,13 +1086,39 @@ class Store:
     # ------------------------------------------------------------ audit
 
     def audit_trail(
-        self, patient_id: str | None = None, *, limit: int | None = None
+        self,
+        patient_id: str | None = None,
+        *,
+        criteria: Criteria | str | None = None,
+        reader: str | None = None,
+        limit: int | None = None,
     ) -> tuple[AuditEntry, ...]:
-        """Audit rows, newest first (of one patient, if given)."""
+        """Audit rows, newest first.
+
+        Parameters
+        ----------
+        patient_id
+            Only this patient's rows (readings and imported images).
+        criteria, reader
+            With ``patient_id``: only the rows of that one reading.
+        limit
+            At most this many rows (the newest).
+        """
         with self._session("reading the audit trail", write=False) as session:
             query = select(AuditRow).order_by(AuditRow.sequence.desc())
             if patient_id is not None:
                 query = query.where(AuditRow.patient_id == patient_id)
+            if criteria is not None or reader is not None:
+                if patient_id is None or criteria is None or reader is None:
+                    raise StoreError(
+                        "audit trail of one reading: give patient_id, criteria "
+                        "and reader"
+                    )
+                label = _label(patient_id, _criteria(criteria).value, reader)
+                query = query.where(
+                    (AuditRow.entity_key == label)
+                    | AuditRow.entity_key.startswith(f"{label} / ", autoescape=True)
+                )
             if limit is not None:
                 query = query.limit(limit)
             return tuple(AuditEntry.from_row(row) for row in session.scalars(query))

@@ -383,3 +383,17 @@ def test_responses_are_shown_while_another_program_holds_the_write_lock(
         finally:
             holder.execute("ROLLBACK")
             holder.close()
+
+
+def test_the_audit_trail_of_one_reading(store: Store, reading: Reading) -> None:
+    store.save_reading(reading)
+    store.save_reading(dataclasses.replace(reading, reader="dr_b%"))
+    _measure(store, "WEEK 6", "T01", 29.0)
+    mine = store.audit_trail("HCC-001", criteria="RECIST 1.1", reader="dr-a")
+    theirs = store.audit_trail("HCC-001", criteria=Criteria.RECIST_1_1, reader="dr_b%")
+    assert mine[0].entity_key == "HCC-001 / RECIST 1.1 / dr-a / WEEK 6 / T01"
+    assert all(e.entity_key.startswith("HCC-001 / RECIST 1.1 / dr-a") for e in mine)
+    assert all("dr_b%" in e.entity_key for e in theirs)
+    assert len(mine) + len(theirs) + 1 == len(store.audit_trail())  # + the patient
+    with pytest.raises(StoreError, match="give patient_id, criteria and reader"):
+        store.audit_trail(reader="dr-a")
