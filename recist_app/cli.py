@@ -505,14 +505,17 @@ def _write_output(text: str, out: str | None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
+    from recist_app.exchange import ExchangeError, write_text_atomically
+
     path = Path(out)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
     except OSError as error:
-        raise CliError(f"{path}: cannot write: {error.strerror}") from error
+        raise CliError(f"{path.parent}: cannot create: {error.strerror}") from error
+    try:
+        write_text_atomically(text, path)
+    except ExchangeError as error:
+        raise CliError(str(error)) from error
 
 
 class _ProgressBar:

@@ -34,6 +34,7 @@ from recist_app.exchange.reading_file import (
     reading_to_dict,
     reading_to_json_text,
     write_reading_file,
+    write_text_atomically,
 )
 from recist_app.exchange.sdtm import SdtmDatasets, build_sdtm, check_sdtm, write_sdtm
 from recist_app.exchange.sr import (
@@ -73,4 +74,5 @@ __all__ = [
     "write_pdf_report",
     "write_reading_file",
     "write_sdtm",
+    "write_text_atomically",
 ]

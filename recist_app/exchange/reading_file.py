@@ -56,6 +56,7 @@ __all__ = [
     "reading_to_dict",
     "reading_to_json_text",
     "write_reading_file",
+    "write_text_atomically",
 ]
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -720,10 +721,19 @@ def reading_to_json_text(reading: Reading) -> str:
 
 
 def write_reading_file(reading: Reading, path: Path) -> None:
-    """Write ``reading`` to ``path`` atomically (write to a temporary, rename)."""
+    """Write ``reading`` to ``path`` atomically."""
+    write_text_atomically(reading_to_json_text(reading), path)
+
+
+def write_text_atomically(text: str, path: Path) -> None:
+    """Write ``text`` to a temporary beside ``path``, then rename it into place.
+
+    A reader never sees a half-written file, and a failed write leaves any
+    existing ``path`` untouched.
+    """
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(reading_to_json_text(reading), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as error:
         raise ExchangeError(f"{path}: cannot write: {error.strerror}") from None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from recist_app.recist.best_response import ResponseEvent, best_overall_response
 from recist_app.recist.enums import Criteria, NewLesionFinding, Response
-from recist_app.recist.response import Recist11Rules
+from recist_app.recist.response import Recist11Rules, mm_to_um
 
 if TYPE_CHECKING:
     from recist_app.recist.assessment import (
@@ -118,7 +118,7 @@ def _new_lesion_sum_um(
             else observation.long_axis_mm
         )
         if size_mm is not None:
-            total += round(size_mm * 1000)
+            total += mm_to_um(size_mm)
     return total
 
 
@@ -227,7 +227,7 @@ class IRecistRules(Recist11Rules):
             target_sum_um=(
                 None
                 if base.sum_of_diameters_mm is None
-                else round(base.sum_of_diameters_mm * 1000)
+                else mm_to_um(base.sum_of_diameters_mm)
             ),
             new_lesion_sum_um=nl_sum_um,
             new_lesion_ids=frozenset(o.lesion_id for o in timepoint.new_lesions),
@@ -293,7 +293,7 @@ class IRecistRules(Recist11Rules):
     ) -> list[str]:
         triggers: list[str] = []
         if base.sum_of_diameters_mm is not None:
-            sum_um = round(base.sum_of_diameters_mm * 1000)
+            sum_um = mm_to_um(base.sum_of_diameters_mm)
             if "target" in pending.categories and pending.target_sum_um is not None:
                 growth_um = sum_um - pending.target_sum_um
                 if growth_um >= FURTHER_INCREASE_UM:

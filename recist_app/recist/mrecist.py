@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from recist_app.recist.assessment import ConformanceWarning
 from recist_app.recist.enums import Criteria, LesionRole, MeasurementState
 from recist_app.recist.enums import NonTargetState as _NonTargetState
-from recist_app.recist.response import Recist11Rules
+from recist_app.recist.response import Recist11Rules, mm_to_um
 
 if TYPE_CHECKING:
     from recist_app.recist.model import (
@@ -63,7 +63,7 @@ class MRecistRules(Recist11Rules):
             and not lesion.is_lymph_node
         ):
             viable_mm = measurement.viable_long_axis_mm
-            return None if viable_mm is None else round(viable_mm * 1000)
+            return None if viable_mm is None else mm_to_um(viable_mm)
         return super().lesion_diameter_um(lesion, measurement, params)
 
     def pd_min_increase_mm(self, params: ResponseParameters) -> float | None:

@@ -55,6 +55,7 @@ __all__ = [
     "Recist11Rules",
     "TargetFinding",
     "assess",
+    "mm_to_um",
     "register_criteria",
     "rules_for",
 ]
@@ -79,7 +80,8 @@ _MERGED = MeasurementState.MERGED
 _SPLIT = MeasurementState.SPLIT
 
 
-def _um(value_mm: float) -> int:
+def mm_to_um(value_mm: float) -> int:
+    """Millimetres as integer micrometres, the unit of exact threshold arithmetic."""
     return round(value_mm * 1000)
 
 
@@ -163,13 +165,13 @@ class Recist11Rules:
                 if lesion.is_lymph_node
                 else measurement.long_axis_mm
             )
-            return None if value is None else round(value * 1000)
+            return None if value is None else mm_to_um(value)
         if state is _TOO_SMALL:
-            return round(params.too_small_mm * 1000)
+            return mm_to_um(params.too_small_mm)
         if state is _DISAPPEARED or state is _MERGED:
             return 0
         if state is _SPLIT:
-            return sum(_um(part) for part in measurement.parts_mm)
+            return sum(mm_to_um(part) for part in measurement.parts_mm)
         return None
 
     def target_sum(
@@ -201,7 +203,7 @@ class Recist11Rules:
         minimum_mm = self.pd_min_increase_mm(params)
         if minimum_mm is None:
             return True
-        return increase_um >= _um(minimum_mm)
+        return increase_um >= mm_to_um(minimum_mm)
 
     def pd_min_increase_mm(self, params: ResponseParameters) -> float | None:
         """Absolute increase over the nadir that PD also needs (C3)."""
