@@ -3,7 +3,16 @@
 Exports (``export_readings``): reading + assessment JSON, per-visit and per-lesion
 CSV, CDISC SDTM TU/TR/RS (CSV + SAS XPORT v5 + define list), DICOM SR TID 1500 per
 visit (and its import back), a PDF reading report, all optionally de-identified.
+
+The DICOM parts (``sr``, ``deidentify``: highdicom, pydicom) are imported on first
+use of one of their names, and ``pdf_report`` imports matplotlib only when it draws,
+so ``import recist_app.exchange`` stays fast for the command line.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from recist_app.exchange.assessment_file import (
     ASSESSMENT_FORMAT,
@@ -12,11 +21,6 @@ from recist_app.exchange.assessment_file import (
     assessment_set_json_text,
     assessment_to_dict,
     assessments_csv_text,
-)
-from recist_app.exchange.deidentify import (
-    Pseudonymizer,
-    deidentify_dataset,
-    deidentify_reading,
 )
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.export import (
@@ -37,11 +41,27 @@ from recist_app.exchange.reading_file import (
     write_text_atomically,
 )
 from recist_app.exchange.sdtm import SdtmDatasets, build_sdtm, check_sdtm, write_sdtm
-from recist_app.exchange.sr import (
-    build_measurement_report,
-    import_measurement_report,
-    read_measurement_report,
-)
+
+if TYPE_CHECKING:
+    from recist_app.exchange.deidentify import (
+        Pseudonymizer,
+        deidentify_dataset,
+        deidentify_reading,
+    )
+    from recist_app.exchange.sr import (
+        build_measurement_report,
+        import_measurement_report,
+        read_measurement_report,
+    )
+
+_LAZY = {
+    "Pseudonymizer": "deidentify",
+    "deidentify_dataset": "deidentify",
+    "deidentify_reading": "deidentify",
+    "build_measurement_report": "sr",
+    "import_measurement_report": "sr",
+    "read_measurement_report": "sr",
+}
 
 __all__ = [
     "ASSESSMENT_FORMAT",
@@ -76,3 +96,13 @@ __all__ = [
     "write_sdtm",
     "write_text_atomically",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the DICOM names (highdicom, pydicom) on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

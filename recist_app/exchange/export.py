@@ -5,6 +5,8 @@ into a staging folder and moves them into the output folder only when all were
 written, so a failed export leaves no half-written file. With a
 :class:`~recist_app.exchange.deidentify.Pseudonymizer` every file carries the
 pseudonymous subject id, shifted dates and replaced UIDs (STANDARDS.md section 4).
+pydicom and highdicom are imported by the formats that need them (SR, images), so
+CSV, JSON and SDTM exports start fast.
 """
 
 from __future__ import annotations
@@ -17,22 +19,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from pydicom import dcmread
-from pydicom.errors import InvalidDicomError
-
 from recist_app.exchange._staging import staged_output
 from recist_app.exchange.assessment_file import assessment_json_text
-from recist_app.exchange.deidentify import (
-    Pseudonymizer,
-    deidentify_dataset,
-    deidentify_reading,
-    mark_deidentified,
-)
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
 from recist_app.exchange.reading_file import reading_to_dict
 from recist_app.exchange.sdtm import build_sdtm, merge_sdtm, write_sdtm
-from recist_app.exchange.sr import build_measurement_report
 from recist_app.exchange.tables import lesions_csv_text, visits_csv_text
 from recist_app.recist import ReadingError, UnsupportedCriteriaError, assess
 
@@ -42,6 +34,7 @@ if TYPE_CHECKING:
 
     from pydicom.dataset import Dataset
 
+    from recist_app.exchange.deidentify import Pseudonymizer
     from recist_app.recist import Assessment, Reading
 
 __all__ = [
@@ -119,6 +112,9 @@ def index_images(folder: Path) -> dict[str, Path]:
     ExchangeError
         ``folder`` is not a folder.
     """
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
     if not folder.is_dir():
         raise ExchangeError(f"{folder}: image folder not found")
     found: dict[str, Path] = {}
@@ -146,6 +142,8 @@ class _Prepared:
 
 
 def _prepare(item: ExportItem, options: ExportOptions) -> _Prepared:
+    from recist_app.exchange.deidentify import deidentify_reading
+
     pseudonyms = options.pseudonymizer
     if pseudonyms is None:
         reading = item.reading
@@ -197,6 +195,9 @@ def _write_json(items: Sequence[_Prepared], folder: Path) -> None:
 
 
 def _headers(images: Mapping[str, Path], reading: Reading) -> dict[str, Dataset]:
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
     wanted = {
         g.sop_instance_uid
         for t in reading.timepoints
@@ -224,6 +225,9 @@ def _write_sr(
     images: Mapping[str, Path],
     options: ExportOptions,
 ) -> None:
+    from recist_app.exchange.deidentify import deidentify_dataset, mark_deidentified
+    from recist_app.exchange.sr import build_measurement_report
+
     for item in items:
         headers = _headers(images, item.original)
         pseudonyms = options.pseudonymizer

@@ -5,7 +5,9 @@ states, the sum of diameters and its changes, the target / non-target / new-lesi
 and overall responses with their reasons, the best overall response so far and
 overall, a key image of each lesion measured on an image with the axes drawn, and
 the signed-by line. matplotlib keeps ``exchange`` free of Qt (DESIGN.md allows
-QPdfWriter only behind one explicit seam; it is not needed).
+QPdfWriter only behind one explicit seam; it is not needed). matplotlib, pydicom and
+highdicom are imported when a report is drawn, not when this module is imported, so
+the command line starts fast.
 """
 
 from __future__ import annotations
@@ -14,15 +16,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
-from matplotlib.transforms import Bbox
-from pydicom import dcmread
-from pydicom.errors import InvalidDicomError
-
 from recist_app.exchange.errors import ExchangeError
-from recist_app.exchange.sr import lps_to_pixel
 from recist_app.recist import MeasurementState
 
 if TYPE_CHECKING:
@@ -30,8 +24,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    import numpy as np
     import numpy.typing as npt
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
     from pydicom.dataset import Dataset
 
     from recist_app.recist import (
@@ -145,6 +141,10 @@ def _response_lines(
 
 
 def _read_pixels(path: Path) -> tuple[Dataset, npt.NDArray[np.float64]]:
+    import numpy as np
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
     try:
         dataset = dcmread(path)
         pixels = dataset.pixel_array.astype(np.float64)
@@ -158,6 +158,8 @@ def _read_pixels(path: Path) -> tuple[Dataset, npt.NDArray[np.float64]]:
 def _draw_key_image(
     axes: Axes, lesion: Lesion, geometry: MeasurementGeometry, path: Path, label: str
 ) -> None:
+    from recist_app.exchange.sr import lps_to_pixel
+
     dataset, hu = _read_pixels(path)
     center, width = _LUNG if lesion.organ.lower() == "lung" else _SOFT_TISSUE
     lines: list[tuple[list[float], list[float], str]] = []
@@ -236,6 +238,9 @@ def _page(
     images: Mapping[str, Path],
     first: bool,
 ) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
+
     figure = Figure(figsize=_A4)
     text = figure.add_axes((0.06, 0.50, 0.88, 0.46))
     text.axis("off")
@@ -327,6 +332,8 @@ def write_pdf_report(
     chosen = [t for t in reading.timepoints if visits is None or t.visit in visits]
     if not chosen:
         raise ExchangeError(f"PDF: reading of {reading.patient_id} has no such visit")
+    from matplotlib.backends.backend_pdf import PdfPages
+
     pages = 0
     try:
         with PdfPages(
