@@ -41,7 +41,12 @@ from recist_app.imaging.geometry import (
     segment_length_mm,
 )
 from recist_app.imaging.headers import SliceHeader, read_slice_header
-from recist_app.imaging.loader import MiddleSliceCallback, load_volume, read_file_frames
+from recist_app.imaging.loader import (
+    MiddleSliceCallback,
+    PreviewCallback,
+    load_volume,
+    read_file_frames,
+)
 from recist_app.imaging.phantom import (
     LESIONS,
     LesionSpec,
@@ -85,6 +90,7 @@ __all__ = [
     "PhantomError",
     "PhantomSeries",
     "Plane",
+    "PreviewCallback",
     "ProgressCallback",
     "RejectedFile",
     "SeriesError",

@@ -51,10 +51,18 @@ from recist_app.imaging.progress import (
 )
 from recist_app.imaging.volume import ImageVolume
 
-__all__ = ["MiddleSliceCallback", "load_volume", "read_file_frames"]
+__all__ = [
+    "MiddleSliceCallback",
+    "PreviewCallback",
+    "load_volume",
+    "read_file_frames",
+]
 
 MiddleSliceCallback = Callable[[int, npt.NDArray[Any]], None]
 """``on_middle_slice(k, pixels)``: the middle slice's index and stored pixels."""
+
+PreviewCallback = Callable[[ImageVolume], None]
+"""``on_preview(volume)``: the volume being filled, once its middle slice is read."""
 
 _DECODE_ERRORS = (
     ValueError,
@@ -225,11 +233,13 @@ class _Reader:
         progress: ProgressCallback | None,
         cancel: CancelCheck | None,
         on_middle_slice: MiddleSliceCallback | None,
+        on_preview: Callable[[npt.NDArray[Any]], None] | None = None,
     ) -> None:
         self.slices = volume.slices
         self.progress = progress
         self.cancel = cancel
         self.on_middle_slice = on_middle_slice
+        self.on_preview = on_preview
         self.label = f"loading series {volume.series_instance_uid or '(no UID)'}"
         first = volume.slices[0].header
         self.per_slice_rescale = any(
@@ -238,7 +248,11 @@ class _Reader:
             for r in volume.slices
         )
         dtype = np.dtype(np.float32) if self.per_slice_rescale else _dtype_for(first)
-        self.voxels = np.empty(
+        # A previewed volume is shown while it fills: slices not read yet must
+        # be a defined value (0), not garbage. Large zeroed arrays come from
+        # calloc'd pages, so this costs no more than np.empty.
+        allocate = np.empty if on_preview is None else np.zeros
+        self.voxels = allocate(
             (len(volume.slices), volume.rows, volume.columns), dtype=dtype
         )
         self.done = 0
@@ -247,8 +261,11 @@ class _Reader:
         self.done += 1
         if self.progress is not None:
             self.progress(self.done, len(self.slices))
-        if index == len(self.slices) // 2 and self.on_middle_slice is not None:
-            self.on_middle_slice(index, self.voxels[index])
+        if index == len(self.slices) // 2:
+            if self.on_middle_slice is not None:
+                self.on_middle_slice(index, self.voxels[index])
+            if self.on_preview is not None:
+                self.on_preview(self.voxels)
 
     def _rescale_of(self, header: SliceHeader) -> tuple[float, float] | None:
         if not self.per_slice_rescale:
@@ -471,12 +488,24 @@ def _volume_from_paths(
     return volumes[0], notes
 
 
+def _previewer(
+    volume: VolumeInfo, notes: Sequence[str], on_preview: PreviewCallback
+) -> Callable[[npt.NDArray[Any]], None]:
+    """Wrap the array being filled as a volume (a read-only view) for ``on_preview``."""
+
+    def preview(voxels: npt.NDArray[Any]) -> None:
+        on_preview(_volume_from(volume, voxels.view(), notes))
+
+    return preview
+
+
 def load_volume(
     source: VolumeInfo | str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
     on_middle_slice: MiddleSliceCallback | None = None,
+    on_preview: PreviewCallback | None = None,
 ) -> ImageVolume:
     """Load one volume: from a :class:`VolumeInfo`, a folder, or a list of files.
 
@@ -494,6 +523,12 @@ def load_volume(
     on_middle_slice
         Called once with ``(k, pixels)`` as soon as the middle slice is read
         (it is read first), so a viewer can show it early.
+    on_preview
+        Called once, right after the middle slice is read, with an
+        :class:`ImageVolume` of complete geometry whose voxels are a read-only
+        view of the array being filled: slices not read yet hold 0 and fill in
+        as loading goes on (``progress`` says how far). A viewer can show and
+        scroll it at once; the returned volume shares the same voxels.
 
     Returns
     -------
@@ -518,8 +553,13 @@ def load_volume(
         volume, notes = _volume_from_paths(paths, cancel)
     if not volume.slices:
         raise SeriesError(f"series {volume.series_instance_uid}: no slices")
+    preview = None if on_preview is None else _previewer(volume, notes, on_preview)
     reader = _Reader(
-        volume, progress=progress, cancel=cancel, on_middle_slice=on_middle_slice
+        volume,
+        progress=progress,
+        cancel=cancel,
+        on_middle_slice=on_middle_slice,
+        on_preview=preview,
     )
     voxels = reader.run()
     return _volume_from(volume, voxels, notes)

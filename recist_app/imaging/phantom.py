@@ -499,6 +499,7 @@ class _Identity:
     series_uid: str
     frame_of_reference_uid: str
     series_description: str
+    patient_id: str
 
 
 def _uid(seed: int, *parts: object) -> str:
@@ -507,7 +508,7 @@ def _uid(seed: int, *parts: object) -> str:
     )
 
 
-def _identity(seed: int, visit: int, description: str) -> _Identity:
+def _identity(seed: int, visit: int, description: str, patient_id: str) -> _Identity:
     visit_name = DEMO_VISITS[visit] if visit < len(DEMO_VISITS) else f"VISIT {visit}"
     return _Identity(
         seed=seed,
@@ -518,6 +519,7 @@ def _identity(seed: int, visit: int, description: str) -> _Identity:
         series_uid=_uid(seed, "series", visit, description),
         frame_of_reference_uid=_uid(seed, "frame", visit),
         series_description=description,
+        patient_id=patient_id,
     )
 
 
@@ -561,7 +563,7 @@ def _slice_dataset(
     ds.SeriesDescription = identity.series_description
     ds.ManufacturerModelName = "phantom"
     ds.PatientName = _PATIENT_NAME
-    ds.PatientID = _PATIENT_ID
+    ds.PatientID = identity.patient_id
     ds.PatientBirthDate = "19580412"
     ds.PatientSex = "M"
     ds.PatientAge = "065Y"
@@ -681,6 +683,7 @@ def write_phantom_series(
     series_description: str = "CT PORTAL VENOUS 5mm",
     lesions: Sequence[LesionSpec] = LESIONS,
     progress: ProgressCallback | None = None,
+    patient_id: str = _PATIENT_ID,
 ) -> PhantomSeries:
     """Write one CT series of the phantom at one visit.
 
@@ -706,6 +709,9 @@ def write_phantom_series(
         Lesions to draw; each is centred on a slice plane.
     progress
         Called as ``progress(slices_written, slice_count)``.
+    patient_id
+        Patient ID written to every file (another seed and patient id make
+        another patient: its UIDs differ too).
 
     Returns
     -------
@@ -721,7 +727,7 @@ def write_phantom_series(
     if not (math.isfinite(noise_hu) and noise_hu >= 0):
         raise PhantomError(f"noise_hu must be >= 0, got {noise_hu}")
     syntax = TRANSFER_SYNTAXES[transfer_syntax]
-    identity = _identity(seed, visit, series_description)
+    identity = _identity(seed, visit, series_description, patient_id)
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -828,6 +834,7 @@ def write_demo_data(
     shuffle: bool = False,
     noise_hu: float = 10.0,
     progress: Callable[[str], None] | None = None,
+    patient_id: str = _PATIENT_ID,
 ) -> dict[str, Any]:
     """Write the demo patient's CT studies and ``ground_truth.json``.
 
@@ -852,6 +859,8 @@ def write_demo_data(
         Image noise standard deviation in HU.
     progress
         Called with one line of text per visit written.
+    patient_id
+        Patient ID of the studies (use another ``seed`` too for another patient).
 
     Returns
     -------
@@ -881,6 +890,7 @@ def write_demo_data(
             seed=seed,
             noise_hu=noise_hu,
             shuffle=shuffle,
+            patient_id=patient_id,
         )
         truth = series.truth_dict()
         truth["folder"] = folder.name
@@ -890,7 +900,7 @@ def write_demo_data(
     ground_truth: dict[str, Any] = {
         "format": "recist-phantom-truth/1",
         "seed": seed,
-        "patient_id": _PATIENT_ID,
+        "patient_id": patient_id,
         "patient_name": _PATIENT_NAME,
         "criteria": "RECIST 1.1",
         "lesions": [

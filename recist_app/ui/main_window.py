@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from recist_app.exchange import write_reading_file
 from recist_app.imaging import lps_mm_to_index
+from recist_app.recist import Reading
+from recist_app.ui.browser.loading import VolumeLoader
 from recist_app.ui.error_dialog import error_boundary, show_error
 from recist_app.ui.measurement_controller import (
     MeasurementController,
@@ -30,12 +32,13 @@ from recist_app.ui.measurement_controller import (
 from recist_app.ui.panels.history_panel import HistoryPanel
 from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
-from recist_app.ui.reading_store import signature_text
+from recist_app.ui.reading_store import open_document, signature_text
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
 from recist_app.ui.vocabulary import load_vocabulary
 
 if TYPE_CHECKING:
+    import datetime
     from collections.abc import Mapping
 
     from recist_app.imaging import ImageVolume
@@ -74,6 +77,10 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _visit_label(visit: str, date: datetime.date) -> str:
+    return f"{visit.title()}  {date.isoformat()}"
+
+
 class MainWindow(QMainWindow):
     """Viewer in the centre, lesions and responses docked on the right.
 
@@ -89,7 +96,16 @@ class MainWindow(QMainWindow):
     reading_store
         The document's link to the reading database (the document's saver), for
         the save status, signing and amending; ``None`` reads without a database.
+        With it, :meth:`open_patient` switches to any patient in the database and
+        the series of the reading load in the background.
+
+    Signals
+    -------
+    patient_opened(str)
+        :meth:`open_patient` switched the window to this patient.
     """
+
+    patient_opened = Signal(str)
 
     def __init__(
         self,
@@ -105,6 +121,13 @@ class MainWindow(QMainWindow):
         self.document = document
         self.reading_store = reading_store
         self._volumes = dict(volumes)
+        self.volume_loader: VolumeLoader | None = None
+        if reading_store is not None:
+            self.volume_loader = VolumeLoader(reading_store.store, self)
+            self.volume_loader.preview.connect(self._volume_arrived)
+            self.volume_loader.loaded.connect(self._volume_arrived)
+            self.volume_loader.progress.connect(self._volume_progress)
+            self.volume_loader.failed.connect(self._volume_failed)
         self._settings = settings
         self._linking = False
         self._tool_before_lock = Tool.BIDIRECTIONAL
@@ -178,6 +201,7 @@ class MainWindow(QMainWindow):
         self.resize(1500, 900)
         self._restore_settings()
         self._lock_changed(document.signature)
+        self._load_missing_volumes()
 
     # ---------------------------------------------------------------- building
     def _dock(
@@ -289,6 +313,115 @@ class MainWindow(QMainWindow):
             return None
         return self._volumes.get(series_uid or "")
 
+    def open_patient(self, patient_id: str) -> bool:
+        """Switch the window to ``patient_id``'s stored reading (or a new one).
+
+        The reading keeps the current criteria and reader; its undo history
+        starts empty; its series load in the background, the visit being read
+        first (what was loading for the previous patient is cancelled). Every
+        change is autosaved to the database as before. Errors are shown, not
+        raised; returns whether the patient was opened.
+        """
+        store = self.reading_store
+        if store is None:
+            QMessageBox.warning(
+                self, "Patient not opened", "No reading database is open."
+            )
+            return False
+        current = self.document.reading
+        try:
+            fresh = Reading(
+                patient_id=patient_id, criteria=current.criteria, reader=current.reader
+            )
+            reading = open_document(fresh, store).reading
+        except Exception as error:
+            show_error(self, f"Patient {patient_id} not opened", error)
+            return False
+        if self.volume_loader is not None:
+            self.volume_loader.cancel()
+        self._volumes = {}
+        self.slice_view.set_loading_text("")
+        self.prior_view.set_loading_text("")
+        self.document.load(reading)
+        self.document.set_signature(signature_text(store.record))
+        self._fill_visits()
+        self._visit_changed(self.document.visit)
+        self._update_title()
+        self._clean_changed(self.document.undo_stack.isClean())
+        self._load_missing_volumes()
+        self.patient_opened.emit(patient_id)
+        return True
+
+    def _series_to_load(self) -> list[str]:
+        """Series of the reading not loaded yet: current, prior, then the rest."""
+        reading = self.document.reading
+        visits = [self.document.visit, self._prior_visit() or ""]
+        visits += [t.visit for t in reading.timepoints]
+        wanted: list[str] = []
+        for visit in visits:
+            try:
+                series_uid = reading.timepoint(visit).series_instance_uid
+            except KeyError:
+                continue
+            if series_uid and series_uid not in self._volumes:
+                wanted.append(series_uid)
+        return list(dict.fromkeys(wanted))
+
+    def _load_missing_volumes(self) -> None:
+        loader = self.volume_loader
+        if loader is None:
+            return
+        wanted = self._series_to_load()
+        if wanted and set(wanted) != loader.pending:
+            loader.load(wanted)
+        for view, visit in (
+            (self.slice_view, self.document.visit),
+            (self.prior_view, self._prior_visit()),
+        ):
+            if visit and view.volume is None and self._series_of(visit) in wanted:
+                view.set_loading_text("Loading…")
+
+    def _series_of(self, visit: str) -> str:
+        try:
+            return self.document.reading.timepoint(visit).series_instance_uid or ""
+        except KeyError:
+            return ""
+
+    def _views_of(self, series_uid: str) -> list[SliceView]:
+        views = []
+        if self._series_of(self.document.visit) == series_uid:
+            views.append(self.slice_view)
+        prior = self._prior_visit()
+        if prior is not None and self._series_of(prior) == series_uid:
+            views.append(self.prior_view)
+        return views
+
+    def _volume_arrived(self, series_uid: str, volume: ImageVolume) -> None:
+        # The preview (middle slice read) and then the finished volume: the
+        # first shows the visit, the second only swaps the voxels in place.
+        self._volumes[series_uid] = volume
+        views = self._views_of(series_uid)
+        if any(view.volume is None for view in views):
+            self._visit_changed(self.document.visit)
+            self._update_overlays()
+        else:
+            for view in views:
+                view.replace_volume(volume)
+        loader = self.volume_loader
+        if loader is not None and series_uid not in loader.pending:
+            for view in views:
+                view.set_loading_text("")
+
+    def _volume_progress(self, series_uid: str, done: int, total: int) -> None:
+        for view in self._views_of(series_uid):
+            view.set_loading_text(f"Loading {100 * done // max(total, 1)} %")
+            view.refresh_pixels()
+
+    def _volume_failed(self, series_uid: str, message: str) -> None:
+        for view in self._views_of(series_uid):
+            view.set_loading_text("Cannot load this series")
+        self.statusBar().showMessage(message, 10_000)
+
     def set_tool(self, tool: Tool) -> None:
         """Choose the left-drag tool."""
         self.slice_view.set_tool(tool)
@@ -298,7 +431,7 @@ class MainWindow(QMainWindow):
     def _fill_visits(self) -> None:
         self.visit_combo.clear()
         for timepoint in self.document.reading.timepoints:
-            label = f"{timepoint.visit.title()}  {timepoint.date.isoformat()}"
+            label = _visit_label(timepoint.visit, timepoint.date)
             self.visit_combo.addItem(label, timepoint.visit)
         self.visit_combo.setCurrentIndex(self.visit_combo.findData(self.document.visit))
 
@@ -337,10 +470,24 @@ class MainWindow(QMainWindow):
         self._selection_changed(self.document.selected_lesion_id)
 
     def _reading_changed(self, *_args: object) -> None:
-        if self.visit_combo.count() != len(self.document.reading.timepoints):
+        shown_visits = [
+            self.visit_combo.itemText(index)
+            for index in range(self.visit_combo.count())
+        ]
+        if shown_visits != [
+            _visit_label(t.visit, t.date) for t in self.document.reading.timepoints
+        ]:
             self._fill_visits()
+        shown = [view.volume for view in (self.slice_view, self.prior_view)]
+        if shown != [self.volume_at(self.document.visit), self._prior_volume()]:
+            self._visit_changed(self.document.visit)  # a visit's series changed
+        self._load_missing_volumes()
         self._update_overlays()
         self._update_title()
+
+    def _prior_volume(self) -> ImageVolume | None:
+        prior = self._prior_visit()
+        return self.volume_at(prior) if prior else None
 
     def _prior_visit(self) -> str | None:
         visits = [t.visit for t in self.document.reading.timepoints]
@@ -619,7 +766,9 @@ class MainWindow(QMainWindow):
             self.set_tool(Tool(tool))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember window layout and tool."""
+        """Remember window layout and tool; stop background loading."""
+        if self.volume_loader is not None:
+            self.volume_loader.shutdown()
         if self._settings is not None:
             self._settings.setValue("main_window/geometry", self.saveGeometry())
             self._settings.setValue("main_window/state", self.saveState())

@@ -61,6 +61,11 @@ class StoreSaver:
         self.record: ReadingRecord | None = None
 
     @property
+    def store(self) -> Store:
+        """The reading database (also holds the imaging index)."""
+        return self._store
+
+    @property
     def database(self) -> str:
         """The database URL for messages (password hidden)."""
         return self._store.url

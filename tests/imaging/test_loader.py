@@ -113,6 +113,34 @@ def test_progress_reports_every_slice_and_middle_slice_comes_first(
     np.testing.assert_array_equal(middle["pixels"], volume.voxels[10])
 
 
+def test_preview_volume_has_the_geometry_and_fills_in_as_slices_are_read(
+    axial_series: PhantomSeries,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def on_preview(preview: ImageVolume) -> None:
+        seen["volume"] = preview
+        seen["middle"] = preview.voxels[10].copy()
+        seen["unread_zero"] = not preview.voxels[0].any()
+        seen["filled_at_preview"] = int(
+            sum(bool(preview.voxels[k].any()) for k in range(20))
+        )
+
+    volume = load_volume(axial_series.folder, on_preview=on_preview)
+
+    preview = seen["volume"]
+    assert seen["filled_at_preview"] == 1  # only the middle slice so far
+    assert seen["unread_zero"]
+    np.testing.assert_array_equal(seen["middle"], volume.voxels[10])
+    np.testing.assert_array_equal(preview.voxels, volume.voxels)  # filled in
+    assert not preview.voxels.flags.writeable
+    assert preview.spacing_mm == volume.spacing_mm
+    np.testing.assert_array_equal(
+        preview.slice_origins_lps_mm, volume.slice_origins_lps_mm
+    )
+    assert preview.sop_instance_uids == volume.sop_instance_uids
+
+
 def test_cancel_token_stops_loading(axial_series: PhantomSeries) -> None:
     token = CancelToken()
 

@@ -131,6 +131,7 @@ class SliceView(QWidget):
         self._drag_button = Qt.MouseButton.NoButton
         self._drag_last = QPointF()
         self._fitted = False
+        self._loading_text = ""
 
     # ---------------------------------------------------------------- content
     @property
@@ -157,6 +158,31 @@ class SliceView(QWidget):
             self.slice_changed.emit(self._state.slice_index)
             self.window_changed.emit(self._state.center, self._state.width)
         self.update()
+
+    def replace_volume(self, volume: ImageVolume) -> None:
+        """Swap in ``volume`` (same geometry) keeping slice, window, zoom and pan.
+
+        Background loading shows a volume while it fills in, then hands over the
+        finished one; the reader's view must not jump when it arrives.
+        """
+        self._volume = volume
+        self.refresh_pixels()
+
+    def refresh_pixels(self) -> None:
+        """Repaint from the voxels (more slices of a loading volume were read)."""
+        self._image_key = None
+        self.update()
+
+    @property
+    def loading_text(self) -> str:
+        """The loading note painted at the bottom centre (``""`` when loaded)."""
+        return self._loading_text
+
+    def set_loading_text(self, text: str) -> None:
+        """Show ``text`` (e.g. ``"Loading 40 %"``) at the bottom centre."""
+        if text != self._loading_text:
+            self._loading_text = text
+            self.update()
 
     def set_overlays(self, overlays: Sequence[MeasurementOverlay]) -> None:
         """Replace the measurements drawn on the slices."""
@@ -498,7 +524,9 @@ class SliceView(QWidget):
         if image is None:
             painter.setPen(_TEXT)
             painter.drawText(
-                self.rect(), Qt.AlignmentFlag.AlignCenter, "No image loaded"
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                self._loading_text or "No image loaded",
             )
             painter.end()
             return
@@ -608,6 +636,12 @@ class SliceView(QWidget):
             Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
             f"{self.window_text()}\nZoom {self.zoom * volume.column_spacing_mm:.2f}×",
         )
+        if self._loading_text:
+            painter.drawText(
+                area.adjusted(0, 0, 0, -22),  # above the orientation letter
+                Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                self._loading_text,
+            )
         self._paint_orientation(painter)
         self._paint_scale_bar(painter)
 
