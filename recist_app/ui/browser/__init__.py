@@ -1,0 +1,1 @@
+"""Patient browser, DICOM import, timepoints and background loading."""
