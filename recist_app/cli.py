@@ -346,12 +346,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 evaluator=args.evaluator,
                 evaluator_id=args.evaluator_id,
                 pseudonymizer=pseudonymizer,
+                response_criteria=_response_criteria(args.response_criteria),
             ),
         )
     except ExchangeError as error:
         raise CliError(str(error)) from error
     print(f"wrote {len(files)} files for {len(items)} readings to {args.out}")
     return EXIT_OK
+
+
+def _response_criteria(choice: str) -> tuple[Any, ...] | None:
+    """``--response-criteria``: None = all the reading supports, () = its own."""
+    from recist_app.recist import Criteria
+
+    if choice == "all":
+        return None
+    names = _CRITERIA_CHOICES[choice]
+    return () if names is None else tuple(Criteria(name) for name in names)
 
 
 def _add_export_parser(subparsers: Any) -> None:
@@ -405,6 +416,16 @@ def _add_export_parser(subparsers: Any) -> None:
         help="SDTM --EVAL",
     )
     export.add_argument("--evaluator-id", help="SDTM --EVALID, e.g. 'RADIOLOGIST 1'")
+    export.add_argument(
+        "--response-criteria",
+        choices=tuple(_CRITERIA_CHOICES),
+        default="all",
+        help=(
+            "sdtm: criteria sets whose responses RS carries, one set of records "
+            "each (RSCAT); 'all' (default): RECIST 1.1, iRECIST, and mRECIST when "
+            "viable diameters were measured; 'file': the reading's own criteria"
+        ),
+    )
     export.set_defaults(handler=_cmd_export)
 
 

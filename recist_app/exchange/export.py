@@ -24,7 +24,12 @@ from recist_app.exchange.assessment_file import assessment_json_text
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
 from recist_app.exchange.reading_file import reading_to_dict
-from recist_app.exchange.sdtm import build_sdtm, merge_sdtm, write_sdtm
+from recist_app.exchange.sdtm import (
+    build_sdtm,
+    merge_sdtm,
+    response_assessments,
+    write_sdtm,
+)
 from recist_app.exchange.tables import lesions_csv_text, visits_csv_text
 from recist_app.recist import ReadingError, UnsupportedCriteriaError, assess
 
@@ -35,7 +40,7 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
     from recist_app.exchange.deidentify import Pseudonymizer
-    from recist_app.recist import Assessment, Reading
+    from recist_app.recist import Assessment, Criteria, Reading
 
 __all__ = [
     "ExportFormat",
@@ -82,6 +87,11 @@ class ExportOptions:
         SDTM --EVAL / --EVALID.
     pseudonymizer
         De-identify with this key; ``None`` exports identified data.
+    response_criteria
+        Criteria sets whose responses SDTM RS carries (one set of records per
+        criteria, RSCAT its name): ``None`` every set the reading supports (see
+        :func:`~recist_app.exchange.sdtm.response_assessments`), ``()`` the
+        reading's own criteria only.
     """
 
     study_id: str = "RECIST-APP"
@@ -90,6 +100,7 @@ class ExportOptions:
     evaluator: str = "INVESTIGATOR"
     evaluator_id: str | None = None
     pseudonymizer: Pseudonymizer | None = None
+    response_criteria: tuple[Criteria, ...] | None = None
 
 
 def _stem(reading: Reading) -> str:
@@ -370,6 +381,9 @@ def export_readings(
                             study_id=options.study_id,
                             evaluator=options.evaluator,
                             evaluator_id=options.evaluator_id,
+                            responses=response_assessments(
+                                p.reading, options.response_criteria
+                            ),
                         )
                         for p in prepared
                     ]

@@ -3,17 +3,21 @@
 TU holds one ``TUMIDENT`` row per lesion at the visit it was identified; TR one row
 per lesion per visit (``LDIAM`` for non-nodal targets, ``LPERP`` for nodal targets,
 ``TUMSTATE`` for non-target and new lesions) and a ``SUMDIAM`` row per visit; RS the
-target, non-target, new-lesion and overall responses per follow-up. Link ids equal
+target, non-target, new-lesion and overall responses per follow-up, one set of
+records per criteria set (RSCAT ``RECIST 1.1``, ``iRECIST``, ``mRECIST``, see
+:func:`response_assessments`). Link ids equal
 the lesion ids (the DICOM SR Tracking Identifier), ``--LNKGRP`` is ``A`` plus the
 visit number, and ``--DY`` counts from the first dose (no day 0).
 
 Before anything is written :func:`check_sdtm` verifies the cross-domain rules of
-STANDARDS.md 1.3; a failure is an :class:`~recist_app.exchange.errors.ExchangeError`.
+STANDARDS.md 1.3 and the RSCAT rules; a failure is an
+:class:`~recist_app.exchange.errors.ExchangeError`.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -22,16 +26,21 @@ from typing import TYPE_CHECKING
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.xpt import XptVariable, write_xpt
 from recist_app.recist import (
+    Criteria,
     LesionRole,
     MeasurementState,
     Modality,
     NewLesionFinding,
     NewLesionState,
     NonTargetState,
+    ReadingError,
+    UnsupportedCriteriaError,
+    assess,
 )
 
 if TYPE_CHECKING:
     import datetime
+    from collections.abc import Sequence
     from pathlib import Path
 
     from recist_app.recist import Assessment, Lesion, Measurement, Reading, TimePoint
@@ -44,6 +53,7 @@ __all__ = [
     "check_sdtm",
     "define_rows",
     "merge_sdtm",
+    "response_assessments",
     "sdtm_csv_text",
     "study_day",
     "write_sdtm",
@@ -441,7 +451,14 @@ class _Builder:
             return None
 
     # ---------------------------------------------------------------- RS
-    def _rs(self, timepoint: TimePoint, code: str, name: str, result: str) -> None:
+    def _rs(
+        self,
+        timepoint: TimePoint,
+        criteria: Criteria,
+        code: str,
+        name: str,
+        result: str,
+    ) -> None:
         number = self.reading.timepoints.index(timepoint) + 1
         group = f"A{number}"
         linked = code == "OVRLRESP" and any(row["TRLNKGRP"] == group for row in self.tr)
@@ -451,7 +468,7 @@ class _Builder:
                 "RSLNKGRP": group if linked else None,
                 "RSTESTCD": code,
                 "RSTEST": name,
-                "RSCAT": self.reading.criteria.value,
+                "RSCAT": criteria.value,
                 "RSORRES": result,
                 "RSSTRESC": result,
                 **self._evaluator("RS"),
@@ -459,42 +476,37 @@ class _Builder:
             }
         )
 
-    def add_responses(self, timepoint: TimePoint) -> None:
+    def add_responses(self, timepoint: TimePoint, assessment: Assessment) -> None:
+        criteria = assessment.criteria
+
+        def add(code: str, name: str, result: str) -> None:
+            self._rs(timepoint, criteria, code, name, result)
+
         if timepoint.is_baseline:
-            overall = self.assessment.baseline.overall_response
+            overall = assessment.baseline.overall_response
             if overall is not None:
-                self._rs(timepoint, "OVRLRESP", "Overall Response", overall.value)
+                add("OVRLRESP", "Overall Response", overall.value)
             return
-        result = self.assessment.timepoint(timepoint.visit)
+        result = assessment.timepoint(timepoint.visit)
         if result.target_response is not None:
-            self._rs(
-                timepoint, "TRGRESP", "Target Response", result.target_response.value
-            )
+            add("TRGRESP", "Target Response", result.target_response.value)
         if result.non_target_response is not None:
-            self._rs(
-                timepoint,
-                "NTRGRESP",
-                "Non-target Response",
-                result.non_target_response.value,
-            )
+            add("NTRGRESP", "Non-target Response", result.non_target_response.value)
         found = result.new_lesions is not NewLesionFinding.NONE
-        self._rs(timepoint, "NEWLIND", "New Lesion Indicator", "Y" if found else "N")
+        add("NEWLIND", "New Lesion Indicator", "Y" if found else "N")
         if found:
             unequivocal = (
                 any(o.is_unequivocal for o in timepoint.new_lesions)
                 or result.new_lesions is NewLesionFinding.UNEQUIVOCAL
             )
-            self._rs(
-                timepoint,
+            add(
                 "NEWLPROG",
                 "New Lesion Progression",
                 "UNEQUIVOCAL"
                 if unequivocal
                 else NewLesionState.EQUIVOCAL.value.upper(),
             )
-        self._rs(
-            timepoint, "OVRLRESP", "Overall Response", result.overall_response.value
-        )
+        add("OVRLRESP", "Overall Response", result.overall_response.value)
 
 
 def _measured(value: float) -> Row:
@@ -522,6 +534,63 @@ def _counted_diameter(lesion: Lesion, measurement: Measurement) -> float:
     return value
 
 
+def _may_be_mrecist(reading: Reading) -> bool:
+    return reading.criteria is Criteria.MRECIST or any(
+        m.viable_long_axis_mm is not None
+        for t in reading.timepoints
+        for m in t.measurements
+    )
+
+
+def response_assessments(
+    reading: Reading, criteria: Sequence[Criteria] | None = None
+) -> tuple[Assessment, ...]:
+    """The assessments of ``reading`` under each criteria set, for RS.
+
+    Parameters
+    ----------
+    reading
+        The reading (its lesions are assessed under every criteria set).
+    criteria
+        The criteria sets, in RS order. ``None`` (the default): every set the
+        reading supports, in the order RECIST 1.1, iRECIST, mRECIST: its own
+        criteria, RECIST 1.1 and iRECIST on the same lesions, and mRECIST when
+        the reading is an mRECIST reading or has a viable diameter measured (without
+        one every mRECIST target response would be NE). A set whose rules reject
+        the reading is then left out; the reading's own never is. An empty
+        sequence means the reading's own criteria only.
+
+    Raises
+    ------
+    ExchangeError
+        The reading cannot be assessed under a criteria set that was asked for
+        (or under its own).
+    """
+    own = reading.criteria
+    if criteria is not None and len(criteria) == 0:
+        criteria = (own,)
+    wanted = (
+        tuple(criteria)
+        if criteria is not None
+        else tuple(
+            c
+            for c in Criteria
+            if c is own or c is not Criteria.MRECIST or _may_be_mrecist(reading)
+        )
+    )
+    found: list[Assessment] = []
+    for name in dict.fromkeys(wanted):
+        try:
+            found.append(assess(dataclasses.replace(reading, criteria=name)))
+        except (ReadingError, UnsupportedCriteriaError) as error:
+            if criteria is None and name is not own:
+                continue
+            raise ExchangeError(
+                f"{reading.patient_id}: cannot assess under {name.value}: {error}"
+            ) from None
+    return tuple(found)
+
+
 def build_sdtm(
     reading: Reading,
     assessment: Assessment,
@@ -530,13 +599,18 @@ def build_sdtm(
     usubjid: str | None = None,
     evaluator: str = "INVESTIGATOR",
     evaluator_id: str | None = None,
+    responses: Sequence[Assessment] | None = None,
 ) -> SdtmDatasets:
     """TU, TR and RS rows for one reading, checked with :func:`check_sdtm`.
 
     Parameters
     ----------
     reading, assessment
-        The reading and ``assess(reading)``.
+        The reading and ``assess(reading)`` (its sums are TR's SUMDIAM).
+    responses
+        Assessments of the same reading whose responses RS carries, one set of
+        records per criteria set with RSCAT its criteria, in the order given
+        (default: ``assessment`` alone; see :func:`response_assessments`).
     study_id
         STUDYID.
     usubjid
@@ -566,8 +640,9 @@ def build_sdtm(
     builder.identify_lesions()
     for timepoint in reading.timepoints:
         builder.add_visit_results(timepoint)
-    for timepoint in reading.timepoints:
-        builder.add_responses(timepoint)
+    for result in (assessment,) if responses is None else responses:
+        for timepoint in reading.timepoints:
+            builder.add_responses(timepoint, result)
     datasets = SdtmDatasets(
         tu=tuple(builder.tu), tr=tuple(builder.tr), rs=tuple(builder.rs)
     )
@@ -579,7 +654,10 @@ def check_sdtm(datasets: SdtmDatasets) -> None:
     """Cross-domain consistency (STANDARDS.md 1.3); raises on the first problem.
 
     Every TRLNKID has a TU row of the same subject; every OVRLRESP RSLNKGRP exists
-    in TR; each SUMDIAM equals the sum of its link group's LDIAM and LPERP values.
+    in TR; each SUMDIAM equals the sum of its link group's LDIAM and LPERP values;
+    every RSCAT is a criteria set (``RECIST 1.1``, ``iRECIST``, ``mRECIST``) with at
+    most one record per test and visit, and all sets of a subject cover the same
+    visits.
     """
     identified = {(row["USUBJID"], row["TULNKID"]) for row in datasets.tu}
     for row in datasets.tr:
@@ -597,6 +675,7 @@ def check_sdtm(datasets: SdtmDatasets) -> None:
                 f"SDTM check: RS row {row['RSSEQ']} links to group {group}, "
                 "which has no TR rows"
             )
+    _check_rscat(datasets.rs)
     for row in datasets.tr:
         if row["TRTESTCD"] != "SUMDIAM":
             continue
@@ -616,6 +695,42 @@ def check_sdtm(datasets: SdtmDatasets) -> None:
                 f"SDTM check: SUMDIAM {stated} of {row['USUBJID']} visit "
                 f"{row['VISIT']} is not the sum of its lesions ({_number_text(total)})"
             )
+
+
+def _check_rscat(rs: Sequence[Row]) -> None:
+    """Check RSCAT: a criteria set, one record per test and visit, same visits.
+
+    Every set of a subject must assess the same visits.
+    """
+    known = {c.value for c in Criteria}
+    tests: set[tuple[Value, ...]] = set()
+    visits: dict[Value, dict[Value, set[Value]]] = {}
+    for row in rs:
+        category = row.get("RSCAT")
+        if category not in known:
+            raise ExchangeError(
+                f"SDTM check: RS row {row['RSSEQ']} of {row['USUBJID']} has RSCAT "
+                f"{category!r}, not one of {', '.join(sorted(known))}"
+            )
+        key = (row["USUBJID"], category, row["VISITNUM"], row["RSTESTCD"])
+        if key in tests:
+            raise ExchangeError(
+                f"SDTM check: RS of {row['USUBJID']} has two {row['RSTESTCD']} "
+                f"records for {category} at visit {row['VISIT']}"
+            )
+        tests.add(key)
+        if row["RSTESTCD"] == "OVRLRESP":
+            per_subject = visits.setdefault(row["USUBJID"], {})
+            per_subject.setdefault(category, set()).add(row["VISITNUM"])
+    for subject, by_category in visits.items():
+        (first, first_visits), *others = by_category.items()
+        for other, found in others:
+            if found != first_visits:
+                raise ExchangeError(
+                    f"SDTM check: RS of {subject}: {other} assesses visits "
+                    f"{sorted(map(str, found))}, {first} visits "
+                    f"{sorted(map(str, first_visits))}"
+                )
 
 
 def sdtm_csv_text(datasets: SdtmDatasets, domain: str) -> str:
