@@ -649,6 +649,101 @@ def _add_store_parsers(subparsers: Any) -> None:
     verify.set_defaults(handler=_cmd_audit_verify)
 
 
+def _cmd_reading_import(args: argparse.Namespace) -> int:
+    from recist_app.exchange import (
+        ReadingFileImport,
+        ReadingImportFailure,
+        import_reading_files,
+    )
+    from recist_app.store import StoreError, open_store
+
+    def report(item: ReadingFileImport | ReadingImportFailure) -> None:
+        if isinstance(item, ReadingFileImport):
+            print(item, flush=True)
+            return
+        hint = "; use --replace to overwrite it" if item.conflict else ""
+        print(f"recist-app: error: {item.message}{hint}", file=sys.stderr, flush=True)
+
+    try:
+        with open_store(getattr(args, "database", None)) as store:
+            result = import_reading_files(
+                store,
+                [Path(name) for name in args.files],
+                user=args.user,
+                replace=args.replace,
+                on_file=report,
+            )
+    except StoreError as error:
+        raise CliError(str(error)) from error
+    print(result.summary())
+    return EXIT_OK if result.ok else EXIT_BAD_INPUT
+
+
+def _cmd_reading_list(args: argparse.Namespace) -> int:
+    from recist_app.exchange import (
+        reading_worklist,
+        worklist_csv_text,
+        worklist_table_text,
+    )
+    from recist_app.store import StoreError, open_store
+
+    try:
+        with open_store(getattr(args, "database", None)) as store:
+            rows = reading_worklist(store)
+    except StoreError as error:
+        raise CliError(str(error)) from error
+    csv_text = args.format == "csv"
+    sys.stdout.write(worklist_csv_text(rows) if csv_text else worklist_table_text(rows))
+    return EXIT_OK
+
+
+def _add_reading_parsers(subparsers: Any) -> None:
+    reading = subparsers.add_parser(
+        "reading",
+        help="readings in the database: import reading files, list the worklist",
+        description="Readings in the reading database.",
+    )
+    commands = reading.add_subparsers(dest="reading_command", metavar="COMMAND")
+    commands.required = True
+    importer = commands.add_parser(
+        "import",
+        help="import recist-reading/1 files (one transaction per file)",
+        description=(
+            "Import reading files (recist-reading/1, with geometry and sign-off) "
+            "for the patient, reader and criteria each names. Geometry must lie on "
+            "indexed images of that patient. Each file is one transaction: a bad "
+            "file imports nothing and is reported in one line; the other files "
+            "are still imported, and the exit status is 2. Importing a file again "
+            "changes nothing."
+        ),
+    )
+    importer.add_argument("files", nargs="+", metavar="FILE.json")
+    importer.add_argument(
+        "--replace",
+        action="store_true",
+        help="overwrite a different stored reading (recorded in the audit trail)",
+    )
+    importer.add_argument(
+        "--user",
+        default=_login_name(),
+        help="who imports, for the audit trail (default: your login name)",
+    )
+    _add_database_option(importer)
+    importer.set_defaults(handler=_cmd_reading_import)
+    lister = commands.add_parser(
+        "list",
+        help="the worklist: status, visits read, latest response, BOR so far",
+        description=(
+            "One line per stored reading: patient, criteria, reader, status "
+            "(draft/signed), visits read (with findings / known), the latest "
+            "overall response and the best overall response so far."
+        ),
+    )
+    lister.add_argument("--format", choices=("table", "csv"), default="table")
+    _add_database_option(lister)
+    lister.set_defaults(handler=_cmd_reading_list)
+
+
 def _login_name() -> str:
     try:
         return getpass.getuser()
@@ -710,6 +805,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_endpoint_parsers(subparsers)
     _add_export_parser(subparsers)
     _add_store_parsers(subparsers)
+    _add_reading_parsers(subparsers)
 
     return parser
 

@@ -26,6 +26,13 @@ from recist_app.store.errors import (
     StoreError,
 )
 from recist_app.store.imaging_index import ImportSummary, StoredSeries, StoredStudy
+from recist_app.store.importing import (
+    ImportedSignOff,
+    ImportOutcome,
+    IndexedImage,
+    ReadingConflictError,
+    ReadingImportResult,
+)
 from recist_app.store.store import (
     Clock,
     PatientSummary,
@@ -44,8 +51,13 @@ __all__ = [
     "AuditVerification",
     "Clock",
     "ConcurrentEditError",
+    "ImportOutcome",
     "ImportSummary",
+    "ImportedSignOff",
+    "IndexedImage",
     "PatientSummary",
+    "ReadingConflictError",
+    "ReadingImportResult",
     "ReadingLockedError",
     "ReadingNotFoundError",
     "ReadingRecord",

@@ -76,6 +76,16 @@ from recist_app.store.imaging_index import (
     series_file_paths,
     stored_studies,
 )
+from recist_app.store.importing import (
+    ImportedSignOff,
+    ImportOutcome,
+    IndexedImage,
+    ReadingConflictError,
+    ReadingImportResult,
+    find_indexed_image,
+    first_difference,
+    sign_off_difference,
+)
 from recist_app.store.schema import (
     AuditRow,
     Base,
@@ -1127,6 +1137,187 @@ class Store:
         """Check the whole hash chain and the append-only triggers."""
         with self._session("verifying the audit trail", write=False) as session:
             return verify_audit_chain(session)
+
+    # ------------------------------------------------------------ whole-reading import
+
+    def indexed_image(self, sop_instance_uid: str) -> IndexedImage | None:
+        """Where the indexed image ``sop_instance_uid`` is and whose it is."""
+        with self._session("looking up an image", write=False) as session:
+            return find_indexed_image(session, sop_instance_uid)
+
+    def import_reading(
+        self,
+        reading: Reading,
+        *,
+        sign_off: ImportedSignOff | None = None,
+        source_sha256: str,
+        replace: bool = False,
+        user: str,
+    ) -> ReadingImportResult:
+        """Store a whole reading read from a file, with its sign-off, atomically.
+
+        One transaction: either the whole reading (and its signature) is stored
+        or nothing is. Importing what is already stored, sign-off included,
+        changes nothing (no new revision, no audit row).
+
+        Parameters
+        ----------
+        reading
+            The reading as the file holds it.
+        sign_off
+            The file's sign-off (default: a draft never signed). A signed reading
+            is stored signed and locked, with the file's signer and time, and its
+            version kept whole in :meth:`reading_history`.
+        source_sha256
+            SHA-256 of the file's bytes, recorded in the audit trail.
+        replace
+            Overwrite a different stored reading of the same patient, criteria and
+            reader, even a signed one; the audit trail records who, when and the
+            file's SHA-256. A replaced signed version stays in the history; the
+            new signed version gets the file's version number, or the next free
+            one when that is taken.
+        user
+            Who imports, for the audit trail.
+
+        Raises
+        ------
+        ReadingConflictError
+            A different reading is stored and ``replace`` is false.
+        """
+        sign_off = sign_off or ImportedSignOff()
+        label = _reading_label(reading)
+        who = _check_user(user, f"importing {label}")
+        if sign_off.signed_by is not None and len(sign_off.signed_by) > 128:
+            raise StoreError(
+                f"importing {label}: sign-off signed_by has "
+                f"{len(sign_off.signed_by)} characters, more than the 128 the "
+                "database holds"
+            )
+        new = reading_to_rows(reading)
+        with self._session("importing a reading", write=True) as session:
+            row = self._reading_row(
+                session, reading.patient_id, reading.criteria, reading.reader
+            )
+            stored: tuple[ReadingRows, dict[str, Any]] | None = None
+            before: Values | None = None
+            revision = 0
+            if row is None:
+                outcome = ImportOutcome.CREATED
+                reason = f"imported from a reading file (SHA-256 {source_sha256})"
+            else:
+                stored = self._stored_rows(session, row, reading.patient_id)
+                difference = first_difference(stored[0], new) or sign_off_difference(
+                    row, sign_off
+                )
+                if difference is None:
+                    return ReadingImportResult(
+                        outcome=ImportOutcome.UNCHANGED,
+                        record=_record(row, reading.patient_id),
+                    )
+                if not replace:
+                    raise ReadingConflictError(
+                        f"{label} is already in database {self.url} and differs "
+                        f"({difference}); nothing was imported"
+                    )
+                outcome = ImportOutcome.REPLACED
+                reason = f"replaced by a reading file (SHA-256 {source_sha256})"
+                revision = row.revision
+                before = {
+                    "status": row.status,
+                    "signed_version": row.signed_version,
+                    "snapshot_sha256": rows_sha256(stored[0]),
+                }
+                # Unlocked only inside this transaction, to be replaced whole.
+                row.status = ReadingStatus.DRAFT.value
+            row = self._save(session, reading, who, reason, None, stored=stored)
+            now = self._now()
+            changes = self._apply_sign_off(session, row, new, sign_off, label)
+            changes.append(
+                AuditChange(
+                    action="import" if before is None else "replace",
+                    entity="reading",
+                    entity_key=label,
+                    patient_id=reading.patient_id,
+                    before=before,
+                    after={
+                        "source_sha256": source_sha256,
+                        "status": row.status,
+                        "signed_version": row.signed_version,
+                        "snapshot_sha256": rows_sha256(new),
+                    },
+                )
+            )
+            if row.revision == revision:
+                row.revision += 1
+            row.updated_at = now
+            append_audit(session, changes, user=who, reason=reason, now=now)
+            return ReadingImportResult(
+                outcome=outcome, record=_record(row, reading.patient_id)
+            )
+
+    def _apply_sign_off(
+        self,
+        session: Session,
+        row: ReadingRow,
+        rows: ReadingRows,
+        sign_off: ImportedSignOff,
+        label: str,
+    ) -> list[AuditChange]:
+        """Give ``row`` the file's sign-off; a signed one keeps a whole version."""
+        taken = (
+            session.scalar(
+                select(func.max(ReadingVersionRow.version)).where(
+                    ReadingVersionRow.reading_id == row.id
+                )
+            )
+            or 0
+        )
+        before = {"status": row.status, "signed_version": row.signed_version}
+        row.signed_at = (
+            None
+            if sign_off.signed_at is None
+            else sign_off.signed_at.astimezone(datetime.UTC)
+        )
+        row.signed_by = sign_off.signed_by
+        if not sign_off.signed:
+            row.status = ReadingStatus.DRAFT.value
+            row.signed_version = max(sign_off.version, taken)
+            row.amendment_reason = sign_off.amendment_reason
+            session.flush()
+            return []
+        signed_at, signed_by = row.signed_at, row.signed_by
+        if signed_at is None or signed_by is None:  # ImportedSignOff refuses these
+            raise StoreError(f"importing {label}: the signature lacks signer or time")
+        version = ReadingVersionRow(
+            reading_id=row.id,
+            version=sign_off.version if sign_off.version > taken else taken + 1,
+            signed_at=signed_at,
+            signed_by=signed_by,
+            amendment_reason=sign_off.amendment_reason,
+            snapshot=rows_to_snapshot(rows),
+            snapshot_sha256=rows_sha256(rows),
+        )
+        session.add(version)
+        row.status = ReadingStatus.SIGNED.value
+        row.signed_version = version.version
+        row.amendment_reason = None
+        session.flush()
+        return [
+            AuditChange(
+                action="sign",
+                entity="reading",
+                entity_key=label,
+                patient_id=rows.patient_id,
+                before=before,
+                after={
+                    "status": row.status,
+                    "signed_version": row.signed_version,
+                    "signed_by": signed_by,
+                    "signed_at": signed_at.isoformat(),
+                    "snapshot_sha256": version.snapshot_sha256,
+                },
+            )
+        ]
 
 
 def _check_lengths(rows: ReadingRows, label: str) -> None:

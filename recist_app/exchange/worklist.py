@@ -1,0 +1,146 @@
+"""The reading worklist (``recist-app reading list``): one row per stored reading.
+
+Each row shows the patient, criteria, reader, status (draft or signed), how many
+visits are read out of those known, the latest overall response and the best
+overall response so far, as a text table or as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recist_app.recist import ReadingError, UnsupportedCriteriaError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from recist_app.recist import Reading
+    from recist_app.store import Store
+
+__all__ = [
+    "WorklistRow",
+    "reading_worklist",
+    "worklist_csv_text",
+    "worklist_table_text",
+]
+
+_MISSING = "-"
+_COLUMNS = (
+    ("patient_id", "patient"),
+    ("criteria", "criteria"),
+    ("reader", "reader"),
+    ("status", "status"),
+    ("visits_read", "visits read"),
+    ("latest_overall_response", "latest response"),
+    ("bor_so_far", "BOR so far"),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorklistRow:
+    """One reading on the worklist.
+
+    Parameters
+    ----------
+    visits_read
+        Visits with at least one finding recorded.
+    visits_total
+        Visits known for the patient: the reading's visits or the indexed
+        studies, whichever are more.
+    latest_overall_response, bor_so_far
+        Response codes (``PR``, ``iUPD``, ...), ``"-"`` before the first
+        follow-up or when the rules cannot assess the reading.
+    """
+
+    patient_id: str
+    criteria: str
+    reader: str
+    status: str
+    visits_read: int
+    visits_total: int
+    latest_overall_response: str
+    bor_so_far: str
+
+    def cells(self) -> tuple[str, ...]:
+        """The row's values as text, in column order."""
+        return (
+            self.patient_id,
+            self.criteria,
+            self.reader,
+            self.status,
+            f"{self.visits_read}/{self.visits_total}",
+            self.latest_overall_response,
+            self.bor_so_far,
+        )
+
+
+def _visits_read(reading: Reading) -> int:
+    return sum(
+        1
+        for timepoint in reading.timepoints
+        if timepoint.measurements or timepoint.non_target or timepoint.new_lesions
+    )
+
+
+def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
+    """Every stored reading as a worklist row, by patient, criteria and reader.
+
+    Responses come from :meth:`~recist_app.store.Store.load_assessment` (the
+    cache when it is current).
+    """
+    rows: list[WorklistRow] = []
+    studies: dict[str, int] = {}
+    for record in store.list_readings():
+        reading = store.load_reading(record.patient_id, record.criteria, record.reader)
+        if record.patient_id not in studies:
+            studies[record.patient_id] = len(store.list_studies(record.patient_id))
+        latest = bor = _MISSING
+        try:
+            assessment = store.load_assessment(
+                record.patient_id, record.criteria, record.reader
+            )
+        except (ReadingError, UnsupportedCriteriaError):
+            pass
+        else:
+            if assessment.timepoints:
+                latest = assessment.timepoints[-1].overall_response.value
+                bor = assessment.best_overall_response.response.value
+        rows.append(
+            WorklistRow(
+                patient_id=record.patient_id,
+                criteria=record.criteria.value,
+                reader=record.reader,
+                status=record.status.value,
+                visits_read=_visits_read(reading),
+                visits_total=max(len(reading.timepoints), studies[record.patient_id]),
+                latest_overall_response=latest,
+                bor_so_far=bor,
+            )
+        )
+    return tuple(rows)
+
+
+def worklist_csv_text(rows: Sequence[WorklistRow]) -> str:
+    """The worklist as CSV with a header row (``visits_read`` as ``n/m``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(name for name, _title in _COLUMNS)
+    for row in rows:
+        writer.writerow(row.cells())
+    return buffer.getvalue()
+
+
+def worklist_table_text(rows: Sequence[WorklistRow]) -> str:
+    """The worklist as an aligned text table (``no readings`` when empty)."""
+    if not rows:
+        return "no readings in the database\n"
+    table = [tuple(title for _name, title in _COLUMNS), *(r.cells() for r in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(_COLUMNS))]
+    lines = (
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in table
+    )
+    return "".join(line.rstrip() + "\n" for line in lines)
