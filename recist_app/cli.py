@@ -77,6 +77,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from recist_app.exchange import (
+        ExchangeError,
+        reading_from_ground_truth,
+        write_reading_file,
+    )
     from recist_app.imaging import ImagingError, write_demo_data
 
     out = Path(args.out_dir)
@@ -89,7 +94,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
         print(f"recist-app: {line}", file=sys.stderr, flush=True)
 
     try:
-        write_demo_data(
+        truth = write_demo_data(
             out,
             seed=args.seed,
             visits=args.visits,
@@ -99,12 +104,19 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
             matrix=args.matrix,
             shuffle=args.shuffle,
             noise_hu=args.noise,
+            patient_id=args.patient_id,
+            patient_name=args.patient_name,
             progress=report,
         )
-    except ImagingError as error:
+        # The complete reading of the patient, drawn from the ground truth: every
+        # lesion measured at every visit, with geometry on the right images.
+        reading_path = out / f"{truth['patient_id']}.reading.json"
+        write_reading_file(reading_from_ground_truth(truth), reading_path)
+    except (ImagingError, ExchangeError) as error:
         raise CliError(str(error)) from error
     except OSError as error:
         raise CliError(f"{out}: cannot write: {error.strerror}") from error
+    report(f"demo reading written to {reading_path}")
     print(out / "ground_truth.json")
     return EXIT_OK
 
@@ -128,11 +140,18 @@ def _add_demo_data_parser(subparsers: Any) -> None:
         help="write the demo DICOM studies and their ground truth",
         description=(
             "Write a generated CT patient (baseline and follow-ups with lesions of "
-            "known size) as DICOM, one folder per visit, plus ground_truth.json."
+            "known size) as DICOM, one folder per visit, plus ground_truth.json and "
+            "the patient's complete reading file (ID.reading.json) drawn from it."
         ),
     )
     demo.add_argument("out_dir", metavar="OUT_DIR", help="new or empty folder")
     demo.add_argument("--seed", type=int, default=0, help="seed for noise and UIDs")
+    demo.add_argument(
+        "--patient-id", default="DEMO-HCC-001", metavar="ID", help="Patient ID"
+    )
+    demo.add_argument(
+        "--patient-name", default="DEMO^PHANTOM", metavar="NAME", help="Patient's Name"
+    )
     demo.add_argument("--visits", type=int, choices=(3, 4), default=4)
     demo.add_argument("--slices", type=_positive(int), default=60, metavar="N")
     demo.add_argument(

@@ -22,6 +22,7 @@ from recist_app.exchange.assessment_file import (
     assessment_to_dict,
     assessments_csv_text,
 )
+from recist_app.exchange.demo_reading import DEMO_READER, reading_from_ground_truth
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.export import (
     ExportFormat,
@@ -82,6 +83,7 @@ _LAZY = {
 
 __all__ = [
     "ASSESSMENT_FORMAT",
+    "DEMO_READER",
     "READING_FORMAT",
     "ExchangeError",
     "ExportFormat",
@@ -116,6 +118,7 @@ __all__ = [
     "parse_reading",
     "read_measurement_report",
     "read_reading_file",
+    "reading_from_ground_truth",
     "reading_to_dict",
     "reading_to_json_text",
     "reading_worklist",

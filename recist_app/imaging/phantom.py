@@ -346,10 +346,23 @@ class LesionTruth:
     slice_position_mm: float
     instance_number: int
     sop_instance_uid: str
+    long_axis_direction_lps: Triple
+    short_axis_direction_lps: Triple
 
 
 def _as_triple(vector: npt.NDArray[np.float64]) -> Triple:
     return (float(vector[0]), float(vector[1]), float(vector[2]))
+
+
+def _axis_directions(
+    spec: LesionSpec, geometry: SeriesGeometry
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Unit vectors (LPS) of a lesion's long and short axes in the slice plane."""
+    angle = math.radians(spec.angle_deg)
+    row, column = geometry.row_direction, geometry.column_direction
+    long_dir = math.cos(angle) * row + math.sin(angle) * column
+    short_dir = -math.sin(angle) * row + math.cos(angle) * column
+    return long_dir, short_dir
 
 
 def _lesion_shape(
@@ -358,14 +371,8 @@ def _lesion_shape(
     center: Triple,
     geometry: SeriesGeometry,
 ) -> _Shape:
-    angle = math.radians(spec.angle_deg)
-    row, column, normal = (
-        geometry.row_direction,
-        geometry.column_direction,
-        geometry.normal,
-    )
-    long_dir = math.cos(angle) * row + math.sin(angle) * column
-    short_dir = -math.sin(angle) * row + math.cos(angle) * column
+    long_dir, short_dir = _axis_directions(spec, geometry)
+    normal = geometry.normal
     return _Shape(
         center=center,
         semi_axes=(size[0] / 2, size[1] / 2, size[0] * spec.depth_ratio / 2),
@@ -499,7 +506,8 @@ class _Identity:
     series_uid: str
     frame_of_reference_uid: str
     series_description: str
-    patient_id: str
+    patient_id: str = _PATIENT_ID
+    patient_name: str = _PATIENT_NAME
 
 
 def _uid(seed: int, *parts: object) -> str:
@@ -508,7 +516,14 @@ def _uid(seed: int, *parts: object) -> str:
     )
 
 
-def _identity(seed: int, visit: int, description: str, patient_id: str) -> _Identity:
+def _identity(
+    seed: int,
+    visit: int,
+    description: str,
+    *,
+    patient_id: str = _PATIENT_ID,
+    patient_name: str = _PATIENT_NAME,
+) -> _Identity:
     visit_name = DEMO_VISITS[visit] if visit < len(DEMO_VISITS) else f"VISIT {visit}"
     return _Identity(
         seed=seed,
@@ -520,6 +535,7 @@ def _identity(seed: int, visit: int, description: str, patient_id: str) -> _Iden
         frame_of_reference_uid=_uid(seed, "frame", visit),
         series_description=description,
         patient_id=patient_id,
+        patient_name=patient_name,
     )
 
 
@@ -562,7 +578,7 @@ def _slice_dataset(
     ds.StudyDescription = f"CT chest abdomen {identity.visit_name}"
     ds.SeriesDescription = identity.series_description
     ds.ManufacturerModelName = "phantom"
-    ds.PatientName = _PATIENT_NAME
+    ds.PatientName = identity.patient_name
     ds.PatientID = identity.patient_id
     ds.PatientBirthDate = "19580412"
     ds.PatientSex = "M"
@@ -682,8 +698,9 @@ def write_phantom_series(
     transfer_syntax: str = "explicit",
     series_description: str = "CT PORTAL VENOUS 5mm",
     lesions: Sequence[LesionSpec] = LESIONS,
-    progress: ProgressCallback | None = None,
     patient_id: str = _PATIENT_ID,
+    patient_name: str = _PATIENT_NAME,
+    progress: ProgressCallback | None = None,
 ) -> PhantomSeries:
     """Write one CT series of the phantom at one visit.
 
@@ -707,11 +724,10 @@ def write_phantom_series(
         Series Description (also part of the series UID entropy).
     lesions
         Lesions to draw; each is centred on a slice plane.
+    patient_id, patient_name
+        Patient ID and Patient's Name written into every file.
     progress
         Called as ``progress(slices_written, slice_count)``.
-    patient_id
-        Patient ID written to every file (another seed and patient id make
-        another patient: its UIDs differ too).
 
     Returns
     -------
@@ -727,7 +743,13 @@ def write_phantom_series(
     if not (math.isfinite(noise_hu) and noise_hu >= 0):
         raise PhantomError(f"noise_hu must be >= 0, got {noise_hu}")
     syntax = TRANSFER_SYNTAXES[transfer_syntax]
-    identity = _identity(seed, visit, series_description, patient_id)
+    identity = _identity(
+        seed,
+        visit,
+        series_description,
+        patient_id=patient_id,
+        patient_name=patient_name,
+    )
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -796,6 +818,8 @@ def write_phantom_series(
             slice_position_mm=round(height, 4),
             instance_number=instances[index],
             sop_instance_uid=sop_uids[index],
+            long_axis_direction_lps=_as_triple(_axis_directions(spec, geometry)[0]),
+            short_axis_direction_lps=_as_triple(_axis_directions(spec, geometry)[1]),
         )
         for spec, center, index, height, size in pending
     )
@@ -833,8 +857,9 @@ def write_demo_data(
     matrix: int = 512,
     shuffle: bool = False,
     noise_hu: float = 10.0,
-    progress: Callable[[str], None] | None = None,
     patient_id: str = _PATIENT_ID,
+    patient_name: str = _PATIENT_NAME,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Write the demo patient's CT studies and ``ground_truth.json``.
 
@@ -857,10 +882,11 @@ def write_demo_data(
         Random file names (file order says nothing about slice order).
     noise_hu
         Image noise standard deviation in HU.
+    patient_id, patient_name
+        Who the studies belong to (a second demo patient needs another ID and
+        another ``seed``, so its UIDs differ too).
     progress
         Called with one line of text per visit written.
-    patient_id
-        Patient ID of the studies (use another ``seed`` too for another patient).
 
     Returns
     -------
@@ -891,6 +917,7 @@ def write_demo_data(
             noise_hu=noise_hu,
             shuffle=shuffle,
             patient_id=patient_id,
+            patient_name=patient_name,
         )
         truth = series.truth_dict()
         truth["folder"] = folder.name
@@ -901,7 +928,7 @@ def write_demo_data(
         "format": "recist-phantom-truth/1",
         "seed": seed,
         "patient_id": patient_id,
-        "patient_name": _PATIENT_NAME,
+        "patient_name": patient_name,
         "criteria": "RECIST 1.1",
         "lesions": [
             {
