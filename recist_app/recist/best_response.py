@@ -27,7 +27,12 @@ if TYPE_CHECKING:
 
     from recist_app.recist.model import ResponseParameters
 
-__all__ = ["ResponseEvent", "best_overall_response", "best_overall_responses"]
+__all__ = [
+    "ResponseEvent",
+    "best_overall_response",
+    "best_overall_responses",
+    "best_response_category",
+]
 
 # Enum members bound once: class attribute access on enums is slow in hot loops.
 _CR = Response.CR
@@ -39,6 +44,10 @@ _NON_CR_NON_PD = Response.NON_CR_NON_PD
 _NED = Response.NED
 
 _SD_QUALIFYING = frozenset({_CR, _PR, _SD})
+_STABLE_CATEGORIES = (
+    (_SD_QUALIFYING, _SD),
+    (frozenset({_NON_CR_NON_PD}), _NON_CR_NON_PD),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +133,49 @@ def best_overall_response(
     return _unconfirmed_bor(window, reference_date, params)
 
 
+def best_response_category(
+    events: Sequence[ResponseEvent],
+    *,
+    reference_date: datetime.date,
+    params: ResponseParameters,
+    no_disease: bool = False,
+    confirmation: bool,
+) -> Response:
+    """Only the category :func:`best_overall_response` derives, without reasons.
+
+    The per-visit "best response so far" needs just the category, once per
+    follow-up; this takes the same decisions through the same helpers in the same
+    order and skips building dates and reason text (tested equal on random
+    courses).
+    """
+    window = _until_first_progression(events)
+    if not window:
+        return _NED if no_disease else _NE
+    if no_disease:
+        return _PD if _first(window, _PD) is not None else _NED
+    for target in (_CR, _PR):
+        found = (
+            _find_confirmed(window, target, params)
+            if confirmation
+            else _first(window, target)
+        )
+        if found is not None:
+            return target
+    stable = _stable_event(window, reference_date, params)
+    if stable is not None:
+        return stable[1]
+    if _first(window, _PD) is not None:
+        return _PD
+    if confirmation and _cr_followed_by_disease(window) is not None:
+        return _PD
+    return _NE
+
+
 def _until_first_progression(events: Sequence[ResponseEvent]) -> list[ResponseEvent]:
-    window: list[ResponseEvent] = []
-    for event in events:
-        window.append(event)
+    for index, event in enumerate(events):
         if event.response is _PD:
-            break
-    return window
+            return list(events[: index + 1])
+    return list(events)
 
 
 def _no_disease_bor(window: list[ResponseEvent]) -> BestOverallResponse:
@@ -245,31 +290,44 @@ def _find_confirmed(
     return None
 
 
+def _stable_event(
+    window: list[ResponseEvent],
+    reference_date: datetime.date,
+    params: ResponseParameters,
+) -> tuple[ResponseEvent, Response] | None:
+    """The first event that makes SD (or NON-CR/NON-PD) the best response (G4)."""
+    for qualifying, response in _STABLE_CATEGORIES:
+        for event in window:
+            if (
+                event.response in qualifying
+                and (event.date - reference_date).days >= params.sd_min_days
+            ):
+                return event, response
+    return None
+
+
 def _stable_disease(
     window: list[ResponseEvent],
     reference_date: datetime.date,
     params: ResponseParameters,
     notes: tuple[str, ...],
 ) -> BestOverallResponse | None:
-    for qualifying, response in (
-        (_SD_QUALIFYING, _SD),
-        (frozenset({_NON_CR_NON_PD}), _NON_CR_NON_PD),
-    ):
-        for event in window:
-            days = (event.date - reference_date).days
-            if event.response in qualifying and days >= params.sd_min_days:
-                return BestOverallResponse(
-                    response=response,
-                    confirmed=False,
-                    date=event.date,
-                    confirmation_date=None,
-                    reasons=(
-                        *notes,
-                        f"{event.response.value} at {event.visit}, day {days} "
-                        f"(≥ {params.sd_min_days}) → {response.value} (G4)",
-                    ),
-                )
-    return None
+    found = _stable_event(window, reference_date, params)
+    if found is None:
+        return None
+    event, response = found
+    days = (event.date - reference_date).days
+    return BestOverallResponse(
+        response=response,
+        confirmed=False,
+        date=event.date,
+        confirmation_date=None,
+        reasons=(
+            *notes,
+            f"{event.response} at {event.visit}, day {days} "
+            f"(≥ {params.sd_min_days}) → {response} (G4)",
+        ),
+    )
 
 
 def _cr_followed_by_disease(

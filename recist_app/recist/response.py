@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Protocol
 from recist_app.recist.assessment import (
     Assessment,
     BaselineAssessment,
-    BestOverallResponse,
     TimepointAssessment,
 )
 from recist_app.recist.best_response import (
     ResponseEvent,
-    best_overall_response,
     best_overall_responses,
+    best_response_category,
 )
 from recist_app.recist.conformance import check_baseline
 from recist_app.recist.enums import (
@@ -78,6 +77,14 @@ _TOO_SMALL = MeasurementState.TOO_SMALL
 _DISAPPEARED = MeasurementState.DISAPPEARED
 _MERGED = MeasurementState.MERGED
 _SPLIT = MeasurementState.SPLIT
+_NT_PROGRESSION = NonTargetState.UNEQUIVOCAL_PROGRESSION
+_NT_NOT_EVALUABLE = NonTargetState.NOT_EVALUABLE
+_NT_PRESENT = (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
+_NEW_LESION_TEXT = {
+    NewLesionFinding.NONE: "no new lesion",
+    NewLesionFinding.EQUIVOCAL: "equivocal new lesion",
+    NewLesionFinding.UNEQUIVOCAL: "unequivocal new lesion",
+}
 
 
 def mm_to_um(value_mm: float) -> int:
@@ -165,7 +172,8 @@ class Recist11Rules:
                 if lesion.is_lymph_node
                 else measurement.long_axis_mm
             )
-            return None if value is None else mm_to_um(value)
+            # mm_to_um inlined: this runs once per target per visit
+            return None if value is None else round(value * 1000)
         if state is _TOO_SMALL:
             return mm_to_um(params.too_small_mm)
         if state is _DISAPPEARED or state is _MERGED:
@@ -279,7 +287,7 @@ class Recist11Rules:
         rule = "C2" if response is _PR else "C4"
         reasons.append(
             f"sum {_fmt_mm(sum_um)} is {_fmt_change(change, baseline_um)} from "
-            f"baseline {_fmt_mm(baseline_um)} → {response.value} ({rule})"
+            f"baseline {_fmt_mm(baseline_um)} → {response} ({rule})"
         )
         return TargetFinding(sum_um, True, response, tuple(reasons))
 
@@ -317,66 +325,54 @@ class Recist11Rules:
         if not non_targets:
             return None, None
         assessments = {a.lesion_id: a for a in timepoint.non_target}
-        states = {lesion_id: a.state for lesion_id, a in assessments.items()}
-        progressed = [
-            lesion.lesion_id
-            for lesion in non_targets
-            if lesion.lesion_id in assessments
-            and self.non_target_progressed(lesion, assessments[lesion.lesion_id])
-        ]
+        progressed: list[str] = []
+        unassessed: list[str] = []
+        present: list[str] = []
+        notes: list[str] = []
+        for lesion in non_targets:  # one pass; the lists keep the lesion order
+            lesion_id = lesion.lesion_id
+            assessment = assessments.get(lesion_id)
+            if assessment is None:
+                unassessed.append(lesion_id)
+                continue
+            if self.non_target_progressed(lesion, assessment):
+                progressed.append(lesion_id)
+            note = self.non_target_note(lesion, assessment)
+            if note:
+                notes.append(note)
+            state = assessment.state
+            if state is _NT_NOT_EVALUABLE:
+                unassessed.append(lesion_id)
+            elif state in _NT_PRESENT:
+                present.append(lesion_id)
         if progressed:
             return (
                 _PD,
                 f"unequivocal progression of {', '.join(progressed)} → PD (D3)",
             )
-        notes = [
-            note
-            for lesion in non_targets
-            if lesion.lesion_id in assessments
-            and (note := self.non_target_note(lesion, assessments[lesion.lesion_id]))
-        ]
+        if unassessed:
+            response = _NE
+            reason = f"non-target {', '.join(unassessed)} not assessed → NE (D4)"
+        elif not present:
+            response, reason = _CR, "all non-target lesions absent → CR (D1)"
+        else:
+            response = _NON_CR_NON_PD
+            reason = f"non-target {', '.join(present)} present → NON-CR/NON-PD (D2)"
         if notes:
-            response, reason = self._non_target_without_progression(non_targets, states)
-            return response, "; ".join([*notes, reason or ""])
-        return self._non_target_without_progression(non_targets, states)
+            return response, "; ".join([*notes, reason])
+        return response, reason
 
     def non_target_progressed(
         self, lesion: Lesion, assessment: NonTargetAssessment
     ) -> bool:
         """Whether this non-target shows unequivocal progression (D3)."""
-        return assessment.state is NonTargetState.UNEQUIVOCAL_PROGRESSION
+        return assessment.state is _NT_PROGRESSION
 
     def non_target_note(
         self, lesion: Lesion, assessment: NonTargetAssessment
     ) -> str | None:
         """A criteria-specific remark on a non-target finding, or None."""
         return None
-
-    def _non_target_without_progression(
-        self, non_targets: tuple[Lesion, ...], states: dict[str, NonTargetState]
-    ) -> tuple[Response, str]:
-        unassessed = [
-            lesion.lesion_id
-            for lesion in non_targets
-            if states.get(lesion.lesion_id) in (None, NonTargetState.NOT_EVALUABLE)
-        ]
-        if unassessed:
-            return (
-                _NE,
-                f"non-target {', '.join(unassessed)} not assessed → NE (D4)",
-            )
-        present = [
-            lesion.lesion_id
-            for lesion in non_targets
-            if states[lesion.lesion_id]
-            in (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
-        ]
-        if not present:
-            return _CR, "all non-target lesions absent → CR (D1)"
-        return (
-            _NON_CR_NON_PD,
-            f"non-target {', '.join(present)} present → NON-CR/NON-PD (D2)",
-        )
 
     def classify_new_lesions(
         self, timepoint: TimePoint
@@ -443,27 +439,20 @@ class Recist11Rules:
         new_lesions: NewLesionFinding,
     ) -> tuple[Response, str]:
         """Overall response from the three findings (Tables 1 and 2)."""
-        new_text = {
-            NewLesionFinding.NONE: "no new lesion",
-            NewLesionFinding.EQUIVOCAL: "equivocal new lesion",
-            NewLesionFinding.UNEQUIVOCAL: "unequivocal new lesion",
-        }[new_lesions]
+        new_text = _NEW_LESION_TEXT[new_lesions]
         if target is None:
             table = "Table 2"
             overall = self._non_target_only_overall(non_target, new_lesions)
             inputs = (
-                f"non-target {non_target.value}, {new_text}"
+                f"non-target {non_target}, {new_text}"
                 if non_target is not None
                 else f"no disease at baseline, {new_text}"
             )
         else:
             table = "Table 1"
             overall = self._table_1_overall(target, non_target, new_lesions)
-            inputs = (
-                f"target {target.value}, non-target "
-                f"{non_target.value if non_target else 'none'}, {new_text}"
-            )
-        return overall, f"{inputs} → {overall.value} ({table})"
+            inputs = f"target {target}, non-target {non_target or 'none'}, {new_text}"
+        return overall, f"{inputs} → {overall} ({table})"
 
     @staticmethod
     def _table_1_overall(
@@ -522,7 +511,7 @@ class Recist11Rules:
         )
         events: list[ResponseEvent] = []
         results: list[TimepointAssessment] = []
-        so_far: BestOverallResponse | None = None
+        so_far: Response | None = None
         for timepoint in reading.follow_ups:
             on_treatment = timepoint.date >= reference_date
             pending = self._assess_timepoint(
@@ -541,14 +530,14 @@ class Recist11Rules:
                 )
                 so_far = None
             if so_far is None:
-                so_far = best_overall_response(
+                so_far = best_response_category(
                     events,
                     reference_date=reference_date,
                     params=params,
                     no_disease=no_disease,
                     confirmation=params.require_confirmation,
                 )
-            results.append(pending.result(so_far.response))
+            results.append(pending.result(so_far))
         confirmed, unconfirmed = best_overall_responses(
             events,
             reference_date=reference_date,
@@ -627,36 +616,39 @@ class _PendingTimepoint:
     reasons: tuple[str, ...]
 
     def result(self, best_so_far: Response) -> TimepointAssessment:
-        sums_known = self.has_targets and self.target.complete
-        sum_um = self.target.sum_um
+        # _mm and _pct inlined (round to 0.1): this runs once per follow-up.
+        target = self.target
+        sum_um = target.sum_um
         baseline_um, nadir_um = self.baseline_um, self.nadir_um
-        from_baseline = (
-            sum_um - baseline_um if sums_known and baseline_um is not None else None
-        )
-        from_nadir = sum_um - nadir_um if sums_known and nadir_um is not None else None
+        sum_mm = from_baseline_mm = from_baseline_pct = None
+        from_nadir_mm = from_nadir_pct = None
+        if self.has_targets and target.complete:
+            sum_mm = round(sum_um / 1000, 1)
+            if baseline_um is not None:
+                delta_um = sum_um - baseline_um
+                from_baseline_mm = round(delta_um / 1000, 1)
+                if baseline_um:
+                    from_baseline_pct = round(100 * delta_um / baseline_um, 1)
+            if nadir_um is not None:
+                delta_um = sum_um - nadir_um
+                from_nadir_mm = round(delta_um / 1000, 1)
+                if nadir_um:
+                    from_nadir_pct = round(100 * delta_um / nadir_um, 1)
         return TimepointAssessment(
             visit=self.timepoint.visit,
             date=self.timepoint.date,
-            sum_of_diameters_mm=_mm(sum_um) if sums_known else None,
-            all_targets_assessed=self.target.complete,
-            change_from_baseline_mm=(
-                None if from_baseline is None else _mm(from_baseline)
-            ),
-            change_from_baseline_pct=(
-                None
-                if from_baseline is None or baseline_um is None
-                else _pct(from_baseline, baseline_um)
-            ),
+            sum_of_diameters_mm=sum_mm,
+            all_targets_assessed=target.complete,
+            change_from_baseline_mm=from_baseline_mm,
+            change_from_baseline_pct=from_baseline_pct,
             nadir_mm=(
-                None if nadir_um is None or not self.has_targets else _mm(nadir_um)
-            ),
-            change_from_nadir_mm=None if from_nadir is None else _mm(from_nadir),
-            change_from_nadir_pct=(
                 None
-                if from_nadir is None or nadir_um is None
-                else _pct(from_nadir, nadir_um)
+                if nadir_um is None or not self.has_targets
+                else round(nadir_um / 1000, 1)
             ),
-            target_response=self.target.response,
+            change_from_nadir_mm=from_nadir_mm,
+            change_from_nadir_pct=from_nadir_pct,
+            target_response=target.response,
             non_target_response=self.non_target,
             new_lesions=self.new_lesions,
             overall_response=self.overall,

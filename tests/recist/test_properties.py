@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,13 @@ from recist_app.recist import (
     NewLesionState,
     Reading,
     Response,
+    ResponseParameters,
     assess,
+)
+from recist_app.recist.best_response import (
+    ResponseEvent,
+    best_overall_response,
+    best_response_category,
 )
 from tests.recist.strategies import readings
 
@@ -136,3 +143,54 @@ def test_G1_visits_after_first_progression_do_not_change_best_response(
         [t.overall_response for t in assess(truncated).timepoints] == overall[: cut - 1]
     )
     assert assess(truncated).best_overall_response == assessment.best_overall_response
+
+
+_EVENT_RESPONSES = [
+    Response.CR,
+    Response.PR,
+    Response.SD,
+    Response.NON_CR_NON_PD,
+    Response.PD,
+    Response.NE,
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_EVENT_RESPONSES), st.integers(1, 70)),
+        max_size=12,
+    ),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 60),
+)
+def test_G_best_response_category_equals_the_full_derivation(
+    steps: list[tuple[Response, int]],
+    confirmation: bool,
+    no_disease: bool,
+    start_offset_days: int,
+) -> None:
+    # The per-visit "BOR so far" takes the fast path; it must never disagree.
+    start = datetime.date(2024, 1, 1)
+    date = start + datetime.timedelta(days=start_offset_days)
+    events = []
+    for index, (response, gap_days) in enumerate(steps):
+        date += datetime.timedelta(days=gap_days)
+        events.append(ResponseEvent(f"V{index + 1}", date, response))
+    params = ResponseParameters()
+    full = best_overall_response(
+        events,
+        reference_date=start,
+        params=params,
+        no_disease=no_disease,
+        confirmation=confirmation,
+    )
+    fast = best_response_category(
+        events,
+        reference_date=start,
+        params=params,
+        no_disease=no_disease,
+        confirmation=confirmation,
+    )
+    assert fast is full.response
