@@ -22,7 +22,16 @@ from recist_app.exchange.assessment_file import (
     assessment_to_dict,
     assessments_csv_text,
 )
-from recist_app.exchange.demo_reading import DEMO_READER, reading_from_ground_truth
+from recist_app.exchange.demo_reading import (
+    DEMO_READER,
+    reading_from_ground_truth,
+    unread_reading_from_ground_truth,
+)
+from recist_app.exchange.demo_setup import (
+    DEMO_PATIENTS,
+    DemoPatients,
+    set_up_demo_patients,
+)
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.export import (
     ExportFormat,
@@ -83,8 +92,10 @@ _LAZY = {
 
 __all__ = [
     "ASSESSMENT_FORMAT",
+    "DEMO_PATIENTS",
     "DEMO_READER",
     "READING_FORMAT",
+    "DemoPatients",
     "ExchangeError",
     "ExportFormat",
     "ExportItem",
@@ -122,6 +133,8 @@ __all__ = [
     "reading_to_dict",
     "reading_to_json_text",
     "reading_worklist",
+    "set_up_demo_patients",
+    "unread_reading_from_ground_truth",
     "worklist_csv_text",
     "worklist_table_text",
     "write_pdf_report",

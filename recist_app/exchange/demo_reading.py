@@ -12,6 +12,7 @@ the database they appear on the images where the lesions are.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,12 @@ from recist_app.recist import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["DEMO_READER", "FIRST_DOSE_DELAY_DAYS", "reading_from_ground_truth"]
+__all__ = [
+    "DEMO_READER",
+    "FIRST_DOSE_DELAY_DAYS",
+    "reading_from_ground_truth",
+    "unread_reading_from_ground_truth",
+]
 
 DEMO_READER = "demo-radiologist"
 """The reader named in the demo reading file."""
@@ -213,3 +219,24 @@ def reading_from_ground_truth(
         raise ExchangeError(f"ground truth: missing or bad field: {error}") from error
     except ReadingError as error:
         raise ExchangeError(f"ground truth: {error}") from error
+
+
+def unread_reading_from_ground_truth(
+    truth: Mapping[str, Any], *, reader: str = DEMO_READER
+) -> Reading:
+    """The same patient's reading before anyone read it: visits, no lesions.
+
+    One timepoint per study (baseline first) with its date and series, as the
+    timepoint assignment leaves it, ready for lesions to be marked.
+    """
+    read = reading_from_ground_truth(truth, reader=reader)
+    return dataclasses.replace(
+        read,
+        lesions=(),
+        timepoints=tuple(
+            dataclasses.replace(
+                timepoint, measurements=(), non_target=(), new_lesions=()
+            )
+            for timepoint in read.timepoints
+        ),
+    )
