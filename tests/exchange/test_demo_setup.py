@@ -18,6 +18,7 @@ from recist_app.recist import Lesion, LesionRole, Response, assess
 from recist_app.store import open_store
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from recist_app.store import Store
@@ -32,7 +33,7 @@ SMALL: dict[str, Any] = {
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     with open_store(f"sqlite:///{tmp_path / 'readings.sqlite3'}") as opened:
         yield opened
 
@@ -88,9 +89,7 @@ def test_second_use_changes_nothing_and_keeps_the_users_work(
 
     assert steps == []  # nothing written, indexed or imported again
     assert len(store.audit_trail()) == audit_before
-    assert (
-        store.load_reading(demo.unread_patient_id, reader=DEMO_READER) == worked_on
-    )
+    assert store.load_reading(demo.unread_patient_id, reader=DEMO_READER) == worked_on
 
 
 def test_unwritable_folder_is_one_clear_error(tmp_path: Path, store: Store) -> None:
