@@ -119,9 +119,12 @@ class ReadingDocument(QObject):
         """Make ``reading`` current. Only undo commands and :meth:`load` call this."""
         self._reading = reading
         self._assessment = assess(reading)
-        if self._visit and not any(t.visit == self._visit for t in reading.timepoints):
-            self._visit = reading.timepoints[0].visit if reading.timepoints else ""
-            self.visit_changed.emit(self._visit)
+        visits = [t.visit for t in reading.timepoints]
+        if self._visit not in visits:  # gone, or the first visit was just added
+            visit = visits[0] if visits else ""
+            if visit != self._visit:
+                self._visit = visit
+                self.visit_changed.emit(visit)
         if self._selected_lesion_id and not any(
             lesion.lesion_id == self._selected_lesion_id for lesion in reading.lesions
         ):

@@ -24,6 +24,7 @@ from recist_app.exchange import write_reading_file
 from recist_app.imaging import lps_mm_to_index
 from recist_app.recist import Reading
 from recist_app.ui.browser.loading import VolumeLoader
+from recist_app.ui.browser.patient_browser import PatientsDock, install_patient_browser
 from recist_app.ui.error_dialog import error_boundary, show_error
 from recist_app.ui.measurement_controller import (
     MeasurementController,
@@ -180,6 +181,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.slice_label)
         self.statusBar().addPermanentWidget(self.window_label)
         self._build_actions()
+        self.patients_dock: PatientsDock | None = None
+        if reading_store is not None:
+            self.patients_dock = install_patient_browser(self)
+            first = self.file_menu.actions()[0]
+            self.file_menu.insertAction(first, self.patients_dock.import_action)
+            self.file_menu.insertSeparator(first)
 
         self.slice_view.measurement_drawn.connect(self._measurement_drawn)
         self.slice_view.slice_changed.connect(self._show_slice_status)
@@ -236,6 +243,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
 
         file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu
         file_menu.addAction(export_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
@@ -769,6 +777,8 @@ class MainWindow(QMainWindow):
         """Remember window layout and tool; stop background loading."""
         if self.volume_loader is not None:
             self.volume_loader.shutdown()
+        if self.patients_dock is not None:
+            self.patients_dock.shutdown()
         if self._settings is not None:
             self._settings.setValue("main_window/geometry", self.saveGeometry())
             self._settings.setValue("main_window/state", self.saveState())
