@@ -10,7 +10,8 @@ Extensions over the DESIGN.md example, all optional: per lesion ``location``,
 (otherwise a visit labelled BASELINE or SCREENING is the baseline), ``modality``,
 ``study_instance_uid``, ``series_instance_uid``; per measurement the states
 ``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for RECIST_RULES
-B3, and ``geometry``; per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
+B3, ``geometry`` and ``viable_geometry`` (where the mRECIST viable long axis was
+drawn); per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
 ``params.max_ne_between_confirmation``, ``too_small_mm``, ``pd_min_increase_mm``,
 ``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer,
 time and version of the signature, written by exports; validated, never used by
@@ -113,6 +114,7 @@ _MEASUREMENT_KEYS = {
     "parts_mm": False,
     "merged_into": False,
     "geometry": False,
+    "viable_geometry": False,
 }
 _NON_TARGET_KEYS = {"lesion_id": True, "state": True, "cytology_confirmed": False}
 _NEW_LESION_KEYS = {
@@ -408,6 +410,9 @@ def _measurement(
                 item.get("merged_into"), f"{field}.merged_into", context
             ),
             geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
+            viable_geometry=_geometry(
+                item.get("viable_geometry"), f"{field}.viable_geometry", context
+            ),
         )
     except ReadingError as error:
         raise context.fail(
@@ -801,6 +806,8 @@ def _measurement_dict(measurement: Measurement) -> dict[str, Any]:
         data["merged_into"] = measurement.merged_into
     if measurement.geometry is not None:
         data["geometry"] = _geometry_dict(measurement.geometry)
+    if measurement.viable_geometry is not None:
+        data["viable_geometry"] = _geometry_dict(measurement.viable_geometry)
     return data
 
 

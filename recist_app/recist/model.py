@@ -130,6 +130,11 @@ class Measurement:
         axis (A2, A6).
     viable_long_axis_mm
         mRECIST: long axis of the arterially enhancing part (J1).
+    geometry
+        Where the long and short axes were drawn.
+    viable_geometry
+        Where the viable long axis was drawn (its ``long_axis``), possibly on
+        another series (the arterial phase) than ``geometry``.
     """
 
     lesion_id: str
@@ -140,6 +145,7 @@ class Measurement:
     parts_mm: tuple[float, ...] = ()
     merged_into: str | None = None
     geometry: MeasurementGeometry | None = None
+    viable_geometry: MeasurementGeometry | None = None
 
     def __post_init__(self) -> None:
         _check_text(self.lesion_id, "lesion_id", "measurement")
@@ -170,6 +176,10 @@ class Measurement:
             getattr(self, n) for n in ("long_axis_mm", "short_axis_mm")
         ):
             raise ReadingError(f"{where}: a disappeared lesion measures 0 mm (B2)")
+        if self.viable_geometry is not None and self.viable_long_axis_mm is None:
+            raise ReadingError(
+                f"{where}: viable_geometry needs viable_long_axis_mm (J1)"
+            )
         self._check_split_and_merge(state, where)
 
     def _check_split_and_merge(self, state: MeasurementState, where: str) -> None:

@@ -69,6 +69,11 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("V", "navigate tool (left drag pans)"),
     ("L", "long-axis line tool"),
     ("B", "bidirectional tool: drag the long axis, then drag the short axis"),
+    (
+        "A",
+        "viable-diameter tool (mRECIST): drag across the arterially enhancing part "
+        "of the selected target, on the series shown",
+    ),
     ("Esc", "cancel the drawing in progress"),
     ("Drag a handle", "edit a measurement (one undo step)"),
     ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
@@ -148,13 +153,13 @@ class MainWindow(QMainWindow):
         self._splitter = splitter
         self.setCentralWidget(splitter)
         self.lesion_panel = LesionPanel(document, vocabulary or load_vocabulary())
-        self.response_panel = ResponsePanel(document)
+        self.response_panel = ResponsePanel(document, settings=settings)
         docks = [
             self._dock("Lesions", self.lesion_panel, "lesions"),
             self._dock("Response", self.response_panel, "response"),
         ]
         self.resizeDocks(docks, [600, 600], Qt.Orientation.Horizontal)
-        self.resizeDocks(docks, [560, 340], Qt.Orientation.Vertical)
+        self.resizeDocks(docks, [500, 400], Qt.Orientation.Vertical)
         # The history runs under the viewers (the right column keeps its full
         # height): a wide table and plot over time.
         self.setCorner(
@@ -269,6 +274,7 @@ class MainWindow(QMainWindow):
             (Tool.NAVIGATE, "Navigate", "V"),
             (Tool.LINE, "Long axis", "L"),
             (Tool.BIDIRECTIONAL, "Bidirectional", "B"),
+            (Tool.VIABLE, "Viable diameter", "A"),
         ):
             action = QAction(label, self, checkable=True)
             action.setShortcut(QKeySequence(key))
@@ -276,6 +282,10 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             tools_menu.addAction(action)
             self.tool_actions[tool] = action
+        self.tool_actions[Tool.VIABLE].setToolTip(
+            "Viable diameter (mRECIST): the arterially enhancing part of the "
+            "selected target, drawn on the series shown (A)"
+        )
 
         view_menu = self.menuBar().addMenu("&View")
         fit_action = QAction("&Fit to window", self)

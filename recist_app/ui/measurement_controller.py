@@ -22,6 +22,7 @@ from recist_app.recist import (
     LesionRole,
     Measurement,
     MeasurementGeometry,
+    MeasurementState,
     NewLesionObservation,
     NewLesionState,
     ReadingError,
@@ -88,13 +89,16 @@ class MeasurementController:
 
         An edited handle re-measures its own lesion; a new drawing measures the
         selected target or new lesion, or creates a lesion from ``template``
-        (a target at baseline, a new lesion at a follow-up).
+        (a target at baseline, a new lesion at a follow-up). A ``viable`` drawing
+        is the viable long axis of the selected (or edited) target.
         """
         document = self._document
         visit = document.visit
         volume = self._volume_at(visit)
         if volume is None:
             raise ReadingError(f"visit {visit}: no images are loaded for this visit")
+        if drawn.viable:
+            return self._record_viable(drawn, volume)
         reading = document.reading
         timepoint = reading.timepoint(visit)
         lesion_id = drawn.lesion_id or document.selected_lesion_id
@@ -150,11 +154,17 @@ class MeasurementController:
         )
         summary = f"{sizes} mm"
         if lesion.role is LesionRole.TARGET:
+            known = timepoint.measurement(lesion.lesion_id)
+            if known is not None and known.state is not MeasurementState.MEASURED:
+                known = None
             measurement = Measurement(
                 lesion_id=lesion.lesion_id,
                 long_axis_mm=long_mm_value,
                 short_axis_mm=short_mm,
                 geometry=geometry,
+                # Re-measuring the axes keeps the viable long axis (mRECIST J1).
+                viable_long_axis_mm=known.viable_long_axis_mm if known else None,
+                viable_geometry=known.viable_geometry if known else None,
             )
             return record_measurement(reading, timepoint.visit, measurement), summary
         if lesion.role is LesionRole.NEW:
@@ -166,11 +176,14 @@ class MeasurementController:
                 (o for o in timepoint.new_lesions if o.lesion_id == lesion.lesion_id),
                 None,
             )
-            observation = NewLesionObservation(
-                lesion_id=lesion.lesion_id,
-                state=previous.state
+            # The diameters of a new lesion (iRECIST H4, mRECIST J5); its state
+            # and flags stay as the reader set them.
+            observation = dataclasses.replace(
+                previous
                 if previous is not None
-                else NewLesionState.UNEQUIVOCAL,
+                else NewLesionObservation(
+                    lesion_id=lesion.lesion_id, state=NewLesionState.UNEQUIVOCAL
+                ),
                 long_axis_mm=long_mm_value,
                 short_axis_mm=short_mm,
                 geometry=geometry,
@@ -180,6 +193,58 @@ class MeasurementController:
             f"lesion {lesion.lesion_id}: non-target lesions are not measured; "
             "set their state instead (present, absent, unequivocal progression)"
         )
+
+    def _record_viable(self, drawn: DrawnMeasurement, volume: ImageVolume) -> str:
+        """Record a viable long axis on its target at the current visit (J1)."""
+        document = self._document
+        visit = document.visit
+        reading = document.reading
+        lesion_id = drawn.lesion_id or document.selected_lesion_id
+        if not lesion_id:
+            raise ReadingError(
+                "select the target lesion first: the viable diameter (mRECIST) "
+                "belongs to a target"
+            )
+        lesion = reading.lesion(lesion_id)
+        if lesion.role is not LesionRole.TARGET:
+            raise ReadingError(
+                f"lesion {lesion_id}: only target lesions have a viable diameter "
+                f"(mRECIST J1); {lesion_id} is {lesion.role.value}"
+            )
+        if lesion.is_lymph_node:
+            raise ReadingError(
+                f"lesion {lesion_id}: lymph nodes keep their short axis under "
+                "mRECIST (J4); they have no viable diameter"
+            )
+        previous = reading.timepoint(visit).measurement(lesion_id)
+        if previous is not None and previous.state is not MeasurementState.MEASURED:
+            raise ReadingError(
+                f"visit {visit}, lesion {lesion_id}: recorded as "
+                f"{previous.state.value.replace('_', ' ')}; set it measured by "
+                "drawing its long axis before the viable diameter"
+            )
+        k = drawn.slice_index
+        axis, length_mm = _axis_geometry(volume, drawn.long_axis_ij, k)
+        geometry = MeasurementGeometry(
+            series_instance_uid=volume.series_instance_uid,
+            sop_instance_uid=volume.sop_instance_uids[k],
+            long_axis=axis,
+        )
+        measurement = (
+            dataclasses.replace(
+                previous, viable_long_axis_mm=length_mm, viable_geometry=geometry
+            )
+            if previous is not None
+            else Measurement(
+                lesion_id=lesion_id,
+                viable_long_axis_mm=length_mm,
+                viable_geometry=geometry,
+            )
+        )
+        after = record_measurement(reading, visit, measurement)
+        verb = "Edit viable" if drawn.lesion_id else "Viable"
+        document.replace(after, f"{verb} {lesion_id} ({length_mm:.1f} mm) at {visit}")
+        return lesion_id
 
 
 def _segment_ij(
@@ -222,6 +287,36 @@ def _size_label(long_mm: float | None, short_mm: float | None) -> str:
     return " × ".join(f"{v:.1f}" for v in (long_mm, short_mm) if v is not None) + " mm"
 
 
+def _viable_overlays(
+    timepoint: TimePoint, volume: ImageVolume, selected_lesion_id: str
+) -> list[MeasurementOverlay]:
+    overlays: list[MeasurementOverlay] = []
+    for measurement in timepoint.measurements:
+        geometry = measurement.viable_geometry
+        if (
+            geometry is None
+            or measurement.viable_long_axis_mm is None
+            or geometry.series_instance_uid != volume.series_instance_uid
+        ):
+            continue
+        segment, k = _segment_ij(volume, geometry.long_axis)
+        if segment is None or k is None or not -0.5 <= k <= volume.slice_count - 0.5:
+            continue
+        overlays.append(
+            MeasurementOverlay(
+                lesion_id=measurement.lesion_id,
+                slice_index=round(k),
+                long_axis_ij=None,
+                short_axis_ij=None,
+                viable_axis_ij=segment,
+                label=f"{measurement.lesion_id} viable "
+                f"{measurement.viable_long_axis_mm:.1f} mm",
+                selected=measurement.lesion_id == selected_lesion_id,
+            )
+        )
+    return overlays
+
+
 def measurement_overlays(
     reading: Reading,
     visit: str,
@@ -234,7 +329,8 @@ def measurement_overlays(
 
     With ``prior_visit``, the selected lesion's measurement there is added as a
     hint when the lesion is not yet measured at ``visit`` (same frame of reference
-    assumed, as for a registered follow-up).
+    assumed, as for a registered follow-up). Viable long axes (mRECIST) drawn on
+    ``volume`` come as overlays of their own, with ``viable_axis_ij`` set.
     """
     timepoint = reading.timepoint(visit)
     overlays: list[MeasurementOverlay] = []
@@ -266,6 +362,7 @@ def measurement_overlays(
         if overlay is not None:
             overlays.append(overlay)
             measured.add(lesion_id)
+    overlays += _viable_overlays(timepoint, volume, selected_lesion_id)
     if prior_visit and selected_lesion_id and selected_lesion_id not in measured:
         prior = reading.timepoint(prior_visit).measurement(selected_lesion_id)
         if prior is not None and prior.geometry is not None:

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from recist_app.recist import Criteria
 from recist_app.ui.panels.lesion_table import LesionColumn
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS
@@ -161,18 +162,20 @@ def test_response_after_baseline_and_follow_up(
     measurement = window.document.reading.timepoint("WEEK 8").measurement("T01")
     assert measurement is not None
     assert measurement.long_axis_mm == pytest.approx(15.0, abs=1.0)
-    text = window.response_panel.text()
-    lines = text.splitlines()
-    assert lines[lines.index("Overall") + 1] == "PR"
+    panel = window.response_panel
+    assert panel.cell("Overall", Criteria.RECIST_1_1) == "PR"
+    assert panel.cell("Overall", Criteria.IRECIST) == "iPR"
     # 15 mm from 24 mm is -37.5 % (-9.0 mm), give or take the drawing's pixel.
-    change = lines[lines.index("Change from baseline") + 1]
+    change = panel.cell("Change from baseline", Criteria.RECIST_1_1)
     match = re.fullmatch(r"(-\d+\.\d) % \((-\d+\.\d) mm\)", change)
     assert match is not None, change
     percent, millimetres = match.groups()
     assert float(percent) == pytest.approx(-37.5, abs=4.0)
     assert float(millimetres) == pytest.approx(-9.0, abs=1.0)
     # PR needs confirmation at a later visit; until then SD is the best (G2, G4).
-    assert "Best overall response: SD (unconfirmed" in text
+    assert panel.cell("Best overall", Criteria.RECIST_1_1) == "SD (unconfirmed)"
+    # No viable diameters drawn: mRECIST cannot assess the target (J1).
+    assert panel.cell("Target", Criteria.MRECIST) == "NE"
     assert window.document.undo_stack.count() == 2
 
 

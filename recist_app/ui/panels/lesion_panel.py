@@ -45,6 +45,7 @@ from recist_app.recist import (
 )
 from recist_app.ui.error_dialog import error_boundary
 from recist_app.ui.measurement_controller import LesionTemplate
+from recist_app.ui.panels.criteria_flags import CriteriaFlagsBox
 from recist_app.ui.panels.lesion_table import LesionColumn, LesionTableModel
 
 if TYPE_CHECKING:
@@ -210,6 +211,8 @@ class LesionPanel(QWidget):
         layout.addWidget(new_box)
         layout.addWidget(self.table, 1)
         layout.addLayout(state_row)
+        self.flags_box = CriteriaFlagsBox(document)
+        layout.addWidget(self.flags_box)
         layout.addWidget(self.warnings_title)
         layout.addWidget(self.warnings_list)
 
@@ -397,10 +400,18 @@ class LesionPanel(QWidget):
                 Measurement(lesion_id=lesion_id, state=MeasurementState(value)),
             )
         elif lesion.role is LesionRole.NON_TARGET:
+            known = next(
+                (a for a in timepoint.non_target if a.lesion_id == lesion_id), None
+            )
             after = record_non_target(
                 reading,
                 visit,
-                NonTargetAssessment(lesion_id=lesion_id, state=NonTargetState(value)),
+                NonTargetAssessment(
+                    lesion_id=lesion_id,
+                    state=NonTargetState(value),
+                    # The cytology flag (mRECIST J4) survives a change of state.
+                    cytology_confirmed=known is not None and known.cytology_confirmed,
+                ),
             )
         else:
             previous = next(

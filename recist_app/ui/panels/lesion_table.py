@@ -13,7 +13,7 @@ from recist_app.recist import LesionRole, MeasurementState
 if TYPE_CHECKING:
     from recist_app.recist import Lesion, Reading, TimePoint
 
-__all__ = ["LesionColumn", "LesionTableModel", "finding_text"]
+__all__ = ["LesionColumn", "LesionTableModel", "finding_text", "viable_text"]
 
 _Index = QModelIndex | QPersistentModelIndex
 EditRequest = Callable[[str, str, object], None]
@@ -30,7 +30,8 @@ class LesionColumn:
     NODE = 4
     PRIOR = 5
     CURRENT = 6
-    COUNT = 7
+    VIABLE = 7
+    COUNT = 8
 
 
 _STATE_TEXT = {
@@ -43,60 +44,94 @@ _STATE_TEXT = {
 }
 
 
+def _target_text(lesion: Lesion, timepoint: TimePoint) -> str:
+    measurement = timepoint.measurement(lesion.lesion_id)
+    if measurement is None:
+        return "—"
+    if measurement.state is MeasurementState.SPLIT:
+        return f"split ({sum(measurement.parts_mm):.1f} mm)"
+    if measurement.state is not MeasurementState.MEASURED:
+        return _STATE_TEXT.get(measurement.state, measurement.state.value)
+    long_mm, short_mm = measurement.long_axis_mm, measurement.short_axis_mm
+    counted, other = (
+        (short_mm, long_mm) if lesion.is_lymph_node else (long_mm, short_mm)
+    )
+    text = f"{counted:.1f} mm" if counted is not None else "—"
+    if other is not None:
+        text += f" (long {other:.1f})" if lesion.is_lymph_node else f" (× {other:.1f})"
+    return text
+
+
+def _new_lesion_text(lesion: Lesion, timepoint: TimePoint) -> str:
+    observation = next(
+        (o for o in timepoint.new_lesions if o.lesion_id == lesion.lesion_id), None
+    )
+    if observation is None:
+        return "—"
+    parts = [observation.state.value]
+    sizes = [
+        f"{value:.1f}"
+        for value in (observation.long_axis_mm, observation.short_axis_mm)
+        if value is not None
+    ]
+    if sizes:
+        parts.append(" × ".join(sizes) + " mm")
+    if observation.not_imaged_at_baseline:
+        parts.append("not imaged at baseline")
+    if observation.typical_vascular_pattern is not None:
+        parts.append(
+            "typical HCC" if observation.typical_vascular_pattern else "atypical"
+        )
+    return ", ".join(parts)
+
+
 def finding_text(lesion: Lesion, timepoint: TimePoint | None) -> str:
     """The lesion's finding at ``timepoint`` as the table shows it."""
     if timepoint is None:
         return ""
-    lesion_id = lesion.lesion_id
     if lesion.role is LesionRole.TARGET:
-        measurement = timepoint.measurement(lesion_id)
-        if measurement is None:
-            return "—"
-        if measurement.state is MeasurementState.MEASURED:
-            counted = (
-                measurement.short_axis_mm
-                if lesion.is_lymph_node
-                else measurement.long_axis_mm
-            )
-            other = (
-                measurement.long_axis_mm
-                if lesion.is_lymph_node
-                else measurement.short_axis_mm
-            )
-            text = f"{counted:.1f} mm" if counted is not None else "measured"
-            if other is not None:
-                text += (
-                    f" (× {other:.1f})"
-                    if not lesion.is_lymph_node
-                    else (f" (long {other:.1f})")
-                )
-            return text
-        if measurement.state is MeasurementState.SPLIT:
-            return f"split ({sum(measurement.parts_mm):.1f} mm)"
-        return _STATE_TEXT.get(measurement.state, measurement.state.value)
-    if lesion.role is LesionRole.NON_TARGET:
-        state = timepoint.non_target_state(lesion_id)
-        return "—" if state is None else state.value.replace("_", " ")
-    observation = next(
-        (o for o in timepoint.new_lesions if o.lesion_id == lesion_id), None
+        return _target_text(lesion, timepoint)
+    if lesion.role is LesionRole.NEW:
+        return _new_lesion_text(lesion, timepoint)
+    assessment = next(
+        (a for a in timepoint.non_target if a.lesion_id == lesion.lesion_id), None
     )
-    if observation is None:
+    if assessment is None:
         return "—"
-    text = observation.state.value
-    if observation.long_axis_mm is not None:
-        text += f", {observation.long_axis_mm:.1f} mm"
-    return text
+    text = assessment.state.value.replace("_", " ")
+    return text + (", cytology +" if assessment.cytology_confirmed else "")
+
+
+def viable_text(lesion: Lesion, timepoint: TimePoint | None) -> str:
+    """A target's viable long axis at ``timepoint`` (mRECIST J1), else ``""``."""
+    if timepoint is None or lesion.role is not LesionRole.TARGET:
+        return ""
+    measurement = timepoint.measurement(lesion.lesion_id)
+    if measurement is None or measurement.viable_long_axis_mm is None:
+        return "" if lesion.is_lymph_node else "—"
+    return f"{measurement.viable_long_axis_mm:.1f} mm"
 
 
 class LesionTableModel(QAbstractTableModel):
     """Lesions of a reading with their finding at the previous and current visit.
+
+    The last column is the viable long axis at the current visit (mRECIST).
 
     The model never changes the reading: edits of organ, location and node flag
     go to ``edit_request``, which pushes an undo command; the model is refreshed
     from the document's ``reading_changed`` like every view.
     """
 
-    _HEADERS = ("Lesion", "Role", "Organ", "Location", "Node", "Prior", "Current")
+    _HEADERS = (
+        "Lesion",
+        "Role",
+        "Organ",
+        "Location",
+        "Node",
+        "Prior",
+        "Current",
+        "Viable",
+    )
 
     def __init__(self, edit_request: EditRequest | None = None) -> None:
         super().__init__()
@@ -146,6 +181,15 @@ class LesionTableModel(QAbstractTableModel):
     ) -> Any:
         """Column titles (prior and current visit names)."""
         if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.ToolTipRole
+            and section == LesionColumn.VIABLE
+        ):
+            return (
+                "mRECIST: long axis of the viable (arterially enhancing) part "
+                "at the current visit (tool A)"
+            )
+        if (
             orientation != Qt.Orientation.Horizontal
             or role != Qt.ItemDataRole.DisplayRole
         ):
@@ -194,6 +238,7 @@ class LesionTableModel(QAbstractTableModel):
             LesionColumn.NODE: "",
             LesionColumn.PRIOR: finding_text(lesion, self._prior),
             LesionColumn.CURRENT: finding_text(lesion, self._current),
+            LesionColumn.VIABLE: viable_text(lesion, self._current),
         }
         return values.get(column)
 

@@ -1,9 +1,11 @@
-"""The line and bidirectional tools as plain state machines (no Qt).
+"""The line, bidirectional and viable-diameter tools as plain state machines (no Qt).
 
 The view turns mouse events into pixel ``(i, j)`` points of the current slice and
 feeds them here; the tool keeps the preview and, when a gesture ends, returns a
 :class:`DrawnMeasurement` of plain coordinates. Perpendicularity is computed in
-millimetre space, so non-square pixels still give a true perpendicular.
+millimetre space, so non-square pixels still give a true perpendicular. The viable
+tool draws one line like the line tool, marked ``viable``: mRECIST's long axis of
+the arterially enhancing part of a target (RECIST_RULES J1).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Tool(StrEnum):
     NAVIGATE = "navigate"
     LINE = "line"
     BIDIRECTIONAL = "bidirectional"
+    VIABLE = "viable"
 
 
 class AxisName(StrEnum):
@@ -43,11 +46,16 @@ class AxisName(StrEnum):
 
     LONG = "long"
     SHORT = "short"
+    VIABLE = "viable"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasurementOverlay:
-    """A measurement drawn on a slice, in pixel coordinates of that slice."""
+    """A measurement drawn on a slice, in pixel coordinates of that slice.
+
+    ``viable_axis_ij`` is the mRECIST viable long axis; it comes as an overlay of
+    its own (without long and short axis), as it may lie on another slice.
+    """
 
     lesion_id: str
     slice_index: int
@@ -56,6 +64,7 @@ class MeasurementOverlay:
     label: str
     selected: bool = False
     hint: bool = False
+    viable_axis_ij: Segment | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,12 +82,15 @@ class DrawnMeasurement:
 
     ``lesion_id`` is set when an existing measurement's handle was dragged, and
     ``None`` for a new drawing (the controller decides which lesion it measures).
+    With ``viable``, ``long_axis_ij`` is the viable (arterially enhancing) long
+    axis of a target (mRECIST J1) and ``short_axis_ij`` is ``None``.
     """
 
     slice_index: int
     long_axis_ij: Segment
     short_axis_ij: Segment | None
     lesion_id: str | None = None
+    viable: bool = False
 
 
 @dataclass(slots=True)
@@ -161,6 +173,16 @@ class MeasureTool:
         """Whether a gesture is in progress (a drag, or a long axis awaiting)."""
         return self._drag is not None or self._pending_long is not None
 
+    @property
+    def drawing_viable(self) -> bool:
+        """Whether the gesture in progress draws or edits a viable long axis."""
+        drag = self._drag
+        if drag is None:
+            return False
+        if drag.kind == "edit":
+            return drag.handle is not None and drag.handle.axis is AxisName.VIABLE
+        return self.tool is Tool.VIABLE
+
     def cancel(self) -> None:
         """Drop any drawing in progress."""
         self._drag = None
@@ -229,9 +251,12 @@ class MeasureTool:
             segment = (drag.start, point)
             if self.length_mm(segment) < _MIN_LENGTH_MM:
                 return None
-            if self.tool is Tool.LINE:
+            if self.tool in (Tool.LINE, Tool.VIABLE):
                 return DrawnMeasurement(
-                    slice_index=slice_index, long_axis_ij=segment, short_axis_ij=None
+                    slice_index=slice_index,
+                    long_axis_ij=segment,
+                    short_axis_ij=None,
+                    viable=self.tool is Tool.VIABLE,
                 )
             self._pending_long = segment
             self._pending_slice = slice_index
@@ -249,6 +274,19 @@ class MeasureTool:
         overlay, handle = drag.overlay, drag.handle
         if overlay is None or handle is None:
             return None
+        if handle.axis is AxisName.VIABLE:
+            if overlay.viable_axis_ij is None:
+                return None
+            moved = _move_end(overlay.viable_axis_ij, handle.end, drag.current)
+            if self.length_mm(moved) < _MIN_LENGTH_MM:
+                return None
+            return DrawnMeasurement(
+                slice_index=overlay.slice_index,
+                long_axis_ij=moved,
+                short_axis_ij=None,
+                lesion_id=overlay.lesion_id,
+                viable=True,
+            )
         long_axis, short_axis = overlay.long_axis_ij, overlay.short_axis_ij
         if handle.axis is AxisName.LONG and long_axis is not None:
             moved = _move_end(long_axis, handle.end, drag.current)

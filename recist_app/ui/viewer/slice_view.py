@@ -66,6 +66,7 @@ _SELECTED = QColor(255, 214, 10)
 _MEASURED = QColor(64, 224, 160)
 _HINT = QColor(255, 140, 60)
 _PREVIEW = QColor(90, 200, 255)
+_VIABLE = QColor(255, 80, 200)  # mRECIST viable (arterially enhancing) long axis
 _TEXT = QColor(235, 235, 235)
 
 
@@ -409,6 +410,7 @@ class SliceView(QWidget):
             for axis, segment in (
                 (AxisName.LONG, overlay.long_axis_ij),
                 (AxisName.SHORT, overlay.short_axis_ij),
+                (AxisName.VIABLE, overlay.viable_axis_ij),
             ):
                 if segment is None:
                     continue
@@ -577,8 +579,14 @@ class SliceView(QWidget):
 
     def _paint_overlay(self, painter: QPainter, overlay: MeasurementOverlay) -> None:
         color = _HINT if overlay.hint else _SELECTED if overlay.selected else _MEASURED
+        if overlay.viable_axis_ij is not None:
+            color = _VIABLE
         anchor: QPointF | None = None
-        for segment in (overlay.long_axis_ij, overlay.short_axis_ij):
+        for segment in (
+            overlay.long_axis_ij,
+            overlay.short_axis_ij,
+            overlay.viable_axis_ij,
+        ):
             if segment is None:
                 continue
             self._paint_segment(
@@ -593,19 +601,22 @@ class SliceView(QWidget):
 
     def _paint_preview(self, painter: QPainter) -> None:
         long_axis, short_axis = self._tool.preview(self._state.slice_index)
+        viable = self._tool.drawing_viable
+        color = _VIABLE if viable else _PREVIEW
         parts: list[str] = []
         anchor: QPointF | None = None
         for segment in (long_axis, short_axis):
             if segment is None:
                 continue
-            self._paint_segment(painter, segment, _PREVIEW, dashed=False, handles=True)
+            self._paint_segment(painter, segment, color, dashed=False, handles=True)
             parts.append(f"{self._tool.length_mm(segment):.1f}")
             if anchor is None:
                 anchor = max(
                     (self.image_to_widget(p) for p in segment), key=lambda p: p.x()
                 )
         if anchor is not None:
-            self._paint_label(painter, anchor, " × ".join(parts) + " mm", _PREVIEW)
+            text = ("viable " if viable else "") + " × ".join(parts) + " mm"
+            self._paint_label(painter, anchor, text, color)
 
     def _paint_text(self, painter: QPainter) -> None:
         volume = self._volume
