@@ -448,6 +448,64 @@ def _add_export_parser(subparsers: Any) -> None:
     export.set_defaults(handler=_cmd_export)
 
 
+def _cmd_import_sr(args: argparse.Namespace) -> int:
+    from recist_app.exchange import ExchangeError, index_images
+    from recist_app.exchange.sr_import import import_sr_files_into_store
+    from recist_app.store import StoreError, open_store
+
+    try:
+        images = index_images(Path(args.images)) if args.images else None
+        with open_store(getattr(args, "database", None)) as store:
+            imported = import_sr_files_into_store(
+                store,
+                [Path(name) for name in args.sr_files],
+                user=args.user,
+                image_files=images,
+                criteria=args.criteria,
+                reader=args.reader,
+            )
+    except (ExchangeError, StoreError) as error:
+        raise CliError(str(error)) from error
+    for item in imported:
+        print(
+            f"{item.label}: visit {item.visit}: "
+            f"{len(item.lesion_ids)} measurements ({', '.join(item.lesion_ids)})"
+        )
+    return EXIT_OK
+
+
+def _add_sr_import_parser(subparsers: Any) -> None:
+    importer = subparsers.add_parser(
+        "import-sr",
+        help="merge DICOM SR measurement reports (TID 1500) into stored readings",
+        description=(
+            "Read DICOM SR TID 1500 measurement reports (written by recist-app "
+            "export --format sr or another highdicom-based tool) and merge their "
+            "measurements into the stored reading of the SR's patient: lesions by "
+            "Tracking UID or Tracking Identifier (lesion id), the visit by time "
+            "point or study, the drawn axes back on their images. Nothing is "
+            "saved unless every file imports."
+        ),
+    )
+    importer.add_argument("sr_files", metavar="SR.dcm", nargs="+")
+    _add_database_option(importer)
+    importer.add_argument(
+        "--user",
+        default=_login_name(),
+        help="who imports, for the audit trail (default: your login name)",
+    )
+    importer.add_argument(
+        "--images",
+        metavar="DIR",
+        help="DICOM folder with the measured images (default: the database index)",
+    )
+    importer.add_argument(
+        "--criteria", help="the patient's reading under these criteria"
+    )
+    importer.add_argument("--reader", help="the patient's reading by this reader")
+    importer.set_defaults(handler=_cmd_import_sr)
+
+
 def _add_endpoint_parsers(subparsers: Any) -> None:
     endpoints = subparsers.add_parser(
         "endpoints",
@@ -823,6 +881,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_demo_data_parser(subparsers)
     _add_endpoint_parsers(subparsers)
     _add_export_parser(subparsers)
+    _add_sr_import_parser(subparsers)
     _add_store_parsers(subparsers)
     _add_reading_parsers(subparsers)
 

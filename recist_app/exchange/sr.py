@@ -103,6 +103,11 @@ _SR_CLASSES: dict[
     "1.2.840.10008.5.1.4.1.1.88.33": hd.sr.ComprehensiveSR,
     "1.2.840.10008.5.1.4.1.1.88.22": hd.sr.EnhancedSR,
 }
+_OTHER_LENGTHS = (
+    hd.sr.CodedConcept("410668003", "SCT", "Length"),
+    hd.sr.CodedConcept("81827009", "SCT", "Diameter"),
+)
+"""Read as the long axis when an SR (dcmjs/OHIF, highdicom examples) has none."""
 _TIME_POINT_CODES = frozenset({"C2348792", "126072"})  # UMLS (TID 1502), legacy DCM
 _BASELINE_CATEGORY = {
     LesionRole.TARGET: codes.DCM.TargetLesionAtBaseline,
@@ -402,9 +407,12 @@ def build_measurement_report(
     )
 
 
-def _value(group: object, name: hd.sr.CodedConcept) -> float | None:
-    found = group.get_measurements(name=name)  # type: ignore[attr-defined]
-    return float(found[0].value) if found else None
+def _value(group: object, *names: hd.sr.CodedConcept) -> float | None:
+    for name in names:
+        found = group.get_measurements(name=name)  # type: ignore[attr-defined]
+        if found:
+            return float(found[0].value)
+    return None
 
 
 def read_measurement_report(sr: Dataset) -> SrReport:
@@ -451,7 +459,7 @@ def read_measurement_report(sr: Dataset) -> SrReport:
             SrLesion(
                 lesion_id=identifier,
                 tracking_uid=uid,
-                long_axis_mm=_value(group, LONG_AXIS),
+                long_axis_mm=_value(group, LONG_AXIS, *_OTHER_LENGTHS),
                 short_axis_mm=_value(group, SHORT_AXIS),
                 finding_site=str(sites[0].value.meaning) if sites else None,
                 sop_instance_uid=sop,
@@ -516,23 +524,37 @@ def _imported_geometry(
 
 
 def _visit_of(reading: Reading, report: SrReport, visit: str | None) -> TimePoint:
-    if visit is None:
-        visit = report.time_point
-    if visit is None:
-        matches = [
+    if visit is not None:
+        try:
+            return reading.timepoint(visit)
+        except KeyError:
+            raise ExchangeError(
+                f"SR import: the reading has no visit {visit!r}"
+            ) from None
+    named = report.time_point
+    if named is not None:
+        same = [
             t
             for t in reading.timepoints
-            if t.study_instance_uid == report.study_instance_uid
+            if t.visit.strip().casefold() == named.strip().casefold()
         ]
-        if len(matches) == 1:
-            return matches[0]
+        if len(same) == 1:
+            return same[0]
+    studies = [
+        t
+        for t in reading.timepoints
+        if t.study_instance_uid == report.study_instance_uid
+    ]
+    if len(studies) == 1:
+        return studies[0]
+    if named is not None:
         raise ExchangeError(
-            "SR import: the SR names no time point and its study matches no visit"
+            f"SR import: the reading has no visit {named!r} and no visit of study "
+            f"{report.study_instance_uid}"
         )
-    try:
-        return reading.timepoint(visit)
-    except KeyError:
-        raise ExchangeError(f"SR import: the reading has no visit {visit!r}") from None
+    raise ExchangeError(
+        "SR import: the SR names no time point and its study matches no visit"
+    )
 
 
 def import_measurement_report(

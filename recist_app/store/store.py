@@ -9,7 +9,7 @@ reading and touch only what changed, each change recorded in the audit trail.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -97,6 +97,7 @@ from recist_app.store.schema import (
     PatientRow,
     ReadingRow,
     ReadingVersionRow,
+    SeriesFileRow,
     StudyRow,
     TimePointRow,
 )
@@ -1092,6 +1093,25 @@ class Store:
                 "import its folder first"
             )
         return tuple(Path(path) for path in paths)
+
+    def image_files(self, sop_instance_uids: Iterable[str]) -> dict[str, Path]:
+        """Where the indexed images with these SOP Instance UIDs are.
+
+        UIDs that were never imported are left out of the result.
+        """
+        wanted = sorted(set(sop_instance_uids))
+        found: dict[str, Path] = {}
+        with self._session("finding image files", write=False) as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = session.execute(
+                    select(SeriesFileRow.sop_instance_uid, SeriesFileRow.file_path)
+                    .where(SeriesFileRow.sop_instance_uid.in_(chunk))
+                    .order_by(SeriesFileRow.id)
+                )
+                for uid, path in rows:
+                    found.setdefault(uid, Path(path))
+        return found
 
     # ------------------------------------------------------------ audit
 
