@@ -16,7 +16,7 @@ from recist_app.exchange.errors import ExchangeError
 from recist_app.store import ReadingStatus, StoreError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     from pydicom.dataset import Dataset
@@ -109,7 +109,11 @@ def _headers(
 
 
 def import_sr_file(
-    reading: Reading, path: Path, image_files: Mapping[str, Path]
+    reading: Reading,
+    path: Path,
+    image_files: Mapping[str, Path],
+    *,
+    find_images: Callable[[set[str]], Mapping[str, Path]] | None = None,
 ) -> tuple[Reading, SrImported]:
     """``reading`` with the measurements of the SR at ``path`` merged in.
 
@@ -122,6 +126,9 @@ def import_sr_file(
     image_files
         Files of the measured images by SOP Instance UID (their headers give the
         geometry to put the drawn axes back in patient coordinates).
+    find_images
+        Called with the measured images missing from ``image_files``; returns the
+        files it found (e.g. from the database's imaging index).
 
     Raises
     ------
@@ -142,7 +149,11 @@ def import_sr_file(
         )
     try:
         report = read_measurement_report(sr)
-        headers = _headers(path, _referenced_images(sr), image_files)
+        wanted = _referenced_images(sr)
+        files = dict(image_files)
+        if find_images is not None and wanted - set(files):
+            files.update(find_images(wanted - set(files)))
+        headers = _headers(path, wanted, files)
         updated = import_measurement_report(reading, sr, headers)
     except ExchangeError as error:
         raise ExchangeError(f"{path}: {error}") from None
@@ -249,12 +260,12 @@ def import_sr_files_into_store(
                 )
             key = (record.patient_id, record.criteria.value, record.reader)
             reading = pending[key][0] if key in pending else store.load_reading(*key)
-            files = (
-                dict(image_files)
-                if image_files is not None
-                else store.image_files(_referenced_images(sr))
+            updated, imported = import_sr_file(
+                reading,
+                path,
+                image_files or {},
+                find_images=store.image_files if image_files is None else None,
             )
-            updated, imported = import_sr_file(reading, path, files)
             names = [*pending[key][2], path.name] if key in pending else [path.name]
             pending[key] = (updated, record, names)
             done.append(

@@ -26,6 +26,7 @@ from recist_app.recist import Reading
 from recist_app.ui.browser.loading import VolumeLoader
 from recist_app.ui.browser.patient_browser import PatientsDock, install_patient_browser
 from recist_app.ui.error_dialog import error_boundary, show_error
+from recist_app.ui.export_dialog import ExportDialog, open_export_dialog
 from recist_app.ui.measurement_controller import (
     MeasurementController,
     measurement_overlays,
@@ -34,6 +35,7 @@ from recist_app.ui.panels.history_panel import HistoryPanel
 from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
 from recist_app.ui.reading_store import open_document, signature_text
+from recist_app.ui.sr_import import choose_and_import_sr
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
 from recist_app.ui.vocabulary import load_vocabulary
@@ -243,6 +245,10 @@ class MainWindow(QMainWindow):
         export_action = QAction("&Export reading JSON…", self)
         export_action.setShortcut(QKeySequence("Ctrl+E"))
         export_action.triggered.connect(self._export_clicked)
+        exports_action = QAction("E&xport…", self)
+        exports_action.triggered.connect(self.open_export_dialog)
+        import_sr_action = QAction("Import DICOM &SR…", self)
+        import_sr_action.triggered.connect(self.import_dicom_sr)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -250,6 +256,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.file_menu = file_menu
         file_menu.addAction(export_action)
+        file_menu.addAction(exports_action)
+        file_menu.addAction(import_sr_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -701,6 +709,27 @@ class MainWindow(QMainWindow):
             self._settings.setValue("export_dir", str(path.parent))
         self.statusBar().showMessage(f"Reading exported to {path}", 6000)
         return True
+
+    def open_export_dialog(self) -> ExportDialog:
+        """File → Export…: formats, folder, de-identification, one or all patients."""
+        return open_export_dialog(
+            self,
+            self.document,
+            self._volumes,
+            reading_store=self.reading_store,
+            settings=self._settings,
+        )
+
+    def import_dicom_sr(self) -> None:
+        """File → Import DICOM SR…: measurements of SR files into this reading."""
+        if choose_and_import_sr(
+            self,
+            self.document,
+            self._volumes,
+            reading_store=self.reading_store,
+            settings=self._settings,
+        ):
+            self.statusBar().showMessage("DICOM SR measurements imported", 6000)
 
     def sign_reading(self) -> bool:
         """Ask, then sign the reading in the database and lock it; True if signed."""
