@@ -1,0 +1,168 @@
+"""Viewer speed: scroll step and time to the first painted slice, with a peer.
+
+* scroll step: one slice forward plus a window/level change, then a synchronous
+  paint of the :class:`~recist_app.ui.viewer.slice_view.SliceView` (windowing by
+  lookup table, overlays and text) on 512x512 CT slices; p50 and p95 over 400
+  steps. Peer, measured in the same run: a plain float numpy window, the
+  ``QImage`` made from it and a ``QPainter`` drawing it scaled into an image of
+  the view's size (no text, no overlays).
+* first slice: from asking the background loader for a 512x512x120 series
+  (indexed in the database, files in the page cache) to the middle slice painted
+  in the view; the whole load's time is printed next to it.
+
+Goals (issue 5): scroll step p95 <= 4 ms; first slice painted <= 0.2 s.
+
+Usage: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_view.py``
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+STEPS = 400
+VIEW_SIZE_PX = (900, 900)
+SLICES = 120
+
+
+def _percentiles(samples_s: list[float]) -> tuple[float, float]:
+    values = np.array(samples_s) * 1000.0
+    return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+
+
+def _time_first_paint(app: Any, store: Any, series_uid: str) -> tuple[float, float]:
+    """Seconds to the middle slice painted and to the whole series loaded."""
+    from recist_app.ui.browser.loading import VolumeLoader
+    from recist_app.ui.viewer.slice_view import SliceView
+
+    loader = VolumeLoader(store)
+    view = SliceView()
+    view.resize(*VIEW_SIZE_PX)
+    view.show()
+    app.processEvents()
+    marks: dict[str, float] = {}
+
+    def on_preview(_uid: str, preview: Any) -> None:
+        view.set_volume(preview)
+        view.repaint()
+        marks.setdefault("painted", time.perf_counter())
+
+    def on_loaded(_uid: str, _volume: Any) -> None:
+        marks.setdefault("loaded", time.perf_counter())
+
+    loader.preview.connect(on_preview)
+    loader.loaded.connect(on_loaded)
+    start = time.perf_counter()
+    loader.load([series_uid])
+    while "loaded" not in marks:
+        app.processEvents()
+        time.sleep(0.0005)
+    loader.shutdown()
+    view.close()
+    view.deleteLater()
+    loader.deleteLater()
+    app.processEvents()
+    return marks["painted"] - start, marks["loaded"] - start
+
+
+def main() -> int:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QApplication
+
+    from recist_app.imaging import SeriesGeometry, load_volume, write_phantom_series
+    from recist_app.store import open_store
+    from recist_app.ui.viewer.slice_view import SliceView
+
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as folder_name:
+        folder = Path(folder_name)
+        series = write_phantom_series(
+            folder / "series",
+            geometry=SeriesGeometry(rows=512, columns=512, slice_count=SLICES),
+        )
+        volume = load_volume(folder / "series")  # also warms the page cache
+        view = SliceView()
+        view.resize(*VIEW_SIZE_PX)
+        view.show()
+        view.set_volume(volume)
+        app.processEvents()
+
+        # ---- scroll step: recist_app's view
+        ours: list[float] = []
+        for step in range(STEPS):
+            start = time.perf_counter()
+            view.set_slice_index(step % volume.slice_count)
+            view.set_window(40.0 + (step % 7), 400.0 + (step % 5))
+            view.repaint()
+            ours.append(time.perf_counter() - start)
+
+        # ---- scroll step: peer (numpy float window -> QImage -> QPainter)
+        target = QImage(*VIEW_SIZE_PX, QImage.Format.Format_RGB32)
+        slope, intercept = volume.rescale_slope, volume.rescale_intercept
+        width_mm = volume.columns * volume.column_spacing_mm
+        height_mm = volume.rows * volume.row_spacing_mm
+        scale = min(VIEW_SIZE_PX[0] / width_mm, VIEW_SIZE_PX[1] / height_mm)
+        peer: list[float] = []
+        for step in range(STEPS):
+            start = time.perf_counter()
+            center, width = 40.0 + (step % 7), 400.0 + (step % 5)
+            hu = volume.voxels[step % volume.slice_count] * slope + intercept
+            low = center - width / 2
+            pixels = np.clip((hu - low) / width * 255.0, 0, 255).astype(np.uint8)
+            rows, columns = pixels.shape
+            image = QImage(
+                pixels.data, columns, rows, columns, QImage.Format.Format_Grayscale8
+            )
+            painter = QPainter(target)
+            painter.drawImage(QRectF(0, 0, width_mm * scale, height_mm * scale), image)
+            painter.end()
+            peer.append(time.perf_counter() - start)
+
+        ours_p50, ours_p95 = _percentiles(ours)
+        peer_p50, peer_p95 = _percentiles(peer)
+        print(f"scroll step, 512x512 slices, view {VIEW_SIZE_PX[0]}x{VIEW_SIZE_PX[1]}")
+        print(f"  recist_app SliceView  p50 {ours_p50:.2f} ms  p95 {ours_p95:.2f} ms")
+        print(f"  peer numpy+QPainter   p50 {peer_p50:.2f} ms  p95 {peer_p95:.2f} ms")
+        print(
+            f"  ratio p95 {ours_p95 / peer_p95:.2f}x the peer; "
+            f"goal p95 <= 4 ms: {'met' if ours_p95 <= 4.0 else 'NOT met'}"
+        )
+
+        # ---- open a series -> first slice painted
+        with open_store(f"sqlite:///{folder / 'db.sqlite3'}") as store:
+            store.import_dicom_folder(folder / "series", user="bench")
+            firsts: list[float] = []
+            totals: list[float] = []
+            for _ in range(3):
+                first, total = _time_first_paint(app, store, series.series_instance_uid)
+                firsts.append(first)
+                totals.append(total)
+        first = min(firsts)
+        total = min(totals)
+        print(f"open a 512x512x{SLICES} series (best of 3, warm cache)")
+        print(
+            f"  first (middle) slice painted {first:.3f} s, whole series {total:.3f} s"
+            f" ({first / total:.2f} of the load)"
+        )
+        print(f"  goal <= 0.2 s: {'met' if first <= 0.2 else 'NOT met'}")
+        view.close()
+        view.deleteLater()
+        app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
