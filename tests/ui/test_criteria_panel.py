@@ -276,3 +276,8 @@ def test_cytology_flag_decides_ascites_progression_under_mrecist(
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not check.isChecked()
     assert response.cell("Non-target", Criteria.MRECIST) == "NON-CR/NON-PD"
+
+    # A signed reading cannot be changed from the flags either.
+    document.set_signature("signed by dr-test at 2024-03-05 09:00 UTC")
+    assert not check.isEnabled()
+    assert not window.tool_actions[Tool.VIABLE].isEnabled()
