@@ -173,7 +173,6 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
         EndpointError,
         EndpointOptions,
         compute_trial_endpoints,
-        read_clinical_csv,
         summary_table,
         write_endpoint_outputs,
     )
@@ -192,9 +191,10 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
             allow_unread_patients=args.allow_unread_patients,
             survival_ci=args.survival_ci,
         )
-        readings = _endpoint_readings(args)
-        clinical = read_clinical_csv(Path(args.clinical))
-        result = compute_trial_endpoints(readings, clinical, options)
+        readings, clinical = _endpoint_inputs(args)
+        result = compute_trial_endpoints(
+            readings, clinical, options, criteria=args.criteria
+        )
         written = write_endpoint_outputs(
             result, Path(args.out), plots=not args.no_plots
         )
@@ -210,11 +210,19 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _endpoint_readings(args: argparse.Namespace) -> list[Any]:
-    """Readings from ``--readings DIR`` or, without it, from the database."""
+def _endpoint_inputs(args: argparse.Namespace) -> tuple[list[Any], Any]:
+    """Readings (``--readings DIR`` or the database) and clinical rows.
+
+    The clinical rows come from ``--clinical``, else from the database's imported
+    clinical data (``recist-app clinical import``).
+    """
+    from recist_app.endpoints import read_clinical_csv
+
     if args.readings is not None:
         if args.endpoints_database is not None:
             raise CliError("give either --readings DIR or --database, not both")
+        if args.clinical is None:
+            raise CliError("--readings DIR needs --clinical CLINICAL.csv")
         from recist_app.exchange import read_reading_file
 
         folder = Path(args.readings)
@@ -223,20 +231,57 @@ def _endpoint_readings(args: argparse.Namespace) -> list[Any]:
         files = sorted(folder.glob("*.json"))
         if not files:
             raise CliError(f"{folder}: no reading files (*.json)")
-        return [read_reading_file(path) for path in files]
-    from recist_app.endpoints import readings_from_store
+        readings = [read_reading_file(path) for path in files]
+        return readings, read_clinical_csv(Path(args.clinical))
+    from recist_app.endpoints import clinical_from_store, readings_from_store
     from recist_app.store import StoreError, open_store
 
     url = args.endpoints_database or args.database or None
     try:
         with open_store(url) as store:
-            return list(
+            readings = list(
                 readings_from_store(
-                    store, reader=args.reader, signed_only=args.signed_only
+                    store,
+                    criteria=args.criteria,
+                    reader=args.reader,
+                    signed_only=args.signed_only,
                 )
             )
+            if args.clinical is not None:
+                return readings, read_clinical_csv(Path(args.clinical))
+            return readings, clinical_from_store(store)
     except StoreError as error:
         raise CliError(str(error)) from error
+
+
+def _criteria_name(text: str) -> str:
+    """``--criteria``: a criteria set's name, in any case (``recist`` too)."""
+    names = {
+        "recist 1.1": "RECIST 1.1",
+        "recist": "RECIST 1.1",
+        "irecist": "iRECIST",
+        "mrecist": "mRECIST",
+    }
+    try:
+        return names[text.strip().lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(
+            f"unknown criteria {text!r} (choose 'RECIST 1.1', iRECIST or mRECIST)"
+        ) from None
+
+
+def _cmd_clinical_import(args: argparse.Namespace) -> int:
+    from recist_app.endpoints import EndpointError, import_clinical_csv
+    from recist_app.store import StoreError, open_store
+
+    try:
+        with open_store(getattr(args, "database", None)) as store:
+            summary = import_clinical_csv(store, Path(args.clinical), user=args.user)
+            url = store.url
+    except (StoreError, EndpointError) as error:
+        raise CliError(str(error)) from error
+    print(f"{url}: {summary}")
+    return EXIT_OK
 
 
 def _cmd_simulate_trial(args: argparse.Namespace) -> int:
@@ -513,8 +558,10 @@ def _add_endpoint_parsers(subparsers: Any) -> None:
         description=(
             "Compute the trial endpoints from a folder of reading files and a "
             "clinical CSV (columns: patient_id, first_dose_date, death_date, "
-            "last_known_alive_date, new_anticancer_therapy_date, data_cutoff_date) "
-            "and write endpoints.json, subjects.csv, summary.csv, plots and reports."
+            "last_known_alive_date, new_anticancer_therapy_date, data_cutoff_date), "
+            "or from the reading database and its imported clinical data, under "
+            "RECIST 1.1, iRECIST or mRECIST, and write endpoints.json, "
+            "subjects.csv, summary.csv, plots and reports."
         ),
     )
     source = endpoints.add_mutually_exclusive_group()
@@ -539,7 +586,24 @@ def _add_endpoint_parsers(subparsers: Any) -> None:
     endpoints.add_argument(
         "--signed-only", action="store_true", help="database: only signed readings"
     )
-    endpoints.add_argument("--clinical", metavar="CLINICAL.csv", required=True)
+    endpoints.add_argument(
+        "--clinical",
+        metavar="CLINICAL.csv",
+        help=(
+            "clinical file (required with --readings; with the database, default: "
+            "its imported clinical data)"
+        ),
+    )
+    endpoints.add_argument(
+        "--criteria",
+        type=_criteria_name,
+        default="RECIST 1.1",
+        metavar="CRITERIA",
+        help=(
+            "'RECIST 1.1' (default), iRECIST or mRECIST: assess the readings under "
+            "this criteria set (iCPD is the iRECIST progression event)"
+        ),
+    )
     endpoints.add_argument("--out", metavar="DIR", required=True)
     endpoints.add_argument(
         "--no-censor-missed-assessments",
@@ -597,6 +661,35 @@ def _add_endpoint_parsers(subparsers: Any) -> None:
     simulate.add_argument("--patients", type=int, default=76)
     simulate.add_argument("--seed", type=int, default=2024)
     simulate.set_defaults(handler=_cmd_simulate_trial)
+
+    clinical = subparsers.add_parser(
+        "clinical",
+        help="clinical data (first dose, death, cut-off) in the reading database",
+        description="Commands on the clinical dates the endpoints need.",
+    )
+    clinical_commands = clinical.add_subparsers(
+        dest="clinical_command", metavar="COMMAND"
+    )
+    clinical_commands.required = True
+    clinical_import = clinical_commands.add_parser(
+        "import",
+        help="validate CLINICAL.csv and make it the database's clinical data",
+        description=(
+            "Check every row of CLINICAL.csv (columns: patient_id, first_dose_date, "
+            "death_date, last_known_alive_date, new_anticancer_therapy_date, "
+            "data_cutoff_date) and store it in one transaction, replacing the "
+            "clinical data imported before; every change goes to the audit trail. "
+            "'recist-app endpoints --database' then needs no --clinical."
+        ),
+    )
+    clinical_import.add_argument("clinical", metavar="CLINICAL.csv")
+    clinical_import.add_argument(
+        "--user",
+        default=_login_name(),
+        help="who imports, for the audit trail (default: your login name)",
+    )
+    _add_database_option(clinical_import)
+    clinical_import.set_defaults(handler=_cmd_clinical_import)
 
 
 def _write_output(text: str, out: str | None) -> None:

@@ -40,7 +40,11 @@ from recist_app.endpoints.plots import (
 )
 from recist_app.endpoints.report import new_figure, write_endpoint_outputs
 from recist_app.endpoints.simulation import SimulatedTrial, simulate_trial
-from recist_app.endpoints.sources import readings_from_store
+from recist_app.endpoints.sources import (
+    clinical_from_store,
+    import_clinical_csv,
+    readings_from_store,
+)
 from recist_app.endpoints.statistics import (
     KaplanMeierEstimate,
     LandmarkEstimate,
@@ -50,7 +54,9 @@ from recist_app.endpoints.statistics import (
 )
 from recist_app.endpoints.study import (
     BOR_CATEGORIES,
+    IRECIST_BOR_CATEGORIES,
     TrialEndpoints,
+    bor_categories,
     compute_trial_endpoints,
     summarise,
 )
@@ -64,6 +70,7 @@ from recist_app.endpoints.subject import (
     derive_os,
     derive_pfs,
     derive_subject,
+    endpoint_response,
 )
 from recist_app.endpoints.tables import (
     ENDPOINTS_FORMAT,
@@ -82,6 +89,7 @@ __all__ = [
     "CNSR_EVENT",
     "DAYS_PER_MONTH",
     "ENDPOINTS_FORMAT",
+    "IRECIST_BOR_CATEGORIES",
     "PLOTS",
     "CbrDefinition",
     "ClinicalRecord",
@@ -100,8 +108,10 @@ __all__ = [
     "TimeToEvent",
     "TrialEndpoints",
     "VisitPoint",
+    "bor_categories",
     "bor_table",
     "clinical_csv_text",
+    "clinical_from_store",
     "clopper_pearson",
     "compute_trial_endpoints",
     "derive_os",
@@ -113,7 +123,9 @@ __all__ = [
     "draw_spider",
     "draw_swimmer",
     "draw_waterfall",
+    "endpoint_response",
     "endpoints_to_dict",
+    "import_clinical_csv",
     "kaplan_meier",
     "new_figure",
     "parse_clinical_csv",

@@ -45,6 +45,13 @@ BOR_COLOURS: dict[str, str] = {
     "NE": "#878787",
     "NED": "#4575b4",
     "MISSING": "#c7c7c7",
+    # iRECIST: the colour of the RECIST category each counts as; iUPD lighter.
+    "iCR": "#1b7837",
+    "iPR": "#5aae61",
+    "iSD": "#f1a340",
+    "NON-iCR/NON-iUPD": "#d8b365",
+    "iUPD": "#f4a582",
+    "iCPD": "#d73027",
 }
 
 

@@ -10,6 +10,14 @@ the nadir, an unequivocal new lesion, or non-target progression. Some scans are
 missed, some are not evaluable, some patients die without progression or start a new
 therapy before it, so every PFS censoring row occurs.
 
+Non-nodal targets also carry a viable (arterially enhancing) long axis for mRECIST,
+shrinking faster than the whole lesion under treatment (necrosis), so mRECIST can
+call PR where RECIST 1.1 calls SD. After the first progression one more scan 4–6
+weeks later shows progression going on (growth and an additional new lesion), the
+confirmation iRECIST needs to turn iUPD into iCPD; RECIST 1.1 ignores scans after PD.
+These extras draw from a second random stream, so the RECIST course of each patient
+is the same as without them.
+
 The responses are *not* simulated: they are derived from the diameters by the RECIST
 engine, as for real readings. The result is domain objects only; writing files is
 the caller's business (``recist-app simulate-trial``).
@@ -37,6 +45,7 @@ __all__ = ["SimulatedTrial", "simulate_trial"]
 
 _COURSES = (("CR", 0.04), ("PR", 0.26), ("SD", 0.42), ("PD", 0.28))
 _NON_TARGET_ORGANS = ("portal vein", "bone", "peritoneum", "adrenal gland")
+_VIABLE_FRACTION = 0.92  # enhancing share of an untreated target's long axis
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +74,7 @@ class _Course:
     death_day: float
     new_therapy_day: float | None
     lost_day: float | None
+    further_growth: float = 0.0  # confirmation scan: sum ratio added after PD
 
 
 def simulate_trial(
@@ -107,7 +117,13 @@ def simulate_trial(
         )
         course = _draw_course(rng)
         reading, last_scan = _simulate_reading(
-            rng, patient_id, first_dose, course, cutoff, scan_interval_days
+            rng,
+            random.Random(f"{seed}/{patient_id}"),
+            patient_id,
+            first_dose,
+            course,
+            cutoff,
+            scan_interval_days,
         )
         readings.append(reading)
         clinical.append(
@@ -191,8 +207,8 @@ def _sum_ratio(course: _Course, day: float) -> float:
     if day >= course.progression_day:
         nadir = course.depth if course.kind != "PD" else 1.05
         if course.progression_mode == "growth":
-            return nadir * 1.35 + 0.25
-        return max(nadir, 0.02)
+            return nadir * 1.35 + 0.25 + course.further_growth
+        return max(nadir, 0.02) + course.further_growth
     if course.kind == "PD":
         return 1.0 + 0.05 * min(1.0, day / 60)
     shrink = min(1.0, day / course.nadir_day)
@@ -219,11 +235,18 @@ def _measure(
     long_axis = round(target.baseline_mm * ratio * noise, 1)
     if long_axis < 4.0:
         return Measurement(lesion_id=lesion.lesion_id, state="too_small")  # type: ignore[arg-type]
-    return Measurement(lesion_id=lesion.lesion_id, long_axis_mm=long_axis)
+    return Measurement(
+        lesion_id=lesion.lesion_id,
+        long_axis_mm=long_axis,
+        viable_long_axis_mm=min(
+            long_axis, round(long_axis * _VIABLE_FRACTION * min(1.0, ratio) ** 0.6, 1)
+        ),
+    )
 
 
 def _simulate_reading(
     rng: random.Random,
+    extra_rng: random.Random,
     patient_id: str,
     first_dose: datetime.date,
     course: _Course,
@@ -291,6 +314,19 @@ def _simulate_reading(
             )
         )
         if progressed:
+            confirmation = _confirmation_scan(
+                extra_rng, month, day, first_dose, stop_day, course, targets
+            )
+            if confirmation is not None:
+                timepoints.append(
+                    _follow_up(
+                        extra_rng,
+                        *confirmation,
+                        targets,
+                        non_targets,
+                        new_lesions,
+                    )
+                )
             break
     reading = Reading(
         patient_id=patient_id,
@@ -299,6 +335,45 @@ def _simulate_reading(
         timepoints=tuple(timepoints),
     )
     return reading, timepoints[-1].date
+
+
+def _confirmation_scan(
+    rng: random.Random,
+    month: int,
+    day: int,
+    first_dose: datetime.date,
+    stop_day: float,
+    course: _Course,
+    targets: list[_TargetSpec],
+) -> tuple[str, datetime.date, int, _Course] | None:
+    """Visit, date, day and course of the scan confirming progression, if any.
+
+    The course is the patient's with the tumour grown further (≥ 5 mm more in the
+    sum of the targets) and a second new lesion; ``None`` when the scan would fall
+    after death, new therapy, loss to follow-up or the cut-off.
+    """
+    confirm_day = day + rng.randint(28, 42)
+    if confirm_day > stop_day:
+        return None
+    baseline_sum_mm = sum(t.baseline_mm for t in targets)
+    growth = max(0.25, 8.0 / baseline_sum_mm)
+    further = _Course(
+        kind=course.kind,
+        depth=course.depth,
+        nadir_day=course.nadir_day,
+        progression_day=course.progression_day,
+        progression_mode=course.progression_mode,
+        death_day=course.death_day,
+        new_therapy_day=course.new_therapy_day,
+        lost_day=course.lost_day,
+        further_growth=growth,
+    )
+    return (
+        f"MONTH {month} CONFIRMATION",
+        first_dose + datetime.timedelta(days=confirm_day),
+        confirm_day,
+        further,
+    )
 
 
 def _follow_up(
@@ -339,14 +414,14 @@ def _follow_up(
         course.progression_mode == "new"
         or (course.progression_mode == "non-target" and not non_targets)
     )
-    if needs_new:
-        lesion = Lesion(
-            lesion_id="N01",
-            role="new",  # type: ignore[arg-type]
-            organ=rng.choice(("liver", "lung", "bone", "peritoneum")),
+    if needs_new and not new_lesions:
+        new_lesions.append(_new_lesion(rng, "N01"))
+    if course.further_growth:  # confirmation: one more new lesion (H2)
+        new_lesions.append(_new_lesion(rng, f"N{len(new_lesions) + 1:02d}"))
+    if needs_new or course.further_growth:
+        observations = tuple(
+            NewLesionObservation(lesion_id=lesion.lesion_id) for lesion in new_lesions
         )
-        new_lesions.append(lesion)
-        observations = (NewLesionObservation(lesion_id="N01"),)
     return TimePoint(
         visit=visit,
         date=date,
@@ -354,6 +429,14 @@ def _follow_up(
         measurements=tuple(measurements),
         non_target=non_target,
         new_lesions=observations,
+    )
+
+
+def _new_lesion(rng: random.Random, lesion_id: str) -> Lesion:
+    return Lesion(
+        lesion_id=lesion_id,
+        role="new",  # type: ignore[arg-type]
+        organ=rng.choice(("liver", "lung", "bone", "peritoneum")),
     )
 
 

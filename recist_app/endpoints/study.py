@@ -14,6 +14,7 @@ summarises them (STANDARDS.md 3.3–3.5):
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from recist_app.endpoints.statistics import (
     kaplan_meier,
 )
 from recist_app.endpoints.subject import SubjectEndpoints, derive_subject
-from recist_app.recist import ReadingError
+from recist_app.recist import Criteria, ReadingError
 
 if TYPE_CHECKING:
     import datetime
@@ -37,7 +38,14 @@ if TYPE_CHECKING:
     from recist_app.endpoints.clinical import ClinicalRecord
     from recist_app.recist import Reading
 
-__all__ = ["BOR_CATEGORIES", "TrialEndpoints", "compute_trial_endpoints"]
+__all__ = [
+    "BOR_CATEGORIES",
+    "IRECIST_BOR_CATEGORIES",
+    "TrialEndpoints",
+    "bor_categories",
+    "compute_trial_endpoints",
+    "summarise",
+]
 
 BOR_CATEGORIES: tuple[str, ...] = (
     "CR",
@@ -49,6 +57,23 @@ BOR_CATEGORIES: tuple[str, ...] = (
     "NED",
     "MISSING",
 )
+IRECIST_BOR_CATEGORIES: tuple[str, ...] = (
+    "iCR",
+    "iPR",
+    "iSD",
+    "NON-iCR/NON-iUPD",
+    "iUPD",
+    "iCPD",
+    "NE",
+    "NED",
+    "MISSING",
+)
+"""iBOR categories (iUPD: progression never confirmed; iCPD: confirmed)."""
+
+
+def bor_categories(criteria: Criteria) -> tuple[str, ...]:
+    """The BOR codes tables count under ``criteria``, best first."""
+    return IRECIST_BOR_CATEGORIES if criteria is Criteria.IRECIST else BOR_CATEGORIES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +97,7 @@ class TrialEndpoints:
     mortality_rates: tuple[LandmarkEstimate, ...]
     risk_times_days: tuple[float, ...]
     warnings: tuple[str, ...] = field(default=())
+    criteria: Criteria = Criteria.RECIST_1_1
 
     def subject(self, patient_id: str) -> SubjectEndpoints:
         """The endpoints of ``patient_id``; raises ``KeyError`` when unknown."""
@@ -85,6 +111,8 @@ def compute_trial_endpoints(
     readings: Sequence[Reading],
     clinical: Sequence[ClinicalRecord],
     options: EndpointOptions | None = None,
+    *,
+    criteria: Criteria | str | None = None,
 ) -> TrialEndpoints:
     """Compute every endpoint of the trial.
 
@@ -96,6 +124,9 @@ def compute_trial_endpoints(
         One clinical record per treated patient; its order is the subjects' order.
     options
         Protocol parameters and switches (default: the trial's primary analysis).
+    criteria
+        Assess every reading under this criteria set (the same lesions, measured
+        once); default: the readings' own, which must then agree.
 
     Raises
     ------
@@ -107,6 +138,20 @@ def compute_trial_endpoints(
     options = options or EndpointOptions()
     if not clinical:
         raise EndpointError("no patients: the clinical file has no rows")
+    if criteria is not None:
+        criteria = Criteria(criteria)
+        readings = [
+            r if r.criteria is criteria else dataclasses.replace(r, criteria=criteria)
+            for r in readings
+        ]
+    else:
+        under = sorted({r.criteria.value for r in readings})
+        if len(under) > 1:
+            raise EndpointError(
+                f"readings under several criteria ({', '.join(under)}); analyse "
+                "one criteria set at a time"
+            )
+        criteria = Criteria(under[0]) if under else Criteria.RECIST_1_1
     by_patient: dict[str, Reading] = {}
     for reading in readings:
         if reading.patient_id in by_patient:
@@ -134,15 +179,19 @@ def compute_trial_endpoints(
             subjects.append(derive_subject(found, record, options))
         except ReadingError as error:
             raise EndpointError(f"patient {record.patient_id!r}: {error}") from None
-    return summarise(tuple(subjects), options, clinical[0].data_cutoff_date)
+    return summarise(
+        tuple(subjects), options, clinical[0].data_cutoff_date, criteria=criteria
+    )
 
 
 def summarise(
     subjects: tuple[SubjectEndpoints, ...],
     options: EndpointOptions,
     data_cutoff_date: datetime.date,
+    *,
+    criteria: Criteria = Criteria.RECIST_1_1,
 ) -> TrialEndpoints:
-    """Study-level summary of already derived subjects."""
+    """Study-level summary of already derived subjects (under ``criteria``)."""
     level = options.confidence_level
     population = [s for s in subjects if s.in_response_population]
     n = len(population)
@@ -173,8 +222,8 @@ def summarise(
         subjects=subjects,
         treated=len(subjects),
         response_population=n,
-        bor_counts_confirmed=_bor_counts(population, confirmed=True),
-        bor_counts_unconfirmed=_bor_counts(population, confirmed=False),
+        bor_counts_confirmed=_bor_counts(population, criteria, confirmed=True),
+        bor_counts_unconfirmed=_bor_counts(population, criteria, confirmed=False),
         orr=proportion(sum(s.responder for s in population)),
         dcr=proportion(sum(s.disease_control for s in population)),
         cbr=proportion(sum(s.clinical_benefit for s in population)),
@@ -189,14 +238,15 @@ def summarise(
             step * options.risk_table_step_days for step in range(steps + 1)
         ),
         warnings=warnings,
+        criteria=criteria,
     )
 
 
 def _bor_counts(
-    population: Sequence[SubjectEndpoints], *, confirmed: bool
+    population: Sequence[SubjectEndpoints], criteria: Criteria, *, confirmed: bool
 ) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for subject in population:
         bor = subject.bor_confirmed if confirmed else subject.bor_unconfirmed
         counts["MISSING" if subject.bor_missing else bor.response.value] += 1
-    return {category: counts.get(category, 0) for category in BOR_CATEGORIES}
+    return {category: counts.get(category, 0) for category in bor_categories(criteria)}

@@ -34,10 +34,28 @@ cut-off (CNSR 1); with no follow-up at all, at first dose (CNSR 2).
 
 DOR (3.5): responders only; from the first CR/PR of the (confirmed) BOR to the PFS
 end date, with the PFS event and censoring.
+
+Other criteria sets (issue 8). mRECIST uses the RECIST codes, so everything above
+applies to its responses. iRECIST (RECIST_RULES H, Seymour et al. 2017) is mapped
+for the endpoints by :func:`endpoint_response`: iCR and iPR are responses (ORR,
+DOR), iSD is disease control, NON-iCR/NON-iUPD counts as NON-CR/NON-PD, and **iCPD
+is the progression event**: PFS (iPFS) ends at the date of the iUPD that the iCPD
+confirmed (the first iUPD since the last reset), as the iRECIST guideline dates
+progression. An iUPD that could never be confirmed because the patient started a new
+anticancer therapy or died before any further assessment counts as progression at
+the iUPD date too (the patient left immunotherapy at iUPD; otherwise every second
+line started after iUPD would censor PFS). Any other iUPD is not an event: a later
+iSD/iPR/iCR resets it, and an iUPD still pending at the cut-off is an adequate
+assessment at which PFS is censored. An iBOR of iUPD (unconfirmed progression
+only) is a non-responder and no disease control. Tables keep the i-codes. For BOR
+under a shorter window (cut-off, new therapy, another first dose) a non-RECIST
+reading is assessed again on the visits of the window, so each criteria set derives
+its own best response.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,6 +63,7 @@ from recist_app.endpoints.options import CbrDefinition, EndpointOptions, Populat
 from recist_app.recist import (
     Assessment,
     BestOverallResponse,
+    Criteria,
     Reading,
     Response,
     ResponseEvent,
@@ -70,6 +89,7 @@ __all__ = [
     "derive_os",
     "derive_pfs",
     "derive_subject",
+    "endpoint_response",
 ]
 
 CNSR_EVENT = 0
@@ -93,6 +113,25 @@ class OsCensoring:
 
 
 _RESPONDERS = frozenset({Response.CR, Response.PR})
+_ENDPOINT_RESPONSE = {
+    Response.ICR: Response.CR,
+    Response.IPR: Response.PR,
+    Response.ISD: Response.SD,
+    Response.NON_ICR_NON_IUPD: Response.NON_CR_NON_PD,
+    Response.ICPD: Response.PD,
+}
+
+
+def endpoint_response(response: Response) -> Response:
+    """The RECIST category an iRECIST code counts as (module docstring).
+
+    RECIST codes and iUPD (unconfirmed progression: neither a response nor an
+    event) are returned unchanged.
+
+    >>> endpoint_response(Response.ICPD), endpoint_response(Response.IUPD)
+    (<Response.PD: 'PD'>, <Response.IUPD: 'iUPD'>)
+    """
+    return _ENDPOINT_RESPONSE.get(response, response)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,8 +262,8 @@ def derive_subject(
         and assessment.baseline.sum_of_diameters_mm is not None
     )
     in_population = measurable if options.population is Population.MEASURABLE else True
-    progression = next(
-        (t.date for t in in_window if t.overall_response is Response.PD), None
+    progression = _progression_date(
+        in_window, left_treatment=new_therapy is not None or death is not None
     )
     pfs = derive_pfs(
         has_baseline=has_baseline,
@@ -235,7 +274,7 @@ def derive_subject(
         new_therapy_date=new_therapy,
         options=options,
     )
-    responder = in_population and bor.response in _RESPONDERS
+    responder = in_population and endpoint_response(bor.response) in _RESPONDERS
     dor = _dor(bor, pfs) if responder else None
     return SubjectEndpoints(
         patient_id=clinical.patient_id,
@@ -253,7 +292,11 @@ def derive_subject(
         bor=bor,
         bor_missing=not response_window and not no_disease,
         first_response_date=next(
-            (t.date for t in response_window if t.overall_response in _RESPONDERS),
+            (
+                t.date
+                for t in response_window
+                if endpoint_response(t.overall_response) in _RESPONDERS
+            ),
             None,
         ),
         progression_date=progression,
@@ -316,6 +359,21 @@ def _best_overall_responses(
         return (
             assessment.best_overall_response_confirmed,
             assessment.best_overall_response_unconfirmed,
+        )
+    if reading is not None and reading.criteria is not Criteria.RECIST_1_1:
+        # The criteria's own derivation (iBOR, say) on the window's visits.
+        last = response_window[-1].date if response_window else first_dose
+        window = dataclasses.replace(
+            reading,
+            first_dose_date=first_dose,
+            timepoints=tuple(
+                t for t in reading.timepoints if t.is_baseline or t.date <= last
+            ),
+        )
+        again = assess(window)
+        return (
+            again.best_overall_response_confirmed,
+            again.best_overall_response_unconfirmed,
         )
     return best_overall_responses(
         [ResponseEvent(t.visit, t.date, t.overall_response) for t in response_window],
@@ -475,11 +533,33 @@ def _dor(bor: BestOverallResponse, pfs: TimeToEvent) -> TimeToEvent | None:
     )
 
 
+def _progression_date(
+    in_window: Sequence[TimepointAssessment], *, left_treatment: bool
+) -> datetime.date | None:
+    """Date of the first PD visit; for iRECIST, of the iUPD that iCPD confirmed.
+
+    ``left_treatment``: a new therapy or death is recorded; an iUPD that is the
+    last assessment then counts as progression (module docstring).
+    """
+    unconfirmed: datetime.date | None = None
+    for timepoint in in_window:
+        response = timepoint.overall_response
+        if response is Response.PD:
+            return timepoint.date
+        if response is Response.ICPD:
+            return unconfirmed or timepoint.date
+        if response is Response.IUPD:
+            unconfirmed = unconfirmed or timepoint.date
+        elif response is not Response.NE:
+            unconfirmed = None  # H3: iSD/iPR/iCR reset the pending progression
+    return unconfirmed if left_treatment else None
+
+
 def _disease_control(bor: BestOverallResponse, options: EndpointOptions) -> bool:
     control = {Response.CR, Response.PR, Response.SD}
     if options.population is Population.ALL_TREATED:
         control.add(Response.NON_CR_NON_PD)
-    return bor.response in control
+    return endpoint_response(bor.response) in control
 
 
 def _clinical_benefit(
@@ -496,12 +576,13 @@ def _clinical_benefit(
         if dor.event:
             return lasted > options.cbr_response_min_days
         return lasted >= options.cbr_response_min_days
-    if bor.response in _RESPONDERS:
+    category = endpoint_response(bor.response)
+    if category in _RESPONDERS:
         return True
-    if bor.response not in (Response.SD, Response.NON_CR_NON_PD):
+    if category not in (Response.SD, Response.NON_CR_NON_PD):
         return False
     for timepoint in response_window:
-        if timepoint.overall_response is Response.PD:
+        if endpoint_response(timepoint.overall_response) is Response.PD:
             return False
         if (
             _adequate(timepoint)

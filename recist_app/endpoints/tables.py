@@ -96,13 +96,15 @@ def _landmark_text(estimate: LandmarkEstimate) -> str:
 def summary_table(result: TrialEndpoints) -> Table:
     """One row per endpoint: name and "estimate (95 % CI)" text."""
     level = f"{100 * result.options.confidence_level:g} % CI"
+    responses = "iCR+iPR" if result.criteria.value == "iRECIST" else "CR+PR"
     rows: list[tuple[str, str]] = [
+        ("Response criteria", result.criteria.value),
         ("Treated patients", str(result.treated)),
         (
             f"Response population ({result.options.population.value})",
             str(result.response_population),
         ),
-        (f"ORR (CR+PR), {level}", _proportion_text(result.orr)),
+        (f"ORR ({responses}), {level}", _proportion_text(result.orr)),
         (f"DCR, {level}", _proportion_text(result.dcr)),
         (
             f"CBR ({result.options.cbr_definition.value}), {level}",
@@ -340,6 +342,7 @@ def endpoints_to_dict(result: TrialEndpoints) -> dict[str, Any]:
     risk = result.risk_times_days
     return {
         "format": ENDPOINTS_FORMAT,
+        "criteria": result.criteria.value,
         "data_cutoff_date": result.data_cutoff_date.isoformat(),
         "options": {
             "assessment_interval_days": options.assessment_interval_days,

@@ -10,6 +10,7 @@ responses are cached with the engine version that produced them.
 """
 
 from recist_app.store.audit import AuditEntry, AuditVerification
+from recist_app.store.clinical import ClinicalDates, ClinicalImportSummary
 from recist_app.store.database import (
     DATABASE_URL_ENV,
     DEFAULT_BUSY_TIMEOUT_S,
@@ -49,6 +50,8 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT_S",
     "AuditEntry",
     "AuditVerification",
+    "ClinicalDates",
+    "ClinicalImportSummary",
     "Clock",
     "ConcurrentEditError",
     "ImportOutcome",

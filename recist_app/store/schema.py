@@ -37,6 +37,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "CachedAssessmentRow",
+    "ClinicalRow",
     "LesionRow",
     "MeasurementRow",
     "NewLesionRow",
@@ -350,3 +351,23 @@ class CachedAssessmentRow(Base):
     best_overall_response: Mapped[str] = mapped_column(String(16))
     best_response_confirmed: Mapped[bool] = mapped_column(Boolean)
     assessment: Mapped[str] = mapped_column(Text)
+
+
+class ClinicalRow(Base):
+    """A patient's clinical dates for the endpoints (revision 0004).
+
+    One row per patient; an import replaces the whole set, so every row has the
+    same data cut-off.
+    """
+
+    __tablename__ = "clinical_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_row_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
+    first_dose_date: Mapped[datetime.date] = mapped_column(Date)
+    death_date: Mapped[datetime.date | None] = mapped_column(Date)
+    last_known_alive_date: Mapped[datetime.date | None] = mapped_column(Date)
+    new_anticancer_therapy_date: Mapped[datetime.date | None] = mapped_column(Date)
+    data_cutoff_date: Mapped[datetime.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)

@@ -9,7 +9,7 @@ reading and touch only what changed, each change recorded in the audit trail.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,6 +52,12 @@ from recist_app.store.audit import (
     AuditVerification,
     append_audit,
     verify_audit_chain,
+)
+from recist_app.store.clinical import (
+    ClinicalDates,
+    ClinicalImportSummary,
+    load_clinical,
+    replace_clinical,
 )
 from recist_app.store.database import (
     DEFAULT_BUSY_TIMEOUT_S,
@@ -1112,6 +1118,28 @@ class Store:
                 for uid, path in rows:
                     found.setdefault(uid, Path(path))
         return found
+
+    # ------------------------------------------------------------ clinical dates
+
+    def replace_clinical_records(
+        self, records: Sequence[ClinicalDates], *, user: str
+    ) -> ClinicalImportSummary:
+        """Make the stored clinical rows exactly ``records``, in one transaction.
+
+        Rows of patients not in ``records`` are removed; every change is audited.
+        The caller validates the dates (``recist_app.endpoints`` parses the file).
+        """
+        who = _check_user(user, "importing clinical data")
+        with self._session("importing clinical data", write=True) as session:
+            now = self._now()
+            summary, changes = replace_clinical(session, records, now)
+            append_audit(session, changes, user=who, reason=None, now=now)
+            return summary
+
+    def clinical_records(self) -> tuple[ClinicalDates, ...]:
+        """The stored clinical rows, in patient id order (empty before an import)."""
+        with self._session("reading clinical data", write=False) as session:
+            return load_clinical(session)
 
     # ------------------------------------------------------------ audit
 

@@ -203,3 +203,80 @@ def test_database_with_two_readers_of_one_patient_asks_for_a_reader(
     assert main(argv) == 2
     assert "patient 'HCC-001': 2 RECIST 1.1 readings" in capsys.readouterr().err
     assert main([*argv, "--reader", "dr-a", "--allow-unread-patients"]) == 0
+
+
+def test_clinical_import_then_endpoints_from_the_database_alone(
+    trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recist_app.exchange import read_reading_file
+    from recist_app.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
+    with open_store(url) as store:
+        for path in sorted((trial_dir / "readings").glob("*.json")):
+            store.save_reading(read_reading_file(path), user="test")
+    out = ["--no-plots", "--database", url, "--out"]
+    assert main(["endpoints", *out, str(tmp_path / "none")]) == 2
+    assert "no clinical data; import it with" in capsys.readouterr().err
+    clinical = str(trial_dir / "clinical.csv")
+    assert main(["clinical", "import", clinical, "--database", url]) == 0
+    assert "30 added" in capsys.readouterr().out
+    assert main(["clinical", "import", clinical, "--database", url]) == 0
+    assert "30 unchanged" in capsys.readouterr().out
+    assert main(["endpoints", *out, str(tmp_path / "db")]) == 0
+    files = ["--readings", str(trial_dir / "readings"), "--clinical", clinical]
+    assert main(["endpoints", "--no-plots", *files, "--out", str(tmp_path / "f")]) == 0
+    from_db = json.loads((tmp_path / "db" / "endpoints.json").read_text())
+    from_files = json.loads((tmp_path / "f" / "endpoints.json").read_text())
+    assert from_db == from_files
+    with open_store(url) as store:
+        assert sum(e.entity == "clinical" for e in store.audit_trail()) == 30
+
+
+def test_a_bad_clinical_row_is_one_line_and_changes_nothing(
+    trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recist_app.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
+    good = trial_dir / "clinical.csv"
+    assert main(["clinical", "import", str(good), "--database", url]) == 0
+    lines = good.read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "2001-01-01"  # death long before the first dose
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([*lines[:3], ",".join(cells), *lines[4:6]]) + "\n")
+    capsys.readouterr()
+    assert main(["clinical", "import", str(bad), "--database", url]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "bad.csv, row 4, column death_date: death 2001-01-01 is before" in error
+    with open_store(url) as store:
+        assert len(store.clinical_records()) == 30  # the earlier import is intact
+
+
+def test_endpoints_under_irecist_and_mrecist(
+    trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = [
+        "endpoints",
+        "--no-plots",
+        "--readings",
+        str(trial_dir / "readings"),
+        "--clinical",
+        str(trial_dir / "clinical.csv"),
+    ]
+    for name in ("iRECIST", "mrecist"):
+        out = tmp_path / name
+        assert main([*common, "--criteria", name, "--out", str(out)]) == 0
+        data = json.loads((out / "endpoints.json").read_text())
+        assert data["criteria"] == {"iRECIST": "iRECIST", "mrecist": "mRECIST"}[name]
+    assert (
+        "iCPD"
+        in json.loads((tmp_path / "iRECIST" / "endpoints.json").read_text())[
+            "bor_counts"
+        ]["confirmed"]
+    )
+    with pytest.raises(SystemExit):
+        main([*common, "--criteria", "WHO", "--out", str(tmp_path / "x")])
+    assert "unknown criteria 'WHO'" in capsys.readouterr().err

@@ -119,7 +119,7 @@ def test_json_is_strict_and_tables_have_one_row_per_subject() -> None:
     table = subjects_table(result)
     assert [row[0] for row in table.rows] == ["A", "B", "C", "D", "E"]
     assert all(len(row) == len(table.columns) for row in table.rows)
-    assert summary_table(result).rows[2][1].startswith("2/5 = 40.0 %")
+    assert summary_table(result).rows[3][1].startswith("2/5 = 40.0 %")
 
 
 def test_simulated_trial_is_deterministic_and_realistic() -> None:
@@ -185,7 +185,7 @@ def test_outputs_for_a_trial_without_response_population(tmp_path: Path) -> None
         EndpointOptions(allow_unread_patients=True),
     )
     assert result.orr.estimate is None
-    assert summary_table(result).rows[2][1] == "0/0 (NE)"
+    assert summary_table(result).rows[3][1] == "0/0 (NE)"
     written = write_endpoint_outputs(result, tmp_path)
     assert (tmp_path / "report.pdf") in written
     data = json.loads((tmp_path / "endpoints.json").read_text())
