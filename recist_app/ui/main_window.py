@@ -36,6 +36,7 @@ from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
 from recist_app.ui.reading_store import open_document, signature_text
 from recist_app.ui.sr_import import choose_and_import_sr
+from recist_app.ui.trial import add_trial_menu
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
 from recist_app.ui.vocabulary import load_vocabulary
@@ -194,6 +195,11 @@ class MainWindow(QMainWindow):
             first = self.file_menu.actions()[0]
             self.file_menu.insertAction(first, self.patients_dock.import_action)
             self.file_menu.insertSeparator(first)
+        self.trial_action = add_trial_menu(  # Trial → Endpoints (trial view)
+            self,
+            reading_store.store if reading_store is not None else None,
+            user=reading_store.user if reading_store is not None else "",
+        )
 
         self.slice_view.measurement_drawn.connect(self._measurement_drawn)
         self.slice_view.slice_changed.connect(self._show_slice_status)

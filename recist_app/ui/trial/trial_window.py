@@ -1,0 +1,273 @@
+"""The trial view: study summary, per-patient endpoints and the endpoint plots.
+
+Everything shown comes from :mod:`recist_app.endpoints` for all patients in the
+reading database: the summary table (ORR/DCR/CBR with exact intervals, medians,
+landmark rates), the BOR and numbers-at-risk tables, the per-patient subjects table
+and the waterfall, spider, swimmer and Kaplan–Meier plots drawn by the engine's
+``draw_*`` functions on Qt canvases. The computation runs in a worker thread; the
+criteria selector recomputes under RECIST 1.1, iRECIST or mRECIST. Without stored
+clinical data the view asks for the clinical CSV and imports it into the database.
+Double-clicking a patient emits :attr:`TrialWindow.patient_activated`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from recist_app.endpoints import (
+    PLOTS,
+    Table,
+    bor_table,
+    risk_table,
+    subjects_table,
+    summary_table,
+)
+from recist_app.recist import Criteria
+from recist_app.ui.trial.table_model import EndpointTableModel
+from recist_app.ui.trial.worker import TrialComputation
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
+    from recist_app.endpoints import TrialEndpoints
+    from recist_app.store import Store
+
+__all__ = ["CRITERIA_CHOICES", "TrialWindow"]
+
+CRITERIA_CHOICES: tuple[Criteria, ...] = (
+    Criteria.RECIST_1_1,
+    Criteria.IRECIST,
+    Criteria.MRECIST,
+)
+
+_SUBJECT_COLUMNS_SHOWN = (
+    "patient_id",
+    "bor_confirmed",
+    "best_change_pct",
+    "responder",
+    "pfs_days",
+    "pfs_event",
+    "os_days",
+    "os_event",
+    "dor_days",
+    "first_dose_date",
+    "progression_date",
+    "death_date",
+    "pfs_reason",
+)
+
+
+def _table_view(model: EndpointTableModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(
+        view.fontMetrics().height() + 6  # compact rows
+    )
+    return view
+
+
+class TrialWindow(QWidget):
+    """Endpoints of every patient in ``store``, recomputed per criteria set.
+
+    Parameters
+    ----------
+    store
+        The open reading database (the caller closes it).
+    user
+        Who imports clinical data, for the audit trail.
+
+    Attributes
+    ----------
+    patient_activated
+        ``Signal(str)``: a patient row was double-clicked (its patient id).
+    computed
+        ``Signal()``: a result is shown (or an error is reported).
+    """
+
+    patient_activated = Signal(str)
+    computed = Signal()
+
+    def __init__(
+        self, store: Store, *, user: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle(f"Trial endpoints — {store.url}")
+        self.result: TrialEndpoints | None = None
+        self.computation = TrialComputation(store, user=user, parent=self)
+        self.computation.finished.connect(self._finished)
+        self.computation.failed.connect(self._failed)
+        self.computation.imported.connect(self._imported)
+
+        self.criteria_combo = QComboBox()
+        for criteria in CRITERIA_CHOICES:
+            self.criteria_combo.addItem(criteria.value, criteria)
+        self.criteria_combo.currentIndexChanged.connect(lambda _i: self.recompute())
+        self.import_button = QPushButton("Import clinical CSV…")
+        self.import_button.setToolTip(
+            "Choose the clinical file (first dose, death, last known alive, new "
+            "therapy, data cut-off) and store it in the reading database"
+        )
+        self.import_button.clicked.connect(self.choose_clinical_file)
+        self.status_label = QLabel()
+        self.status_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Criteria"))
+        bar.addWidget(self.criteria_combo)
+        bar.addWidget(self.import_button)
+        bar.addWidget(self.status_label, 1)
+
+        self.summary_model = EndpointTableModel(self, align_numbers=False)
+        self.summary_view = _table_view(self.summary_model)
+        self.bor_model = EndpointTableModel(self, align_numbers=False)
+        self.bor_view = _table_view(self.bor_model)
+        self.risk_model = EndpointTableModel(self)
+        self.risk_view = _table_view(self.risk_model)
+        for view in (self.summary_view, self.bor_view):
+            header = view.horizontalHeader()
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setStretchLastSection(True)
+        tables = QTabWidget()
+        tables.addTab(self.summary_view, "Study summary")
+        tables.addTab(self.bor_view, "Best overall response")
+        tables.addTab(self.risk_view, "Numbers at risk")
+        self.table_tabs = tables
+
+        self.canvases: dict[str, FigureCanvasQTAgg] = {}
+        self.plot_tabs = QTabWidget()
+        for stem, title, _draw in PLOTS:
+            figure = Figure(figsize=(6.4, 4.2), dpi=100, layout="constrained")
+            canvas = FigureCanvasQTAgg(figure)  # type: ignore[no-untyped-call]
+            canvas.setMinimumSize(320, 240)
+            self.canvases[stem] = canvas
+            self.plot_tabs.addTab(canvas, title)
+
+        self.subjects_model = EndpointTableModel(self)
+        self.subjects_view = _table_view(self.subjects_model)
+        self.subjects_view.setToolTip("Double-click a patient to open the reading")
+        self.subjects_view.doubleClicked.connect(self._row_activated)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(tables)
+        top.addWidget(self.plot_tabs)
+        top.setSizes([560, 840])
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.subjects_view)
+        split.setSizes([560, 260])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        self.resize(1280, 860)
+        self.recompute()
+
+    # ------------------------------------------------------------ computing
+
+    @property
+    def criteria(self) -> Criteria:
+        """The criteria set selected."""
+        return Criteria(self.criteria_combo.currentData())
+
+    def set_criteria(self, criteria: Criteria) -> None:
+        """Select ``criteria`` (recomputes)."""
+        self.criteria_combo.setCurrentIndex(CRITERIA_CHOICES.index(criteria))
+
+    def recompute(self, clinical_csv: Path | None = None) -> None:
+        """Compute the endpoints again in the worker thread."""
+        what = f"importing {clinical_csv.name} and " if clinical_csv else ""
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(f"{what}computing under {self.criteria.value}…")
+        self.computation.start(self.criteria, clinical_csv)
+
+    def choose_clinical_file(self) -> None:
+        """Ask for the clinical CSV, import it into the database and recompute."""
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Clinical data (CSV)", str(Path.home()), "CSV files (*.csv)"
+        )
+        if path:
+            self.recompute(Path(path))
+
+    def _finished(
+        self, result: TrialEndpoints, left_out: tuple[str, ...], generation: int
+    ) -> None:
+        if generation != self.computation.generation:
+            return  # a newer request is running
+        self.result = result
+        summary = summary_table(result)
+        self.summary_model.set_table(summary)
+        self.bor_model.set_table(bor_table(result))
+        self.risk_model.set_table(risk_table(result))
+        subjects = subjects_table(result)
+        keep = [subjects.columns.index(name) for name in _SUBJECT_COLUMNS_SHOWN]
+        self.subjects_model.set_table(
+            Table(
+                columns=tuple(subjects.columns[i] for i in keep),
+                rows=tuple(tuple(row[i] for i in keep) for row in subjects.rows),
+            )
+        )
+        self.subjects_view.resizeColumnsToContents()
+        self.subjects_view.horizontalHeader().setStretchLastSection(True)
+        for stem, _title, draw in PLOTS:
+            canvas = self.canvases[stem]
+            draw(canvas.figure, result)
+            canvas.draw_idle()  # type: ignore[no-untyped-call]
+        notes = f"; {len(result.warnings)} warnings" if result.warnings else ""
+        if left_out:
+            notes += (
+                f"; {len(left_out)} reading(s) without clinical data left out "
+                f"({', '.join(left_out[:3])}{'…' if len(left_out) > 3 else ''})"
+            )
+        self.status_label.setText(
+            f"{result.treated} patients under {result.criteria.value}, data cut-off "
+            f"{result.data_cutoff_date.isoformat()}{notes}"
+        )
+        self.status_label.setToolTip("\n".join(result.warnings))
+        self.computed.emit()
+
+    def _failed(self, message: str, no_clinical_data: bool, generation: int) -> None:
+        if generation != self.computation.generation:
+            return
+        self.status_label.setStyleSheet("color: #b2182b")
+        self.status_label.setText(message)
+        if no_clinical_data:
+            self.import_button.setFocus()
+        self.computed.emit()
+
+    def _imported(self, text: str) -> None:
+        self.status_label.setText(f"{text}; computing under {self.criteria.value}…")
+
+    # ------------------------------------------------------------ patients
+
+    def _row_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.patient_activated.emit(self.subjects_model.cell(index.row(), 0))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Let a running computation finish before the window goes away."""
+        self.computation.wait()
+        super().closeEvent(event)
