@@ -27,6 +27,7 @@ from recist_app.ui.browser.loading import VolumeLoader
 from recist_app.ui.browser.patient_browser import PatientsDock, install_patient_browser
 from recist_app.ui.error_dialog import error_boundary, show_error
 from recist_app.ui.export_dialog import ExportDialog, open_export_dialog
+from recist_app.ui.import_reading import reading_import_action
 from recist_app.ui.measurement_controller import (
     MeasurementController,
     measurement_overlays,
@@ -261,6 +262,8 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         self.file_menu = file_menu
+        self.import_reading_action = reading_import_action(self)
+        file_menu.addAction(self.import_reading_action)
         file_menu.addAction(export_action)
         file_menu.addAction(exports_action)
         file_menu.addAction(import_sr_action)
