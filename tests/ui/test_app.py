@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QTableWidget
 
 from recist_app import app as app_module
+from recist_app.exchange import DEMO_PATIENTS, set_up_demo_patients
 from recist_app.recist import Reading
 from recist_app.store import open_store
 from recist_app.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pytest
+    from pytestqt.qtbot import QtBot
 
 
 def test_workstation_reopens_the_stored_reading_and_autosaves(
@@ -51,3 +56,69 @@ def test_unusable_database_is_one_clear_line(
     assert len(shown) == 1
     assert shown[0].startswith("Cannot open the reading database: ")
     assert "\n" not in shown[0]
+
+
+def test_demo_opens_on_the_read_patient_with_the_unread_one_listed(
+    qapp: QApplication,
+    qtbot: QtBot,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # issue 10: `--demo` sets up two patients and opens on the one already read
+    small = functools.partial(
+        set_up_demo_patients,
+        matrix=96,
+        pixel_size_mm=4.2,
+        noise_hu=0.0,
+        slice_count=30,
+        slice_spacing_mm=10.0,
+    )
+    monkeypatch.setattr(app_module, "set_up_demo_patients", small)
+    monkeypatch.setattr(app_module, "demo_folder", lambda: tmp_path / "demo")
+    windows: list[MainWindow] = []
+
+    def spy(*args: object, **kwargs: object) -> MainWindow:
+        window = MainWindow(*args, **kwargs)  # type: ignore[arg-type]
+        windows.append(window)
+        return window
+
+    monkeypatch.setattr(app_module, "MainWindow", spy)
+    monkeypatch.setattr(QApplication, "exec", lambda *_args: 0)
+
+    assert app_module.run_workstation(demo=True, database_url=database_url) == 0
+
+    (window,) = windows
+    reading = window.document.reading
+    assert reading.patient_id == DEMO_PATIENTS[0].patient_id
+    assert [lesion.lesion_id for lesion in reading.lesions] == [
+        "T01",
+        "T02",
+        "T03",
+        "NT01",
+        "N01",
+    ]
+    assert window.patients_dock is not None
+    assert window.patients_dock.browser.patient_ids() == [
+        spec.patient_id for spec in DEMO_PATIENTS
+    ]
+    # the series load in the background; then the last visit's lines are drawn
+    loader = window.volume_loader
+    assert loader is not None
+    qtbot.waitUntil(lambda: not loader.pending, timeout=20_000)
+    window.document.set_visit("WEEK 24")
+    assert {o.lesion_id for o in window.slice_view.overlays} >= {"T01"}
+    panel = window.response_panel
+    overall = panel.table.item(_row(panel.table, "Overall"), 0)
+    assert overall is not None
+    assert overall.text() == "PD"
+    window.hide()
+    window.deleteLater()
+
+
+def _row(table: QTableWidget, label: str) -> int:
+    for row in range(table.rowCount()):
+        header = table.verticalHeaderItem(row)
+        if header is not None and header.text() == label:
+            return row
+    raise AssertionError(f"no row {label!r}")

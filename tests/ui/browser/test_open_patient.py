@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recist_app.ui.demo import reading_from_truth
+from recist_app.exchange import unread_reading_from_ground_truth
 from tests.ui.browser.conftest import FIRST_PATIENT
 
 if TYPE_CHECKING:
@@ -23,7 +23,9 @@ def test_open_patient_shows_the_middle_slice_first_then_fills_in(
 ) -> None:
     truth = phantoms[FIRST_PATIENT]
     browser_store.import_dicom_folder(phantoms["root"] / "first", user="dr-test")
-    browser_store.save_reading(reading_from_truth(truth), user="dr-test")
+    browser_store.save_reading(
+        unread_reading_from_ground_truth(truth, reader=""), user="dr-test"
+    )
     loader = workstation.volume_loader
     assert loader is not None
     seen: list[tuple[str, int, bool]] = []
