@@ -171,14 +171,16 @@ def best_response_category(
     return _NE
 
 
-def _until_first_progression(events: Sequence[ResponseEvent]) -> list[ResponseEvent]:
+def _until_first_progression(
+    events: Sequence[ResponseEvent],
+) -> Sequence[ResponseEvent]:
     for index, event in enumerate(events):
         if event.response is _PD:
-            return list(events[: index + 1])
-    return list(events)
+            return events[: index + 1]
+    return events  # only read, never changed: no copy
 
 
-def _no_disease_bor(window: list[ResponseEvent]) -> BestOverallResponse:
+def _no_disease_bor(window: Sequence[ResponseEvent]) -> BestOverallResponse:
     progression = _first(window, _PD)
     if progression is not None:
         return _pd(progression, "new disease after a baseline without disease")
@@ -192,7 +194,7 @@ def _no_disease_bor(window: list[ResponseEvent]) -> BestOverallResponse:
 
 
 def _confirmed_bor(
-    window: list[ResponseEvent],
+    window: Sequence[ResponseEvent],
     reference_date: datetime.date,
     params: ResponseParameters,
 ) -> BestOverallResponse:
@@ -238,7 +240,7 @@ def _confirmed_bor(
 
 
 def _unconfirmed_bor(
-    window: list[ResponseEvent],
+    window: Sequence[ResponseEvent],
     reference_date: datetime.date,
     params: ResponseParameters,
 ) -> BestOverallResponse:
@@ -265,7 +267,7 @@ def _unconfirmed_bor(
 
 
 def _find_confirmed(
-    window: list[ResponseEvent], target: Response, params: ResponseParameters
+    window: Sequence[ResponseEvent], target: Response, params: ResponseParameters
 ) -> tuple[ResponseEvent, ResponseEvent] | None:
     """First ``target`` response confirmed per G3 (admiralonco ``cbor_cr/cbor_pr``)."""
     allowed_between = {_CR, _NE} if target is _CR else {_CR, _PR, _NE}
@@ -291,7 +293,7 @@ def _find_confirmed(
 
 
 def _stable_event(
-    window: list[ResponseEvent],
+    window: Sequence[ResponseEvent],
     reference_date: datetime.date,
     params: ResponseParameters,
 ) -> tuple[ResponseEvent, Response] | None:
@@ -307,7 +309,7 @@ def _stable_event(
 
 
 def _stable_disease(
-    window: list[ResponseEvent],
+    window: Sequence[ResponseEvent],
     reference_date: datetime.date,
     params: ResponseParameters,
     notes: tuple[str, ...],
@@ -331,7 +333,7 @@ def _stable_disease(
 
 
 def _cr_followed_by_disease(
-    window: list[ResponseEvent],
+    window: Sequence[ResponseEvent],
 ) -> tuple[ResponseEvent, ResponseEvent] | None:
     for index, event in enumerate(window):
         if event.response is not _CR:
@@ -343,7 +345,7 @@ def _cr_followed_by_disease(
 
 
 def _not_evaluable(
-    window: list[ResponseEvent],
+    window: Sequence[ResponseEvent],
     reference_date: datetime.date,
     params: ResponseParameters,
     notes: tuple[str, ...],
@@ -371,7 +373,7 @@ def _not_evaluable(
     )
 
 
-def _unconfirmed_notes(window: list[ResponseEvent]) -> tuple[str, ...]:
+def _unconfirmed_notes(window: Sequence[ResponseEvent]) -> tuple[str, ...]:
     return tuple(
         f"{event.response.value} at {event.visit} not confirmed (G2)"
         for event in window
@@ -379,7 +381,7 @@ def _unconfirmed_notes(window: list[ResponseEvent]) -> tuple[str, ...]:
     )
 
 
-def _first(window: list[ResponseEvent], response: Response) -> ResponseEvent | None:
+def _first(window: Sequence[ResponseEvent], response: Response) -> ResponseEvent | None:
     return next((event for event in window if event.response is response), None)
 
 
