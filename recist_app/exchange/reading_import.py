@@ -2,10 +2,11 @@
 
 Each file is read strictly (:func:`~recist_app.exchange.parse_reading`), its
 ``sign_off`` turned into an :class:`~recist_app.store.ImportedSignOff`, and every
-measurement or new lesion that carries ``geometry`` is checked against the images
-indexed in the store: the SOP Instance UID must be an indexed image of a series of
-that patient, and both end points of each axis must lie on that image's plane
-(within half a slice) and inside its rows × columns. Then the reading is written by
+measurement or new lesion that carries ``geometry`` (or a measurement's mRECIST
+``viable_geometry``) is checked against the images indexed in the store: the SOP
+Instance UID must be an indexed image of a series of that patient, and both end
+points of each axis must lie on that image's plane (within half a slice) and inside
+its rows × columns. Then the reading is written by
 :meth:`~recist_app.store.Store.import_reading` in one transaction.
 
 One file is one transaction: a bad file imports nothing and is reported as one line
@@ -415,13 +416,17 @@ def check_reading_geometry(store: Store, reading: Reading, *, source: str) -> No
     checker = _GeometryChecker(store, reading, source)
     for t, timepoint in enumerate(reading.timepoints):
         for m, measurement in enumerate(timepoint.measurements):
-            if measurement.geometry is not None:
-                checker.check(
-                    measurement.geometry,
-                    f"timepoints[{t}].measurements[{m}].geometry",
-                    timepoint.visit,
-                    measurement.lesion_id,
-                )
+            for name, geometry in (
+                ("geometry", measurement.geometry),
+                ("viable_geometry", measurement.viable_geometry),
+            ):
+                if geometry is not None:
+                    checker.check(
+                        geometry,
+                        f"timepoints[{t}].measurements[{m}].{name}",
+                        timepoint.visit,
+                        measurement.lesion_id,
+                    )
         for n, observation in enumerate(timepoint.new_lesions):
             if observation.geometry is not None:
                 checker.check(

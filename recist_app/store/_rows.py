@@ -47,6 +47,7 @@ __all__ = [
     "NEW_LESION_COLUMNS",
     "NON_TARGET_COLUMNS",
     "READING_COLUMNS",
+    "VIABLE_GEOMETRY_COLUMNS",
     "VISIT_COLUMNS",
     "FindingKey",
     "ReadingRows",
@@ -78,6 +79,9 @@ GEOMETRY_COLUMNS = (
         for coordinate in _LPS
     ),
 )
+# Where the mRECIST viable long axis was drawn: the same columns, prefixed.
+_VIABLE = "viable_"
+VIABLE_GEOMETRY_COLUMNS = tuple(f"{_VIABLE}{name}" for name in GEOMETRY_COLUMNS)
 
 READING_COLUMNS = (
     "first_dose_date",
@@ -122,6 +126,7 @@ MEASUREMENT_COLUMNS = (
     "parts_mm",
     "merged_into",
     *GEOMETRY_COLUMNS,
+    *VIABLE_GEOMETRY_COLUMNS,
 )
 NON_TARGET_COLUMNS = ("position", "state", "cytology_confirmed")
 NEW_LESION_COLUMNS = (
@@ -171,20 +176,21 @@ def canonical_json(value: object) -> str:
 # ------------------------------------------------------------- domain -> rows
 
 
-def _geometry_values(geometry: MeasurementGeometry | None) -> Values:
-    values: Values = dict.fromkeys(GEOMETRY_COLUMNS)
+def _geometry_values(geometry: MeasurementGeometry | None, prefix: str = "") -> Values:
+    """The geometry columns (names starting with ``prefix``) of ``geometry``."""
+    values: Values = {f"{prefix}{name}": None for name in GEOMETRY_COLUMNS}
     if geometry is None:
         return values
-    values["geometry_series_instance_uid"] = geometry.series_instance_uid
-    values["geometry_sop_instance_uid"] = geometry.sop_instance_uid
-    values["geometry_method"] = geometry.method.value
+    values[f"{prefix}geometry_series_instance_uid"] = geometry.series_instance_uid
+    values[f"{prefix}geometry_sop_instance_uid"] = geometry.sop_instance_uid
+    values[f"{prefix}geometry_method"] = geometry.method.value
     for axis_name in _AXES:
         axis: AxisGeometry | None = getattr(geometry, axis_name)
         if axis is None:
             continue
         for end, point in zip(_ENDS, (axis.start_lps_mm, axis.end_lps_mm), strict=True):
             for coordinate, value in zip(_LPS, point, strict=True):
-                values[f"{axis_name}_{end}_{coordinate}_mm"] = float(value)
+                values[f"{prefix}{axis_name}_{end}_{coordinate}_mm"] = float(value)
     return values
 
 
@@ -254,6 +260,7 @@ def _add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) 
             "parts_mm": [float(part) for part in measurement.parts_mm],
             "merged_into": measurement.merged_into,
             **_geometry_values(measurement.geometry),
+            **_geometry_values(measurement.viable_geometry, _VIABLE),
         }
     for index, assessment in enumerate(timepoint.non_target):
         rows.non_target[visit, assessment.lesion_id] = {
@@ -286,15 +293,18 @@ def _axis(values: Mapping[str, Any], axis_name: str) -> AxisGeometry | None:
     return AxisGeometry(start_lps_mm=points[0], end_lps_mm=points[1])
 
 
-def _geometry(values: Mapping[str, Any]) -> MeasurementGeometry | None:
-    if values["geometry_series_instance_uid"] is None:
+def _geometry(
+    values: Mapping[str, Any], prefix: str = ""
+) -> MeasurementGeometry | None:
+    """The geometry stored in the columns whose names start with ``prefix``."""
+    if values[f"{prefix}geometry_series_instance_uid"] is None:
         return None
     return MeasurementGeometry(
-        series_instance_uid=values["geometry_series_instance_uid"],
-        sop_instance_uid=values["geometry_sop_instance_uid"],
-        long_axis=_axis(values, "long_axis"),
-        short_axis=_axis(values, "short_axis"),
-        method=MeasurementMethod(values["geometry_method"]),
+        series_instance_uid=values[f"{prefix}geometry_series_instance_uid"],
+        sop_instance_uid=values[f"{prefix}geometry_sop_instance_uid"],
+        long_axis=_axis(values, f"{prefix}long_axis"),
+        short_axis=_axis(values, f"{prefix}short_axis"),
+        method=MeasurementMethod(values[f"{prefix}geometry_method"]),
     )
 
 
@@ -317,6 +327,7 @@ def _timepoint(rows: ReadingRows, values: Mapping[str, Any]) -> TimePoint:
             parts_mm=tuple(v["parts_mm"]),
             merged_into=v["merged_into"],
             geometry=_geometry(v),
+            viable_geometry=_geometry(v, _VIABLE),
         )
         for lesion_id, v in _in_position_order(rows.measurements, visit)
     )
@@ -456,6 +467,7 @@ _LATER_COLUMNS: dict[str, Values] = {
             "mrecist_pd_min_increase_mm",
         ),
     ),
+    "measurements": dict.fromkeys(VIABLE_GEOMETRY_COLUMNS),  # no viable line
     "non_target": _field_defaults(NonTargetAssessment, ("cytology_confirmed",)),
     "new_lesions": _field_defaults(NewLesionObservation, ("typical_vascular_pattern",)),
 }

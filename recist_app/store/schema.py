@@ -201,8 +201,40 @@ class _GeometryColumns:
     short_axis_end_s_mm: Mapped[float | None] = mapped_column(Float)
 
 
-class MeasurementRow(_GeometryColumns, Base):
-    """One target lesion at one visit: diameters (mm), state and geometry."""
+class _ViableGeometryColumns:
+    """Where the mRECIST viable long axis was drawn (revision 0005).
+
+    The columns of :class:`_GeometryColumns` with a ``viable_`` prefix; the store
+    converts both with the same code (``recist_app.store._rows``).
+    """
+
+    viable_geometry_series_instance_uid: Mapped[str | None] = mapped_column(
+        String(UID_LENGTH)
+    )
+    viable_geometry_sop_instance_uid: Mapped[str | None] = mapped_column(
+        String(UID_LENGTH)
+    )
+    viable_geometry_method: Mapped[str | None] = mapped_column(String(16))
+    viable_long_axis_start_l_mm: Mapped[float | None] = mapped_column(Float)
+    viable_long_axis_start_p_mm: Mapped[float | None] = mapped_column(Float)
+    viable_long_axis_start_s_mm: Mapped[float | None] = mapped_column(Float)
+    viable_long_axis_end_l_mm: Mapped[float | None] = mapped_column(Float)
+    viable_long_axis_end_p_mm: Mapped[float | None] = mapped_column(Float)
+    viable_long_axis_end_s_mm: Mapped[float | None] = mapped_column(Float)
+    viable_short_axis_start_l_mm: Mapped[float | None] = mapped_column(Float)
+    viable_short_axis_start_p_mm: Mapped[float | None] = mapped_column(Float)
+    viable_short_axis_start_s_mm: Mapped[float | None] = mapped_column(Float)
+    viable_short_axis_end_l_mm: Mapped[float | None] = mapped_column(Float)
+    viable_short_axis_end_p_mm: Mapped[float | None] = mapped_column(Float)
+    viable_short_axis_end_s_mm: Mapped[float | None] = mapped_column(Float)
+
+
+class MeasurementRow(_GeometryColumns, _ViableGeometryColumns, Base):
+    """One target lesion at one visit: diameters (mm), state and geometry.
+
+    ``viable_*`` geometry is where the mRECIST viable long axis was drawn, possibly
+    on another series (the arterial phase) than the long and short axes.
+    """
 
     __tablename__ = "measurements"
     __table_args__ = (UniqueConstraint("timepoint_id", "lesion_row_id"),)

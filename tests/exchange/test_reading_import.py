@@ -250,6 +250,69 @@ def test_a_point_within_half_a_slice_of_the_plane_is_accepted(
     assert _import(database, path) == 0
 
 
+def _with_t01_viable_line(reading: Reading, visit: str, axis: AxisGeometry) -> Reading:
+    """T01 at ``visit`` with an mRECIST viable line ``axis`` on its own image."""
+
+    def change(timepoint: TimePoint) -> TimePoint:
+        return dataclasses.replace(
+            timepoint,
+            measurements=tuple(
+                dataclasses.replace(
+                    m,
+                    viable_long_axis_mm=axis.length_mm,
+                    viable_geometry=dataclasses.replace(
+                        m.geometry, long_axis=axis, short_axis=None
+                    ),
+                )
+                if m.lesion_id == "T01" and m.geometry is not None
+                else m
+                for m in timepoint.measurements
+            ),
+        )
+
+    return dataclasses.replace(
+        reading,
+        timepoints=tuple(
+            change(t) if t.visit == visit else t for t in reading.timepoints
+        ),
+    )
+
+
+def test_a_viable_line_is_checked_stored_and_reimported_unchanged(
+    demo: DemoPatient, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visit = demo.reading.timepoints[1].visit
+    axis = _t01_long_axis(demo.reading, visit)
+    (x0, y0, z0), (x1, y1, z1) = axis.start_lps_mm, axis.end_lps_mm
+    shorter = AxisGeometry(
+        start_lps_mm=(x0 + 0.25 * (x1 - x0), y0 + 0.25 * (y1 - y0), z0),
+        end_lps_mm=(x1, y1, z1),
+    )
+    off_plane = dataclasses.replace(shorter, end_lps_mm=(x1, y1, z1 + 4.0))
+    bad = tmp_path / "bad.reading.json"
+    write_reading_file(_with_t01_viable_line(demo.reading, visit, off_plane), bad)
+    assert _import(database, bad) == 2
+    error = _one_error_line(capsys)
+    assert "measurements[0].viable_geometry.long_axis.end_lps_mm" in error
+    assert f"visit {visit}" in error
+    assert "off the plane of image" in error
+
+    reading = _with_t01_viable_line(demo.reading, visit, shorter)
+    good = tmp_path / "good.reading.json"
+    write_reading_file(reading, good)
+    assert _import(database, good) == 0
+    capsys.readouterr()
+    assert _import(database, good) == 0
+    assert "unchanged" in capsys.readouterr().out
+    with open_store(database) as store:
+        stored = store.load_reading(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
+    assert stored == reading
+    measurement = stored.timepoint(visit).measurement("T01")
+    assert measurement is not None
+    assert measurement.viable_geometry is not None
+    assert measurement.viable_geometry.long_axis == shorter
+
+
 # ---------------------------------------------------------------- idempotence etc.
 
 

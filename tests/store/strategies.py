@@ -84,13 +84,16 @@ def measurements(
         short_mm = draw(st.none() | st.floats(min_value=0.0, max_value=long_mm))
         if lesion.is_lymph_node and short_mm is None:
             short_mm = long_mm
+        viable_mm = draw(st.none() | diameters_mm)
         return Measurement(
             lesion_id=lesion.lesion_id,
             state=state,
             long_axis_mm=long_mm,
             short_axis_mm=short_mm,
-            viable_long_axis_mm=draw(st.none() | diameters_mm),
+            viable_long_axis_mm=viable_mm,
             geometry=geometry,
+            # Where the viable line was drawn needs its length (J1).
+            viable_geometry=None if viable_mm is None else draw(geometries),
         )
     if state is MeasurementState.SPLIT:
         parts = draw(st.lists(diameters_mm, min_size=2, max_size=4))

@@ -42,6 +42,7 @@ from recist_app.store._rows import (
     NEW_LESION_COLUMNS,
     NON_TARGET_COLUMNS,
     READING_COLUMNS,
+    VIABLE_GEOMETRY_COLUMNS,
     VISIT_COLUMNS,
     reading_from_rows,
     reading_to_rows,
@@ -196,11 +197,10 @@ def test_every_domain_field_has_a_column() -> None:
         "new_lesions",
     }
     geometry = set(GEOMETRY_COLUMNS)
-    # The one known exception: where the mRECIST viable line was drawn has no
-    # columns yet (its length does); the reading file keeps it, the database
-    # drops it (tests/ui/test_viable_tool.py checks both).
+    viable_geometry = set(VIABLE_GEOMETRY_COLUMNS)
+    assert viable_geometry == {f"viable_{name}" for name in geometry}
     assert _names(Measurement) == (
-        set(MEASUREMENT_COLUMNS) - {"position"} - geometry
+        set(MEASUREMENT_COLUMNS) - {"position"} - geometry - viable_geometry
     ) | {"lesion_id", "geometry", "viable_geometry"}
     assert _names(NonTargetAssessment) == (set(NON_TARGET_COLUMNS) - {"position"}) | {
         "lesion_id"
@@ -240,4 +240,7 @@ def test_a_snapshot_signed_before_later_columns_reads_with_their_defaults(
         del item["values"]["cytology_confirmed"]
     for item in data["new_lesions"]:
         del item["values"]["typical_vascular_pattern"]
+    for item in data["measurements"]:  # revision 0005
+        for name in VIABLE_GEOMETRY_COLUMNS:
+            del item["values"][name]
     assert reading_from_rows(rows_from_snapshot(json.dumps(data))) == reading

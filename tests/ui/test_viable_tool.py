@@ -12,10 +12,12 @@ from PySide6.QtWidgets import QMessageBox
 
 from recist_app.exchange import read_reading_file
 from recist_app.recist import Criteria, Measurement
+from recist_app.store import open_store
 from recist_app.ui.main_window import SHORTCUTS
 from recist_app.ui.panels.lesion_table import LesionColumn
+from recist_app.ui.reading_store import StoreSaver, open_document
 from recist_app.ui.viewer.measure_tool import Tool
-from tests.ui.conftest import LESION_SLICE
+from tests.ui.conftest import LESION_SLICE, _show_window, two_visit_reading
 from tests.ui.gestures import CENTER, drag, draw_bidirectional, widget_point
 
 if TYPE_CHECKING:
@@ -173,15 +175,32 @@ def test_viable_geometry_round_trips_through_the_reading_file(
 
 
 def test_autosave_keeps_the_viable_diameter(
-    qtbot: QtBot, stored_window: MainWindow, store: Store
+    qtbot: QtBot, stored_window: MainWindow, store: Store, database_url: str
 ) -> None:
     _measure_with_viable(stored_window)
+    drawn = _measurement(stored_window)
+    assert drawn.viable_geometry is not None
     stored = store.load_reading("UI-TEST", Criteria.RECIST_1_1, "")
     measurement = stored.timepoint("BASELINE").measurement("T01")
     assert measurement is not None
     assert measurement.viable_long_axis_mm == pytest.approx(VIABLE_MM, abs=1.0)
-    # The database has no columns for where the viable line was drawn (yet).
-    assert measurement.viable_geometry is None
+    assert measurement.viable_geometry == drawn.viable_geometry
+
+    # Reopened from the database, the line is drawn where it was.
+    (before,) = [
+        o for o in stored_window.slice_view.overlays if o.viable_axis_ij is not None
+    ]
+    with open_store(database_url) as again:
+        saver = StoreSaver(again, user="dr-test")
+        reopened = _show_window(qtbot, open_document(two_visit_reading(), saver), saver)
+        assert reopened.document.reading == stored_window.document.reading
+        reopened.slice_view.set_slice_index(LESION_SLICE)
+        (after,) = [
+            o for o in reopened.slice_view.overlays if o.viable_axis_ij is not None
+        ]
+        assert after.viable_axis_ij == before.viable_axis_ij
+        assert after.label == before.label
+        reopened.close()
 
 
 def test_the_shortcut_list_names_the_viable_tool() -> None:
