@@ -42,6 +42,10 @@ _PATIENT_ROLE = Qt.ItemDataRole.UserRole
 _SERIES_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def _study_text(study: StoredStudy) -> str:
     date = study.study_date.isoformat() if study.study_date else "no date"
     return f"{date}  {study.description or 'study'}  ({len(study.series)} series)"
@@ -102,8 +106,9 @@ class PatientBrowser(QWidget):
         for patient in patients:
             item = QTreeWidgetItem(
                 [
-                    f"{patient.patient_id}   {patient.study_count} studies, "
-                    f"{patient.reading_count} readings"
+                    f"{patient.patient_id}   "
+                    f"{_count(patient.study_count, 'study', 'studies')}, "
+                    f"{_count(patient.reading_count, 'reading', 'readings')}"
                 ]
             )
             item.setData(0, _PATIENT_ROLE, patient.patient_id)
