@@ -19,7 +19,7 @@ from recist_app.recist.enums import (
 )
 
 if TYPE_CHECKING:
-    from recist_app.recist.model import Lesion, Reading, TimePoint
+    from recist_app.recist.model import Lesion, Measurement, Reading, TimePoint
 
 __all__ = [
     "MAX_TARGETS",
@@ -77,12 +77,13 @@ def check_baseline(reading: Reading) -> tuple[ConformanceWarning, ...]:
         )
     targets = reading.lesions_with_role(LesionRole.TARGET)
     non_targets = reading.lesions_with_role(LesionRole.NON_TARGET)
+    measured = {m.lesion_id: m for m in baseline.measurements}
     warnings: list[ConformanceWarning] = []
-    warnings += _check_sizes(baseline, targets)
+    warnings += _check_sizes(baseline, targets, measured)
     warnings += _check_selection(targets)
     warnings += _check_non_targets(baseline, non_targets)
     warnings += _check_target_kind(targets)
-    warnings += _check_baseline_sum(baseline, targets)
+    warnings += _check_baseline_sum(targets, measured)
     warnings += _check_timing(reading, baseline)
     if not targets:
         message = (
@@ -96,12 +97,14 @@ def check_baseline(reading: Reading) -> tuple[ConformanceWarning, ...]:
 
 
 def _check_sizes(
-    baseline: TimePoint, targets: tuple[Lesion, ...]
+    baseline: TimePoint,
+    targets: tuple[Lesion, ...],
+    measured: dict[str, Measurement],
 ) -> list[ConformanceWarning]:
     warnings: list[ConformanceWarning] = []
     minimum_mm = measurable_minimum_mm(baseline)
     for lesion in targets:
-        measurement = baseline.measurement(lesion.lesion_id)
+        measurement = measured.get(lesion.lesion_id)
         if measurement is None or measurement.state is not MeasurementState.MEASURED:
             continue
         if lesion.is_lymph_node:
@@ -231,11 +234,11 @@ def _check_target_kind(targets: tuple[Lesion, ...]) -> list[ConformanceWarning]:
 
 
 def _check_baseline_sum(
-    baseline: TimePoint, targets: tuple[Lesion, ...]
+    targets: tuple[Lesion, ...], measured: dict[str, Measurement]
 ) -> list[ConformanceWarning]:
     warnings: list[ConformanceWarning] = []
     for lesion in targets:
-        measurement = baseline.measurement(lesion.lesion_id)
+        measurement = measured.get(lesion.lesion_id)
         if measurement is None:
             message = (
                 f"target {lesion.lesion_id} has no baseline measurement: the "
