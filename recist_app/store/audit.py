@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text
 
 from recist_app.store._rows import canonical_json
-from recist_app.store.schema import AuditRow
+from recist_app.store.schema import AuditRow, PatientRow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -35,6 +35,7 @@ __all__ = [
     "AuditVerification",
     "append_audit",
     "audit_row_digest",
+    "find_or_add_patient",
     "missing_audit_triggers",
     "verify_audit_chain",
 ]
@@ -70,6 +71,37 @@ class AuditChange:
     patient_id: str | None
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
+
+
+def find_or_add_patient(
+    session: Session,
+    patient_id: str,
+    *,
+    now: datetime.datetime,
+    changes: list[AuditChange],
+) -> tuple[PatientRow, bool]:
+    """The patient's row, added (and its insert put in ``changes``) if missing.
+
+    Returns the row and whether it was added.
+    """
+    row = session.scalars(
+        select(PatientRow).where(PatientRow.patient_id == patient_id)
+    ).one_or_none()
+    if row is not None:
+        return row, False
+    row = PatientRow(patient_id=patient_id, created_at=now)
+    session.add(row)
+    session.flush()
+    changes.append(
+        AuditChange(
+            action="insert",
+            entity="patient",
+            entity_key=patient_id,
+            patient_id=patient_id,
+            after={"patient_id": patient_id},
+        )
+    )
+    return row, True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

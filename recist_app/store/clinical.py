@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from recist_app.store.audit import AuditChange
+from recist_app.store.audit import AuditChange, find_or_add_patient
 from recist_app.store.errors import StoreError
 from recist_app.store.schema import ClinicalRow, PatientRow
 
@@ -118,22 +118,9 @@ def replace_clinical(
         new = _values(record)
         row = stored.get(record.patient_id)
         if row is None:
-            patient = session.scalars(
-                select(PatientRow).where(PatientRow.patient_id == record.patient_id)
-            ).one_or_none()
-            if patient is None:
-                patient = PatientRow(patient_id=record.patient_id, created_at=now)
-                session.add(patient)
-                session.flush()
-                changes.append(
-                    AuditChange(
-                        action="insert",
-                        entity="patient",
-                        entity_key=record.patient_id,
-                        patient_id=record.patient_id,
-                        after={"patient_id": record.patient_id},
-                    )
-                )
+            patient, _added = find_or_add_patient(
+                session, record.patient_id, now=now, changes=changes
+            )
             session.add(
                 ClinicalRow(
                     patient_row_id=patient.id,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from recist_app.store.audit import AuditChange
+from recist_app.store.audit import AuditChange, find_or_add_patient
 from recist_app.store.schema import (
     PatientRow,
     SeriesFileRow,
@@ -173,23 +173,11 @@ class _Indexer:
         self.skipped: list[str] = []
 
     def patient(self, patient_id: str) -> PatientRow:
-        row = self.session.scalars(
-            select(PatientRow).where(PatientRow.patient_id == patient_id)
-        ).one_or_none()
-        if row is None:
-            row = PatientRow(patient_id=patient_id, created_at=self.now)
-            self.session.add(row)
-            self.session.flush()
+        row, added = find_or_add_patient(
+            self.session, patient_id, now=self.now, changes=self.changes
+        )
+        if added:
             self.counts.patients += 1
-            self.changes.append(
-                AuditChange(
-                    action="insert",
-                    entity="patient",
-                    entity_key=patient_id,
-                    patient_id=patient_id,
-                    after={"patient_id": patient_id},
-                )
-            )
         return row
 
     def study(self, patient: PatientRow, study: StudyInfo) -> StudyRow | None:

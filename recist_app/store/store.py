@@ -51,6 +51,7 @@ from recist_app.store.audit import (
     AuditEntry,
     AuditVerification,
     append_audit,
+    find_or_add_patient,
     verify_audit_chain,
 )
 from recist_app.store.clinical import (
@@ -317,12 +318,6 @@ class Store:
 
     # ------------------------------------------------------------ lookups
 
-    @staticmethod
-    def _patient_row(session: Session, patient_id: str) -> PatientRow | None:
-        return session.scalars(
-            select(PatientRow).where(PatientRow.patient_id == patient_id)
-        ).one_or_none()
-
     def _reading_row(
         self, session: Session, patient_id: str, criteria: Criteria, reader: str
     ) -> ReadingRow | None:
@@ -569,20 +564,9 @@ class Store:
         new = reading_to_rows(reading)
         _check_lengths(new, _reading_label(reading))
         changes: list[AuditChange] = []
-        patient = self._patient_row(session, reading.patient_id)
-        if patient is None:
-            patient = PatientRow(patient_id=reading.patient_id, created_at=now)
-            session.add(patient)
-            session.flush()
-            changes.append(
-                AuditChange(
-                    action="insert",
-                    entity="patient",
-                    entity_key=reading.patient_id,
-                    patient_id=reading.patient_id,
-                    after={"patient_id": reading.patient_id},
-                )
-            )
+        patient, _added = find_or_add_patient(
+            session, reading.patient_id, now=now, changes=changes
+        )
         row = self._reading_row(
             session, reading.patient_id, reading.criteria, reading.reader
         )
