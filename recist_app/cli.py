@@ -534,11 +534,7 @@ def _add_sr_import_parser(subparsers: Any) -> None:
     )
     importer.add_argument("sr_files", metavar="SR.dcm", nargs="+")
     _add_database_option(importer)
-    importer.add_argument(
-        "--user",
-        default=_login_name(),
-        help="who imports, for the audit trail (default: your login name)",
-    )
+    _add_user_option(importer)
     importer.add_argument(
         "--images",
         metavar="DIR",
@@ -683,11 +679,7 @@ def _add_endpoint_parsers(subparsers: Any) -> None:
         ),
     )
     clinical_import.add_argument("clinical", metavar="CLINICAL.csv")
-    clinical_import.add_argument(
-        "--user",
-        default=_login_name(),
-        help="who imports, for the audit trail (default: your login name)",
-    )
+    _add_user_option(clinical_import)
     _add_database_option(clinical_import)
     clinical_import.set_defaults(handler=_cmd_clinical_import)
 
@@ -791,11 +783,7 @@ def _add_store_parsers(subparsers: Any) -> None:
         ),
     )
     importer.add_argument("dicom_dir", metavar="DICOM_DIR")
-    importer.add_argument(
-        "--user",
-        default=_login_name(),
-        help="who imports, for the audit trail (default: your login name)",
-    )
+    _add_user_option(importer)
     _add_database_option(importer)
     importer.set_defaults(handler=_cmd_import)
 
@@ -893,11 +881,7 @@ def _add_reading_parsers(subparsers: Any) -> None:
         action="store_true",
         help="overwrite a different stored reading (recorded in the audit trail)",
     )
-    importer.add_argument(
-        "--user",
-        default=_login_name(),
-        help="who imports, for the audit trail (default: your login name)",
-    )
+    _add_user_option(importer)
     _add_database_option(importer)
     importer.set_defaults(handler=_cmd_reading_import)
     lister = commands.add_parser(
@@ -919,6 +903,15 @@ def _login_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _add_user_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--user``: who imports, for the audit trail."""
+    parser.add_argument(
+        "--user",
+        default=_login_name(),
+        help="who imports, for the audit trail (default: your login name)",
+    )
 
 
 def _add_database_option(
