@@ -82,7 +82,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
         reading_from_ground_truth,
         write_reading_file,
     )
-    from recist_app.imaging import ImagingError, write_demo_data
+    from recist_app.imaging import GROUND_TRUTH_NAME, ImagingError, write_demo_data
 
     out = Path(args.out_dir)
     if out.exists() and not out.is_dir():
@@ -117,7 +117,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CliError(f"{out}: cannot write: {error.strerror}") from error
     report(f"demo reading written to {reading_path}")
-    print(out / "ground_truth.json")
+    print(out / GROUND_TRUTH_NAME)
     return EXIT_OK
 
 

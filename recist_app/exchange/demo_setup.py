@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEMO_PATIENTS", "DemoPatientSpec", "DemoPatients", "set_up_demo_patients"]
 
-_TRUTH_NAME = "ground_truth.json"
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DemoPatientSpec:
@@ -76,9 +74,9 @@ def _ensure_studies(
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """The patient's ground truth, writing its studies first if they are missing."""
-    from recist_app.imaging import ImagingError, write_demo_data
+    from recist_app.imaging import GROUND_TRUTH_NAME, ImagingError, write_demo_data
 
-    truth_path = folder / _TRUTH_NAME
+    truth_path = folder / GROUND_TRUTH_NAME
     if truth_path.is_file():  # written last: its presence means complete studies
         try:
             truth: dict[str, Any] = json.loads(truth_path.read_text(encoding="utf-8"))

@@ -48,6 +48,7 @@ from recist_app.imaging.loader import (
     read_file_frames,
 )
 from recist_app.imaging.phantom import (
+    GROUND_TRUTH_NAME,
     LESIONS,
     LesionSpec,
     LesionTruth,
@@ -73,6 +74,7 @@ from recist_app.imaging.windowing import (
 )
 
 __all__ = [
+    "GROUND_TRUTH_NAME",
     "LESIONS",
     "WINDOW_PRESETS",
     "Axis",

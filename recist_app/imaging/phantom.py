@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMO_VISITS",
+    "GROUND_TRUTH_NAME",
     "LESIONS",
     "TRANSFER_SYNTAXES",
     "LesionSpec",
@@ -73,6 +74,9 @@ TRANSFER_SYNTAXES: dict[str, str] = {
     "jpeg2000": JPEG2000Lossless,
 }
 """Transfer syntaxes the phantom can write, by short name."""
+
+GROUND_TRUTH_NAME = "ground_truth.json"
+"""The file ``write_demo_data`` writes last, beside the studies."""
 
 _AIR_HU = -1000.0
 _RESCALE_INTERCEPT = -1024.0
@@ -804,25 +808,27 @@ def write_phantom_series(
         sop_uids.append(str(ds.SOPInstanceUID))
         if progress is not None:
             progress(index + 1, count)
-    truths = tuple(
-        LesionTruth(
-            lesion_id=spec.lesion_id,
-            role=spec.role,
-            organ=spec.organ,
-            location=spec.location,
-            is_lymph_node=spec.is_lymph_node,
-            center_lps_mm=center,
-            long_axis_mm=size[0],
-            short_axis_mm=size[1],
-            slice_index=index,
-            slice_position_mm=round(height, 4),
-            instance_number=instances[index],
-            sop_instance_uid=sop_uids[index],
-            long_axis_direction_lps=_as_triple(_axis_directions(spec, geometry)[0]),
-            short_axis_direction_lps=_as_triple(_axis_directions(spec, geometry)[1]),
+    truths: list[LesionTruth] = []
+    for spec, center, index, height, size in pending:
+        long_dir, short_dir = _axis_directions(spec, geometry)
+        truths.append(
+            LesionTruth(
+                lesion_id=spec.lesion_id,
+                role=spec.role,
+                organ=spec.organ,
+                location=spec.location,
+                is_lymph_node=spec.is_lymph_node,
+                center_lps_mm=center,
+                long_axis_mm=size[0],
+                short_axis_mm=size[1],
+                slice_index=index,
+                slice_position_mm=round(height, 4),
+                instance_number=instances[index],
+                sop_instance_uid=sop_uids[index],
+                long_axis_direction_lps=_as_triple(long_dir),
+                short_axis_direction_lps=_as_triple(short_dir),
+            )
         )
-        for spec, center, index, height, size in pending
-    )
     return PhantomSeries(
         folder=str(folder),
         paths=tuple(paths),
@@ -831,7 +837,7 @@ def write_phantom_series(
         study_instance_uid=identity.study_uid,
         series_instance_uid=identity.series_uid,
         geometry=geometry,
-        lesions=truths,
+        lesions=tuple(truths),
     )
 
 
@@ -943,7 +949,7 @@ def write_demo_data(
         ],
         "studies": studies,
     }
-    path = root / "ground_truth.json"
+    path = root / GROUND_TRUTH_NAME
     text = json.dumps(ground_truth, indent=2) + "\n"
     try:
         path.write_text(text, encoding="utf-8")
