@@ -437,8 +437,7 @@ class MainWindow(QMainWindow):
         self._volumes[series_uid] = volume
         views = self._views_of(series_uid)
         if any(view.volume is None for view in views):
-            self._visit_changed(self.document.visit)
-            self._update_overlays()
+            self._visit_changed(self.document.visit)  # also redraws the overlays
         else:
             for view in views:
                 view.replace_volume(volume)
