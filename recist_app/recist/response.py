@@ -96,12 +96,6 @@ def _mm(value_um: int) -> float:
     return round(value_um / 1000, 1)
 
 
-def _pct(delta_um: int, reference_um: int) -> float | None:
-    if reference_um == 0:
-        return None
-    return round(100 * delta_um / reference_um, 1)
-
-
 def _fmt_mm(value_um: int) -> str:
     return f"{value_um / 1000:.1f} mm"
 
