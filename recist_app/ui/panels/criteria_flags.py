@@ -180,12 +180,6 @@ class CriteriaFlagsBox(QGroupBox):
             f"vascular pattern {label}",
         )
 
-    def set_vascular_pattern(self, pattern: bool | None) -> None:
-        """Choose the selected new lesion's vascular pattern, as the combo does."""
-        index = _pattern_index(pattern)
-        self.pattern_combo.setCurrentIndex(index)
-        self._pattern_chosen(index)
-
     def _cytology_toggled(self, checked: bool) -> None:
         assessment = self._non_target()
         if self._syncing or assessment is None:

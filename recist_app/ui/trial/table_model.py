@@ -78,10 +78,6 @@ class EndpointTableModel(QAbstractTableModel):
         """The text of one cell."""
         return self._rows[row][column]
 
-    def row_texts(self, row: int) -> tuple[str, ...]:
-        """Every cell of ``row``."""
-        return self._rows[row]
-
 
 def _numeric(text: str) -> bool:
     try:

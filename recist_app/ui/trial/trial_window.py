@@ -193,10 +193,6 @@ class TrialWindow(QWidget):
         """The criteria set selected."""
         return Criteria(self.criteria_combo.currentData())
 
-    def set_criteria(self, criteria: Criteria) -> None:
-        """Select ``criteria`` (recomputes)."""
-        self.criteria_combo.setCurrentIndex(CRITERIA_CHOICES.index(criteria))
-
     def recompute(self, clinical_csv: Path | None = None) -> None:
         """Compute the endpoints again in the worker thread."""
         what = f"importing {clinical_csv.name} and " if clinical_csv else ""
