@@ -34,7 +34,7 @@ from recist_app.exchange.tables import lesions_csv_text, visits_csv_text
 from recist_app.recist import ReadingError, UnsupportedCriteriaError, assess
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
     from pydicom.dataset import Dataset
@@ -205,11 +205,33 @@ def _write_json(items: Sequence[_Prepared], folder: Path) -> None:
         )
 
 
-def _headers(images: Mapping[str, Path], reading: Reading) -> dict[str, Dataset]:
+def read_image_headers(
+    uids: Iterable[str], images: Mapping[str, Path]
+) -> dict[str, Dataset]:
+    """Headers (no pixels) of the images ``uids`` that ``images`` locates.
+
+    Raises
+    ------
+    ExchangeError
+        An image file cannot be read (one line naming the file).
+    """
     from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
-    wanted = {
+    headers: dict[str, Dataset] = {}
+    for uid in sorted(set(uids)):
+        path = images.get(uid)
+        if path is None:
+            continue
+        try:
+            headers[uid] = dcmread(path, stop_before_pixels=True)
+        except (InvalidDicomError, OSError, ValueError, EOFError) as error:
+            raise ExchangeError(f"{path}: cannot read image header: {error}") from None
+    return headers
+
+
+def _headers(images: Mapping[str, Path], reading: Reading) -> dict[str, Dataset]:
+    wanted = (
         g.sop_instance_uid
         for t in reading.timepoints
         for g in (
@@ -217,17 +239,8 @@ def _headers(images: Mapping[str, Path], reading: Reading) -> dict[str, Dataset]
             *(o.geometry for o in t.new_lesions),
         )
         if g is not None
-    }
-    headers: dict[str, Dataset] = {}
-    for uid in sorted(wanted):
-        path = images.get(uid)
-        if path is None:
-            continue
-        try:
-            headers[uid] = dcmread(path, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, ValueError) as error:
-            raise ExchangeError(f"{path}: cannot read image header: {error}") from None
-    return headers
+    )
+    return read_image_headers(wanted, images)
 
 
 def _write_sr(

@@ -88,8 +88,7 @@ def _referenced_images(sr: Dataset) -> set[str]:
 def _headers(
     path: Path, uids: set[str], files: Mapping[str, Path]
 ) -> dict[str, Dataset]:
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
+    from recist_app.exchange.export import read_image_headers
 
     missing = sorted(uids - set(files))
     if missing:
@@ -97,15 +96,7 @@ def _headers(
             f"{path}: measured image {missing[0]} is not in the database; import "
             "its DICOM folder first (recist-app import DIR) or pass --images DIR"
         )
-    headers: dict[str, Dataset] = {}
-    for uid in sorted(uids):
-        try:
-            headers[uid] = dcmread(files[uid], stop_before_pixels=True)
-        except (InvalidDicomError, OSError, ValueError, EOFError) as error:
-            raise ExchangeError(
-                f"{path}: cannot read measured image {files[uid]}: {error}"
-            ) from None
-    return headers
+    return read_image_headers(uids, files)
 
 
 def import_sr_file(
