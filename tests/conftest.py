@@ -1,7 +1,11 @@
 """Test-suite wide configuration.
 
 Qt must run headless in CI, so the platform is set before anything imports Qt.
-Tests under ``tests/ui`` are marked ``gui`` so ``pytest -m "not gui"`` is a fast loop.
+Tests under ``tests/ui`` are marked ``gui`` here; tests that take seconds (SIGKILL
+crash safety, several writer processes, CLI subprocesses, generated demo phantoms,
+anything over about 3 s) carry ``@pytest.mark.slow`` in their own files. So
+``pytest -m "not slow and not gui"`` (``make quick``) is the quick loop, and plain
+``pytest`` (``make test``) still runs everything.
 """
 
 from __future__ import annotations

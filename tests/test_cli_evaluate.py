@@ -66,6 +66,7 @@ def test_evaluate_unsupported_criteria_is_a_clear_error(
     assert "criteria" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
     result = subprocess.run(

@@ -28,6 +28,7 @@ def test_simulate_trial_writes_readings_and_clinical_file(trial_dir: Path) -> No
     assert rows[0]["patient_id"] == "HCC-001"
 
 
+@pytest.mark.slow
 def test_endpoints_writes_json_csv_plots_and_reports(
     trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

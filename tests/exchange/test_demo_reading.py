@@ -43,6 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     return folder, write_demo_data(folder, **SMALL)
 
 
+@pytest.mark.slow
 def test_every_lesion_is_measured_at_every_visit_with_true_diameters(
     demo: tuple[Path, dict[str, Any]],
 ) -> None:
@@ -74,6 +75,7 @@ def test_every_lesion_is_measured_at_every_visit_with_true_diameters(
     assert reading.timepoints[-1].new_lesions[0].long_axis_mm == pytest.approx(14.0)
 
 
+@pytest.mark.slow
 def test_demo_course_is_confirmed_pr_then_pd(
     demo: tuple[Path, dict[str, Any]],
 ) -> None:
@@ -86,6 +88,7 @@ def test_demo_course_is_confirmed_pr_then_pd(
     assert assessment.baseline.warnings == ()
 
 
+@pytest.mark.slow
 def test_measurement_lines_lie_on_the_named_image_through_the_lesion(
     demo: tuple[Path, dict[str, Any]],
 ) -> None:
@@ -123,6 +126,7 @@ def test_measurement_lines_lie_on_the_named_image_through_the_lesion(
                 )
 
 
+@pytest.mark.slow
 def test_lesion_outside_the_field_of_view_is_not_read(tmp_path: Path) -> None:
     # 30 slices of 5 mm stop short of the lung nodules at the apex
     truth = write_demo_data(tmp_path, **{**SMALL, "slice_count": 30}, visits=3)
@@ -140,6 +144,7 @@ def test_not_ground_truth_is_one_clear_error() -> None:
         reading_from_ground_truth({"format": "recist-phantom-truth/1"})
 
 
+@pytest.mark.slow
 def test_demo_data_cli_writes_the_reading_file_for_the_patient_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -38,6 +38,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
+@pytest.mark.slow
 def test_first_use_generates_indexes_and_imports_both_patients(
     tmp_path: Path, store: Store
 ) -> None:
@@ -71,6 +72,7 @@ def test_first_use_generates_indexes_and_imports_both_patients(
     assert any("Importing the reading" in step for step in steps)
 
 
+@pytest.mark.slow
 def test_second_use_changes_nothing_and_keeps_the_users_work(
     tmp_path: Path, store: Store
 ) -> None:

@@ -72,6 +72,7 @@ def _writer(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("busy_s", [10.0, 0.001], ids=["waits", "busy-retries"])
 def test_two_processes_writing_the_same_reading_keep_every_measurement(
     database_path: Path, tmp_path: Path, busy_s: float
@@ -177,6 +178,7 @@ def test_a_writer_blocked_past_its_timeout_gets_a_clear_busy_error(
         assert store.verify_audit().ok
 
 
+@pytest.mark.slow
 def test_programs_opening_a_new_database_at_once_create_it_once(
     database_path: Path,
 ) -> None:

@@ -21,7 +21,10 @@ from recist_app.recist import Criteria, Measurement
 from recist_app.store import open_store
 from tests.store.writer_process import PATIENT, crash_reading
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KILLS = 22

@@ -23,7 +23,10 @@ from recist_app.endpoints import simulate_trial
 from recist_app.exchange import import_reading_files, write_reading_file
 from recist_app.store import open_store
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PATIENTS = 100
