@@ -1,6 +1,7 @@
 # recist_app — the commands a newcomer needs (see README).
 #   make run    create .venv, install, open the workstation on the demo patient
 #   make test   create .venv, install with test extras, run ruff, mypy, import-linter, pytest
+#   make quick  pytest without the slow and GUI tests (the edit-test loop)
 #   make bench  run the benchmarks (ratios against peers measured in the same run)
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ SYSTEM_LIBS := libGL.so.1:libgl1 libEGL.so.1:libegl1 libxkbcommon.so.0:libxkbcom
                libglib-2.0.so.0:libglib2.0-0
 SYSTEM_TOOLS := dciodvfy:dicom3tools dsrdump:dcmtk pdftoppm:poppler-utils
 
-.PHONY: run test check lint typecheck layers pytest bench system-deps clean
+.PHONY: run test quick check lint typecheck layers pytest bench system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +68,9 @@ pytest: system-deps $(VENV)/.installed-dev
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 test: lint typecheck layers pytest
+
+quick: system-deps $(VENV)/.installed-dev
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow and not gui"
 
 check: test
 
