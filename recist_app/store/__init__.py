@@ -20,6 +20,7 @@ from recist_app.store.database import (
 )
 from recist_app.store.errors import (
     ConcurrentEditError,
+    ReadingConflictError,
     ReadingLockedError,
     ReadingNotFoundError,
     SchemaTooNewError,
@@ -31,7 +32,6 @@ from recist_app.store.importing import (
     ImportedSignOff,
     ImportOutcome,
     IndexedImage,
-    ReadingConflictError,
     ReadingImportResult,
 )
 from recist_app.store.store import (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConcurrentEditError",
+    "ReadingConflictError",
     "ReadingLockedError",
     "ReadingNotFoundError",
     "SchemaTooNewError",
@@ -40,4 +41,14 @@ class ReadingLockedError(StoreError):
 
 
 class ConcurrentEditError(StoreError):
-    """The reading changed in the database since the caller loaded it."""
+    """The reading changed in the database since the caller loaded it.
+
+    Nothing was saved; reload the reading and apply the change again.
+    """
+
+
+class ReadingConflictError(StoreError):
+    """The database holds a different reading for the same patient, criteria, reader.
+
+    Nothing was written; importing with ``replace=True`` overwrites it (audited).
+    """

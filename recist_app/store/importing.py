@@ -31,19 +31,11 @@ __all__ = [
     "ImportOutcome",
     "ImportedSignOff",
     "IndexedImage",
-    "ReadingConflictError",
     "ReadingImportResult",
     "find_indexed_image",
     "first_difference",
     "sign_off_difference",
 ]
-
-
-class ReadingConflictError(StoreError):
-    """The database holds a different reading for the same patient, criteria, reader.
-
-    Nothing was written; importing with ``replace=True`` overwrites it (audited).
-    """
 
 
 class ImportOutcome(StrEnum):

@@ -71,6 +71,7 @@ from recist_app.store.database import (
 )
 from recist_app.store.errors import (
     ConcurrentEditError,
+    ReadingConflictError,
     ReadingLockedError,
     ReadingNotFoundError,
     StoreBusyError,
@@ -87,7 +88,6 @@ from recist_app.store.importing import (
     ImportedSignOff,
     ImportOutcome,
     IndexedImage,
-    ReadingConflictError,
     ReadingImportResult,
     find_indexed_image,
     first_difference,
