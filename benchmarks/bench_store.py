@@ -28,6 +28,7 @@ from recist_app.recist import (
     Reading,
     TimePoint,
     add_timepoint,
+    record_measurement,
 )
 from recist_app.store import open_store
 
@@ -64,14 +65,14 @@ def _store_save_ms(folder: Path, visits: int) -> dict[int, list[float]]:
     )
     by_visit: dict[int, list[float]] = {}
     with open_store(f"sqlite:///{folder / 'store.sqlite3'}") as store:
-        store.save_reading(reading)
+        store.readings.save(reading)
         for index in range(visits):
             visit = f"V{index:02d}"
             timepoint = TimePoint(
                 visit=visit,
                 date=datetime.date(2024, 1, 1) + datetime.timedelta(days=28 * index),
             )
-            store.update_reading(
+            store.readings.update(
                 "BENCH-001",
                 Criteria.RECIST_1_1,
                 "bench",
@@ -83,8 +84,13 @@ def _store_save_ms(folder: Path, visits: int) -> dict[int, list[float]]:
                     lesion_id=f"T{number:02d}", long_axis_mm=20.0 + index + number
                 )
                 started = time.perf_counter()
-                store.record_measurement(
-                    "BENCH-001", Criteria.RECIST_1_1, "bench", visit, measurement
+                store.readings.update(
+                    "BENCH-001",
+                    Criteria.RECIST_1_1,
+                    "bench",
+                    functools.partial(
+                        record_measurement, visit=visit, measurement=measurement
+                    ),
                 )
                 times.append((time.perf_counter() - started) * 1000)
             by_visit[index + 1] = times
@@ -100,7 +106,7 @@ def main() -> None:
         raw = statistics.median(_raw_commit_ms(folder, 50))
         by_visit = _store_save_ms(folder, args.visits)
     print(f"raw sqlite3 INSERT+COMMIT (WAL, synchronous=FULL): median {raw:.2f} ms")
-    print("record_measurement, median per visit count (5 targets each):")
+    print("readings.update, median per visit count (5 targets each):")
     for visits in (1, args.visits // 2, args.visits):
         median = statistics.median(by_visit[visits])
         print(

@@ -143,7 +143,7 @@ def main() -> int:
 
         # ---- open a series -> first slice painted
         with open_store(f"sqlite:///{folder / 'db.sqlite3'}") as store:
-            store.import_dicom_folder(folder / "series", user="bench")
+            store.images.import_folder(folder / "series", user="bench")
             firsts: list[float] = []
             totals: list[float] = []
             for _ in range(3):

@@ -36,7 +36,7 @@ def main() -> int:
         trial = simulate_trial(76)
         with open_store(url) as store:
             for reading in trial.readings:
-                store.save_reading(reading, user="demo")
+                store.readings.save(reading, user="demo")
             clinical = Path(folder) / "clinical.csv"
             write_clinical_csv(trial.clinical, clinical)
             import_clinical_csv(store, clinical, user="demo")

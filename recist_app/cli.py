@@ -341,7 +341,7 @@ def _export_items(args: argparse.Namespace) -> list[ExportItem]:
         with open_store(getattr(args, "database", None)) as store:
             records = [
                 record
-                for record in store.list_readings(None if args.all else args.patient)
+                for record in store.readings.list(None if args.all else args.patient)
                 if (args.criteria is None or record.criteria.value == args.criteria)
                 and (args.reader is None or record.reader == args.reader)
             ]
@@ -365,7 +365,7 @@ def _export_items(args: argparse.Namespace) -> list[ExportItem]:
                     raise CliError("no signed reading to export (--signed-only)")
             return [
                 ExportItem(
-                    reading=store.load_reading(r.patient_id, r.criteria, r.reader),
+                    reading=store.readings.load(r.patient_id, r.criteria, r.reader),
                     signature=ReportSignature(
                         status=r.status.value,
                         signed_by=r.signed_by,
@@ -739,7 +739,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     try:
         with open_store(getattr(args, "database", None)) as store:
             try:
-                summary = store.import_dicom_folder(
+                summary = store.images.import_folder(
                     folder, user=args.user, progress=progress
                 )
             finally:
@@ -761,7 +761,7 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
 
     try:
         with open_store(getattr(args, "database", None)) as store:
-            result = store.verify_audit()
+            result = store.audit.verify()
             url = store.url
     except StoreError as error:
         raise CliError(str(error)) from error

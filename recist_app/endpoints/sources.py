@@ -61,7 +61,7 @@ def readings_from_store(
     criteria = Criteria(criteria)
     records = [
         record
-        for record in store.list_readings()
+        for record in store.readings.list()
         if (other_criteria or record.criteria is criteria)
         and (reader is None or record.reader == reader)
         and (not signed_only or record.status is ReadingStatus.SIGNED)
@@ -89,7 +89,7 @@ def readings_from_store(
         chosen.append(candidates[0])
     readings = []
     for record in chosen:
-        reading = store.load_reading(record.patient_id, record.criteria, record.reader)
+        reading = store.readings.load(record.patient_id, record.criteria, record.reader)
         if reading.criteria is not criteria:
             reading = dataclasses.replace(reading, criteria=criteria)
         readings.append(reading)
@@ -105,7 +105,7 @@ def clinical_from_store(store: Store) -> tuple[ClinicalRecord, ...]:
         Nothing imported yet, or a stored row that breaks a rule of
         :mod:`recist_app.endpoints.clinical`.
     """
-    stored = store.clinical_records()
+    stored = store.clinical.records()
     if not stored:
         raise EndpointError(
             f"database {store.url}: no clinical data; import it with "
@@ -135,7 +135,7 @@ def import_clinical_csv(
     from recist_app.store import ClinicalDates
 
     records = read_clinical_csv(path)
-    return store.replace_clinical_records(
+    return store.clinical.replace(
         [
             ClinicalDates(
                 patient_id=record.patient_id,

@@ -112,7 +112,7 @@ def _ensure_indexed(
 ) -> None:
     indexed = {
         series.series_instance_uid
-        for study in store.list_studies(truth["patient_id"])
+        for study in store.images.studies(truth["patient_id"])
         for series in study.series
     }
     wanted = {str(study["series_instance_uid"]) for study in truth["studies"]}
@@ -120,7 +120,7 @@ def _ensure_indexed(
         return
     if progress is not None:
         progress(f"Indexing the studies of {truth['patient_id']}…")
-    store.import_dicom_folder(folder, user=user)
+    store.images.import_folder(folder, user=user)
 
 
 def set_up_demo_patients(
@@ -164,7 +164,7 @@ def set_up_demo_patients(
             _ensure_indexed(store, patient_folder, truth, user, progress)
             try:
                 # Once stored, the reading is the user's: never overwritten here.
-                store.load_stored_reading(spec.patient_id, reader=DEMO_READER)
+                store.readings.load_stored(spec.patient_id, reader=DEMO_READER)
                 continue
             except ReadingNotFoundError:
                 pass
@@ -175,7 +175,7 @@ def set_up_demo_patients(
                     progress(f"Importing the reading of {spec.patient_id}…")
                 import_reading_file(store, reading_file, user=user)
             else:
-                store.save_reading(unread_reading_from_ground_truth(truth), user=user)
+                store.readings.save(unread_reading_from_ground_truth(truth), user=user)
     except StoreError as error:
         raise ExchangeError(f"demo patients: {error}") from None
     return DemoPatients(

@@ -7,7 +7,7 @@ measurement or new lesion that carries ``geometry`` (or a measurement's mRECIST
 Instance UID must be an indexed image of a series of that patient, and both end
 points of each axis must lie on that image's plane (within half a slice) and inside
 its rows × columns. Then the reading is written by
-:meth:`~recist_app.store.Store.import_reading` in one transaction.
+:meth:`~recist_app.store.Readings.import_reading` in one transaction.
 
 One file is one transaction: a bad file imports nothing and is reported as one line
 naming the file, the field, the visit and the lesion. When several files are
@@ -360,7 +360,7 @@ class _GeometryChecker:
         from recist_app.imaging.headers import read_slice_header
 
         uid = geometry.sop_instance_uid
-        image = self._store.indexed_image(uid)
+        image = self._store.images.image(uid)
         if image is None:
             raise self._fail(
                 f"{field}.sop_instance_uid",
@@ -470,7 +470,7 @@ def import_reading_file(
     loaded = load_reading_file(path)
     try:
         check_reading_geometry(store, loaded.reading, source=str(path))
-        result = store.import_reading(
+        result = store.readings.import_reading(
             loaded.reading,
             sign_off=loaded.sign_off,
             source_sha256=loaded.sha256,

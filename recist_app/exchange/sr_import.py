@@ -240,7 +240,7 @@ def import_sr_files_into_store(
                 raise ExchangeError(f"{path}: {error}") from None
             records = [
                 r
-                for r in store.list_readings(patient)
+                for r in store.readings.list(patient)
                 if (criteria is None or r.criteria.value == criteria)
                 and (reader is None or r.reader == reader)
             ]
@@ -250,12 +250,12 @@ def import_sr_files_into_store(
                     f"{path}: {record.label} is signed; amend it before importing"
                 )
             key = (record.patient_id, record.criteria.value, record.reader)
-            reading = pending[key][0] if key in pending else store.load_reading(*key)
+            reading = pending[key][0] if key in pending else store.readings.load(*key)
             updated, imported = import_sr_file(
                 reading,
                 path,
                 image_files or {},
-                find_images=store.image_files if image_files is None else None,
+                find_images=store.images.image_files if image_files is None else None,
             )
             names = [*pending[key][2], path.name] if key in pending else [path.name]
             pending[key] = (updated, record, names)
@@ -267,7 +267,7 @@ def import_sr_files_into_store(
                 )
             )
         for reading, record, names in pending.values():
-            store.save_reading(
+            store.readings.save(
                 reading,
                 user=user,
                 reason=f"imported DICOM SR {', '.join(names)}",

@@ -88,18 +88,18 @@ def _visits_read(reading: Reading) -> int:
 def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
     """Every stored reading as a worklist row, by patient, criteria and reader.
 
-    Responses come from :meth:`~recist_app.store.Store.load_assessment` (the
+    Responses come from :meth:`~recist_app.store.ResponseCache.load` (the
     cache when it is current).
     """
     rows: list[WorklistRow] = []
     studies: dict[str, int] = {}
-    for record in store.list_readings():
-        reading = store.load_reading(record.patient_id, record.criteria, record.reader)
+    for record in store.readings.list():
+        reading = store.readings.load(record.patient_id, record.criteria, record.reader)
         if record.patient_id not in studies:
-            studies[record.patient_id] = len(store.list_studies(record.patient_id))
+            studies[record.patient_id] = len(store.images.studies(record.patient_id))
         latest = bor = _MISSING
         try:
-            assessment = store.load_assessment(
+            assessment = store.responses.load(
                 record.patient_id, record.criteria, record.reader
             )
         except (ReadingError, UnsupportedCriteriaError):

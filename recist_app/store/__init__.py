@@ -4,13 +4,23 @@ Every measurement is saved the moment it is made, signed readings are locked unt
 amended with a reason, every change lands in a hash-chained audit trail, and derived
 responses are cached with the engine version that produced them.
 
+A :class:`Store` exposes its work by concern: ``store.readings`` (load, save,
+edit, import, list), ``store.signing`` (sign, amend, history), ``store.images``
+(the imaging index), ``store.clinical`` (clinical dates), ``store.responses`` (the
+response cache) and ``store.audit`` (the audit trail).
+
 >>> from recist_app.store import open_store  # doctest: +SKIP
 >>> with open_store("sqlite:////tmp/readings.sqlite3") as store:  # doctest: +SKIP
-...     store.save_reading(reading, user="dr-a")
+...     store.readings.save(reading, user="dr-a")
 """
 
-from recist_app.store.audit import AuditEntry, AuditVerification
-from recist_app.store.clinical import ClinicalDates, ClinicalImportSummary
+from recist_app.store._unit_of_work import Clock
+from recist_app.store.audit import AuditEntry, AuditTrail, AuditVerification
+from recist_app.store.clinical import (
+    ClinicalData,
+    ClinicalDates,
+    ClinicalImportSummary,
+)
 from recist_app.store.database import (
     DATABASE_URL_ENV,
     DEFAULT_BUSY_TIMEOUT_S,
@@ -27,33 +37,41 @@ from recist_app.store.errors import (
     StoreBusyError,
     StoreError,
 )
-from recist_app.store.imaging_index import ImportSummary, StoredSeries, StoredStudy
+from recist_app.store.imaging_index import (
+    ImagingIndex,
+    ImportSummary,
+    IndexedImage,
+    StoredSeries,
+    StoredStudy,
+)
 from recist_app.store.importing import (
     ImportedSignOff,
     ImportOutcome,
-    IndexedImage,
     ReadingImportResult,
 )
-from recist_app.store.store import (
-    Clock,
+from recist_app.store.readings import Readings
+from recist_app.store.records import (
     PatientSummary,
     ReadingRecord,
     ReadingStatus,
-    SignedVersion,
-    Store,
     StoredReading,
-    open_store,
 )
+from recist_app.store.responses import ResponseCache
+from recist_app.store.signing import SignedVersion, Signing
+from recist_app.store.store import Store, open_store
 
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_BUSY_TIMEOUT_S",
     "AuditEntry",
+    "AuditTrail",
     "AuditVerification",
+    "ClinicalData",
     "ClinicalDates",
     "ClinicalImportSummary",
     "Clock",
     "ConcurrentEditError",
+    "ImagingIndex",
     "ImportOutcome",
     "ImportSummary",
     "ImportedSignOff",
@@ -65,8 +83,11 @@ __all__ = [
     "ReadingNotFoundError",
     "ReadingRecord",
     "ReadingStatus",
+    "Readings",
+    "ResponseCache",
     "SchemaTooNewError",
     "SignedVersion",
+    "Signing",
     "Store",
     "StoreBusyError",
     "StoreError",

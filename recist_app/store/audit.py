@@ -6,6 +6,7 @@ including that previous digest. Changing, inserting or deleting a row in the mid
 breaks the chain at that row, which :func:`verify_audit_chain` reports. Database
 triggers (migration ``0001``: SQLite and PostgreSQL variants) refuse UPDATE and
 DELETE of audit rows, so tampering needs deliberate work that the chain then exposes.
+:class:`AuditTrail` is the store's part for reading it (``store.audit``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text
 
 from recist_app.store._rows import canonical_json
+from recist_app.store._unit_of_work import as_criteria, reading_label
+from recist_app.store.errors import StoreError
 from recist_app.store.schema import AuditRow, PatientRow
 
 if TYPE_CHECKING:
@@ -27,11 +30,15 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
+    from recist_app.recist import Criteria
+    from recist_app.store._unit_of_work import UnitOfWork
+
 __all__ = [
     "AUDIT_TRIGGER_NAMES",
     "GENESIS_HASH",
     "AuditChange",
     "AuditEntry",
+    "AuditTrail",
     "AuditVerification",
     "append_audit",
     "audit_row_digest",
@@ -325,3 +332,59 @@ def verify_audit_chain(
     return AuditVerification(
         rows_checked=checked, missing_triggers=missing, head_hash=previous
     )
+
+
+class AuditTrail:
+    """The audit trail of the database (``store.audit``).
+
+    Parameters
+    ----------
+    unit
+        The store's shared sessions, clock and lookups.
+    """
+
+    def __init__(self, unit: UnitOfWork) -> None:
+        self._unit = unit
+
+    def trail(
+        self,
+        patient_id: str | None = None,
+        *,
+        criteria: Criteria | str | None = None,
+        reader: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[AuditEntry, ...]:
+        """Audit rows, newest first.
+
+        Parameters
+        ----------
+        patient_id
+            Only this patient's rows (readings and imported images).
+        criteria, reader
+            With ``patient_id``: only the rows of that one reading.
+        limit
+            At most this many rows (the newest).
+        """
+        with self._unit.session("reading the audit trail", write=False) as session:
+            query = select(AuditRow).order_by(AuditRow.sequence.desc())
+            if patient_id is not None:
+                query = query.where(AuditRow.patient_id == patient_id)
+            if criteria is not None or reader is not None:
+                if patient_id is None or criteria is None or reader is None:
+                    raise StoreError(
+                        "audit trail of one reading: give patient_id, criteria "
+                        "and reader"
+                    )
+                label = reading_label(patient_id, as_criteria(criteria).value, reader)
+                query = query.where(
+                    (AuditRow.entity_key == label)
+                    | AuditRow.entity_key.startswith(f"{label} / ", autoescape=True)
+                )
+            if limit is not None:
+                query = query.limit(limit)
+            return tuple(AuditEntry.from_row(row) for row in session.scalars(query))
+
+    def verify(self) -> AuditVerification:
+        """Check the whole hash chain and the append-only triggers."""
+        with self._unit.session("verifying the audit trail", write=False) as session:
+            return verify_audit_chain(session)

@@ -1,8 +1,8 @@
 """The clinical dates the endpoints need, one row per patient (revision 0004).
 
-The store only keeps the dates; validating a clinical file is the endpoints layer's
-job (:mod:`recist_app.endpoints.clinical`), which calls
-:meth:`~recist_app.store.Store.replace_clinical_records` with checked rows. An
+The store only keeps the dates (``store.clinical``); validating a clinical file is
+the endpoints layer's job (:mod:`recist_app.endpoints.clinical`), which calls
+:meth:`ClinicalData.replace` with checked rows. An
 import replaces the whole set in one transaction: rows of patients missing from the
 new set are deleted, changed rows updated, unchanged rows left alone, and every
 change is written to the audit trail (entity ``clinical``).
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from recist_app.store.audit import AuditChange, find_or_add_patient
+from recist_app.store._unit_of_work import check_user
+from recist_app.store.audit import AuditChange, append_audit, find_or_add_patient
 from recist_app.store.errors import StoreError
 from recist_app.store.schema import ClinicalRow, PatientRow
 
@@ -25,8 +26,11 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from recist_app.store._unit_of_work import UnitOfWork
+
 __all__ = [
     "CLINICAL_DATE_FIELDS",
+    "ClinicalData",
     "ClinicalDates",
     "ClinicalImportSummary",
     "load_clinical",
@@ -186,3 +190,36 @@ def _change(
         before=before,
         after=after,
     )
+
+
+class ClinicalData:
+    """The stored clinical dates (``store.clinical``).
+
+    Parameters
+    ----------
+    unit
+        The store's shared sessions, clock and lookups.
+    """
+
+    def __init__(self, unit: UnitOfWork) -> None:
+        self._unit = unit
+
+    def replace(
+        self, records: Sequence[ClinicalDates], *, user: str
+    ) -> ClinicalImportSummary:
+        """Make the stored clinical rows exactly ``records``, in one transaction.
+
+        Rows of patients not in ``records`` are removed; every change is audited.
+        The caller validates the dates (``recist_app.endpoints`` parses the file).
+        """
+        who = check_user(user, "importing clinical data")
+        with self._unit.session("importing clinical data", write=True) as session:
+            now = self._unit.now()
+            summary, changes = replace_clinical(session, records, now)
+            append_audit(session, changes, user=who, reason=None, now=now)
+            return summary
+
+    def records(self) -> tuple[ClinicalDates, ...]:
+        """The stored clinical rows, in patient id order (empty before an import)."""
+        with self._unit.session("reading clinical data", write=False) as session:
+            return load_clinical(session)

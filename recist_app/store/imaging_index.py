@@ -3,6 +3,7 @@
 Storing them lets the workstation reopen a patient's images without rescanning the
 folder. Indexing is idempotent: UIDs identify studies, series and images, so indexing
 the same folder again adds nothing, and a moved folder only updates file locations.
+:class:`ImagingIndex` is the store's part for it (``store.images``).
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from recist_app.store.audit import AuditChange, find_or_add_patient
+from recist_app.store._unit_of_work import check_user
+from recist_app.store.audit import AuditChange, append_audit, find_or_add_patient
+from recist_app.store.errors import StoreError
 from recist_app.store.schema import (
     PatientRow,
     SeriesFileRow,
@@ -33,11 +37,16 @@ if TYPE_CHECKING:
         SeriesInfo,
         StudyInfo,
     )
+    from recist_app.imaging.progress import CancelCheck, ProgressCallback
+    from recist_app.store._unit_of_work import UnitOfWork
 
 __all__ = [
+    "ImagingIndex",
     "ImportSummary",
+    "IndexedImage",
     "StoredSeries",
     "StoredStudy",
+    "find_indexed_image",
     "index_discovery",
     "series_file_paths",
     "stored_studies",
@@ -116,6 +125,17 @@ class StoredStudy:
     description: str
     accession_number: str
     series: tuple[StoredSeries, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexedImage:
+    """Where an indexed image lives and whose it is."""
+
+    sop_instance_uid: str
+    patient_id: str
+    study_instance_uid: str
+    series_instance_uid: str
+    file_path: str
 
 
 def _dicom_date(value: str) -> datetime.date | None:
@@ -412,3 +432,134 @@ def series_file_paths(
             .order_by(SeriesFileRow.position, SeriesFileRow.id)
         )
     )
+
+
+def find_indexed_image(session: Session, sop_instance_uid: str) -> IndexedImage | None:
+    """The indexed image with this SOP Instance UID, or ``None``."""
+    found = session.execute(
+        select(
+            SeriesFileRow.file_path,
+            SeriesRow.series_instance_uid,
+            StudyRow.study_instance_uid,
+            PatientRow.patient_id,
+        )
+        .join(SeriesRow, SeriesFileRow.series_id == SeriesRow.id)
+        .join(StudyRow, SeriesRow.study_id == StudyRow.id)
+        .join(PatientRow, StudyRow.patient_row_id == PatientRow.id)
+        .where(SeriesFileRow.sop_instance_uid == sop_instance_uid)
+        .order_by(SeriesFileRow.id)
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    file_path, series_uid, study_uid, patient_id = found
+    return IndexedImage(
+        sop_instance_uid=sop_instance_uid,
+        patient_id=patient_id,
+        study_instance_uid=study_uid,
+        series_instance_uid=series_uid,
+        file_path=file_path,
+    )
+
+
+class ImagingIndex:
+    """The indexed studies, series and image files (``store.images``).
+
+    Parameters
+    ----------
+    unit
+        The store's shared sessions, clock and lookups.
+    """
+
+    def __init__(self, unit: UnitOfWork) -> None:
+        self._unit = unit
+
+    def record_discovery(self, result: DiscoveryResult, *, user: str) -> ImportSummary:
+        """Index what :func:`recist_app.imaging.discover` found (idempotent)."""
+        who = check_user(user, "importing images")
+        with self._unit.session("importing images", write=True) as session:
+            now = self._unit.now()
+            summary, changes = index_discovery(session, result, now)
+            append_audit(session, changes, user=who, reason=None, now=now)
+            return summary
+
+    def import_folder(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        user: str,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> ImportSummary:
+        """Scan ``folder`` (headers only) and index its studies, series and files.
+
+        Parameters
+        ----------
+        folder
+            A folder (scanned recursively), a DICOM file or a DICOMDIR.
+        user
+            Who imported, for the audit trail.
+        progress
+            Called as ``progress(files_done, files_total)`` while scanning.
+        cancel
+            Stops the scan (nothing is written) when it returns ``True``.
+
+        Raises
+        ------
+        StoreError
+            The folder does not exist.
+        """
+        from recist_app.imaging.discovery import discover
+
+        path = Path(folder)
+        if not path.exists():
+            raise StoreError(f"{path}: no such file or folder")
+        return self.record_discovery(
+            discover(path, progress=progress, cancel=cancel), user=user
+        )
+
+    def studies(self, patient_id: str) -> tuple[StoredStudy, ...]:
+        """The indexed studies of a patient, oldest first, with their series."""
+        with self._unit.session("listing studies", write=False) as session:
+            return stored_studies(session, patient_id)
+
+    def series_files(self, series_instance_uid: str) -> tuple[Path, ...]:
+        """Where the images of a series are, in volume order, without rescanning.
+
+        Raises
+        ------
+        StoreError
+            The series was never imported.
+        """
+        with self._unit.session("listing series files", write=False) as session:
+            paths = series_file_paths(session, series_instance_uid)
+        if paths is None:
+            raise StoreError(
+                f"series {series_instance_uid} is not in database {self._unit.url}; "
+                "import its folder first"
+            )
+        return tuple(Path(path) for path in paths)
+
+    def image_files(self, sop_instance_uids: Iterable[str]) -> dict[str, Path]:
+        """Where the indexed images with these SOP Instance UIDs are.
+
+        UIDs that were never imported are left out of the result.
+        """
+        wanted = sorted(set(sop_instance_uids))
+        found: dict[str, Path] = {}
+        with self._unit.session("finding image files", write=False) as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = session.execute(
+                    select(SeriesFileRow.sop_instance_uid, SeriesFileRow.file_path)
+                    .where(SeriesFileRow.sop_instance_uid.in_(chunk))
+                    .order_by(SeriesFileRow.id)
+                )
+                for uid, path in rows:
+                    found.setdefault(uid, Path(path))
+        return found
+
+    def image(self, sop_instance_uid: str) -> IndexedImage | None:
+        """Where the indexed image ``sop_instance_uid`` is and whose it is."""
+        with self._unit.session("looking up an image", write=False) as session:
+            return find_indexed_image(session, sop_instance_uid)

@@ -1,39 +1,43 @@
-"""Readings imported whole from files: sign-off, outcome, conflicts, image lookup.
+"""Readings imported whole from files: sign-off, outcome, conflicts.
 
-:meth:`~recist_app.store.Store.import_reading` writes a reading read from a
-``recist-reading/1`` file in one transaction, with the sign-off the file carries.
-This module holds its vocabulary and the pure helpers it needs: how the stored and
-the imported reading differ (for the one-line conflict message), whether the
-stored sign-off is the file's, and where an indexed image lives.
+:meth:`~recist_app.store.Readings.import_reading` writes a reading read from a
+``recist-reading/1`` file in one transaction, with the sign-off the file carries
+(:func:`import_whole_reading`). This module holds that write, its vocabulary and
+the pure helpers it needs: how the stored and the imported reading differ (for the
+one-line conflict message) and whether the stored sign-off is the file's.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from recist_app.store.errors import StoreError
-from recist_app.store.schema import PatientRow, SeriesFileRow, SeriesRow, StudyRow
+from recist_app.store._rows import reading_to_rows, rows_sha256, rows_to_snapshot
+from recist_app.store._unit_of_work import check_user, label_of
+from recist_app.store._writer import write_reading
+from recist_app.store.audit import AuditChange, append_audit
+from recist_app.store.errors import ReadingConflictError, StoreError
+from recist_app.store.records import ReadingRecord, ReadingStatus
+from recist_app.store.schema import ReadingVersionRow
 
 if TYPE_CHECKING:
-    import datetime
-
     from sqlalchemy.orm import Session
 
+    from recist_app.recist import Reading
     from recist_app.store._rows import ReadingRows, Values
+    from recist_app.store._unit_of_work import StoredRows, UnitOfWork
     from recist_app.store.schema import ReadingRow
-    from recist_app.store.store import ReadingRecord
 
 __all__ = [
     "ImportOutcome",
     "ImportedSignOff",
-    "IndexedImage",
     "ReadingImportResult",
-    "find_indexed_image",
     "first_difference",
+    "import_whole_reading",
     "sign_off_difference",
 ]
 
@@ -93,49 +97,10 @@ class ImportedSignOff:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadingImportResult:
-    """What :meth:`~recist_app.store.Store.import_reading` did, and the record after."""
+    """What :meth:`~recist_app.store.Readings.import_reading` did, and the record."""
 
     outcome: ImportOutcome
     record: ReadingRecord
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IndexedImage:
-    """Where an indexed image lives and whose it is."""
-
-    sop_instance_uid: str
-    patient_id: str
-    study_instance_uid: str
-    series_instance_uid: str
-    file_path: str
-
-
-def find_indexed_image(session: Session, sop_instance_uid: str) -> IndexedImage | None:
-    """The indexed image with this SOP Instance UID, or ``None``."""
-    found = session.execute(
-        select(
-            SeriesFileRow.file_path,
-            SeriesRow.series_instance_uid,
-            StudyRow.study_instance_uid,
-            PatientRow.patient_id,
-        )
-        .join(SeriesRow, SeriesFileRow.series_id == SeriesRow.id)
-        .join(StudyRow, SeriesRow.study_id == StudyRow.id)
-        .join(PatientRow, StudyRow.patient_row_id == PatientRow.id)
-        .where(SeriesFileRow.sop_instance_uid == sop_instance_uid)
-        .order_by(SeriesFileRow.id)
-        .limit(1)
-    ).first()
-    if found is None:
-        return None
-    file_path, series_uid, study_uid, patient_id = found
-    return IndexedImage(
-        sop_instance_uid=sop_instance_uid,
-        patient_id=patient_id,
-        study_instance_uid=study_uid,
-        series_instance_uid=series_uid,
-        file_path=file_path,
-    )
 
 
 def _first_changed_column(old: Values, new: Values) -> str | None:
@@ -212,3 +177,159 @@ def sign_off_difference(row: ReadingRow, sign_off: ImportedSignOff) -> str | Non
     if row.signed_at != sign_off.signed_at:
         return "sign-off: signed at another time"
     return None
+
+
+def import_whole_reading(
+    unit: UnitOfWork,
+    reading: Reading,
+    *,
+    sign_off: ImportedSignOff,
+    source_sha256: str,
+    replace: bool,
+    user: str,
+) -> ReadingImportResult:
+    """Store ``reading`` and its sign-off in one transaction.
+
+    See :meth:`~recist_app.store.Readings.import_reading`.
+    """
+    label = label_of(reading)
+    who = check_user(user, f"importing {label}")
+    if sign_off.signed_by is not None and len(sign_off.signed_by) > 128:
+        raise StoreError(
+            f"importing {label}: sign-off signed_by has "
+            f"{len(sign_off.signed_by)} characters, more than the 128 the "
+            "database holds"
+        )
+    new = reading_to_rows(reading)
+    with unit.session("importing a reading", write=True) as session:
+        row = unit.reading_row(
+            session, reading.patient_id, reading.criteria, reading.reader
+        )
+        stored: StoredRows | None = None
+        before: Values | None = None
+        revision = 0
+        if row is None:
+            outcome = ImportOutcome.CREATED
+            reason = f"imported from a reading file (SHA-256 {source_sha256})"
+        else:
+            stored = unit.stored_rows(session, row, reading.patient_id)
+            difference = first_difference(stored[0], new) or sign_off_difference(
+                row, sign_off
+            )
+            if difference is None:
+                return ReadingImportResult(
+                    outcome=ImportOutcome.UNCHANGED,
+                    record=ReadingRecord.from_row(row, reading.patient_id),
+                )
+            if not replace:
+                raise ReadingConflictError(
+                    f"{label} is already in database {unit.url} and differs "
+                    f"({difference}); nothing was imported"
+                )
+            outcome = ImportOutcome.REPLACED
+            reason = f"replaced by a reading file (SHA-256 {source_sha256})"
+            revision = row.revision
+            before = {
+                "status": row.status,
+                "signed_version": row.signed_version,
+                "snapshot_sha256": rows_sha256(stored[0]),
+            }
+            # Unlocked only inside this transaction, to be replaced whole.
+            row.status = ReadingStatus.DRAFT.value
+        row = write_reading(
+            unit,
+            session,
+            reading,
+            user=who,
+            reason=reason,
+            base_revision=None,
+            stored=stored,
+        )
+        now = unit.now()
+        changes = _apply_sign_off(session, row, new, sign_off, label)
+        changes.append(
+            AuditChange(
+                action="import" if before is None else "replace",
+                entity="reading",
+                entity_key=label,
+                patient_id=reading.patient_id,
+                before=before,
+                after={
+                    "source_sha256": source_sha256,
+                    "status": row.status,
+                    "signed_version": row.signed_version,
+                    "snapshot_sha256": rows_sha256(new),
+                },
+            )
+        )
+        if row.revision == revision:
+            row.revision += 1
+        row.updated_at = now
+        append_audit(session, changes, user=who, reason=reason, now=now)
+        return ReadingImportResult(
+            outcome=outcome, record=ReadingRecord.from_row(row, reading.patient_id)
+        )
+
+
+def _apply_sign_off(
+    session: Session,
+    row: ReadingRow,
+    rows: ReadingRows,
+    sign_off: ImportedSignOff,
+    label: str,
+) -> list[AuditChange]:
+    """Give ``row`` the file's sign-off; a signed one keeps a whole version."""
+    taken = (
+        session.scalar(
+            select(func.max(ReadingVersionRow.version)).where(
+                ReadingVersionRow.reading_id == row.id
+            )
+        )
+        or 0
+    )
+    before = {"status": row.status, "signed_version": row.signed_version}
+    row.signed_at = (
+        None
+        if sign_off.signed_at is None
+        else sign_off.signed_at.astimezone(datetime.UTC)
+    )
+    row.signed_by = sign_off.signed_by
+    if not sign_off.signed:
+        row.status = ReadingStatus.DRAFT.value
+        row.signed_version = max(sign_off.version, taken)
+        row.amendment_reason = sign_off.amendment_reason
+        session.flush()
+        return []
+    signed_at, signed_by = row.signed_at, row.signed_by
+    if signed_at is None or signed_by is None:  # ImportedSignOff refuses these
+        raise StoreError(f"importing {label}: the signature lacks signer or time")
+    version = ReadingVersionRow(
+        reading_id=row.id,
+        version=sign_off.version if sign_off.version > taken else taken + 1,
+        signed_at=signed_at,
+        signed_by=signed_by,
+        amendment_reason=sign_off.amendment_reason,
+        snapshot=rows_to_snapshot(rows),
+        snapshot_sha256=rows_sha256(rows),
+    )
+    session.add(version)
+    row.status = ReadingStatus.SIGNED.value
+    row.signed_version = version.version
+    row.amendment_reason = None
+    session.flush()
+    return [
+        AuditChange(
+            action="sign",
+            entity="reading",
+            entity_key=label,
+            patient_id=rows.patient_id,
+            before=before,
+            after={
+                "status": row.status,
+                "signed_version": row.signed_version,
+                "signed_by": signed_by,
+                "signed_at": signed_at.isoformat(),
+                "snapshot_sha256": version.snapshot_sha256,
+            },
+        )
+    ]

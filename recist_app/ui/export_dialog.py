@@ -136,12 +136,12 @@ def _items(job: ExportJob) -> list[ExportItem]:
     if job.store is None:
         raise ExchangeError("exporting all patients needs the reading database")
     store = job.store
-    records = store.list_readings()
+    records = store.readings.list()
     if not records:
         raise ExchangeError(f"no reading in {store.url}")
     return [
         ExportItem(
-            reading=store.load_reading(r.patient_id, r.criteria, r.reader),
+            reading=store.readings.load(r.patient_id, r.criteria, r.reader),
             signature=_signature(r),
         )
         for r in records
@@ -173,7 +173,7 @@ def run_export(
     ):
         wanted = _geometry_uids([item.reading for item in items]) - set(images)
         if wanted:
-            images.update(job.store.image_files(wanted))
+            images.update(job.store.images.image_files(wanted))
     options = ExportOptions(pseudonymizer=job.pseudonymizer)
     written: list[Path] = []
     for number, fmt in enumerate(job.formats, start=1):

@@ -76,7 +76,7 @@ class StoreSaver:
         Returns ``reading`` itself when the database has none yet.
         """
         try:
-            stored = self._store.load_stored_reading(
+            stored = self._store.readings.load_stored(
                 reading.patient_id, reading.criteria, reading.reader
             )
         except ReadingNotFoundError:
@@ -88,21 +88,21 @@ class StoreSaver:
     def save(self, reading: Reading) -> None:
         """Store ``reading`` (only what changed); raise on failure."""
         base = self.record.revision if self.record is not None else None
-        self.record = self._store.save_reading(
+        self.record = self._store.readings.save(
             reading, user=self.user, base_revision=base
         )
 
     def sign(self, reading: Reading) -> ReadingRecord:
         """Save ``reading`` as it is shown, then sign (lock) it in the store."""
         self.save(reading)
-        self.record = self._store.sign_reading(
+        self.record = self._store.signing.sign(
             reading.patient_id, reading.criteria, reading.reader, user=self.user
         )
         return self.record
 
     def amend(self, reading: Reading, reason: str) -> ReadingRecord:
         """Reopen the signed ``reading`` for changes, recording ``reason``."""
-        self.record = self._store.amend_reading(
+        self.record = self._store.signing.amend(
             reading.patient_id,
             reading.criteria,
             reading.reader,

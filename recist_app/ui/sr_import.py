@@ -52,7 +52,7 @@ def import_sr_files(
     """
     reading = document.reading
     files = volume_files(volumes)
-    find = reading_store.store.image_files if reading_store is not None else None
+    find = reading_store.store.images.image_files if reading_store is not None else None
     done: list[SrImported] = []
     for path in paths:
         reading, imported = import_sr_file(reading, path, files, find_images=find)

@@ -159,7 +159,7 @@ def test_endpoints_from_the_database_match_the_reading_files(
     url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
     with open_store(url) as store:
         for path in sorted((trial_dir / "readings").glob("*.json")):
-            store.save_reading(read_reading_file(path), user="test")
+            store.readings.save(read_reading_file(path), user="test")
     common = ["endpoints", "--clinical", str(trial_dir / "clinical.csv"), "--no-plots"]
     assert main([*common, "--database", url, "--out", str(tmp_path / "db")]) == 0
     assert (
@@ -190,8 +190,8 @@ def test_database_with_two_readers_of_one_patient_asks_for_a_reader(
     url = f"sqlite:///{tmp_path / 'two.sqlite3'}"
     reading = read_reading_file(trial_dir / "readings" / "HCC-001.reading.json")
     with open_store(url) as store:
-        store.save_reading(dataclasses.replace(reading, reader="dr-a"), user="t")
-        store.save_reading(dataclasses.replace(reading, reader="dr-b"), user="t")
+        store.readings.save(dataclasses.replace(reading, reader="dr-a"), user="t")
+        store.readings.save(dataclasses.replace(reading, reader="dr-b"), user="t")
     argv = [
         "endpoints",
         "--database",
@@ -215,7 +215,7 @@ def test_clinical_import_then_endpoints_from_the_database_alone(
     url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
     with open_store(url) as store:
         for path in sorted((trial_dir / "readings").glob("*.json")):
-            store.save_reading(read_reading_file(path), user="test")
+            store.readings.save(read_reading_file(path), user="test")
     out = ["--no-plots", "--database", url, "--out"]
     assert main(["endpoints", *out, str(tmp_path / "none")]) == 2
     assert "no clinical data; import it with" in capsys.readouterr().err
@@ -231,7 +231,7 @@ def test_clinical_import_then_endpoints_from_the_database_alone(
     from_files = json.loads((tmp_path / "f" / "endpoints.json").read_text())
     assert from_db == from_files
     with open_store(url) as store:
-        assert sum(e.entity == "clinical" for e in store.audit_trail()) == 30
+        assert sum(e.entity == "clinical" for e in store.audit.trail()) == 30
 
 
 def test_a_bad_clinical_row_is_one_line_and_changes_nothing(
@@ -253,7 +253,7 @@ def test_a_bad_clinical_row_is_one_line_and_changes_nothing(
     assert error.count("\n") == 1
     assert "bad.csv, row 4, column death_date: death 2001-01-01 is before" in error
     with open_store(url) as store:
-        assert len(store.clinical_records()) == 30  # the earlier import is intact
+        assert len(store.clinical.records()) == 30  # the earlier import is intact
 
 
 def test_endpoints_under_irecist_and_mrecist(

@@ -16,11 +16,11 @@ from tests.exchange.readings import standards_example
 def database(demo: DemoPatient, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
     with open_store(url) as store:
-        store.save_reading(demo.reading, user="dr-reader")
-        store.sign_reading(
+        store.readings.save(demo.reading, user="dr-reader")
+        store.signing.sign(
             demo.reading.patient_id, demo.reading.criteria, demo.reading.reader
         )
-        store.save_reading(standards_example(), user="dr-example")
+        store.readings.save(standards_example(), user="dr-example")
     return url
 
 

@@ -59,7 +59,7 @@ def indexed(demo: DemoPatient, tmp_path_factory: pytest.TempPathFactory) -> Path
     """A database with the demo images indexed, copied for each test."""
     path = tmp_path_factory.mktemp("db") / "images.sqlite3"
     with open_store(f"sqlite:///{path}") as store:
-        store.import_dicom_folder(_images_folder(demo), user="importer")
+        store.images.import_folder(_images_folder(demo), user="importer")
     return path
 
 
@@ -69,7 +69,7 @@ def database(demo: DemoPatient, indexed: Path, tmp_path: Path) -> str:
     path.write_bytes(indexed.read_bytes())
     url = f"sqlite:///{path}"
     with open_store(url) as store:
-        store.save_reading(
+        store.readings.save(
             _without_visit_measurements(demo.reading, VISIT), user="dr-reader"
         )
     return url
@@ -84,7 +84,7 @@ def _error(capsys: pytest.CaptureFixture[str]) -> str:
 
 def _stored(url: str, reading: Reading) -> Reading:
     with open_store(url) as store:
-        return store.load_reading(reading.patient_id, reading.criteria, reading.reader)
+        return store.readings.load(reading.patient_id, reading.criteria, reading.reader)
 
 
 def test_round_trip_sr_to_database_to_sr(
@@ -133,7 +133,7 @@ def test_import_with_an_images_folder_instead_of_the_index(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'bare.sqlite3'}"
     with open_store(url) as store:
-        store.save_reading(
+        store.readings.save(
             _without_visit_measurements(demo.reading, VISIT), user="dr-reader"
         )
     args = ["import-sr", str(sr_files[VISIT]), "--database", url]
@@ -206,11 +206,11 @@ def test_unknown_lesion_and_signed_reading_are_refused(
         ),
     )
     with open_store(database) as store:
-        store.save_reading(renamed, user="dr-reader")
+        store.readings.save(renamed, user="dr-reader")
     assert main(["import-sr", str(sr_files[VISIT]), "--database", database]) == 2
     assert "lesion T02" in (err := _error(capsys))
     assert "is not in the reading" in err
     with open_store(database) as store:
-        store.sign_reading(reading.patient_id, reading.criteria, reading.reader)
+        store.signing.sign(reading.patient_id, reading.criteria, reading.reader)
     assert main(["import-sr", str(sr_files[VISIT]), "--database", database]) == 2
     assert "is signed; amend it before importing" in _error(capsys)

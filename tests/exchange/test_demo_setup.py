@@ -49,11 +49,11 @@ def test_first_use_generates_indexes_and_imports_both_patients(
     )
 
     assert demo.read_patient_id == DEMO_PATIENTS[0].patient_id
-    patients = {p.patient_id: p for p in store.list_patients()}
+    patients = {p.patient_id: p for p in store.patients()}
     assert set(patients) == {spec.patient_id for spec in DEMO_PATIENTS}
     assert all(p.study_count == 4 for p in patients.values())
     # the read patient: the imported file, every visit read, PR confirmed then PD
-    read = store.load_reading(demo.read_patient_id, reader=DEMO_READER)
+    read = store.readings.load(demo.read_patient_id, reader=DEMO_READER)
     assert read == read_reading_file(demo.reading_file)
     assessment = assess(read)
     assert [t.overall_response for t in assessment.timepoints] == [
@@ -63,7 +63,7 @@ def test_first_use_generates_indexes_and_imports_both_patients(
     ]
     assert assessment.best_overall_response.confirmed
     # the unread patient: its four visits, nothing marked yet
-    unread = store.load_reading(demo.unread_patient_id, reader=DEMO_READER)
+    unread = store.readings.load(demo.unread_patient_id, reader=DEMO_READER)
     assert [t.visit for t in unread.timepoints] == [t.visit for t in read.timepoints]
     assert unread.lesions == ()
     assert {t.series_instance_uid for t in unread.timepoints}.isdisjoint(
@@ -78,20 +78,20 @@ def test_second_use_changes_nothing_and_keeps_the_users_work(
 ) -> None:
     folder = tmp_path / "demo"
     demo = set_up_demo_patients(folder, store, user="tester", **SMALL)
-    unread = store.load_reading(demo.unread_patient_id, reader=DEMO_READER)
+    unread = store.readings.load(demo.unread_patient_id, reader=DEMO_READER)
     worked_on = dataclasses.replace(
         unread,
         lesions=(Lesion(lesion_id="T01", role=LesionRole.TARGET, organ="liver"),),
     )
-    store.save_reading(worked_on, user="reader")
-    audit_before = len(store.audit_trail())
+    store.readings.save(worked_on, user="reader")
+    audit_before = len(store.audit.trail())
     steps: list[str] = []
 
     set_up_demo_patients(folder, store, user="tester", progress=steps.append, **SMALL)
 
     assert steps == []  # nothing written, indexed or imported again
-    assert len(store.audit_trail()) == audit_before
-    assert store.load_reading(demo.unread_patient_id, reader=DEMO_READER) == worked_on
+    assert len(store.audit.trail()) == audit_before
+    assert store.readings.load(demo.unread_patient_id, reader=DEMO_READER) == worked_on
 
 
 def test_unwritable_folder_is_one_clear_error(tmp_path: Path, store: Store) -> None:

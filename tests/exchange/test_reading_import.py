@@ -74,10 +74,10 @@ def template(demo: DemoPatient, tmp_path_factory: pytest.TempPathFactory) -> Tem
     path = root / "template.sqlite3"
     other = _other_patient_images(demo, root / "other")
     with open_store(f"sqlite:///{path}") as store:
-        store.import_dicom_folder(
+        store.images.import_folder(
             Path(next(iter(demo.images.values()))).parents[1], user="indexer"
         )
-        store.import_dicom_folder(root / "other", user="indexer")
+        store.images.import_folder(root / "other", user="indexer")
     return Template(path=path, other_uids=other)
 
 
@@ -136,8 +136,8 @@ def test_export_import_export_is_identical_and_lines_stay_on_their_pixels(
     demo: DemoPatient, database: str, template: Template, tmp_path: Path
 ) -> None:
     with open_store(database) as store:
-        store.save_reading(demo.reading, user="dr-reader")
-        store.sign_reading(PATIENT_ID, demo.reading.criteria, demo.reading.reader)
+        store.readings.save(demo.reading, user="dr-reader")
+        store.signing.sign(PATIENT_ID, demo.reading.criteria, demo.reading.reader)
     first, second = tmp_path / "first", tmp_path / "second"
     export = ["export", "--patient", PATIENT_ID, "--format", "json"]
     assert main([*export, "--out", str(first), "--database", database]) == 0
@@ -150,7 +150,7 @@ def test_export_import_export_is_identical_and_lines_stay_on_their_pixels(
     for path in first.iterdir():
         assert (second / path.name).read_bytes() == path.read_bytes()
     with open_store(fresh_url) as store:
-        imported = store.load_stored_reading(
+        imported = store.readings.load_stored(
             PATIENT_ID, demo.reading.criteria, demo.reading.reader
         )
     # Geometry comes back to the bit: the lines are drawn on the same pixels.
@@ -200,7 +200,7 @@ def test_geometry_that_does_not_fit_the_images_is_one_line_and_imports_nothing(
     path = tmp_path / "bad.reading.json"
     write_reading_file(reading, path)
     with open_store(database) as store:
-        audit_before = len(store.audit_trail())
+        audit_before = len(store.audit.trail())
     assert _import(database, path) == 2
     error = _one_error_line(capsys)
     assert str(path) in error
@@ -209,8 +209,8 @@ def test_geometry_that_does_not_fit_the_images_is_one_line_and_imports_nothing(
     assert "lesion T01" in error
     assert expected in error
     with open_store(database) as store:
-        assert store.list_readings() == ()
-        assert len(store.audit_trail()) == audit_before
+        assert store.readings.list() == ()
+        assert len(store.audit.trail()) == audit_before
 
 
 def _with_uid(reading: Reading, visit: str, uid: str) -> Reading:
@@ -305,7 +305,7 @@ def test_a_viable_line_is_checked_stored_and_reimported_unchanged(
     assert _import(database, good) == 0
     assert "unchanged" in capsys.readouterr().out
     with open_store(database) as store:
-        stored = store.load_reading(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
+        stored = store.readings.load(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
     assert stored == reading
     measurement = stored.timepoint(visit).measurement("T01")
     assert measurement is not None
@@ -323,18 +323,18 @@ def test_importing_the_same_file_twice_changes_nothing(
     write_reading_file(demo.reading, path)
     assert _import(database, path) == 0
     with open_store(database) as store:
-        record = store.reading_record(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
-        audit = store.audit_trail()
+        record = store.readings.record(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
+        audit = store.audit.trail()
     capsys.readouterr()
     assert _import(database, path) == 0
     assert "unchanged" in capsys.readouterr().out
     with open_store(database) as store:
         assert (
-            store.reading_record(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
+            store.readings.record(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
             == record
         )
-        assert store.audit_trail() == audit
-        assert store.verify_audit().ok
+        assert store.audit.trail() == audit
+        assert store.audit.verify().ok
     assert audit[0].action == "import"
     assert audit[0].user == "importer"
 
@@ -356,16 +356,17 @@ def test_a_conflicting_file_is_refused_and_replace_is_audited_with_its_sha256(
     assert f"visit {visit}, lesion T01: long_axis_mm" in error
     assert "--replace" in error
     with open_store(database) as store:
-        assert store.load_reading(PATIENT_ID, "RECIST 1.1", demo.reading.reader) == (
+        assert store.readings.load(PATIENT_ID, "RECIST 1.1", demo.reading.reader) == (
             demo.reading
         )
     assert _import(database, other, replace=True) == 0
     with open_store(database) as store:
         assert (
-            store.load_reading(PATIENT_ID, "RECIST 1.1", demo.reading.reader) == changed
+            store.readings.load(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
+            == changed
         )
-        newest = store.audit_trail(limit=1)[0]
-        assert store.verify_audit().ok
+        newest = store.audit.trail(limit=1)[0]
+        assert store.audit.verify().ok
     digest = hashlib.sha256(other.read_bytes()).hexdigest()
     assert newest.action == "replace"
     assert newest.user == "importer"
@@ -417,11 +418,11 @@ def test_a_signed_reading_stays_signed_and_locked_with_its_signer_and_time(
         assert record.signed_at is not None
         assert record.signed_at.isoformat() == "2024-06-03T12:05:09+00:00"
         assert record.signed_version == 2
-        [version] = store.reading_history(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
+        [version] = store.signing.history(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
         assert (version.version, version.signed_by) == (2, "Dr Jane Reader")
         assert version.reading == demo.reading
         with pytest.raises(ReadingLockedError):
-            store.save_reading(
+            store.readings.save(
                 _with_measurement(
                     demo.reading, demo.reading.timepoints[1].visit, long_axis_mm=99.0
                 ),
@@ -457,7 +458,7 @@ def test_a_bad_file_among_good_ones_imports_nothing_and_the_others_are_imported(
     assert str(bad) in error
     assert "2 files: 1 imported, 0 unchanged, 0 replaced, 1 refused" in captured.out
     with open_store(database) as store:
-        assert [r.patient_id for r in store.list_readings()] == ["LT-01-001"]
+        assert [r.patient_id for r in store.readings.list()] == ["LT-01-001"]
 
 
 def test_the_library_raises_a_conflict_error_naming_the_difference(
@@ -490,9 +491,9 @@ def test_reading_list_shows_status_visits_and_responses(
         ),
     )
     with open_store(database) as store:
-        store.save_reading(demo.reading, user="dr-reader")
-        store.sign_reading(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
-        store.save_reading(unread_follow_up, user="dr-example")
+        store.readings.save(demo.reading, user="dr-reader")
+        store.signing.sign(PATIENT_ID, "RECIST 1.1", demo.reading.reader)
+        store.readings.save(unread_follow_up, user="dr-example")
     capsys.readouterr()
     assert main(["reading", "list", "--format", "csv", "--database", database]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -536,4 +537,4 @@ def test_measurement_states_survive_import(database: str, tmp_path: Path) -> Non
     write_reading_file(reading, path)
     assert _import(database, path) == 0
     with open_store(database) as store:
-        assert store.load_reading("LT-01-001", "RECIST 1.1", "Dr Example") == reading
+        assert store.readings.load("LT-01-001", "RECIST 1.1", "Dr Example") == reading

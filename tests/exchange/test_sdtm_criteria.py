@@ -142,7 +142,7 @@ def test_cli_response_criteria(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
     with open_store(url) as store:
-        store.save_reading(_with_viable_diameters(), user="dr-example")
+        store.readings.save(_with_viable_diameters(), user="dr-example")
     out = tmp_path / "sdtm"
     args = ["export", "--database", url, "--patient", "LT-01-001", "--format", "sdtm"]
     code = main([*args, "--out", str(out), "--response-criteria", choice])

@@ -38,10 +38,10 @@ HASHED_COLUMNS = (
 
 @pytest.fixture
 def audited(store: Store, reading: Reading) -> Store:
-    store.save_reading(reading)
-    store.sign_reading(*KEY)
-    store.amend_reading(*KEY, reason="remeasure T01")
-    store.save_reading(dataclasses.replace(reading, first_dose_date=None))
+    store.readings.save(reading)
+    store.signing.sign(*KEY)
+    store.signing.amend(*KEY, reason="remeasure T01")
+    store.readings.save(dataclasses.replace(reading, first_dose_date=None))
     return store
 
 
@@ -55,10 +55,10 @@ def raw(database_path: Path, audited: Store) -> Iterator[sqlite3.Connection]:
 
 
 def test_an_untouched_trail_verifies(audited: Store) -> None:
-    result = audited.verify_audit()
+    result = audited.audit.verify()
     assert result.ok
-    assert result.rows_checked == len(audited.audit_trail()) > 10
-    newest = audited.audit_trail(limit=1)[0]
+    assert result.rows_checked == len(audited.audit.trail()) > 10
+    newest = audited.audit.trail(limit=1)[0]
     assert str(result) == (
         f"audit trail intact: {result.rows_checked} rows checked, "
         f"newest row hash {result.head_hash}"
@@ -105,7 +105,7 @@ def test_editing_a_row_by_hand_is_detected_at_that_row(
         "UPDATE audit_log SET after_values = '{\"long_axis_mm\":24.0}' "
         "WHERE sequence = 5"
     )
-    result = audited.verify_audit()
+    result = audited.audit.verify()
     assert not result.ok
     assert result.first_broken_sequence == 5
     assert result.rows_checked == 5
@@ -135,7 +135,7 @@ def test_a_forged_row_hash_breaks_the_next_link(
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
         "BEGIN SELECT RAISE(ABORT, 'append-only'); END"
     )
-    result = audited.verify_audit()
+    result = audited.audit.verify()
     assert result.first_broken_sequence == 5
     assert "previous-row hash does not match" in (result.problem or "")
     assert result.missing_triggers == ()
@@ -144,7 +144,7 @@ def test_a_forged_row_hash_breaks_the_next_link(
 def test_a_deleted_row_is_detected(raw: sqlite3.Connection, audited: Store) -> None:
     raw.execute("DROP TRIGGER audit_log_no_delete")
     raw.execute("DELETE FROM audit_log WHERE sequence = 7")
-    result = audited.verify_audit()
+    result = audited.audit.verify()
     assert result.first_broken_sequence == 8
     assert "expected row 7 next, found row 8" in (result.problem or "")
 
@@ -152,11 +152,11 @@ def test_a_deleted_row_is_detected(raw: sqlite3.Connection, audited: Store) -> N
 def test_a_long_trail_is_checked_in_batches(store: Store, reading: Reading) -> None:
     from recist_app.store.audit import verify_audit_chain
 
-    store.save_reading(reading)
-    with store._session("verify", write=False) as session:
+    store.readings.save(reading)
+    with store._unit.session("verify", write=False) as session:
         result = verify_audit_chain(session, batch_rows=3)
     assert result.ok
-    assert result.rows_checked == len(store.audit_trail())
+    assert result.rows_checked == len(store.audit.trail())
 
 
 # ------------------------------------------------------------ PostgreSQL

@@ -34,7 +34,7 @@ def test_import_shows_progress_and_is_idempotent(
     assert "0 studies, 0 series and 0 images added" in second.out
     assert "nothing new" in second.out
     with open_store(url) as store:
-        assert [p.study_count for p in store.list_patients()] == [3]
+        assert [p.study_count for p in store.patients()] == [3]
 
 
 def test_import_of_a_missing_folder_is_one_line_exit_2(
@@ -53,7 +53,7 @@ def test_audit_verify_reports_intact_and_broken_trails(
 ) -> None:
     url = f"sqlite:///{database_path}"
     with open_store(url) as store:
-        store.save_reading(reading)
+        store.readings.save(reading)
     assert main(["--database", url, "audit", "verify"]) == 0
     assert "audit trail intact: 15 rows checked" in capsys.readouterr().out
     raw = sqlite3.connect(database_path, isolation_level=None)

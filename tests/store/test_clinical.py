@@ -31,29 +31,29 @@ def dates(patient_id: str, **changes: datetime.date | None) -> ClinicalDates:
 
 
 def test_clinical_rows_round_trip_in_patient_order(store: Store) -> None:
-    assert store.clinical_records() == ()
+    assert store.clinical.records() == ()
     rows = [dates("HCC-002", death_date=datetime.date(2024, 9, 1)), dates("HCC-001")]
-    summary = store.replace_clinical_records(rows, user="dm")
+    summary = store.clinical.replace(rows, user="dm")
     assert (summary.inserted, summary.updated, summary.deleted) == (2, 0, 0)
-    assert store.clinical_records() == (rows[1], rows[0])
-    assert {p.patient_id for p in store.list_patients()} == {"HCC-001", "HCC-002"}
+    assert store.clinical.records() == (rows[1], rows[0])
+    assert {p.patient_id for p in store.patients()} == {"HCC-001", "HCC-002"}
 
 
 def test_an_import_replaces_the_set_and_audits_each_change(store: Store) -> None:
-    store.replace_clinical_records([dates("A"), dates("B")], user="dm")
-    before = len(store.audit_trail())
-    again = store.replace_clinical_records([dates("A"), dates("B")], user="dm")
+    store.clinical.replace([dates("A"), dates("B")], user="dm")
+    before = len(store.audit.trail())
+    again = store.clinical.replace([dates("A"), dates("B")], user="dm")
     assert not again.changed
     assert again.unchanged == 2
-    assert len(store.audit_trail()) == before  # nothing changed, nothing audited
+    assert len(store.audit.trail()) == before  # nothing changed, nothing audited
     died = datetime.date(2025, 1, 2)
-    summary = store.replace_clinical_records(
+    summary = store.clinical.replace(
         [dates("A", death_date=died, last_known_alive_date=died), dates("C")],
         user="dm-2",
     )
     assert (summary.inserted, summary.updated, summary.deleted) == (1, 1, 1)
-    assert [r.patient_id for r in store.clinical_records()] == ["A", "C"]
-    clinical = [e for e in store.audit_trail() if e.entity == "clinical"]
+    assert [r.patient_id for r in store.clinical.records()] == ["A", "C"]
+    clinical = [e for e in store.audit.trail() if e.entity == "clinical"]
     update = next(e for e in clinical if e.action == "update")
     assert update.user == "dm-2"
     assert update.before is not None
@@ -62,18 +62,18 @@ def test_an_import_replaces_the_set_and_audits_each_change(store: Store) -> None
     assert update.after["death_date"] == "2025-01-02"
     deleted = next(e for e in clinical if e.action == "delete")
     assert deleted.patient_id == "B"
-    assert store.verify_audit().ok
+    assert store.audit.verify().ok
 
 
 def test_bad_rows_change_nothing(store: Store) -> None:
-    store.replace_clinical_records([dates("A")], user="dm")
+    store.clinical.replace([dates("A")], user="dm")
     with pytest.raises(StoreError, match="patient 'B' given twice"):
-        store.replace_clinical_records([dates("B"), dates("B")], user="dm")
+        store.clinical.replace([dates("B"), dates("B")], user="dm")
     with pytest.raises(StoreError, match="longer than 64 characters"):
-        store.replace_clinical_records([dates("X" * 65)], user="dm")
+        store.clinical.replace([dates("X" * 65)], user="dm")
     with pytest.raises(StoreError, match="who made the change"):
-        store.replace_clinical_records([dates("C")], user=" ")
-    assert [r.patient_id for r in store.clinical_records()] == ["A"]
+        store.clinical.replace([dates("C")], user=" ")
+    assert [r.patient_id for r in store.clinical.records()] == ["A"]
 
 
 def test_a_revision_0003_database_upgrades_with_its_data_intact(
@@ -107,11 +107,11 @@ def test_a_revision_0003_database_upgrades_with_its_data_intact(
     finally:
         engine.dispose()
     with open_store(url) as store:
-        loaded = store.load_reading("HCC-001", "iRECIST", "dr-a")
+        loaded = store.readings.load("HCC-001", "iRECIST", "dr-a")
         assert loaded.first_dose_date == datetime.date(2024, 3, 4)
         assert loaded.params.irecist_confirmation_max_days == 56
-        assert store.clinical_records() == ()
-        store.replace_clinical_records([dates("HCC-001")], user="dm")
-        assert [p.patient_id for p in store.list_patients()] == ["HCC-001"]
-        assert store.clinical_records() == (dates("HCC-001"),)
-        assert store.verify_audit().ok
+        assert store.clinical.records() == ()
+        store.clinical.replace([dates("HCC-001")], user="dm")
+        assert [p.patient_id for p in store.patients()] == ["HCC-001"]
+        assert store.clinical.records() == (dates("HCC-001"),)
+        assert store.audit.verify().ok

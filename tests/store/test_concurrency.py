@@ -22,6 +22,7 @@ from recist_app.recist import (
     Measurement,
     Reading,
     TimePoint,
+    record_measurement,
 )
 from recist_app.store import StoreBusyError, open_store
 from tests.store.writer_process import PATIENT, long_axis_mm
@@ -79,7 +80,7 @@ def test_two_processes_writing_the_same_reading_keep_every_measurement(
 ) -> None:
     url = f"sqlite:///{database_path}"
     with open_store(url) as store:
-        store.save_reading(_shared_reading())
+        store.readings.save(_shared_reading())
     go = tmp_path / "go"
     writers = [
         _writer(url, 1, go, busy_s),
@@ -111,7 +112,7 @@ def test_two_processes_writing_the_same_reading_keep_every_measurement(
     finally:
         connection.close()
     with open_store(url) as store:
-        reading = store.load_reading(PATIENT, Criteria.RECIST_1_1, "dr-share")
+        reading = store.readings.load(PATIENT, Criteria.RECIST_1_1, "dr-share")
         for line in saved:
             _, visit, lesion_id, value = line.split()
             assert reading.timepoint(visit).measurement(lesion_id) == Measurement(
@@ -122,8 +123,8 @@ def test_two_processes_writing_the_same_reading_keep_every_measurement(
             for measurement in timepoint.measurements:
                 number = int(measurement.lesion_id[1:])
                 assert measurement.long_axis_mm == long_axis_mm(index, number)
-        assert store.verify_audit().ok
-        assert store.reading_record(PATIENT, "RECIST 1.1", "dr-share").revision == (
+        assert store.audit.verify().ok
+        assert store.readings.record(PATIENT, "RECIST 1.1", "dr-share").revision == (
             1 + len(saved)
         )
     print(  # noqa: T201 - the figures for the record (pytest -s shows them)
@@ -136,19 +137,19 @@ def test_a_writer_blocked_past_its_timeout_gets_a_clear_busy_error(
     database_path: Path, reading: Reading
 ) -> None:
     url = f"sqlite:///{database_path}"
+    remeasured = Measurement(lesion_id="T01", long_axis_mm=12.0)
     with open_store(url, busy_timeout_s=0.2) as store:
-        store.save_reading(reading)
+        store.readings.save(reading)
         holder = sqlite3.connect(database_path, isolation_level=None)
         try:
             holder.execute("BEGIN IMMEDIATE")  # another program holds the lock
             started = time.monotonic()
             with pytest.raises(StoreBusyError) as caught:
-                store.record_measurement(
+                store.readings.update(
                     "HCC-001",
                     "RECIST 1.1",
                     "dr-a",
-                    "WEEK 6",
-                    Measurement(lesion_id="T01", long_axis_mm=12.0),
+                    lambda r: record_measurement(r, "WEEK 6", remeasured),
                 )
             waited = time.monotonic() - started
             message = str(caught.value)
@@ -160,22 +161,21 @@ def test_a_writer_blocked_past_its_timeout_gets_a_clear_busy_error(
             assert "\n" not in message
             assert 0.15 < waited < 5.0
             # Reading still works while the lock is held (WAL).
-            assert store.load_reading("HCC-001", "RECIST 1.1", "dr-a") == reading
+            assert store.readings.load("HCC-001", "RECIST 1.1", "dr-a") == reading
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        store.record_measurement(
+        store.readings.update(
             "HCC-001",
             "RECIST 1.1",
             "dr-a",
-            "WEEK 6",
-            Measurement(lesion_id="T01", long_axis_mm=12.0),
+            lambda r: record_measurement(r, "WEEK 6", remeasured),
         )
-        week6 = store.load_reading("HCC-001", "RECIST 1.1", "dr-a").timepoint("WEEK 6")
+        week6 = store.readings.load("HCC-001", "RECIST 1.1", "dr-a").timepoint("WEEK 6")
         assert week6.measurement("T01") == Measurement(
             lesion_id="T01", long_axis_mm=12.0
         )
-        assert store.verify_audit().ok
+        assert store.audit.verify().ok
 
 
 @pytest.mark.slow
@@ -201,7 +201,7 @@ def test_programs_opening_a_new_database_at_once_create_it_once(
         out, err = opener.communicate(timeout=120)
         assert (opener.returncode, out) == (0, "opened\n"), err
     with open_store(url) as store:
-        assert store.verify_audit().ok
+        assert store.audit.verify().ok
     connection = sqlite3.connect(database_path)
     try:
         assert connection.execute(

@@ -86,13 +86,13 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_measurement(
         acknowledged.update(_acknowledged(rest))
         assert _integrity(database_path) == "ok"
         with open_store(url) as store:
-            reading = store.load_reading(PATIENT, Criteria.RECIST_1_1, "dr-crash")
+            reading = store.readings.load(PATIENT, Criteria.RECIST_1_1, "dr-crash")
             for (visit, lesion_id), value in acknowledged.items():
                 assert reading.timepoint(visit).measurement(lesion_id) == Measurement(
                     lesion_id=lesion_id, long_axis_mm=value
                 )
             checks += len(acknowledged)
-            assert store.verify_audit().ok
+            assert store.audit.verify().ok
     elapsed = time.monotonic() - started
     assert reading.lesions == crash_reading("dr-crash").lesions
     assert acknowledged  # the kills landed while measurements were being saved

@@ -12,7 +12,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from recist_app.recist import Measurement, NonTargetAssessment, Reading
+from recist_app.recist import (
+    Measurement,
+    NonTargetAssessment,
+    Reading,
+    record_measurement,
+)
 from recist_app.store import (
     DATABASE_URL_ENV,
     SchemaTooNewError,
@@ -36,7 +41,7 @@ def test_default_database_is_a_file_in_the_user_data_folder(
     assert url == f"sqlite:///{tmp_path / 'data' / 'recist-app' / 'readings.sqlite3'}"
     assert resolve_database_url(None) == url
     with open_store() as store:
-        assert store.list_patients() == ()
+        assert store.patients() == ()
     assert (tmp_path / "data" / "recist-app" / "readings.sqlite3").is_file()
 
 
@@ -50,7 +55,7 @@ def test_the_environment_variable_and_an_explicit_url_win(
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(database_path: Path) -> None:
     with open_store(sqlite_url(database_path)) as store:
-        with store._engine.connect() as connection:
+        with store._unit.engine.connect() as connection:
             journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
             foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
             synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
@@ -64,7 +69,7 @@ def test_foreign_keys_are_enforced(store_url: str) -> None:
     with (
         open_store(store_url) as store,
         pytest.raises(StoreError, match="FOREIGN KEY constraint failed"),
-        store._session("testing", write=True) as session,
+        store._unit.session("testing", write=True) as session,
     ):
         session.execute(
             text(
@@ -159,7 +164,7 @@ def test_a_first_revision_database_upgrades_with_its_data_intact(
         engine.dispose()
     assert "studies" not in tables_before
     with open_store(store_url) as store:
-        loaded = store.load_reading("HCC-001", "RECIST 1.1", "dr-a")
+        loaded = store.readings.load("HCC-001", "RECIST 1.1", "dr-a")
         assert loaded.first_dose_date is not None
         assert loaded.lesion("T01").location == "segment 7"
         # Columns added by later revisions hold the rules' defaults.
@@ -172,15 +177,15 @@ def test_a_first_revision_database_upgrades_with_its_data_intact(
         measurement = loaded.timepoint("BASELINE").measurement("T01")
         assert measurement is not None
         assert measurement.long_axis_mm == 42.0
-        store.record_measurement(
+        remeasured = Measurement(lesion_id="T01", long_axis_mm=41.0)
+        store.readings.update(
             "HCC-001",
             "RECIST 1.1",
             "dr-a",
-            "BASELINE",
-            Measurement(lesion_id="T01", long_axis_mm=41.0),
+            lambda r: record_measurement(r, "BASELINE", remeasured),
         )
-        assert store.list_patients()[0].study_count == 0
-        assert store.verify_audit().ok
+        assert store.patients()[0].study_count == 0
+        assert store.audit.verify().ok
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(store_url: str) -> None:
@@ -239,9 +244,9 @@ def test_reopening_a_current_database_changes_nothing(
     store_url: str, reading: Reading
 ) -> None:
     with open_store(store_url) as store:
-        store.save_reading(reading)
+        store.readings.save(reading)
     with open_store(store_url) as store:
-        assert store.load_reading("HCC-001", "RECIST 1.1", "dr-a") == reading
+        assert store.readings.load("HCC-001", "RECIST 1.1", "dr-a") == reading
 
 
 def test_a_failed_upgrade_leaves_the_database_as_it_was(
@@ -292,4 +297,4 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(
     assert "irecist_confirmation_min_days" not in columns
     monkeypatch.undo()
     with open_store(store_url) as store:
-        assert [p.patient_id for p in store.list_patients()] == ["HCC-001"]
+        assert [p.patient_id for p in store.patients()] == ["HCC-001"]

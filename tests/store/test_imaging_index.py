@@ -28,7 +28,7 @@ def test_a_folder_is_indexed_with_its_file_locations(
     store: Store, demo_folder: Path
 ) -> None:
     seen: list[tuple[int, int]] = []
-    summary = store.import_dicom_folder(
+    summary = store.images.import_folder(
         demo_folder, user="importer", progress=lambda d, t: seen.append((d, t))
     )
     assert (summary.patients_added, summary.studies_added, summary.series_added) == (
@@ -39,50 +39,50 @@ def test_a_folder_is_indexed_with_its_file_locations(
     assert summary.files_added == 18
     assert summary.changed
     assert seen[-1] == (summary.files_scanned, summary.files_scanned)
-    studies = store.list_studies("DEMO-HCC-001")
+    studies = store.images.studies("DEMO-HCC-001")
     assert [len(study.series) for study in studies] == [1, 1, 1]
     assert studies[0].study_date is not None
     assert studies[0].study_date < studies[1].study_date  # type: ignore[operator]
     series = studies[0].series[0]
     assert (series.modality, series.file_count, series.slice_count) == ("CT", 6, 6)
-    paths = store.series_files(series.series_instance_uid)
+    paths = store.images.series_files(series.series_instance_uid)
     assert len(paths) == 6
     assert all(path.is_absolute() and path.is_file() for path in paths)
     assert all(path.is_relative_to(demo_folder) for path in paths)
-    patients = store.list_patients()
+    patients = store.patients()
     assert [(p.patient_id, p.study_count, p.reading_count) for p in patients] == [
         ("DEMO-HCC-001", 3, 0)
     ]
-    imports = [entry for entry in store.audit_trail() if entry.action == "import"]
+    imports = [entry for entry in store.audit.trail() if entry.action == "import"]
     assert len(imports) == 6
     assert {entry.user for entry in imports} == {"importer"}
 
 
 def test_importing_twice_adds_nothing(store: Store, demo_folder: Path) -> None:
-    store.import_dicom_folder(demo_folder, user="importer")
-    audit_rows = len(store.audit_trail())
-    studies = store.list_studies("DEMO-HCC-001")
-    again = store.import_dicom_folder(demo_folder, user="importer")
+    store.images.import_folder(demo_folder, user="importer")
+    audit_rows = len(store.audit.trail())
+    studies = store.images.studies("DEMO-HCC-001")
+    again = store.images.import_folder(demo_folder, user="importer")
     assert not again.changed
     assert (again.studies_added, again.series_added, again.files_added) == (0, 0, 0)
-    assert len(store.audit_trail()) == audit_rows
-    assert store.list_studies("DEMO-HCC-001") == studies
+    assert len(store.audit.trail()) == audit_rows
+    assert store.images.studies("DEMO-HCC-001") == studies
 
 
 def test_a_moved_folder_updates_the_locations_only(
     store: Store, demo_folder: Path, tmp_path: Path
 ) -> None:
-    store.import_dicom_folder(demo_folder, user="importer")
+    store.images.import_folder(demo_folder, user="importer")
     moved = tmp_path / "moved"
     shutil.copytree(demo_folder, moved)
-    summary = store.import_dicom_folder(moved, user="importer")
+    summary = store.images.import_folder(moved, user="importer")
     assert (summary.files_added, summary.files_moved, summary.series_added) == (
         0,
         18,
         0,
     )
-    uid = store.list_studies("DEMO-HCC-001")[0].series[0].series_instance_uid
-    assert all(path.is_relative_to(moved) for path in store.series_files(uid))
+    uid = store.images.studies("DEMO-HCC-001")[0].series[0].series_instance_uid
+    assert all(path.is_relative_to(moved) for path in store.images.series_files(uid))
 
 
 def test_reopening_the_database_needs_no_rescan(
@@ -92,10 +92,13 @@ def test_reopening_the_database_needs_no_rescan(
 
     url = f"sqlite:///{database_path}"
     with open_store(url) as store:
-        store.import_dicom_folder(demo_folder, user="importer")
+        store.images.import_folder(demo_folder, user="importer")
     with open_store(url) as store:
-        studies = store.list_studies("DEMO-HCC-001")
-        assert len(store.series_files(studies[-1].series[0].series_instance_uid)) == 6
+        studies = store.images.studies("DEMO-HCC-001")
+        assert (
+            len(store.images.series_files(studies[-1].series[0].series_instance_uid))
+            == 6
+        )
 
 
 def _series(uid: str) -> SeriesInfo:
@@ -141,7 +144,7 @@ def _patient(patient_id: str, *studies: StudyInfo) -> PatientInfo:
 def test_series_without_patient_id_or_with_a_conflicting_owner_are_reported(
     store: Store,
 ) -> None:
-    summary = store.record_discovery(
+    summary = store.images.record_discovery(
         _result(
             _patient("", _study("1.2.3", "1.2.3.1")),
             _patient("HCC-001", _study("1.2.4", "1.2.4.1")),
@@ -151,14 +154,14 @@ def test_series_without_patient_id_or_with_a_conflicting_owner_are_reported(
     assert summary.skipped == (
         "series 1.2.3.1: no Patient ID in the files; not indexed",
     )
-    again = store.record_discovery(
+    again = store.images.record_discovery(
         _result(_patient("HCC-002", _study("1.2.4", "1.2.4.1"))), user="importer"
     )
     assert again.skipped == (
         "study 1.2.4: already indexed under patient HCC-001, found again under "
         "HCC-002; not indexed",
     )
-    study = store.list_studies("HCC-001")[0]
+    study = store.images.studies("HCC-001")[0]
     assert study.study_date is None
     assert study.series[0].series_date is not None
 
@@ -167,6 +170,6 @@ def test_unknown_series_and_folders_are_clear_errors(
     store: Store, tmp_path: Path
 ) -> None:
     with pytest.raises(StoreError, match=r"series 1\.2\.9 is not in database"):
-        store.series_files("1.2.9")
+        store.images.series_files("1.2.9")
     with pytest.raises(StoreError, match="no such file or folder"):
-        store.import_dicom_folder(tmp_path / "missing", user="importer")
+        store.images.import_folder(tmp_path / "missing", user="importer")

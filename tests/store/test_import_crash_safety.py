@@ -83,21 +83,21 @@ def test_sigkill_during_import_leaves_each_patient_whole_or_absent(
             assert importer.wait() == -signal.SIGKILL
         assert _integrity(database) == "ok"
         with open_store(url) as store:
-            stored = {record.patient_id for record in store.list_readings()}
-            patients = {summary.patient_id for summary in store.list_patients()}
+            stored = {record.patient_id for record in store.readings.list()}
+            patients = {summary.patient_id for summary in store.patients()}
             assert patients == stored  # a patient row only with its reading
             for patient_id in stored:
-                assert store.load_reading(patient_id) == expected[patient_id]
-            assert store.verify_audit().ok
+                assert store.readings.load(patient_id) == expected[patient_id]
+            assert store.audit.verify().ok
         counts.append(len(stored))
     with open_store(url) as store:
         report = import_reading_files(store, files, user="importer")
         assert report.ok
         assert len(report.imported) == PATIENTS
-        assert len(store.list_readings()) == PATIENTS
+        assert len(store.readings.list()) == PATIENTS
         for patient_id, reading in expected.items():
-            assert store.load_reading(patient_id) == reading
-        assert store.verify_audit().ok
+            assert store.readings.load(patient_id) == reading
+        assert store.audit.verify().ok
     assert _integrity(database) == "ok"
     assert counts[0] < PATIENTS  # the first kill landed mid-import
     print(  # noqa: T201 - the figures for the record (pytest -s shows them)

@@ -1,4 +1,4 @@
-"""Store.import_reading: one transaction per reading, sign-off kept, conflicts named."""
+"""readings.import_reading: one transaction per reading, sign-off kept, conflicts."""
 
 from __future__ import annotations
 
@@ -29,43 +29,47 @@ SIGNED = ImportedSignOff(
 
 def test_created_then_unchanged_then_conflict_then_replaced(store: Store) -> None:
     reading = example_reading()
-    first = store.import_reading(reading, source_sha256=SHA, user="importer")
+    first = store.readings.import_reading(reading, source_sha256=SHA, user="importer")
     assert first.outcome is ImportOutcome.CREATED
-    audit = store.audit_trail()
-    again = store.import_reading(reading, source_sha256=SHA, user="importer")
+    audit = store.audit.trail()
+    again = store.readings.import_reading(reading, source_sha256=SHA, user="importer")
     assert again.outcome is ImportOutcome.UNCHANGED
     assert again.record == first.record
-    assert store.audit_trail() == audit
+    assert store.audit.trail() == audit
     changed = dataclasses.replace(reading, first_dose_date=datetime.date(2024, 3, 5))
     with pytest.raises(ReadingConflictError, match=r"differs \(params: first_dose"):
-        store.import_reading(changed, source_sha256="cd" * 32, user="importer")
-    assert store.load_reading("HCC-001", reader="dr-a") == reading
-    replaced = store.import_reading(
+        store.readings.import_reading(changed, source_sha256="cd" * 32, user="importer")
+    assert store.readings.load("HCC-001", reader="dr-a") == reading
+    replaced = store.readings.import_reading(
         changed, source_sha256="cd" * 32, replace=True, user="importer"
     )
     assert replaced.outcome is ImportOutcome.REPLACED
     assert replaced.record.revision > first.record.revision
-    assert store.load_reading("HCC-001", reader="dr-a") == changed
-    assert store.verify_audit().ok
+    assert store.readings.load("HCC-001", reader="dr-a") == changed
+    assert store.audit.verify().ok
 
 
 def test_replacing_a_signed_reading_keeps_its_signed_version_in_the_history(
     store: Store,
 ) -> None:
     reading = example_reading()
-    store.import_reading(reading, sign_off=SIGNED, source_sha256=SHA, user="imp")
+    store.readings.import_reading(
+        reading, sign_off=SIGNED, source_sha256=SHA, user="imp"
+    )
     extra = Lesion(lesion_id="NT02", role=LesionRole.NON_TARGET, organ="bone")
     changed = dataclasses.replace(reading, lesions=(*reading.lesions, extra))
     with pytest.raises(ReadingConflictError, match="lesion NT02: only in the file"):
-        store.import_reading(changed, sign_off=SIGNED, source_sha256=SHA, user="imp")
-    result = store.import_reading(
+        store.readings.import_reading(
+            changed, sign_off=SIGNED, source_sha256=SHA, user="imp"
+        )
+    result = store.readings.import_reading(
         changed, sign_off=SIGNED, source_sha256="ef" * 32, replace=True, user="imp"
     )
     assert result.record.status is ReadingStatus.SIGNED
     assert result.record.signed_version == 2  # version 1 is taken by the first
-    history = store.reading_history("HCC-001", reader="dr-a")
+    history = store.signing.history("HCC-001", reader="dr-a")
     assert [(v.version, v.reading) for v in history] == [(1, reading), (2, changed)]
-    newest = store.audit_trail(limit=1)[0]
+    newest = store.audit.trail(limit=1)[0]
     assert newest.action == "replace"
     assert newest.before is not None
     assert newest.before["status"] == "signed"
@@ -78,9 +82,11 @@ def test_a_reading_the_database_cannot_hold_leaves_nothing_behind(
     too_long = dataclasses.replace(reading.lesions[0], organ="x" * 300)
     bad = dataclasses.replace(reading, lesions=(too_long, *reading.lesions[1:]))
     with pytest.raises(StoreError, match="organ has 300 characters"):
-        store.import_reading(bad, sign_off=SIGNED, source_sha256=SHA, user="imp")
-    assert store.list_patients() == ()
-    assert store.audit_trail() == ()
+        store.readings.import_reading(
+            bad, sign_off=SIGNED, source_sha256=SHA, user="imp"
+        )
+    assert store.patients() == ()
+    assert store.audit.trail() == ()
 
 
 @pytest.mark.parametrize(

@@ -67,8 +67,8 @@ ROUND_TRIP = settings(
 def test_generated_reading_round_trips_through_the_database(
     store: Store, reading: Reading
 ) -> None:
-    store.save_reading(reading, user="tester")
-    loaded = store.load_reading(reading.patient_id, reading.criteria, reading.reader)
+    store.readings.save(reading, user="tester")
+    loaded = store.readings.load(reading.patient_id, reading.criteria, reading.reader)
     assert loaded == reading
 
 
@@ -88,10 +88,10 @@ def test_saving_over_a_stored_reading_stores_exactly_the_new_one(
         lesions=second.lesions,
         timepoints=second.timepoints,
     )
-    store.save_reading(first, user="tester")
-    store.save_reading(second, user="tester")
-    assert store.load_reading(first.patient_id, first.criteria, first.reader) == second
-    assert store.verify_audit().ok
+    store.readings.save(first, user="tester")
+    store.readings.save(second, user="tester")
+    assert store.readings.load(first.patient_id, first.criteria, first.reader) == second
+    assert store.audit.verify().ok
 
 
 @settings(max_examples=150, deadline=None)
@@ -141,19 +141,19 @@ def test_reading_file_to_database_to_reading_file_is_identical(
         parsed = parse_reading(file_data)
     except ExchangeError:
         assume(False)  # the file format is stricter than a reading in progress
-    store.save_reading(parsed, user="tester")
-    loaded = store.load_reading(parsed.patient_id, parsed.criteria, parsed.reader)
+    store.readings.save(parsed, user="tester")
+    loaded = store.readings.load(parsed.patient_id, parsed.criteria, parsed.reader)
     assert json.loads(json.dumps(reading_to_dict(loaded))) == file_data
 
 
 def test_evaluate_on_an_exported_file_equals_what_the_store_shows(
     store: Store, reading: Reading, tmp_path: Path
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     path = tmp_path / "reading.json"
-    write_reading_file(store.load_reading("HCC-001", reading.criteria, "dr-a"), path)
+    write_reading_file(store.readings.load("HCC-001", reading.criteria, "dr-a"), path)
     from_file = assess(read_reading_file(path))
-    shown = store.load_assessment("HCC-001", reading.criteria, "dr-a")
+    shown = store.responses.load("HCC-001", reading.criteria, "dr-a")
     assert assessment_json_text(shown) == assessment_json_text(from_file)
 
 
@@ -168,8 +168,8 @@ def test_every_criteria_set_is_stored(
         lesions=reading.lesions,
         timepoints=reading.timepoints,
     )
-    store.save_reading(changed)
-    assert store.load_reading(reading.patient_id, criteria, reading.reader) == changed
+    store.readings.save(changed)
+    assert store.readings.load(reading.patient_id, criteria, reading.reader) == changed
 
 
 def _names(cls: type) -> set[str]:

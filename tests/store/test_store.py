@@ -21,6 +21,7 @@ from recist_app.recist import (
     Reading,
     ReadingError,
     assess,
+    record_measurement,
     record_non_target,
 )
 from recist_app.store import (
@@ -44,15 +45,14 @@ def _fixed_clock() -> Iterator[datetime.datetime]:
 
 
 def _measure(store: Store, visit: str, lesion_id: str, long_mm: float) -> None:
-    store.record_measurement(
-        *KEY, visit, Measurement(lesion_id=lesion_id, long_axis_mm=long_mm)
-    )
+    measurement = Measurement(lesion_id=lesion_id, long_axis_mm=long_mm)
+    store.readings.update(*KEY, lambda r: record_measurement(r, visit, measurement))
 
 
 def test_a_new_reading_is_a_draft_at_revision_one(
     store: Store, reading: Reading
 ) -> None:
-    record = store.save_reading(reading)
+    record = store.readings.save(reading)
     assert record.status is ReadingStatus.DRAFT
     assert record.revision == 1
     assert record.label == "HCC-001 / RECIST 1.1 / dr-a"
@@ -61,19 +61,19 @@ def test_a_new_reading_is_a_draft_at_revision_one(
 def test_saving_an_unchanged_reading_writes_nothing(
     store: Store, reading: Reading
 ) -> None:
-    store.save_reading(reading)
-    rows_before = len(store.audit_trail())
-    record = store.save_reading(reading)
+    store.readings.save(reading)
+    rows_before = len(store.audit.trail())
+    record = store.readings.save(reading)
     assert record.revision == 1
-    assert len(store.audit_trail()) == rows_before
+    assert len(store.audit.trail()) == rows_before
 
 
 def test_one_measurement_is_one_audit_row_with_before_and_after(
     store: Store, reading: Reading
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     _measure(store, "WEEK 6", "T01", 28.5)
-    latest = store.audit_trail(limit=1)[0]
+    latest = store.audit.trail(limit=1)[0]
     assert (latest.action, latest.entity, latest.user) == (
         "update",
         "measurements",
@@ -84,7 +84,7 @@ def test_one_measurement_is_one_audit_row_with_before_and_after(
     assert latest.before["long_axis_mm"] == 30.0
     assert latest.after is not None
     assert latest.after["long_axis_mm"] == 28.5
-    assert store.load_reading(*KEY).timepoint("WEEK 6").measurement("T01") == (
+    assert store.readings.load(*KEY).timepoint("WEEK 6").measurement("T01") == (
         Measurement(lesion_id="T01", long_axis_mm=28.5)
     )
 
@@ -94,12 +94,12 @@ def test_deleting_a_lesion_deletes_and_audits_its_findings(
 ) -> None:
     from recist_app.recist import remove_lesion
 
-    store.save_reading(reading)
-    store.update_reading(*KEY, lambda r: remove_lesion(r, "T02"))
-    loaded = store.load_reading(*KEY)
+    store.readings.save(reading)
+    store.readings.update(*KEY, lambda r: remove_lesion(r, "T02"))
+    loaded = store.readings.load(*KEY)
     assert [lesion.lesion_id for lesion in loaded.lesions] == ["T01", "NT01", "N01"]
     deleted = {
-        entry.entity_key for entry in store.audit_trail() if entry.action == "delete"
+        entry.entity_key for entry in store.audit.trail() if entry.action == "delete"
     }
     assert deleted == {
         "HCC-001 / RECIST 1.1 / dr-a / T02",
@@ -111,23 +111,23 @@ def test_deleting_a_lesion_deletes_and_audits_its_findings(
 def test_update_reading_passes_domain_errors_through_and_saves_nothing(
     store: Store, reading: Reading
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     with pytest.raises(ReadingError, match="unknown lesion id"):
-        store.update_reading(
+        store.readings.update(
             *KEY,
             lambda r: record_non_target(
                 r, "WEEK 6", NonTargetAssessment(lesion_id="NT09")
             ),
         )
-    assert store.reading_record(*KEY).revision == 1
+    assert store.readings.record(*KEY).revision == 1
 
 
 def test_update_reading_refuses_a_change_of_identity(
     store: Store, reading: Reading
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     with pytest.raises(StoreError, match="different patient, criteria or reader"):
-        store.update_reading(
+        store.readings.update(
             *KEY, lambda r: dataclasses.replace(r, patient_id="HCC-002")
         )
 
@@ -135,11 +135,11 @@ def test_update_reading_refuses_a_change_of_identity(
 def test_a_stale_copy_cannot_overwrite_a_newer_save(
     store: Store, reading: Reading
 ) -> None:
-    first = store.save_reading(reading)
+    first = store.readings.save(reading)
     _measure(store, "WEEK 6", "T01", 27.0)  # another window, same reading
     with pytest.raises(ConcurrentEditError, match="changed elsewhere"):
-        store.save_reading(reading, base_revision=first.revision)
-    assert store.load_reading(*KEY).timepoint("WEEK 6").measurement("T01") == (
+        store.readings.save(reading, base_revision=first.revision)
+    assert store.readings.load(*KEY).timepoint("WEEK 6").measurement("T01") == (
         Measurement(lesion_id="T01", long_axis_mm=27.0)
     )
 
@@ -147,24 +147,24 @@ def test_a_stale_copy_cannot_overwrite_a_newer_save(
 def test_the_audit_needs_a_user(store: Store, reading: Reading) -> None:
     anonymous = dataclasses.replace(reading, reader="")
     with pytest.raises(StoreError, match="needs who made the change"):
-        store.save_reading(anonymous)
-    store.save_reading(anonymous, user="site-admin")
-    assert store.audit_trail(limit=1)[0].user == "site-admin"
+        store.readings.save(anonymous)
+    store.readings.save(anonymous, user="site-admin")
+    assert store.audit.trail(limit=1)[0].user == "site-admin"
 
 
 def test_unknown_readings_and_criteria_are_clear_errors(store: Store) -> None:
     with pytest.raises(ReadingNotFoundError, match=r"no reading HCC-404 / RECIST 1\.1"):
-        store.load_reading("HCC-404", "RECIST 1.1", "dr-a")
+        store.readings.load("HCC-404", "RECIST 1.1", "dr-a")
     with pytest.raises(StoreError, match="unknown criteria 'RECIST 2'"):
-        store.load_reading("HCC-001", "RECIST 2", "dr-a")
+        store.readings.load("HCC-001", "RECIST 2", "dr-a")
 
 
 # ------------------------------------------------------------ sign and amend
 
 
 def test_a_signed_reading_is_locked(store: Store, reading: Reading) -> None:
-    store.save_reading(reading)
-    signed = store.sign_reading(*KEY)
+    store.readings.save(reading)
+    signed = store.signing.sign(*KEY)
     assert (signed.status, signed.signed_version, signed.signed_by) == (
         ReadingStatus.SIGNED,
         1,
@@ -175,28 +175,28 @@ def test_a_signed_reading_is_locked(store: Store, reading: Reading) -> None:
     ):
         _measure(store, "WEEK 6", "T01", 10.0)
     with pytest.raises(ReadingLockedError):
-        store.save_reading(dataclasses.replace(reading, first_dose_date=None))
+        store.readings.save(dataclasses.replace(reading, first_dose_date=None))
     with pytest.raises(ReadingLockedError, match="already signed"):
-        store.sign_reading(*KEY)
-    assert store.load_reading(*KEY) == reading
-    store.save_reading(reading)  # identical: not an edit, allowed
+        store.signing.sign(*KEY)
+    assert store.readings.load(*KEY) == reading
+    store.readings.save(reading)  # identical: not an edit, allowed
 
 
 def test_amending_needs_a_reason_and_keeps_the_original(
     store: Store, reading: Reading
 ) -> None:
-    store.save_reading(reading)
-    store.sign_reading(*KEY)
+    store.readings.save(reading)
+    store.signing.sign(*KEY)
     with pytest.raises(StoreError, match="a reason is required"):
-        store.amend_reading(*KEY, reason="  ")
-    amended = store.amend_reading(*KEY, reason="T01 remeasured on thinner series")
+        store.signing.amend(*KEY, reason="  ")
+    amended = store.signing.amend(*KEY, reason="T01 remeasured on thinner series")
     assert amended.status is ReadingStatus.DRAFT
     assert amended.amendment_reason == "T01 remeasured on thinner series"
     _measure(store, "WEEK 6", "T01", 31.0)
-    edit = store.audit_trail(limit=1)[0]
+    edit = store.audit.trail(limit=1)[0]
     assert edit.reason == "amendment: T01 remeasured on thinner series"
-    store.sign_reading(*KEY, user="dr-b")
-    history = store.reading_history(*KEY)
+    store.signing.sign(*KEY, user="dr-b")
+    history = store.signing.history(*KEY)
     assert [version.version for version in history] == [1, 2]
     assert history[0].reading == reading
     assert history[0].amendment_reason is None
@@ -205,13 +205,13 @@ def test_amending_needs_a_reason_and_keeps_the_original(
     assert history[1].reading.timepoint("WEEK 6").measurement("T01") == (
         Measurement(lesion_id="T01", long_axis_mm=31.0)
     )
-    assert store.reading_record(*KEY).amendment_reason is None
+    assert store.readings.record(*KEY).amendment_reason is None
 
 
 def test_only_a_signed_reading_can_be_amended(store: Store, reading: Reading) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     with pytest.raises(StoreError, match="not signed, so it can be edited directly"):
-        store.amend_reading(*KEY, reason="why")
+        store.signing.amend(*KEY, reason="why")
 
 
 # ------------------------------------------------------------ response cache
@@ -220,7 +220,7 @@ def test_only_a_signed_reading_can_be_amended(store: Store, reading: Reading) ->
 def test_responses_are_cached_with_the_engine_version(
     store: Store, reading: Reading, database_path: Path
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     engine = create_engine(sqlite_url(database_path))
     try:
         with engine.connect() as connection:
@@ -234,13 +234,13 @@ def test_responses_are_cached_with_the_engine_version(
         engine.dispose()
     assert version == ENGINE_VERSION
     assert best == assess(reading).best_overall_response.response.value
-    assert store.load_assessment(*KEY) == assess(reading)
+    assert store.responses.load(*KEY) == assess(reading)
 
 
 def test_a_cache_from_another_engine_version_is_recomputed(
     store: Store, reading: Reading, database_path: Path
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     engine = create_engine(sqlite_url(database_path))
     try:
         with engine.begin() as connection:
@@ -251,7 +251,7 @@ def test_a_cache_from_another_engine_version_is_recomputed(
                     "assessment = replace(assessment, '\"PR\"', '\"PD\"')"
                 )
             )
-        assert store.load_assessment(*KEY) == assess(reading)
+        assert store.responses.load(*KEY) == assess(reading)
         with engine.connect() as connection:
             version = connection.execute(
                 text("SELECT engine_version FROM cached_assessments")
@@ -264,7 +264,7 @@ def test_a_cache_from_another_engine_version_is_recomputed(
 def test_a_cache_that_does_not_match_the_stored_reading_is_ignored(
     store: Store, reading: Reading, database_path: Path
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     engine = create_engine(sqlite_url(database_path))
     try:
         with engine.begin() as connection:
@@ -275,25 +275,25 @@ def test_a_cache_that_does_not_match_the_stored_reading_is_ignored(
             )
     finally:
         engine.dispose()
-    changed = store.load_reading(*KEY)
-    assert store.load_assessment(*KEY) == assess(changed)
+    changed = store.readings.load(*KEY)
+    assert store.responses.load(*KEY) == assess(changed)
 
 
 # ------------------------------------------------------------ listings
 
 
 def test_patients_and_readings_are_listed(store: Store, reading: Reading) -> None:
-    store.save_reading(reading)
-    store.save_reading(dataclasses.replace(reading, reader="dr-b"))
-    store.save_reading(dataclasses.replace(reading, patient_id="HCC-002"))
-    patients = store.list_patients()
+    store.readings.save(reading)
+    store.readings.save(dataclasses.replace(reading, reader="dr-b"))
+    store.readings.save(dataclasses.replace(reading, patient_id="HCC-002"))
+    patients = store.patients()
     assert [(p.patient_id, p.reading_count) for p in patients] == [
         ("HCC-001", 2),
         ("HCC-002", 1),
     ]
-    assert [r.reader for r in store.list_readings("HCC-001")] == ["dr-a", "dr-b"]
-    assert len(store.list_readings()) == 3
-    assert {e.patient_id for e in store.audit_trail("HCC-002")} == {"HCC-002"}
+    assert [r.reader for r in store.readings.list("HCC-001")] == ["dr-a", "dr-b"]
+    assert len(store.readings.list()) == 3
+    assert {e.patient_id for e in store.audit.trail("HCC-002")} == {"HCC-002"}
 
 
 def test_the_clock_is_injectable_and_must_be_aware(
@@ -301,7 +301,7 @@ def test_the_clock_is_injectable_and_must_be_aware(
 ) -> None:
     ticks = _fixed_clock()
     with open_store(sqlite_url(database_path), clock=lambda: next(ticks)) as store:
-        record = store.save_reading(reading)
+        record = store.readings.save(reading)
         assert record.updated_at == datetime.datetime(
             2026, 1, 5, 9, 0, tzinfo=datetime.UTC
         )
@@ -311,13 +311,13 @@ def test_the_clock_is_injectable_and_must_be_aware(
         ) as store,
         pytest.raises(StoreError, match="aware datetime"),
     ):
-        store.save_reading(dataclasses.replace(reading, first_dose_date=None))
+        store.readings.save(dataclasses.replace(reading, first_dose_date=None))
 
 
 def test_a_reading_stored_in_an_invalid_state_is_reported_not_crashed(
     store: Store, reading: Reading, database_path: Path
 ) -> None:
-    store.save_reading(reading)
+    store.readings.save(reading)
     engine = create_engine(sqlite_url(database_path))
     try:
         with engine.begin() as connection:
@@ -325,24 +325,20 @@ def test_a_reading_stored_in_an_invalid_state_is_reported_not_crashed(
     finally:
         engine.dispose()
     with pytest.raises(StoreError, match="stored in an invalid state: visit"):
-        store.load_reading(*KEY)
+        store.readings.load(*KEY)
 
 
 def test_split_and_merged_states_are_kept(store: Store, reading: Reading) -> None:
-    store.save_reading(reading)
-    store.record_measurement(
-        *KEY,
-        "WEEK 6",
-        Measurement(
-            lesion_id="T01", state=MeasurementState.SPLIT, parts_mm=(12.0, 9.5)
-        ),
+    store.readings.save(reading)
+    split = Measurement(
+        lesion_id="T01", state=MeasurementState.SPLIT, parts_mm=(12.0, 9.5)
     )
-    store.record_measurement(
-        *KEY,
-        "WEEK 6",
-        Measurement(lesion_id="T02", state=MeasurementState.MERGED, merged_into="T01"),
+    merged = Measurement(
+        lesion_id="T02", state=MeasurementState.MERGED, merged_into="T01"
     )
-    week6 = store.load_reading(*KEY).timepoint("WEEK 6")
+    store.readings.update(*KEY, lambda r: record_measurement(r, "WEEK 6", split))
+    store.readings.update(*KEY, lambda r: record_measurement(r, "WEEK 6", merged))
+    week6 = store.readings.load(*KEY).timepoint("WEEK 6")
     assert week6.measurement("T01") == Measurement(
         lesion_id="T01", state=MeasurementState.SPLIT, parts_mm=(12.0, 9.5)
     )
@@ -354,13 +350,13 @@ def test_text_longer_than_its_column_is_refused_on_every_backend(
 ) -> None:
     from recist_app.recist import Lesion, LesionRole, add_lesion
 
-    store.save_reading(reading)
+    store.readings.save(reading)
     long_organ = Lesion(lesion_id="NT02", role=LesionRole.NON_TARGET, organ="x" * 200)
     with pytest.raises(
         StoreError, match="lesion NT02: organ has 200 characters, more than the 128"
     ):
-        store.update_reading(*KEY, lambda r: add_lesion(r, long_organ))
-    assert store.reading_record(*KEY).revision == 1
+        store.readings.update(*KEY, lambda r: add_lesion(r, long_organ))
+    assert store.readings.record(*KEY).revision == 1
 
 
 def test_responses_are_shown_while_another_program_holds_the_write_lock(
@@ -369,7 +365,7 @@ def test_responses_are_shown_while_another_program_holds_the_write_lock(
     import sqlite3
 
     with open_store(sqlite_url(database_path), busy_timeout_s=0.1) as store:
-        store.save_reading(reading)
+        store.readings.save(reading)
         engine = create_engine(sqlite_url(database_path))
         try:
             with engine.begin() as connection:
@@ -379,21 +375,21 @@ def test_responses_are_shown_while_another_program_holds_the_write_lock(
         holder = sqlite3.connect(database_path, isolation_level=None)
         try:
             holder.execute("BEGIN IMMEDIATE")
-            assert store.load_assessment(*KEY) == assess(reading)
+            assert store.responses.load(*KEY) == assess(reading)
         finally:
             holder.execute("ROLLBACK")
             holder.close()
 
 
 def test_the_audit_trail_of_one_reading(store: Store, reading: Reading) -> None:
-    store.save_reading(reading)
-    store.save_reading(dataclasses.replace(reading, reader="dr_b%"))
+    store.readings.save(reading)
+    store.readings.save(dataclasses.replace(reading, reader="dr_b%"))
     _measure(store, "WEEK 6", "T01", 29.0)
-    mine = store.audit_trail("HCC-001", criteria="RECIST 1.1", reader="dr-a")
-    theirs = store.audit_trail("HCC-001", criteria=Criteria.RECIST_1_1, reader="dr_b%")
+    mine = store.audit.trail("HCC-001", criteria="RECIST 1.1", reader="dr-a")
+    theirs = store.audit.trail("HCC-001", criteria=Criteria.RECIST_1_1, reader="dr_b%")
     assert mine[0].entity_key == "HCC-001 / RECIST 1.1 / dr-a / WEEK 6 / T01"
     assert all(e.entity_key.startswith("HCC-001 / RECIST 1.1 / dr-a") for e in mine)
     assert all("dr_b%" in e.entity_key for e in theirs)
-    assert len(mine) + len(theirs) + 1 == len(store.audit_trail())  # + the patient
+    assert len(mine) + len(theirs) + 1 == len(store.audit.trail())  # + the patient
     with pytest.raises(StoreError, match="give patient_id, criteria and reader"):
-        store.audit_trail(reader="dr-a")
+        store.audit.trail(reader="dr-a")

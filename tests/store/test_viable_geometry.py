@@ -19,6 +19,7 @@ from recist_app.recist import (
     MeasurementGeometry,
     MeasurementMethod,
     Reading,
+    record_measurement,
 )
 from recist_app.store import (
     ImportedSignOff,
@@ -68,8 +69,8 @@ def viable_reading() -> Reading:
 def test_the_viable_line_survives_save_and_load(
     store: Store, viable_reading: Reading
 ) -> None:
-    store.save_reading(viable_reading, user="tester")
-    loaded = store.load_reading("HCC-001", Criteria.MRECIST, "dr-a")
+    store.readings.save(viable_reading, user="tester")
+    loaded = store.readings.load("HCC-001", Criteria.MRECIST, "dr-a")
     assert loaded == viable_reading
     t01 = loaded.timepoint("BASELINE").measurement("T01")
     assert t01 is not None
@@ -81,7 +82,7 @@ def test_the_viable_line_survives_save_and_load(
 def test_moving_the_viable_line_is_an_audited_update(
     store: Store, viable_reading: Reading
 ) -> None:
-    store.save_reading(viable_reading, user="tester")
+    store.readings.save(viable_reading, user="tester")
     moved = MeasurementGeometry(
         series_instance_uid=ARTERIAL_SERIES,
         sop_instance_uid=f"{ARTERIAL_SERIES}.18",
@@ -90,17 +91,19 @@ def test_moving_the_viable_line_is_an_audited_update(
         ),
     )
     t01 = viable_reading.timepoints[0].measurements[0]
-    store.record_measurement(
+    remeasured = dataclasses.replace(
+        t01, viable_long_axis_mm=28.75, viable_geometry=moved
+    )
+    store.readings.update(
         "HCC-001",
         Criteria.MRECIST,
         "dr-a",
-        "BASELINE",
-        dataclasses.replace(t01, viable_long_axis_mm=28.75, viable_geometry=moved),
+        lambda r: record_measurement(r, "BASELINE", remeasured),
         user="tester",
     )
-    baseline = store.load_reading("HCC-001", Criteria.MRECIST, "dr-a").timepoints[0]
+    baseline = store.readings.load("HCC-001", Criteria.MRECIST, "dr-a").timepoints[0]
     assert baseline.measurements[0].viable_geometry == moved
-    update = [e for e in store.audit_trail() if e.action == "update"][-1]
+    update = [e for e in store.audit.trail() if e.action == "update"][-1]
     assert update.entity == "measurements"
     assert update.before is not None
     assert update.after is not None
@@ -108,7 +111,7 @@ def test_moving_the_viable_line_is_an_audited_update(
     assert update.after["viable_geometry_sop_instance_uid"] == f"{ARTERIAL_SERIES}.18"
     assert update.after["viable_long_axis_end_l_mm"] == 44.0
     assert update.before["long_axis_end_l_mm"] == update.after["long_axis_end_l_mm"]
-    assert store.verify_audit().ok
+    assert store.audit.verify().ok
 
 
 def test_a_signed_version_keeps_the_viable_line(
@@ -120,30 +123,34 @@ def test_a_signed_version_keeps_the_viable_line(
         signed_at=datetime.datetime(2024, 5, 2, 9, 30, tzinfo=datetime.UTC),
         version=1,
     )
-    store.import_reading(
+    store.readings.import_reading(
         viable_reading, sign_off=signed, source_sha256="ab" * 32, user="imp"
     )
-    (version,) = store.reading_history("HCC-001", Criteria.MRECIST, "dr-a")
+    (version,) = store.signing.history("HCC-001", Criteria.MRECIST, "dr-a")
     assert version.reading == viable_reading
 
 
 def test_reimporting_a_viable_line_is_unchanged_and_moving_it_a_conflict(
     store: Store, viable_reading: Reading
 ) -> None:
-    first = store.import_reading(viable_reading, source_sha256="ab" * 32, user="imp")
+    first = store.readings.import_reading(
+        viable_reading, source_sha256="ab" * 32, user="imp"
+    )
     assert first.outcome is ImportOutcome.CREATED
-    audit = store.audit_trail()
-    again = store.import_reading(viable_reading, source_sha256="ab" * 32, user="imp")
+    audit = store.audit.trail()
+    again = store.readings.import_reading(
+        viable_reading, source_sha256="ab" * 32, user="imp"
+    )
     assert again.outcome is ImportOutcome.UNCHANGED
-    assert store.audit_trail() == audit
+    assert store.audit.trail() == audit
     other_image = dataclasses.replace(VIABLE, sop_instance_uid=f"{ARTERIAL_SERIES}.19")
     moved = _with_viable(example_reading(), other_image)
     with pytest.raises(
         ReadingConflictError,
         match=r"visit BASELINE, lesion T01: viable_geometry_sop_instance_uid",
     ):
-        store.import_reading(moved, source_sha256="cd" * 32, user="imp")
-    assert store.load_reading("HCC-001", Criteria.MRECIST, "dr-a") == viable_reading
+        store.readings.import_reading(moved, source_sha256="cd" * 32, user="imp")
+    assert store.readings.load("HCC-001", Criteria.MRECIST, "dr-a") == viable_reading
 
 
 # ------------------------------------------------------------- revision 0005
@@ -230,7 +237,7 @@ def test_a_revision_0004_database_upgrades_with_its_data_intact(
     finally:
         engine.dispose()
     with open_store(url) as store:
-        loaded = store.load_reading("HCC-001", Criteria.MRECIST, "dr-a")
+        loaded = store.readings.load("HCC-001", Criteria.MRECIST, "dr-a")
         t01 = loaded.timepoint("BASELINE").measurement("T01")
         assert t01 == Measurement(
             lesion_id="T01",
@@ -248,12 +255,16 @@ def test_a_revision_0004_database_upgrades_with_its_data_intact(
         )
         # The upgraded database stores the viable line from now on.
         drawn = dataclasses.replace(t01, viable_geometry=VIABLE)
-        store.record_measurement(
-            "HCC-001", Criteria.MRECIST, "dr-a", "BASELINE", drawn, user="dr-a"
+        store.readings.update(
+            "HCC-001",
+            Criteria.MRECIST,
+            "dr-a",
+            lambda r: record_measurement(r, "BASELINE", drawn),
+            user="dr-a",
         )
-        reopened = store.load_reading("HCC-001", Criteria.MRECIST, "dr-a")
+        reopened = store.readings.load("HCC-001", Criteria.MRECIST, "dr-a")
         assert reopened.timepoint("BASELINE").measurement("T01") == drawn
-        assert store.verify_audit().ok
+        assert store.audit.verify().ok
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -293,6 +304,6 @@ def test_downgrading_to_0004_drops_only_the_viable_line(database_path: Path) -> 
     finally:
         engine.dispose()
     with open_store(url) as store:  # and upgrades again on open
-        t01 = store.load_reading("HCC-001", Criteria.MRECIST, "dr-a").timepoints[0]
+        t01 = store.readings.load("HCC-001", Criteria.MRECIST, "dr-a").timepoints[0]
         assert t01.measurements[0].viable_geometry is None
         assert t01.measurements[0].viable_long_axis_mm == 25.5

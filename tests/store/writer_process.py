@@ -27,6 +27,7 @@ from recist_app.recist import (
     Reading,
     TimePoint,
     add_timepoint,
+    record_measurement,
 )
 from recist_app.store import ReadingNotFoundError, Store, StoreBusyError, open_store
 
@@ -57,10 +58,10 @@ def long_axis_mm(visit_index: int, lesion_number: int) -> float:
 
 def _crash(store: Store, reader: str) -> None:
     try:
-        reading = store.load_reading(PATIENT, Criteria.RECIST_1_1, reader)
+        reading = store.readings.load(PATIENT, Criteria.RECIST_1_1, reader)
     except ReadingNotFoundError:
         reading = crash_reading(reader)
-        store.save_reading(reading)
+        store.readings.save(reading)
     index = len(reading.timepoints)
     _say("ready")
     while True:
@@ -68,7 +69,7 @@ def _crash(store: Store, reader: str) -> None:
         timepoint = TimePoint(
             visit=visit, date=FIRST_DATE + datetime.timedelta(days=index)
         )
-        store.update_reading(
+        store.readings.update(
             PATIENT,
             Criteria.RECIST_1_1,
             reader,
@@ -77,12 +78,14 @@ def _crash(store: Store, reader: str) -> None:
         _say(f"visit {visit}")
         for number in range(1, TARGETS + 1):
             value = long_axis_mm(index, number)
-            store.record_measurement(
+            measurement = Measurement(lesion_id=f"T{number:02d}", long_axis_mm=value)
+            store.readings.update(
                 PATIENT,
                 Criteria.RECIST_1_1,
                 reader,
-                visit,
-                Measurement(lesion_id=f"T{number:02d}", long_axis_mm=value),
+                functools.partial(
+                    record_measurement, visit=visit, measurement=measurement
+                ),
             )
             _say(f"saved {visit} T{number:02d} {value!r}")
         index += 1
@@ -91,7 +94,7 @@ def _crash(store: Store, reader: str) -> None:
 def _share(
     store: Store, reader: str, first_lesion: int, count: int, go_file: Path
 ) -> None:
-    reading = store.load_reading(PATIENT, Criteria.RECIST_1_1, reader)
+    reading = store.readings.load(PATIENT, Criteria.RECIST_1_1, reader)
     _say("ready")
     while not go_file.exists():
         time.sleep(0.005)
@@ -101,12 +104,15 @@ def _share(
             measurement = Measurement(lesion_id=f"T{number:02d}", long_axis_mm=value)
             while True:
                 try:
-                    store.record_measurement(
+                    store.readings.update(
                         PATIENT,
                         Criteria.RECIST_1_1,
                         reader,
-                        timepoint.visit,
-                        measurement,
+                        functools.partial(
+                            record_measurement,
+                            visit=timepoint.visit,
+                            measurement=measurement,
+                        ),
                     )
                 except StoreBusyError as error:
                     _say(f"busy {error}")

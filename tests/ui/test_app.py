@@ -25,7 +25,7 @@ def test_workstation_reopens_the_stored_reading_and_autosaves(
 ) -> None:
     stored = Reading(patient_id="NEW-PATIENT")
     with open_store(database_url) as store:
-        store.save_reading(stored, user="dr-earlier")
+        store.readings.save(stored, user="dr-earlier")
     windows: list[MainWindow] = []
 
     def spy(*args: object, **kwargs: object) -> MainWindow:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def _stored(store: Store, reading: Reading) -> Reading:
-    return store.load_reading(reading.patient_id, reading.criteria, reading.reader)
+    return store.readings.load(reading.patient_id, reading.criteria, reading.reader)
 
 
 def test_drag_is_saved_and_undo_and_redo_update_the_store(
@@ -46,7 +46,7 @@ def test_drag_is_saved_and_undo_and_redo_update_the_store(
     document.undo_stack.redo()
     assert _stored(store, measured) == measured == document.reading
     # Every change is in the audit trail under the reader at the keyboard.
-    assert {entry.user for entry in store.audit_trail("UI-TEST")} == {"dr-test"}
+    assert {entry.user for entry in store.audit.trail("UI-TEST")} == {"dr-test"}
 
 
 def test_reopening_the_patient_shows_what_was_measured_last_time(
@@ -78,7 +78,7 @@ def test_failed_save_shows_one_line_and_keeps_the_change(
     def busy(*_args: object, **_kwargs: object) -> None:
         raise StoreBusyError("database sqlite:///x is busy: another program\n writes")
 
-    monkeypatch.setattr(store, "save_reading", busy)
+    monkeypatch.setattr(store.readings, "save", busy)
     window.slice_view.set_slice_index(LESION_SLICE)
     draw_bidirectional(window.slice_view, radius_mm=12.0)
     document = window.document

@@ -98,8 +98,8 @@ def test_export_dialog_remembers_the_folder_and_reports_errors(
     from PySide6.QtCore import QSettings
 
     other = dataclasses.replace(two_visit_reading(), patient_id="OTHER-PATIENT")
-    store.save_reading(other, user="dr-test")
-    store.save_reading(two_visit_reading(), user="dr-test")
+    store.readings.save(other, user="dr-test")
+    store.readings.save(two_visit_reading(), user="dr-test")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     document = open_document(two_visit_reading(), saver)
     window = MainWindow(document, {}, reading_store=saver, settings=settings)
@@ -142,7 +142,7 @@ def test_import_dicom_sr_from_the_file_menu(
     qtbot: QtBot, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     demo = write_demo_patient(tmp_path / "demo", visits=2)
-    store.import_dicom_folder(tmp_path / "demo", user="importer")
+    store.images.import_folder(tmp_path / "demo", user="importer")
     visit = demo.reading.timepoints[1].visit
     headers = {uid: demo.header(uid) for uid in demo.images}
     sr_path = tmp_path / "follow-up.dcm"
@@ -177,7 +177,7 @@ def test_import_dicom_sr_from_the_file_menu(
     assert len(expected) == 3
     assert summary(window.document.reading) == expected
     assert window.statusBar().currentMessage() == "DICOM SR measurements imported"
-    saved = store.load_reading(emptied.patient_id, emptied.criteria, emptied.reader)
+    saved = store.readings.load(emptied.patient_id, emptied.criteria, emptied.reader)
     assert saved.timepoint(visit).measurement("T01") is not None
     window.document.undo_stack.undo()
     assert window.document.reading.timepoint(visit).measurements == ()

@@ -98,7 +98,7 @@ def test_importing_the_open_patients_reading_shows_it(
     _import_from_file_menu(stored_window)
 
     assert shown == []
-    assert store.load_reading("UI-TEST") == reading
+    assert store.readings.load("UI-TEST") == reading
     assert stored_window.document.reading == reading
     assert "1 file: 1 imported" in stored_window.statusBar().currentMessage()
     model = stored_window.lesion_panel.model
@@ -124,7 +124,7 @@ def test_a_differing_file_replaces_the_reading_only_when_the_user_agrees(
     stored_window.slice_view.set_slice_index(LESION_SLICE)
     draw_bidirectional(stored_window.slice_view, radius_mm=12.0)
     measured = stored_window.document.reading
-    assert store.load_reading("UI-TEST") == measured  # autosaved
+    assert store.readings.load("UI-TEST") == measured  # autosaved
     path = tmp_path / "other.reading.json"
     write_reading_file(_read_reading(33.0), path)
     _choose(monkeypatch, path)
@@ -134,16 +134,16 @@ def test_a_differing_file_replaces_the_reading_only_when_the_user_agrees(
     _import_from_file_menu(stored_window)
     assert len(asked) == 1
     assert "differ from readings already in the database" in asked[0]
-    assert store.load_reading("UI-TEST") == measured
+    assert store.readings.load("UI-TEST") == measured
     assert stored_window.document.reading == measured
     assert shown == []  # declining is not an error
 
     _answer(monkeypatch, YES)
     _import_from_file_menu(stored_window)
-    assert store.load_reading("UI-TEST") == _read_reading(33.0)
+    assert store.readings.load("UI-TEST") == _read_reading(33.0)
     assert stored_window.document.reading == _read_reading(33.0)
-    assert store.audit_trail(limit=1)[0].action == "replace"
-    assert store.audit_trail(limit=1)[0].user == "dr-test"
+    assert store.audit.trail(limit=1)[0].action == "replace"
+    assert store.audit.trail(limit=1)[0].user == "dr-test"
     assert shown == []
 
 
@@ -165,7 +165,7 @@ def test_a_signed_file_opens_locked(
     path.write_text(json.dumps(data), encoding="utf-8")
     _choose(monkeypatch, path)
     _import_from_file_menu(stored_window)
-    assert store.reading_record("UI-TEST").status is ReadingStatus.SIGNED
+    assert store.readings.record("UI-TEST").status is ReadingStatus.SIGNED
     assert stored_window.document.locked
     assert stored_window.signature_label.text().startswith("🔒 Signed by dr-remote")
     assert stored_window.amend_action.isEnabled()
@@ -197,8 +197,8 @@ def test_a_bad_file_is_one_line_in_the_error_box_and_imports_nothing(
     assert "visit BASELINE" in text
     assert "lesion T01" in text
     assert "is not in the database" in text
-    assert [r.reader for r in store.list_readings("UI-TEST")] == [""]
-    assert [r.patient_id for r in store.list_readings("P2")] == ["P2"]
+    assert [r.reader for r in store.readings.list("UI-TEST")] == [""]
+    assert [r.patient_id for r in store.readings.list("P2")] == ["P2"]
     assert "2 files: 1 imported" in stored_window.statusBar().currentMessage()
 
 

@@ -69,8 +69,8 @@ def _url(path: Path) -> str:
 @pytest.fixture
 def first_store(tmp_path: Path, phantom: dict[str, Any]) -> Iterator[Store]:
     with open_store(_url(tmp_path / "first.sqlite3")) as store:
-        store.import_dicom_folder(phantom["folder"], user="dr-test")
-        store.save_reading(
+        store.images.import_folder(phantom["folder"], user="dr-test")
+        store.readings.save(
             unread_reading_from_ground_truth(phantom["truth"], reader=READER),
             user="dr-test",
         )
@@ -165,7 +165,7 @@ def _round_trip(first_url: str, dicom: Path, folder: Path) -> str:
     [reading_file] = (folder / "export-1").glob("*.reading.json")
     second_url = _url(folder / "second.sqlite3")
     with open_store(second_url) as second_store:
-        second_store.import_dicom_folder(dicom, user="dr-other")
+        second_store.images.import_folder(dicom, user="dr-other")
     argv = ["reading", "import", "--database", second_url, "--user", "dr-other"]
     assert cli([*argv, str(reading_file)]) == 0
     assert _export(second_url, folder / "export-2") == first_export
@@ -215,7 +215,7 @@ def test_mouse_reading_round_trips_through_export_and_import(
         assert measurement.geometry is not None
         assert measurement.geometry.sop_instance_uid == lesion["sop_instance_uid"]
     # Autosaved: the first database holds what the window shows.
-    assert first_store.load_reading(PATIENT, measured.criteria, READER) == measured
+    assert first_store.readings.load(PATIENT, measured.criteria, READER) == measured
     first_volumes = {
         study["visit"]: window.volume_at(study["visit"])
         for study in (baseline_study, follow_up_study)
@@ -225,12 +225,12 @@ def test_mouse_reading_round_trips_through_export_and_import(
 
     # The lines sit on the same voxels in both databases.
     with open_store(second_url) as second_store:
-        imported = second_store.load_reading(PATIENT, measured.criteria, READER)
+        imported = second_store.readings.load(PATIENT, measured.criteria, READER)
         for visit, first_volume in first_volumes.items():
             assert first_volume is not None
             series_uid = measured.timepoint(visit).series_instance_uid
             assert series_uid is not None
-            second_volume = load_volume(second_store.series_files(series_uid))
+            second_volume = load_volume(second_store.images.series_files(series_uid))
             before = measured.timepoint(visit).measurement(LESION)
             after = imported.timepoint(visit).measurement(LESION)
             assert before is not None
@@ -271,8 +271,8 @@ def test_mouse_reading_round_trips_through_export_and_import(
     assert window.sign_reading()
     signed_url = _round_trip(first_store.url, phantom["folder"], tmp_path / "signed")
     with open_store(signed_url) as signed_store:
-        record = signed_store.reading_record(PATIENT, measured.criteria, READER)
-    signed = first_store.reading_record(PATIENT, measured.criteria, READER)
+        record = signed_store.readings.record(PATIENT, measured.criteria, READER)
+    signed = first_store.readings.record(PATIENT, measured.criteria, READER)
     assert signed.status is record.status is ReadingStatus.SIGNED
     assert (record.signed_by, record.signed_at) == (READER, signed.signed_at)
     if window.volume_loader is not None:

@@ -62,10 +62,10 @@ def test_sign_locks_the_reading_in_the_store_and_the_window(
 
     assert len(asked) == 1
     assert "dr-test" in asked[0]
-    record = store.reading_record("UI-TEST")
+    record = store.readings.record("UI-TEST")
     assert record.status is ReadingStatus.SIGNED
     assert record.signed_by == "dr-test"
-    assert store.reading_history("UI-TEST")[0].reading == measured
+    assert store.signing.history("UI-TEST")[0].reading == measured
     document = window.document
     assert document.locked
     assert document.signature.startswith("signed by dr-test at ")
@@ -99,7 +99,7 @@ def test_declining_the_confirmation_signs_nothing(
     _measure_baseline(stored_window)
     _answer_question(monkeypatch, NO)
     stored_window.sign_action.trigger()
-    assert store.reading_record("UI-TEST").status is ReadingStatus.DRAFT
+    assert store.readings.record("UI-TEST").status is ReadingStatus.DRAFT
     assert not stored_window.document.locked
     assert stored_window.tool_actions[Tool.BIDIRECTIONAL].isEnabled()
 
@@ -121,7 +121,7 @@ def test_amend_asks_a_reason_and_unlocks(
 
     _answer_reason(monkeypatch, "T01 long axis misplaced")
     window.amend_action.trigger()
-    record = store.reading_record("UI-TEST")
+    record = store.readings.record("UI-TEST")
     assert record.status is ReadingStatus.DRAFT
     assert record.amendment_reason == "T01 long axis misplaced"
     document = window.document
@@ -135,8 +135,8 @@ def test_amend_asks_a_reason_and_unlocks(
     assert not window.amend_action.isEnabled()
     # Changes are saved again, audited with the amendment's reason.
     document.undo_stack.undo()
-    assert store.load_reading("UI-TEST") == document.reading
-    assert store.audit_trail("UI-TEST", limit=1)[0].reason == (
+    assert store.readings.load("UI-TEST") == document.reading
+    assert store.audit.trail("UI-TEST", limit=1)[0].reason == (
         "amendment: T01 long axis misplaced"
     )
 
@@ -159,7 +159,7 @@ def test_amend_without_a_reason_is_refused_and_stays_locked(
     assert len(errors) == 1
     assert "reason is required" in errors[0]
     assert stored_window.document.locked
-    assert store.reading_record("UI-TEST").status is ReadingStatus.SIGNED
+    assert store.readings.record("UI-TEST").status is ReadingStatus.SIGNED
 
 
 def test_a_signed_reading_reopens_locked(

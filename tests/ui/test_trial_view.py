@@ -73,7 +73,7 @@ def test_trial_view_shows_the_engine_endpoints_per_criteria(
 ) -> None:
     trial_data = simulate_trial(PATIENTS, seed=7)
     for reading in trial_data.readings:
-        store.save_reading(reading, user="test")
+        store.readings.save(reading, user="test")
     csv_path = tmp_path / "clinical.csv"
     write_clinical_csv(trial_data.clinical, csv_path)
 
@@ -88,7 +88,7 @@ def test_trial_view_shows_the_engine_endpoints_per_criteria(
     )
     qtbot.mouseClick(trial.import_button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     _wait_done(qtbot, trial)
-    assert len(store.clinical_records()) == PATIENTS
+    assert len(store.clinical.records()) == PATIENTS
     assert trial.subjects_model.rowCount() == PATIENTS
 
     for criteria in (Criteria.RECIST_1_1, Criteria.IRECIST, Criteria.MRECIST):
@@ -137,7 +137,7 @@ def test_double_clicking_a_patient_emits_its_id(
 
     trial_data = simulate_trial(6, seed=3)
     for reading in trial_data.readings:
-        store.save_reading(reading, user="test")
+        store.readings.save(reading, user="test")
     csv_path = tmp_path / "clinical.csv"
     write_clinical_csv(trial_data.clinical, csv_path)
     import_clinical_csv(store, csv_path, user="test")
@@ -155,7 +155,7 @@ def test_double_clicking_a_patient_emits_its_id(
     qtbot.waitUntil(
         lambda: stored_window.document.reading.patient_id == "HCC-003", timeout=5_000
     )
-    assert stored_window.document.reading == store.load_reading(
+    assert stored_window.document.reading == store.readings.load(
         "HCC-003", Criteria.RECIST_1_1, trial_data.readings[2].reader
     )
 

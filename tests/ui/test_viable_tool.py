@@ -180,7 +180,7 @@ def test_autosave_keeps_the_viable_diameter(
     _measure_with_viable(stored_window)
     drawn = _measurement(stored_window)
     assert drawn.viable_geometry is not None
-    stored = store.load_reading("UI-TEST", Criteria.RECIST_1_1, "")
+    stored = store.readings.load("UI-TEST", Criteria.RECIST_1_1, "")
     measurement = stored.timepoint("BASELINE").measurement("T01")
     assert measurement is not None
     assert measurement.viable_long_axis_mm == pytest.approx(VIABLE_MM, abs=1.0)

@@ -97,7 +97,7 @@ class DicomImporter(QObject):
 
     def _run(self, folder: Path, token: CancelToken) -> None:
         try:
-            summary = self._store.import_dicom_folder(
+            summary = self._store.images.import_folder(
                 folder,
                 user=self._user,
                 progress=lambda done, total: self._progressed.emit(done, total),

@@ -108,7 +108,7 @@ class VolumeLoader(QObject):
                 self._report.emit(request, series_uid, "progress", (done, total))
 
         try:
-            paths = self._store.series_files(series_uid)
+            paths = self._store.images.series_files(series_uid)
             volume = load_volume(
                 paths,
                 progress=progress,

@@ -99,7 +99,7 @@ class PatientBrowser(QWidget):
         self.tree.clear()
         self._series_items.clear()
         try:
-            patients = self._store.list_patients()
+            patients = self._store.patients()
         except Exception as error:
             show_error(self, "Patient list not loaded", error)
             return
@@ -155,7 +155,7 @@ class PatientBrowser(QWidget):
             return
         patient_id = str(item.data(0, _PATIENT_ROLE))
         try:
-            studies = self._store.list_studies(patient_id)
+            studies = self._store.images.studies(patient_id)
         except Exception as error:
             show_error(self, f"Studies of {patient_id} not loaded", error)
             return
@@ -306,7 +306,7 @@ class PatientsDock(QDockWidget):
         store_link = self.window_.reading_store
         assert store_link is not None
         try:
-            studies = store_link.store.list_studies(patient_id)
+            studies = store_link.store.images.studies(patient_id)
         except Exception as error:
             show_error(self, f"Studies of {patient_id} not loaded", error)
             return

@@ -136,7 +136,7 @@ class ThumbnailCache(QObject):
 
     def _compute(self, series_uid: str) -> None:
         try:
-            pixels = thumbnail_pixels(self._store.series_files(series_uid))
+            pixels = thumbnail_pixels(self._store.images.series_files(series_uid))
         except Exception:
             # No thumbnail is not an error the reader must act on; opening the
             # series reports why it cannot be read.

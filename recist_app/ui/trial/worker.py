@@ -51,7 +51,7 @@ def compute_from_store(
     EndpointError
         Anything else that stops the analysis (one line).
     """
-    if not store.clinical_records():
+    if not store.clinical.records():
         raise NoClinicalDataError(
             "no clinical data in the database: choose the clinical CSV "
             "(first dose, death, last known alive, new therapy, cut-off)"

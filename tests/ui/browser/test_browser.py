@@ -146,7 +146,7 @@ def test_cancelled_import_adds_nothing(
     assert cancelled.args == [str(phantoms["root"])]
     assert dock.importer.dialog is None
     assert "cancelled; nothing was added" in workstation.statusBar().currentMessage()
-    assert browser_store.list_patients() == ()
+    assert browser_store.patients() == ()
     assert dock.browser.patient_ids() == []
 
 
@@ -214,7 +214,7 @@ def test_assign_visits_open_and_switch_patients_autosaves_and_reopens(
     ]
     assert reading.timepoints[0].is_baseline
     assert reading.timepoints[0].slice_thickness_mm == 5.0
-    assert browser_store.load_reading(FIRST_PATIENT) == reading  # autosaved
+    assert browser_store.readings.load(FIRST_PATIENT) == reading  # autosaved
     assert workstation.visit_combo.count() == 3
     _wait_loaded(qtbot, workstation)
     shown = workstation.slice_view.volume
@@ -234,7 +234,7 @@ def test_assign_visits_open_and_switch_patients_autosaves_and_reopens(
     assert workstation.document.reading.timepoints[2].visit == "FOLLOW-UP 2"
     assert table.visit_combo(2).currentText() == "FOLLOW-UP 2"
     workstation.redo_action.trigger()
-    assert browser_store.load_reading(FIRST_PATIENT).timepoints[2].visit == "WEEK 16"
+    assert browser_store.readings.load(FIRST_PATIENT).timepoints[2].visit == "WEEK 16"
 
     # A date before the baseline is refused in one line; nothing changes.
     before = workstation.document.reading
@@ -274,7 +274,7 @@ def test_assign_visits_open_and_switch_patients_autosaves_and_reopens(
     shown = workstation.slice_view.volume
     assert shown is not None
     assert shown.patient_id == FIRST_PATIENT
-    assert {r.patient_id for r in browser_store.list_readings()} == {
+    assert {r.patient_id for r in browser_store.readings.list()} == {
         FIRST_PATIENT,
         SECOND_PATIENT,
     }

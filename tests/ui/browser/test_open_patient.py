@@ -22,8 +22,8 @@ def test_open_patient_shows_the_middle_slice_first_then_fills_in(
     phantoms: dict[str, Any],
 ) -> None:
     truth = phantoms[FIRST_PATIENT]
-    browser_store.import_dicom_folder(phantoms["root"] / "first", user="dr-test")
-    browser_store.save_reading(
+    browser_store.images.import_folder(phantoms["root"] / "first", user="dr-test")
+    browser_store.readings.save(
         unread_reading_from_ground_truth(truth, reader=""), user="dr-test"
     )
     loader = workstation.volume_loader
