@@ -52,9 +52,13 @@ __all__ = [
     "FindingKey",
     "ReadingRows",
     "Values",
+    "add_lesion_rows",
+    "add_timepoint_rows",
     "canonical_json",
+    "empty_rows",
     "reading_from_rows",
     "reading_to_rows",
+    "reading_values",
     "rows_from_snapshot",
     "rows_sha256",
     "rows_to_snapshot",
@@ -190,37 +194,55 @@ def _geometry_values(geometry: MeasurementGeometry | None, prefix: str = "") -> 
             continue
         for end, point in zip(_ENDS, (axis.start_lps_mm, axis.end_lps_mm), strict=True):
             for coordinate, value in zip(_LPS, point, strict=True):
-                values[f"{prefix}{axis_name}_{end}_{coordinate}_mm"] = float(value)
+                values[f"{prefix}{axis_name}_{end}_{coordinate}_mm"] = _float(value)
     return values
 
 
+def _float(value: float) -> float:
+    """``value`` as the database holds it: a float, and ``-0.0`` as ``0.0``.
+
+    SQLite stores a whole-number REAL as an integer, so ``-0.0`` reads back as
+    ``0.0``; the rows (and the audit values taken from them) say the same.
+    """
+    return float(value) + 0.0
+
+
 def _optional_float(value: float | None) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else _float(value)
 
 
-def reading_to_rows(reading: Reading) -> ReadingRows:
-    """Column values of every row that stores ``reading``."""
+def reading_values(reading: Reading) -> Values:
+    """Column values of the reading row itself (first dose date and parameters)."""
     params = reading.params
-    rows = ReadingRows(
+    return {
+        "first_dose_date": reading.first_dose_date,
+        "confirmation_min_days": params.confirmation_min_days,
+        "sd_min_days": params.sd_min_days,
+        "require_confirmation": params.require_confirmation,
+        "max_ne_between_confirmation": params.max_ne_between_confirmation,
+        "too_small_mm": _float(params.too_small_mm),
+        "pd_min_increase_mm": _optional_float(params.pd_min_increase_mm),
+        "baseline_window_days": params.baseline_window_days,
+        "irecist_confirmation_min_days": params.irecist_confirmation_min_days,
+        "irecist_confirmation_max_days": params.irecist_confirmation_max_days,
+        "mrecist_pd_min_increase_mm": _optional_float(
+            params.mrecist_pd_min_increase_mm
+        ),
+    }
+
+
+def empty_rows(reading: Reading) -> ReadingRows:
+    """The reading row of ``reading`` with no child rows yet."""
+    return ReadingRows(
         patient_id=reading.patient_id,
         criteria=reading.criteria.value,
         reader=reading.reader,
-        reading={
-            "first_dose_date": reading.first_dose_date,
-            "confirmation_min_days": params.confirmation_min_days,
-            "sd_min_days": params.sd_min_days,
-            "require_confirmation": params.require_confirmation,
-            "max_ne_between_confirmation": params.max_ne_between_confirmation,
-            "too_small_mm": float(params.too_small_mm),
-            "pd_min_increase_mm": _optional_float(params.pd_min_increase_mm),
-            "baseline_window_days": params.baseline_window_days,
-            "irecist_confirmation_min_days": params.irecist_confirmation_min_days,
-            "irecist_confirmation_max_days": params.irecist_confirmation_max_days,
-            "mrecist_pd_min_increase_mm": _optional_float(
-                params.mrecist_pd_min_increase_mm
-            ),
-        },
+        reading=reading_values(reading),
     )
+
+
+def add_lesion_rows(rows: ReadingRows, reading: Reading) -> None:
+    """Add the row of every lesion of ``reading`` to ``rows``."""
     for position, lesion in enumerate(reading.lesions):
         rows.lesions[lesion.lesion_id] = {
             "lesion_id": lesion.lesion_id,
@@ -233,12 +255,22 @@ def reading_to_rows(reading: Reading) -> ReadingRows:
             "is_cystic": lesion.is_cystic,
             "previously_irradiated": lesion.previously_irradiated,
         }
+
+
+def reading_to_rows(reading: Reading) -> ReadingRows:
+    """Column values of every row that stores ``reading``."""
+    rows = empty_rows(reading)
+    add_lesion_rows(rows, reading)
     for position, timepoint in enumerate(reading.timepoints):
-        _add_timepoint_rows(rows, position, timepoint)
+        add_timepoint_rows(rows, position, timepoint)
     return rows
 
 
-def _add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) -> None:
+def add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) -> None:
+    """Add the rows of ``timepoint`` (its visit row and its findings) to ``rows``.
+
+    ``position`` is the timepoint's index in its reading.
+    """
     visit = timepoint.visit
     rows.timepoints[visit] = {
         "visit": visit,
@@ -257,7 +289,7 @@ def _add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) 
             "long_axis_mm": _optional_float(measurement.long_axis_mm),
             "short_axis_mm": _optional_float(measurement.short_axis_mm),
             "viable_long_axis_mm": _optional_float(measurement.viable_long_axis_mm),
-            "parts_mm": [float(part) for part in measurement.parts_mm],
+            "parts_mm": [_float(part) for part in measurement.parts_mm],
             "merged_into": measurement.merged_into,
             **_geometry_values(measurement.geometry),
             **_geometry_values(measurement.viable_geometry, _VIABLE),

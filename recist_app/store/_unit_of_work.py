@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +25,6 @@ from recist_app.store._rows import (
     READING_COLUMNS,
     VISIT_COLUMNS,
     ReadingRows,
-    Values,
     reading_from_rows,
 )
 from recist_app.store.database import (
@@ -36,7 +35,6 @@ from recist_app.store.database import (
 )
 from recist_app.store.errors import ReadingNotFoundError, StoreError
 from recist_app.store.schema import (
-    Base,
     LesionRow,
     MeasurementRow,
     NewLesionRow,
@@ -52,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = [
     "FINDING_TABLES",
     "Clock",
-    "StoredRows",
     "UnitOfWork",
     "as_criteria",
     "check_user",
@@ -73,10 +70,6 @@ FINDING_TABLES: tuple[tuple[str, FindingTable, tuple[str, ...]], ...] = (
 )
 """The finding tables: the :class:`~recist_app.store._rows.ReadingRows` field,
 the table and its columns, in the order the store writes them."""
-
-
-StoredRows = tuple[ReadingRows, dict[str, Any]]
-"""A stored reading as rows, and the ORM objects under the same keys."""
 
 
 def utc_now() -> datetime.datetime:
@@ -109,10 +102,6 @@ def as_criteria(criteria: Criteria | str) -> Criteria:
             f"unknown criteria {criteria!r} "
             f"(expected one of {', '.join(c.value for c in Criteria)})"
         ) from None
-
-
-def _row_values(row: Base, names: tuple[str, ...]) -> Values:
-    return {name: getattr(row, name) for name in names}
 
 
 def check_user(user: str, what: str) -> str:
@@ -236,45 +225,45 @@ class UnitOfWork:
 
     def stored_rows(
         self, session: Session, row: ReadingRow, patient_id: str
-    ) -> StoredRows:
-        """The stored reading as rows, and the ORM objects under the same keys."""
-        lesions = session.scalars(
-            select(LesionRow).where(LesionRow.reading_id == row.id)
-        ).all()
-        timepoints = session.scalars(
-            select(TimePointRow).where(TimePointRow.reading_id == row.id)
-        ).all()
+    ) -> ReadingRows:
+        """Every stored row of the reading ``row``, as column values by key."""
         rows = ReadingRows(
             patient_id=patient_id,
             criteria=row.criteria,
             reader=row.reader,
-            reading=_row_values(row, READING_COLUMNS),
+            reading={name: getattr(row, name) for name in READING_COLUMNS},
         )
-        objects: dict[str, Any] = {
-            "lesions": {},
-            "timepoints": {},
-            "measurements": {},
-            "non_target": {},
-            "new_lesions": {},
-        }
-        for lesion in lesions:
-            rows.lesions[lesion.lesion_id] = _row_values(lesion, LESION_COLUMNS)
-            objects["lesions"][lesion.lesion_id] = lesion
-        for timepoint in timepoints:
-            rows.timepoints[timepoint.visit] = _row_values(timepoint, VISIT_COLUMNS)
-            objects["timepoints"][timepoint.visit] = timepoint
+        lesions = session.execute(
+            select(*(getattr(LesionRow, name) for name in LESION_COLUMNS)).where(
+                LesionRow.reading_id == row.id
+            )
+        )
+        for values in lesions:
+            lesion = dict(zip(LESION_COLUMNS, values, strict=True))
+            rows.lesions[lesion["lesion_id"]] = lesion
+        timepoints = session.execute(
+            select(*(getattr(TimePointRow, name) for name in VISIT_COLUMNS)).where(
+                TimePointRow.reading_id == row.id
+            )
+        )
+        for values in timepoints:
+            timepoint = dict(zip(VISIT_COLUMNS, values, strict=True))
+            rows.timepoints[timepoint["visit"]] = timepoint
         for name, table, columns in FINDING_TABLES:
             found = session.execute(
-                select(table, TimePointRow.visit, LesionRow.lesion_id)
+                select(
+                    TimePointRow.visit,
+                    LesionRow.lesion_id,
+                    *(getattr(table, column) for column in columns),
+                )
                 .join(TimePointRow, table.timepoint_id == TimePointRow.id)
                 .join(LesionRow, table.lesion_row_id == LesionRow.id)
                 .where(TimePointRow.reading_id == row.id)
             )
-            for finding, visit, lesion_id in found:
-                key = (visit, lesion_id)
-                getattr(rows, name)[key] = _row_values(finding, columns)
-                objects[name][key] = finding
-        return rows, objects
+            findings = getattr(rows, name)
+            for visit, lesion_id, *finding in found:
+                findings[visit, lesion_id] = dict(zip(columns, finding, strict=True))
+        return rows
 
     def reading_from(self, rows: ReadingRows) -> Reading:
         """The domain reading stored in ``rows``.

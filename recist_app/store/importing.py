@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from recist_app.recist import Reading
     from recist_app.store._rows import ReadingRows, Values
-    from recist_app.store._unit_of_work import StoredRows, UnitOfWork
+    from recist_app.store._unit_of_work import UnitOfWork
     from recist_app.store.schema import ReadingRow
 
 __all__ = [
@@ -205,7 +205,7 @@ def import_whole_reading(
         row = unit.reading_row(
             session, reading.patient_id, reading.criteria, reading.reader
         )
-        stored: StoredRows | None = None
+        stored: ReadingRows | None = None
         before: Values | None = None
         revision = 0
         if row is None:
@@ -213,7 +213,7 @@ def import_whole_reading(
             reason = f"imported from a reading file (SHA-256 {source_sha256})"
         else:
             stored = unit.stored_rows(session, row, reading.patient_id)
-            difference = first_difference(stored[0], new) or sign_off_difference(
+            difference = first_difference(stored, new) or sign_off_difference(
                 row, sign_off
             )
             if difference is None:
@@ -232,7 +232,7 @@ def import_whole_reading(
             before = {
                 "status": row.status,
                 "signed_version": row.signed_version,
-                "snapshot_sha256": rows_sha256(stored[0]),
+                "snapshot_sha256": rows_sha256(stored),
             }
             # Unlocked only inside this transaction, to be replaced whole.
             row.status = ReadingStatus.DRAFT.value

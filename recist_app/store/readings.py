@@ -1,7 +1,9 @@
 """Readings: load, save, edit and list them (``store.readings``).
 
 Every save writes only what changed, each change recorded in the audit trail, and
-caches the new responses.
+caches the new responses. The workstation autosaves after every edit knowing the
+reading it saved last; handing that in as ``base`` lets the store find the change
+in memory, so a save costs the same at the first visit as at the twenty-fourth.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ class Readings:
         unit = self._unit
         with unit.session("loading a reading", write=False) as session:
             row = unit.require_reading(session, patient_id, criteria, reader)
-            rows, _ = unit.stored_rows(session, row, patient_id)
+            rows = unit.stored_rows(session, row, patient_id)
             return StoredReading(
                 reading=unit.reading_from(rows),
                 record=ReadingRecord.from_row(row, patient_id),
@@ -117,6 +119,7 @@ class Readings:
         user: str | None = None,
         reason: str | None = None,
         base_revision: int | None = None,
+        base: Reading | None = None,
     ) -> ReadingRecord:
         """Store ``reading`` (creating it if new), writing only what changed.
 
@@ -130,10 +133,15 @@ class Readings:
             Why, for the audit trail. While a signed reading is being amended the
             amendment's reason is recorded when none is given.
         base_revision
-            The revision the caller's copy was loaded at; if the stored reading
-            has moved on since, nothing is saved and
+            The revision the caller's copy was loaded or last saved at; if the
+            stored reading has moved on since, nothing is saved and
             :class:`~recist_app.store.ConcurrentEditError` is raised, so nobody
             silently overwrites another session's change.
+        base
+            The reading as stored at ``base_revision`` (as loaded, or as last
+            saved). The change is then found by comparing ``base`` with
+            ``reading`` in memory instead of reading and comparing the whole
+            stored reading. Needs ``base_revision``.
 
         Returns
         -------
@@ -150,7 +158,21 @@ class Readings:
         StoreBusyError
             Another program held the write lock past the busy timeout.
         """
-        who = check_user(user or reading.reader, f"saving {label_of(reading)}")
+        label = label_of(reading)
+        who = check_user(user or reading.reader, f"saving {label}")
+        if base is not None:
+            if base_revision is None:
+                raise StoreError(
+                    f"saving {label}: a base reading needs its base_revision"
+                )
+            if (base.patient_id, base.criteria, base.reader) != (
+                reading.patient_id,
+                reading.criteria,
+                reading.reader,
+            ):
+                raise StoreError(
+                    f"saving {label}: the base reading is {label_of(base)}"
+                )
         with self._unit.session("saving a reading", write=True) as session:
             row = write_reading(
                 self._unit,
@@ -159,6 +181,7 @@ class Readings:
                 user=who,
                 reason=reason,
                 base_revision=base_revision,
+                base=base,
             )
             return ReadingRecord.from_row(row, reading.patient_id)
 
@@ -187,7 +210,7 @@ class Readings:
         with unit.session("saving a reading", write=True) as session:
             row = unit.require_reading(session, patient_id, criteria, reader)
             stored = unit.stored_rows(session, row, patient_id)
-            updated = change(unit.reading_from(stored[0]))
+            updated = change(unit.reading_from(stored))
             if (updated.patient_id, updated.criteria, updated.reader) != (
                 patient_id,
                 criteria,

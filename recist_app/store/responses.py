@@ -19,7 +19,7 @@ from recist_app.recist import (
     assess,
 )
 from recist_app.store._assessment_codec import assessment_from_json, assessment_to_json
-from recist_app.store._rows import rows_sha256
+from recist_app.store._rows import reading_to_rows, rows_sha256
 from recist_app.store._unit_of_work import as_criteria
 from recist_app.store.errors import StoreBusyError
 from recist_app.store.schema import CachedAssessmentRow
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-    from recist_app.store._rows import ReadingRows
     from recist_app.store._unit_of_work import UnitOfWork
     from recist_app.store.schema import ReadingRow
 
@@ -40,10 +39,9 @@ def write_cache(
     session: Session,
     row: ReadingRow,
     reading: Reading,
-    rows: ReadingRows,
     now: datetime.datetime,
 ) -> Assessment | None:
-    """Cache the assessment of ``reading``, stored as ``rows``.
+    """Cache the assessment of ``reading``, stored in ``row``.
 
     Returns
     -------
@@ -62,7 +60,7 @@ def write_cache(
         return None
     values = {
         "engine_version": assessment.engine_version,
-        "reading_sha256": rows_sha256(rows),
+        "reading_sha256": rows_sha256(reading_to_rows(reading)),
         "computed_at": now,
         "best_overall_response": assessment.best_overall_response.response.value,
         "best_response_confirmed": assessment.best_overall_response.confirmed,
@@ -112,7 +110,7 @@ class ResponseCache:
         unit = self._unit
         with unit.session("loading responses", write=False) as session:
             row = unit.require_reading(session, patient_id, criteria, reader)
-            rows, _ = unit.stored_rows(session, row, patient_id)
+            rows = unit.stored_rows(session, row, patient_id)
             cached = session.get(CachedAssessmentRow, row.id)
             if (
                 cached is not None
@@ -124,11 +122,11 @@ class ResponseCache:
         try:
             with unit.session("caching responses", write=True) as session:
                 row = unit.require_reading(session, patient_id, criteria, reader)
-                current, _ = unit.stored_rows(session, row, patient_id)
+                current = unit.stored_rows(session, row, patient_id)
                 if current != rows:
                     # Changed since we read it: the save that changed it cached anew.
                     return assess(unit.reading_from(current))
-                assessment = write_cache(session, row, reading, rows, unit.now())
+                assessment = write_cache(session, row, reading, unit.now())
         except StoreBusyError:
             # Showing responses must not wait for another program's long write;
             # the cache is refreshed by the next load or save.

@@ -77,7 +77,7 @@ class Signing:
                 raise ReadingLockedError(
                     f"{label} is already signed (version {row.signed_version})"
                 )
-            rows, _ = unit.stored_rows(session, row, patient_id)
+            rows = unit.stored_rows(session, row, patient_id)
             unit.reading_from(rows)  # only a valid reading can be signed
             now = unit.now()
             version = ReadingVersionRow(
