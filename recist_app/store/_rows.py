@@ -444,7 +444,7 @@ def reading_from_rows(rows: ReadingRows) -> Reading:
 
 
 def rows_to_snapshot(rows: ReadingRows) -> str:
-    """Canonical JSON of ``rows`` (a signed version, or the cache fingerprint)."""
+    """Canonical JSON of ``rows``: a signed version, kept whole."""
     return canonical_json(
         {
             "format": SNAPSHOT_FORMAT,

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from sqlalchemy.sql.elements import ColumnElement
 
-    from recist_app.recist import Reading
+    from recist_app.recist import Assessment, Reading
     from recist_app.store._unit_of_work import UnitOfWork
 
 __all__ = ["check_lengths", "write_reading"]
@@ -68,6 +68,7 @@ def write_reading(
     base_revision: int | None,
     stored: ReadingRows | None = None,
     base: Reading | None = None,
+    assessment: Assessment | None = None,
 ) -> ReadingRow:
     """Store ``reading`` (creating it if new), writing only the rows that changed.
 
@@ -89,6 +90,8 @@ def write_reading(
         The reading as stored at ``base_revision``; the change is then found by
         comparing ``base`` with ``reading`` in memory, without reading the
         stored rows.
+    assessment
+        ``assess(reading)``, if the caller has it, for the response cache.
 
     Returns
     -------
@@ -158,7 +161,7 @@ def write_reading(
     if reason is None and row.amendment_reason is not None:
         reason = f"amendment: {row.amendment_reason}"
     append_audit(session, changes, user=user, reason=reason, now=now)
-    write_cache(session, row, reading, now)
+    write_cache(session, row, reading, assessment, now)
     return row
 
 

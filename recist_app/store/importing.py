@@ -22,6 +22,7 @@ from recist_app.store._writer import write_reading
 from recist_app.store.audit import AuditChange, append_audit
 from recist_app.store.errors import ReadingConflictError, StoreError
 from recist_app.store.records import ReadingRecord, ReadingStatus
+from recist_app.store.responses import carry_cache
 from recist_app.store.schema import ReadingVersionRow
 
 if TYPE_CHECKING:
@@ -262,8 +263,9 @@ def import_whole_reading(
                 },
             )
         )
-        if row.revision == revision:
+        if row.revision == revision:  # the content was already stored so
             row.revision += 1
+            carry_cache(session, row, revision)
         row.updated_at = now
         append_audit(session, changes, user=who, reason=reason, now=now)
         return ReadingImportResult(

@@ -28,6 +28,7 @@ from recist_app.store.schema import PatientRow, ReadingRow
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from recist_app.recist import Assessment
     from recist_app.store._unit_of_work import UnitOfWork
     from recist_app.store.importing import ReadingImportResult
 
@@ -120,6 +121,7 @@ class Readings:
         reason: str | None = None,
         base_revision: int | None = None,
         base: Reading | None = None,
+        assessment: Assessment | None = None,
     ) -> ReadingRecord:
         """Store ``reading`` (creating it if new), writing only what changed.
 
@@ -142,6 +144,9 @@ class Readings:
             saved). The change is then found by comparing ``base`` with
             ``reading`` in memory instead of reading and comparing the whole
             stored reading. Needs ``base_revision``.
+        assessment
+            ``recist.assess(reading)`` if the caller already has it, for the
+            response cache; computed here when not given.
 
         Returns
         -------
@@ -182,6 +187,7 @@ class Readings:
                 reason=reason,
                 base_revision=base_revision,
                 base=base,
+                assessment=assessment,
             )
             return ReadingRecord.from_row(row, reading.patient_id)
 

@@ -1,14 +1,19 @@
 """The response cache: each reading's assessment, kept with what it was made from.
 
-A cached assessment is valid for the reading it was computed from (a SHA-256 of
-the reading's rows) and one version of the rules engine
-(:data:`~recist_app.recist.ENGINE_VERSION`). Every save that changes a reading
-writes the assessment of the new reading in the same transaction.
+A cached assessment is valid for one revision of its reading and one version of
+the rules engine (:data:`~recist_app.recist.ENGINE_VERSION`, revision 0006 of the
+schema). Every save that changes a reading writes the assessment of the new
+revision in the same transaction (the caller may hand in the one it already
+computed), so the cache is checked and written without reading or hashing the
+reading's rows. Signing or amending moves the revision without changing the
+content; the cache moves along with it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, insert, update
 
 from recist_app.recist import (
     ENGINE_VERSION,
@@ -19,10 +24,9 @@ from recist_app.recist import (
     assess,
 )
 from recist_app.store._assessment_codec import assessment_from_json, assessment_to_json
-from recist_app.store._rows import reading_to_rows, rows_sha256
-from recist_app.store._unit_of_work import as_criteria
-from recist_app.store.errors import StoreBusyError
-from recist_app.store.schema import CachedAssessmentRow
+from recist_app.store._unit_of_work import as_criteria, label_of
+from recist_app.store.errors import StoreBusyError, StoreError
+from recist_app.store.schema import Base, CachedAssessmentRow
 
 if TYPE_CHECKING:
     import datetime
@@ -32,47 +36,89 @@ if TYPE_CHECKING:
     from recist_app.store._unit_of_work import UnitOfWork
     from recist_app.store.schema import ReadingRow
 
-__all__ = ["ResponseCache", "write_cache"]
+__all__ = ["ResponseCache", "carry_cache", "write_cache"]
+
+_CACHE = Base.metadata.tables[CachedAssessmentRow.__tablename__]
 
 
 def write_cache(
     session: Session,
     row: ReadingRow,
     reading: Reading,
+    assessment: Assessment | None,
     now: datetime.datetime,
 ) -> Assessment | None:
-    """Cache the assessment of ``reading``, stored in ``row``.
+    """Cache the assessment of ``reading``, stored at ``row.revision``.
+
+    Parameters
+    ----------
+    assessment
+        ``assess(reading)`` if the caller has it; computed here when ``None``.
 
     Returns
     -------
     Assessment or None
         The cached assessment; ``None`` when the rules cannot assess the reading
         (yet), in which case any older cache is dropped and the reading kept.
+
+    Raises
+    ------
+    StoreError
+        ``assessment`` is of another patient or criteria set than ``reading``.
     """
-    cached = session.get(CachedAssessmentRow, row.id)
-    try:
-        assessment = assess(reading)
-    except ReadingError:
-        # No rules for this reading (yet): keep the reading, drop a stale cache.
-        if cached is not None:
-            session.delete(cached)
-            session.flush()
-        return None
+    if assessment is None:
+        try:
+            assessment = assess(reading)
+        except ReadingError:
+            session.connection().execute(
+                delete(_CACHE).where(_CACHE.c.reading_id == row.id)
+            )
+            return None
+    elif (assessment.patient_id, assessment.criteria) != (
+        reading.patient_id,
+        reading.criteria,
+    ):
+        raise StoreError(
+            f"saving {label_of(reading)}: the assessment handed in is of "
+            f"{assessment.patient_id} under {assessment.criteria.value}"
+        )
     values = {
         "engine_version": assessment.engine_version,
-        "reading_sha256": rows_sha256(reading_to_rows(reading)),
+        "reading_revision": row.revision,
         "computed_at": now,
         "best_overall_response": assessment.best_overall_response.response.value,
         "best_response_confirmed": assessment.best_overall_response.confirmed,
         "assessment": assessment_to_json(assessment),
     }
-    if cached is None:
-        session.add(CachedAssessmentRow(reading_id=row.id, **values))
-    else:
-        for name, value in values.items():
-            setattr(cached, name, value)
-    session.flush()
+    connection = session.connection()
+    updated = connection.execute(
+        update(_CACHE).where(_CACHE.c.reading_id == row.id).values(**values)
+    )
+    if updated.rowcount == 0:
+        connection.execute(insert(_CACHE).values(reading_id=row.id, **values))
     return assessment
+
+
+def carry_cache(session: Session, row: ReadingRow, old_revision: int) -> None:
+    """Keep the cache valid when the revision moved without a change of content.
+
+    A cache made for ``old_revision`` is moved to ``row.revision``; any other
+    cache stays as it is (stale, recomputed when next loaded).
+    """
+    session.connection().execute(
+        update(_CACHE)
+        .where(
+            _CACHE.c.reading_id == row.id,
+            _CACHE.c.reading_revision == old_revision,
+        )
+        .values(reading_revision=row.revision)
+    )
+
+
+def _valid(cached: CachedAssessmentRow, revision: int) -> bool:
+    return (
+        cached.engine_version == ENGINE_VERSION and cached.reading_revision == revision
+    )
 
 
 class ResponseCache:
@@ -96,8 +142,9 @@ class ResponseCache:
         """The responses of a stored reading, from the cache when still valid.
 
         The cache is used only if it was computed by this :data:`ENGINE_VERSION`
-        from exactly the stored reading; otherwise the responses are recomputed
-        with :func:`~recist_app.recist.assess` and the cache is refreshed.
+        for the stored revision of the reading; otherwise the responses are
+        recomputed with :func:`~recist_app.recist.assess` and the cache is
+        refreshed.
 
         Raises
         ------
@@ -110,23 +157,18 @@ class ResponseCache:
         unit = self._unit
         with unit.session("loading responses", write=False) as session:
             row = unit.require_reading(session, patient_id, criteria, reader)
-            rows = unit.stored_rows(session, row, patient_id)
             cached = session.get(CachedAssessmentRow, row.id)
-            if (
-                cached is not None
-                and cached.engine_version == ENGINE_VERSION
-                and cached.reading_sha256 == rows_sha256(rows)
-            ):
+            if cached is not None and _valid(cached, row.revision):
                 return assessment_from_json(cached.assessment)
-        reading = unit.reading_from(rows)
+            revision = row.revision
+            reading = unit.reading_from(unit.stored_rows(session, row, patient_id))
         try:
             with unit.session("caching responses", write=True) as session:
                 row = unit.require_reading(session, patient_id, criteria, reader)
-                current = unit.stored_rows(session, row, patient_id)
-                if current != rows:
-                    # Changed since we read it: the save that changed it cached anew.
-                    return assess(unit.reading_from(current))
-                assessment = write_cache(session, row, reading, unit.now())
+                if row.revision != revision:  # saved meanwhile: assess what is stored
+                    rows = unit.stored_rows(session, row, patient_id)
+                    reading = unit.reading_from(rows)
+                assessment = write_cache(session, row, reading, None, unit.now())
         except StoreBusyError:
             # Showing responses must not wait for another program's long write;
             # the cache is refreshed by the next load or save.

@@ -372,13 +372,17 @@ class SeriesFileRow(Base):
 
 
 class CachedAssessmentRow(Base):
-    """The responses derived from a reading, with the engine version that made them."""
+    """The responses derived from a reading, with the engine version that made them.
+
+    ``reading_revision`` is the revision of the reading they were derived from
+    (revision 0006; before, a SHA-256 of the reading's rows).
+    """
 
     __tablename__ = "cached_assessments"
 
     reading_id: Mapped[int] = mapped_column(ForeignKey("readings.id"), primary_key=True)
     engine_version: Mapped[str] = mapped_column(String(64))
-    reading_sha256: Mapped[str] = mapped_column(String(64))
+    reading_revision: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
     best_overall_response: Mapped[str] = mapped_column(String(16))
     best_response_confirmed: Mapped[bool] = mapped_column(Boolean)

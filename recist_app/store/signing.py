@@ -19,6 +19,7 @@ from recist_app.store._unit_of_work import as_criteria, check_user, reading_labe
 from recist_app.store.audit import AuditChange, append_audit
 from recist_app.store.errors import ReadingLockedError, StoreError
 from recist_app.store.records import ReadingRecord, ReadingStatus
+from recist_app.store.responses import carry_cache
 from recist_app.store.schema import ReadingVersionRow
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class Signing:
             row.amendment_reason = None
             row.revision += 1
             row.updated_at = now
+            session.flush()
+            carry_cache(session, row, row.revision - 1)
             append_audit(
                 session,
                 [
@@ -157,6 +160,8 @@ class Signing:
             row.amendment_reason = reason
             row.revision += 1
             row.updated_at = now
+            session.flush()
+            carry_cache(session, row, row.revision - 1)
             append_audit(
                 session,
                 [

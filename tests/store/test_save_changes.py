@@ -36,6 +36,7 @@ from recist_app.recist import (
     TimePoint,
     add_lesion,
     add_timepoint,
+    assess,
     record_measurement,
     record_new_lesion,
     record_non_target,
@@ -189,7 +190,10 @@ def test_each_edit_saved_in_memory_writes_what_the_full_diff_writes() -> None:
         for name, edit in zip(names, edits, strict=True):
             changed = edit(saved[-1])
             record = by_base.readings.save(
-                changed, base=saved[-1], base_revision=record.revision
+                changed,
+                base=saved[-1],
+                base_revision=record.revision,
+                assessment=assess(changed),
             )
             diff_record = by_diff.readings.save(changed)
             assert record == diff_record, name

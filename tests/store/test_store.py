@@ -273,6 +273,10 @@ def test_a_cache_that_does_not_match_the_stored_reading_is_ignored(
                     "UPDATE measurements SET long_axis_mm = 60 WHERE long_axis_mm = 30"
                 )
             )
+            # The cache is keyed by the reading's revision (schema 0006): a
+            # change of the stored reading is one that moves it, as every save
+            # does.
+            connection.execute(text("UPDATE readings SET revision = revision + 1"))
     finally:
         engine.dispose()
     changed = store.readings.load(*KEY)
