@@ -21,8 +21,11 @@ class DocumentLockedError(Exception):
 class ReadingSaver(Protocol):
     """Where every applied reading is saved (autosave); the store implements it."""
 
-    def save(self, reading: Reading) -> None:
-        """Persist ``reading``; raise on failure."""
+    def save(self, reading: Reading, assessment: Assessment | None = None) -> None:
+        """Persist ``reading``; raise on failure.
+
+        ``assessment`` is ``assess(reading)``, already computed by the document.
+        """
 
 
 class ReadingDocument(QObject):
@@ -132,7 +135,7 @@ class ReadingDocument(QObject):
             self.selection_changed.emit("")
         if save and self._saver is not None:
             try:
-                self._saver.save(reading)
+                self._saver.save(reading, self._assessment)
             except Exception as error:
                 self._last_save_failed = True
                 self.save_failed.emit(f"Autosave failed: {describe_error(error)}")

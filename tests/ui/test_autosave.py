@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
     from recist_app.recist import Reading
+    from recist_app.store import ReadingRecord
     from recist_app.ui.main_window import MainWindow
 
 
@@ -97,3 +98,35 @@ def test_failed_save_shows_one_line_and_keeps_the_change(
     assert _stored(store, document.reading) == document.reading
     assert window.save_label.text() == "✓ Saved"
     assert not window.isWindowModified()
+
+
+def test_autosave_hands_the_store_the_reading_saved_last(
+    qtbot: QtBot,
+    stored_window: MainWindow,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = stored_window
+    document = window.document
+    calls: list[tuple[Reading, dict[str, Any], ReadingRecord]] = []
+    save = store.readings.save
+
+    def spy(reading: Reading, **options: Any) -> ReadingRecord:
+        record = save(reading, **options)
+        calls.append((reading, options, record))
+        return record
+
+    monkeypatch.setattr(store.readings, "save", spy)
+    opened = document.reading
+    window.slice_view.set_slice_index(LESION_SLICE)
+    draw_bidirectional(window.slice_view, radius_mm=12.0)
+    document.undo_stack.undo()
+    (measured, first, first_record), (undone, second, _record) = calls
+    # New to the database: the first save diffs against what is stored.
+    assert first["base"] is None
+    assert first["assessment"] is not None
+    # Then the store is handed the reading it saved last, and its revision.
+    assert second["base"] is measured
+    assert second["base_revision"] == first_record.revision
+    assert second["assessment"] is document.assessment
+    assert undone == opened == _stored(store, opened)

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from recist_app.recist import Lesion, LesionRole, Reading, add_lesion
+from recist_app.recist import (
+    Assessment,
+    Lesion,
+    LesionRole,
+    Reading,
+    add_lesion,
+    assess,
+)
 from recist_app.ui.document import ReadingDocument
 from tests.ui.conftest import two_visit_reading
 
@@ -47,12 +54,14 @@ def test_undo_and_redo_restore_snapshots_and_assessment(
 class _RecordingSaver:
     def __init__(self, fail: bool = False) -> None:
         self.saved: list[Reading] = []
+        self.assessments: list[Assessment | None] = []
         self.fail = fail
 
-    def save(self, reading: Reading) -> None:
+    def save(self, reading: Reading, assessment: Assessment | None = None) -> None:
         if self.fail:
             raise OSError("disk full")
         self.saved.append(reading)
+        self.assessments.append(assessment)
 
 
 def test_every_change_and_undo_is_autosaved(qapp: object) -> None:
@@ -62,6 +71,17 @@ def test_every_change_and_undo_is_autosaved(qapp: object) -> None:
     document.replace(after, "Add target T01")
     document.undo_stack.undo()
     assert saver.saved == [after, two_visit_reading()]
+
+
+def test_autosave_hands_the_store_the_assessment_already_computed(
+    qapp: object,
+) -> None:
+    saver = _RecordingSaver()
+    document = ReadingDocument(two_visit_reading(), saver=saver)
+    after = _with_target(document.reading)
+    document.replace(after, "Add target T01")
+    assert saver.assessments == [assess(after)]
+    assert saver.assessments[0] is document.assessment
 
 
 def test_failed_autosave_is_reported_and_the_change_kept(qapp: object) -> None:
