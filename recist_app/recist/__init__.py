@@ -13,6 +13,14 @@ from recist_app.recist.assessment import (
 )
 from recist_app.recist.best_response import ResponseEvent, best_overall_responses
 from recist_app.recist.conformance import check_baseline, measurable_minimum_mm
+from recist_app.recist.drawing import (
+    DrawnAxes,
+    DrawnResult,
+    LesionTemplate,
+    lesion_geometry_near,
+    record_drawn_axes,
+    record_viable_axis,
+)
 from recist_app.recist.editing import (
     add_lesion,
     add_timepoint,
@@ -35,7 +43,12 @@ from recist_app.recist.enums import (
     NonTargetState,
     Response,
 )
-from recist_app.recist.errors import ReadingError, UnsupportedCriteriaError
+from recist_app.recist.errors import (
+    ReadingError,
+    UnknownLesionError,
+    UnknownVisitError,
+    UnsupportedCriteriaError,
+)
 from recist_app.recist.model import (
     AxisGeometry,
     Lesion,
@@ -66,8 +79,11 @@ __all__ = [
     "ConformanceWarning",
     "Criteria",
     "CriteriaRules",
+    "DrawnAxes",
+    "DrawnResult",
     "Lesion",
     "LesionRole",
+    "LesionTemplate",
     "Measurement",
     "MeasurementGeometry",
     "MeasurementMethod",
@@ -87,17 +103,22 @@ __all__ = [
     "TargetFinding",
     "TimePoint",
     "TimepointAssessment",
+    "UnknownLesionError",
+    "UnknownVisitError",
     "UnsupportedCriteriaError",
     "add_lesion",
     "add_timepoint",
     "assess",
     "best_overall_responses",
     "check_baseline",
+    "lesion_geometry_near",
     "measurable_minimum_mm",
     "next_lesion_id",
+    "record_drawn_axes",
     "record_measurement",
     "record_new_lesion",
     "record_non_target",
+    "record_viable_axis",
     "register_criteria",
     "remove_lesion",
     "remove_timepoint",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from recist_app.recist.errors import UnknownVisitError
+
 if TYPE_CHECKING:
     import datetime
 
@@ -110,8 +112,14 @@ class Assessment:
     best_overall_response_unconfirmed: BestOverallResponse
 
     def timepoint(self, visit: str) -> TimepointAssessment:
-        """The assessment of follow-up ``visit``; raises ``KeyError`` when unknown."""
+        """The assessment of follow-up ``visit``.
+
+        Raises
+        ------
+        UnknownVisitError
+            No follow-up has this label (also a ``KeyError``).
+        """
         for timepoint in self.timepoints:
             if timepoint.visit == visit:
                 return timepoint
-        raise KeyError(visit)
+        raise UnknownVisitError(f"visit {visit}: no such follow-up in the assessment")

@@ -84,7 +84,7 @@ def replace_lesion(reading: Reading, lesion: Lesion) -> Reading:
 
 def remove_lesion(reading: Reading, lesion_id: str) -> Reading:
     """Remove a lesion and every finding recorded for it."""
-    reading.lesion(lesion_id)  # KeyError for an unknown id
+    reading.lesion(lesion_id)  # UnknownLesionError for an unknown id
     timepoints = tuple(
         dataclasses.replace(
             timepoint,
@@ -114,7 +114,7 @@ def add_timepoint(reading: Reading, timepoint: TimePoint) -> Reading:
 
 def remove_timepoint(reading: Reading, visit: str) -> Reading:
     """Remove the visit labelled ``visit`` with all its findings."""
-    reading.timepoint(visit)  # KeyError for an unknown visit
+    reading.timepoint(visit)  # UnknownVisitError for an unknown visit
     timepoints = tuple(t for t in reading.timepoints if t.visit != visit)
     return dataclasses.replace(reading, timepoints=timepoints)
 
@@ -167,11 +167,8 @@ def _has_findings(reading: Reading, lesion_id: str) -> bool:
 
 
 def _update(reading: Reading, visit: str, change: _TimePointChange) -> Reading:
-    index = next(
-        (i for i, t in enumerate(reading.timepoints) if t.visit == visit), None
-    )
-    if index is None:
-        raise ReadingError(f"visit {visit}: no such visit in the reading")
+    # The same lookup as everywhere: an unknown visit is UnknownVisitError.
+    index = reading.timepoints.index(reading.timepoint(visit))
     timepoints = list(reading.timepoints)
     timepoints[index] = change(timepoints[index])
     return dataclasses.replace(reading, timepoints=tuple(timepoints))

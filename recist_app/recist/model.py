@@ -27,7 +27,11 @@ from recist_app.recist.enums import (
     NewLesionState,
     NonTargetState,
 )
-from recist_app.recist.errors import ReadingError
+from recist_app.recist.errors import (
+    ReadingError,
+    UnknownLesionError,
+    UnknownVisitError,
+)
 
 __all__ = [
     "AxisGeometry",
@@ -582,15 +586,27 @@ class Reading:
         return tuple(lesion for lesion in self.lesions if lesion.role is role)
 
     def lesion(self, lesion_id: str) -> Lesion:
-        """The lesion with ``lesion_id``; raises ``KeyError`` when unknown."""
+        """The lesion with ``lesion_id``.
+
+        Raises
+        ------
+        UnknownLesionError
+            No lesion has this id (also a ``KeyError``).
+        """
         for lesion in self.lesions:
             if lesion.lesion_id == lesion_id:
                 return lesion
-        raise KeyError(lesion_id)
+        raise UnknownLesionError(f"lesion {lesion_id}: no such lesion in the reading")
 
     def timepoint(self, visit: str) -> TimePoint:
-        """The timepoint labelled ``visit``; raises ``KeyError`` when unknown."""
+        """The timepoint labelled ``visit``.
+
+        Raises
+        ------
+        UnknownVisitError
+            No timepoint has this label (also a ``KeyError``).
+        """
         for timepoint in self.timepoints:
             if timepoint.visit == visit:
                 return timepoint
-        raise KeyError(visit)
+        raise UnknownVisitError(f"visit {visit}: no such visit in the reading")

@@ -1,0 +1,294 @@
+"""Recording what the reader drew: the editing rules of the measuring tools.
+
+The viewer converts the drawn end points to patient millimetres (imaging's job);
+these pure functions decide what the drawing means for the reading:
+
+- an edited handle re-measures its own lesion; a new drawing measures the
+  selected lesion, or creates one from a :class:`LesionTemplate` (a target at the
+  baseline, a new lesion at a follow-up);
+- a single line on a lymph node is its short axis (A2);
+- re-measuring a target keeps its viable long axis (mRECIST J1); a new lesion keeps
+  its state and flags (its diameters are iRECIST's H4 and mRECIST's J5);
+- non-target lesions are not measured (their state is recorded instead, D1-D3);
+- the viable long axis belongs to a measured, non-nodal target (J1, J4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recist_app.recist.editing import (
+    add_lesion,
+    next_lesion_id,
+    record_measurement,
+    record_new_lesion,
+)
+from recist_app.recist.enums import LesionRole, MeasurementState, NewLesionState
+from recist_app.recist.errors import ReadingError
+from recist_app.recist.model import (
+    Lesion,
+    Measurement,
+    MeasurementGeometry,
+    NewLesionObservation,
+)
+
+if TYPE_CHECKING:
+    from recist_app.recist.model import AxisGeometry, Reading, TimePoint
+
+__all__ = [
+    "DrawnAxes",
+    "DrawnResult",
+    "LesionTemplate",
+    "lesion_geometry_near",
+    "record_drawn_axes",
+    "record_viable_axis",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LesionTemplate:
+    """Organ, location and node flag for a lesion created by drawing."""
+
+    organ: str
+    location: str = ""
+    is_lymph_node: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrawnAxes:
+    """One drawing on one image, in patient LPS millimetres.
+
+    Parameters
+    ----------
+    series_instance_uid, sop_instance_uid
+        The image drawn on.
+    long_axis, long_axis_mm
+        The first (or only) line and its length.
+    short_axis, short_axis_mm
+        The perpendicular line of a bidirectional drawing, if any.
+    """
+
+    series_instance_uid: str
+    sop_instance_uid: str
+    long_axis: AxisGeometry
+    long_axis_mm: float
+    short_axis: AxisGeometry | None = None
+    short_axis_mm: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrawnResult:
+    """The reading after a drawing, and what it did (for the undo text)."""
+
+    reading: Reading
+    lesion_id: str
+    created: bool
+    summary: str
+
+
+def _sizes(long_mm: float | None, short_mm: float | None) -> str:
+    return " × ".join(f"{v:.1f}" for v in (long_mm, short_mm) if v is not None) + " mm"
+
+
+def record_drawn_axes(
+    reading: Reading,
+    visit: str,
+    axes: DrawnAxes,
+    *,
+    lesion_id: str = "",
+    template: LesionTemplate | None = None,
+) -> DrawnResult:
+    """Record ``axes`` drawn at ``visit`` on the lesion ``lesion_id``.
+
+    With no ``lesion_id`` a lesion is created from ``template``: a target at the
+    baseline, a new lesion at a follow-up.
+
+    Raises
+    ------
+    ReadingError
+        Unknown visit or lesion, a non-target lesion, a new lesion at the
+        baseline, or no lesion and no template.
+    """
+    timepoint = reading.timepoint(visit)
+    created = False
+    if lesion_id:
+        lesion = reading.lesion(lesion_id)
+    else:
+        if template is None:
+            raise ReadingError(
+                f"visit {visit}: select a lesion, or give the organ of a new one"
+            )
+        role = LesionRole.TARGET if timepoint.is_baseline else LesionRole.NEW
+        lesion = Lesion(
+            lesion_id=next_lesion_id(reading, role),
+            role=role,
+            organ=template.organ,
+            location=template.location,
+            is_lymph_node=template.is_lymph_node,
+        )
+        reading = add_lesion(reading, lesion)
+        created = True
+    long_axis: AxisGeometry | None = axes.long_axis
+    long_mm: float | None = axes.long_axis_mm
+    short_axis, short_mm = axes.short_axis, axes.short_axis_mm
+    if short_axis is None and lesion.is_lymph_node:
+        # A single line on a node is its short axis (A2).
+        short_axis, short_mm = long_axis, long_mm
+        long_axis, long_mm = None, None
+    geometry = MeasurementGeometry(
+        series_instance_uid=axes.series_instance_uid,
+        sop_instance_uid=axes.sop_instance_uid,
+        long_axis=long_axis,
+        short_axis=short_axis,
+    )
+    summary = _sizes(long_mm, short_mm)
+    if lesion.role is LesionRole.TARGET:
+        after = _measure_target(reading, timepoint, lesion, geometry, long_mm, short_mm)
+    elif lesion.role is LesionRole.NEW:
+        after = _measure_new_lesion(
+            reading, timepoint, lesion, geometry, long_mm, short_mm
+        )
+    else:
+        raise ReadingError(
+            f"lesion {lesion.lesion_id}: non-target lesions are not measured; "
+            "set their state instead (present, absent, unequivocal progression)"
+        )
+    return DrawnResult(
+        reading=after, lesion_id=lesion.lesion_id, created=created, summary=summary
+    )
+
+
+def _measure_target(
+    reading: Reading,
+    timepoint: TimePoint,
+    lesion: Lesion,
+    geometry: MeasurementGeometry,
+    long_mm: float | None,
+    short_mm: float | None,
+) -> Reading:
+    known = timepoint.measurement(lesion.lesion_id)
+    if known is not None and known.state is not MeasurementState.MEASURED:
+        known = None
+    measurement = Measurement(
+        lesion_id=lesion.lesion_id,
+        long_axis_mm=long_mm,
+        short_axis_mm=short_mm,
+        geometry=geometry,
+        # Re-measuring the axes keeps the viable long axis (J1).
+        viable_long_axis_mm=known.viable_long_axis_mm if known else None,
+        viable_geometry=known.viable_geometry if known else None,
+    )
+    return record_measurement(reading, timepoint.visit, measurement)
+
+
+def _measure_new_lesion(
+    reading: Reading,
+    timepoint: TimePoint,
+    lesion: Lesion,
+    geometry: MeasurementGeometry,
+    long_mm: float | None,
+    short_mm: float | None,
+) -> Reading:
+    if timepoint.is_baseline:
+        raise ReadingError(
+            f"lesion {lesion.lesion_id}: new lesions are recorded at follow-ups"
+        )
+    previous = next(
+        (o for o in timepoint.new_lesions if o.lesion_id == lesion.lesion_id), None
+    )
+    # The diameters of a new lesion (H4, J5); its state and flags stay as the
+    # reader set them.
+    observation = dataclasses.replace(
+        previous
+        if previous is not None
+        else NewLesionObservation(
+            lesion_id=lesion.lesion_id, state=NewLesionState.UNEQUIVOCAL
+        ),
+        long_axis_mm=long_mm,
+        short_axis_mm=short_mm,
+        geometry=geometry,
+    )
+    return record_new_lesion(reading, timepoint.visit, observation)
+
+
+def record_viable_axis(
+    reading: Reading, visit: str, axes: DrawnAxes, *, lesion_id: str
+) -> DrawnResult:
+    """Record ``axes.long_axis`` as the viable long axis of target ``lesion_id`` (J1).
+
+    Raises
+    ------
+    ReadingError
+        No lesion chosen, not a target, a lymph node (J4), or a target recorded
+        in another state than measured at ``visit``.
+    """
+    if not lesion_id:
+        raise ReadingError(
+            "select the target lesion first: the viable diameter (mRECIST) "
+            "belongs to a target"
+        )
+    lesion = reading.lesion(lesion_id)
+    if lesion.role is not LesionRole.TARGET:
+        raise ReadingError(
+            f"lesion {lesion_id}: only target lesions have a viable diameter "
+            f"(mRECIST J1); {lesion_id} is {lesion.role.value}"
+        )
+    if lesion.is_lymph_node:
+        raise ReadingError(
+            f"lesion {lesion_id}: lymph nodes keep their short axis under "
+            "mRECIST (J4); they have no viable diameter"
+        )
+    previous = reading.timepoint(visit).measurement(lesion_id)
+    if previous is not None and previous.state is not MeasurementState.MEASURED:
+        raise ReadingError(
+            f"visit {visit}, lesion {lesion_id}: recorded as "
+            f"{previous.state.value.replace('_', ' ')}; set it measured by "
+            "drawing its long axis before the viable diameter"
+        )
+    geometry = MeasurementGeometry(
+        series_instance_uid=axes.series_instance_uid,
+        sop_instance_uid=axes.sop_instance_uid,
+        long_axis=axes.long_axis,
+    )
+    length_mm = axes.long_axis_mm
+    measurement = (
+        dataclasses.replace(
+            previous, viable_long_axis_mm=length_mm, viable_geometry=geometry
+        )
+        if previous is not None
+        else Measurement(
+            lesion_id=lesion_id,
+            viable_long_axis_mm=length_mm,
+            viable_geometry=geometry,
+        )
+    )
+    return DrawnResult(
+        reading=record_measurement(reading, visit, measurement),
+        lesion_id=lesion_id,
+        created=False,
+        summary=f"{length_mm:.1f} mm",
+    )
+
+
+def lesion_geometry_near(
+    reading: Reading, lesion_id: str, visit: str
+) -> MeasurementGeometry | None:
+    """Where ``lesion_id`` was drawn, as close to ``visit`` as the reading has it.
+
+    The visit asked for first, then the closest earlier ones, then later ones:
+    the viewer jumps there to show the lesion at any visit.
+    """
+    visits = [t.visit for t in reading.timepoints]
+    current = visits.index(visit) if visit in visits else 0
+    order = [*range(current, -1, -1), *range(current + 1, len(visits))]
+    for index in order:
+        timepoint = reading.timepoints[index]
+        measurement = timepoint.measurement(lesion_id)
+        if measurement is not None and measurement.geometry is not None:
+            return measurement.geometry
+        for observation in timepoint.new_lesions:
+            if observation.lesion_id == lesion_id and observation.geometry is not None:
+                return observation.geometry
+    return None
