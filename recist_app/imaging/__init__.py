@@ -41,6 +41,7 @@ from recist_app.imaging.geometry import (
     segment_length_mm,
 )
 from recist_app.imaging.headers import SliceHeader, read_slice_header
+from recist_app.imaging.image_plane import ImagePlane
 from recist_app.imaging.loader import (
     MiddleSliceCallback,
     PreviewCallback,
@@ -65,6 +66,7 @@ from recist_app.imaging.reslice import (
     plane_axis,
     plane_slice_count,
 )
+from recist_app.imaging.thumbnails import THUMBNAIL_SIZE_PX, thumbnail_pixels
 from recist_app.imaging.volume import ImageVolume
 from recist_app.imaging.windowing import (
     WINDOW_PRESETS,
@@ -76,11 +78,13 @@ from recist_app.imaging.windowing import (
 __all__ = [
     "GROUND_TRUTH_NAME",
     "LESIONS",
+    "THUMBNAIL_SIZE_PX",
     "WINDOW_PRESETS",
     "Axis",
     "CancelCheck",
     "CancelToken",
     "DiscoveryResult",
+    "ImagePlane",
     "ImageVolume",
     "ImagingError",
     "LesionAxes",
@@ -125,6 +129,7 @@ __all__ = [
     "read_slice_header",
     "segment_length_mm",
     "series_window_presets",
+    "thumbnail_pixels",
     "write_demo_data",
     "write_phantom_series",
 ]
