@@ -40,11 +40,6 @@ from recist_app.endpoints.plots import (
 )
 from recist_app.endpoints.report import new_figure, write_endpoint_outputs
 from recist_app.endpoints.simulation import SimulatedTrial, simulate_trial
-from recist_app.endpoints.sources import (
-    clinical_from_store,
-    import_clinical_csv,
-    readings_from_store,
-)
 from recist_app.endpoints.statistics import (
     KaplanMeierEstimate,
     LandmarkEstimate,
@@ -111,7 +106,6 @@ __all__ = [
     "bor_categories",
     "bor_table",
     "clinical_csv_text",
-    "clinical_from_store",
     "clopper_pearson",
     "compute_trial_endpoints",
     "derive_os",
@@ -125,12 +119,10 @@ __all__ = [
     "draw_waterfall",
     "endpoint_response",
     "endpoints_to_dict",
-    "import_clinical_csv",
     "kaplan_meier",
     "new_figure",
     "parse_clinical_csv",
     "read_clinical_csv",
-    "readings_from_store",
     "risk_table",
     "simulate_trial",
     "subjects_table",

@@ -27,11 +27,6 @@ from recist_app.exchange.demo_reading import (
     reading_from_ground_truth,
     unread_reading_from_ground_truth,
 )
-from recist_app.exchange.demo_setup import (
-    DEMO_PATIENTS,
-    DemoPatients,
-    set_up_demo_patients,
-)
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.export import (
     ExportFormat,
@@ -50,24 +45,8 @@ from recist_app.exchange.reading_file import (
     write_reading_file,
     write_text_atomically,
 )
-from recist_app.exchange.reading_import import (
-    ReadingFile,
-    ReadingFileConflictError,
-    ReadingFileImport,
-    ReadingImportFailure,
-    ReadingImportReport,
-    check_reading_geometry,
-    import_reading_file,
-    import_reading_files,
-    load_reading_file,
-)
 from recist_app.exchange.sdtm import SdtmDatasets, build_sdtm, check_sdtm, write_sdtm
-from recist_app.exchange.worklist import (
-    WorklistRow,
-    reading_worklist,
-    worklist_csv_text,
-    worklist_table_text,
-)
+from recist_app.exchange.sign_off import ReadingFile, load_reading_file
 
 if TYPE_CHECKING:
     from recist_app.exchange.deidentify import (
@@ -92,23 +71,16 @@ _LAZY = {
 
 __all__ = [
     "ASSESSMENT_FORMAT",
-    "DEMO_PATIENTS",
     "DEMO_READER",
     "READING_FORMAT",
-    "DemoPatients",
     "ExchangeError",
     "ExportFormat",
     "ExportItem",
     "ExportOptions",
     "Pseudonymizer",
     "ReadingFile",
-    "ReadingFileConflictError",
-    "ReadingFileImport",
-    "ReadingImportFailure",
-    "ReadingImportReport",
     "ReportSignature",
     "SdtmDatasets",
-    "WorklistRow",
     "assessment_csv_text",
     "assessment_json_text",
     "assessment_set_json_text",
@@ -116,14 +88,11 @@ __all__ = [
     "assessments_csv_text",
     "build_measurement_report",
     "build_sdtm",
-    "check_reading_geometry",
     "check_sdtm",
     "deidentify_dataset",
     "deidentify_reading",
     "export_readings",
     "import_measurement_report",
-    "import_reading_file",
-    "import_reading_files",
     "index_images",
     "load_reading_file",
     "parse_reading",
@@ -132,11 +101,7 @@ __all__ = [
     "reading_from_ground_truth",
     "reading_to_dict",
     "reading_to_json_text",
-    "reading_worklist",
-    "set_up_demo_patients",
     "unread_reading_from_ground_truth",
-    "worklist_csv_text",
-    "worklist_table_text",
     "write_pdf_report",
     "write_reading_file",
     "write_sdtm",

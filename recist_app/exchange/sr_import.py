@@ -1,10 +1,10 @@
 """Import DICOM SR TID 1500 measurement reports into stored readings.
 
-Used by ``recist-app import-sr`` and the workstation's File → Import DICOM SR…:
-each SR (ours, or another tool's TID 1500 built with highdicom) is matched to the
-reading of its patient, its lesions by Tracking UID or Tracking Identifier (the
-lesion id), and its measurements are recorded with their drawn geometry, so they
-reappear on the images. Every problem is one line naming the file.
+Merges one SR (ours, or another tool's TID 1500 built with highdicom) into a
+reading of its patient: lesions by Tracking UID or Tracking Identifier (the lesion
+id), measurements with their drawn geometry, so they reappear on the images. Every
+problem is one line naming the file. Which stored reading an SR goes into, and the
+saving, are :mod:`recist_app.workflows.sr_import`'s.
 """
 
 from __future__ import annotations
@@ -13,23 +13,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recist_app.exchange.errors import ExchangeError
-from recist_app.store import ReadingStatus, StoreError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from pydicom.dataset import Dataset
 
     from recist_app.recist import Reading
-    from recist_app.store import ReadingRecord, Store
 
-__all__ = [
-    "SrImported",
-    "import_sr_file",
-    "import_sr_files_into_store",
-    "read_sr_file",
-]
+__all__ = ["SrImported", "import_sr_file", "read_measurement_observer", "read_sr_file"]
 
 _SR_MODALITY = "SR"
 
@@ -165,114 +158,17 @@ def import_sr_file(
     )
 
 
-def _choose_record(
-    path: Path,
-    records: Sequence[ReadingRecord],
-    patient: str,
-    observer: str | None,
-    store_url: str,
-) -> ReadingRecord:
-    if not records:
-        raise ExchangeError(
-            f"{path}: patient {patient} has no reading in {store_url} "
-            "(--criteria/--reader may exclude it)"
-        )
-    if len(records) == 1:
-        return records[0]
-    if observer:
-        name = observer.replace("^", " ").strip()
-        same = [r for r in records if r.reader and r.reader.strip() == name]
-        if len(same) == 1:
-            return same[0]
-    labels = ", ".join(r.label for r in records)
-    raise ExchangeError(
-        f"{path}: patient {patient} has {len(records)} readings ({labels}); "
-        "choose one with --reader and --criteria"
-    )
-
-
-def import_sr_files_into_store(
-    store: Store,
-    paths: Sequence[Path],
-    *,
-    user: str,
-    image_files: Mapping[str, Path] | None = None,
-    criteria: str | None = None,
-    reader: str | None = None,
-) -> tuple[SrImported, ...]:
-    """Merge the SRs at ``paths`` into their patients' stored readings.
-
-    All files are read and merged first; the readings are saved only when every
-    file imported, so a bad file changes nothing.
-
-    Parameters
-    ----------
-    store
-        The reading database.
-    paths
-        TID 1500 SR files.
-    user
-        Who imports, for the audit trail.
-    image_files
-        Measured images by SOP Instance UID; default: the database's imaging index.
-    criteria, reader
-        Choose among several readings of a patient (default: the only one, or the
-        one whose reader is the SR's person observer).
+def read_measurement_observer(sr: Dataset, path: Path) -> str | None:
+    """The SR's person observer (the reader who measured), if it names one.
 
     Raises
     ------
     ExchangeError
-        One line naming the file or the reading.
+        The SR is not a readable TID 1500 report; one line naming ``path``.
     """
     from recist_app.exchange.sr import read_measurement_report
 
-    if not paths:
-        raise ExchangeError("no SR file given")
-    pending: dict[tuple[str, str, str], tuple[Reading, ReadingRecord, list[str]]] = {}
-    done: list[SrImported] = []
     try:
-        for path in paths:
-            sr = read_sr_file(path)
-            patient = str(sr.PatientID).strip()
-            try:
-                observer = read_measurement_report(sr).observer
-            except ExchangeError as error:
-                raise ExchangeError(f"{path}: {error}") from None
-            records = [
-                r
-                for r in store.readings.list(patient)
-                if (criteria is None or r.criteria.value == criteria)
-                and (reader is None or r.reader == reader)
-            ]
-            record = _choose_record(path, records, patient, observer, store.url)
-            if record.status is ReadingStatus.SIGNED:
-                raise ExchangeError(
-                    f"{path}: {record.label} is signed; amend it before importing"
-                )
-            key = (record.patient_id, record.criteria.value, record.reader)
-            reading = pending[key][0] if key in pending else store.readings.load(*key)
-            updated, imported = import_sr_file(
-                reading,
-                path,
-                image_files or {},
-                find_images=store.images.image_files if image_files is None else None,
-            )
-            names = [*pending[key][2], path.name] if key in pending else [path.name]
-            pending[key] = (updated, record, names)
-            done.append(
-                SrImported(
-                    label=record.label,
-                    visit=imported.visit,
-                    lesion_ids=imported.lesion_ids,
-                )
-            )
-        for reading, record, names in pending.values():
-            store.readings.save(
-                reading,
-                user=user,
-                reason=f"imported DICOM SR {', '.join(names)}",
-                base_revision=record.revision,
-            )
-    except StoreError as error:
-        raise ExchangeError(str(error)) from None
-    return tuple(done)
+        return read_measurement_report(sr).observer
+    except ExchangeError as error:
+        raise ExchangeError(f"{path}: {error}") from None

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
+from recist_app.environment import DATABASE_URL_ENV
 from recist_app.store.errors import SchemaTooNewError, StoreBusyError, StoreError
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ __all__ = [
     "translate_database_errors",
 ]
 
-DATABASE_URL_ENV = "RECIST_APP_DATABASE_URL"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 DATABASE_FILE_NAME = "readings.sqlite3"
 MIGRATIONS_LOCATION = "recist_app.store:migrations"

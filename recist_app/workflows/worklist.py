@@ -1,4 +1,7 @@
-"""The reading worklist (``recist-app reading list``): one row per stored reading.
+"""The worklist: ``recist-app reading list`` and the workstation's patient list.
+
+:func:`reading_worklist` gives one row per stored reading;
+:func:`patient_list` and :func:`patient_studies` what the patient list shows.
 
 Each row shows the patient, criteria, reader, status (draft or signed), how many
 visits are read out of those known, the latest overall response and the best
@@ -12,7 +15,8 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from recist_app.recist import ReadingError, UnsupportedCriteriaError
+from recist_app.recist import ReadingError
+from recist_app.store import PatientSummary, StoredSeries, StoredStudy
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,7 +25,12 @@ if TYPE_CHECKING:
     from recist_app.store import Store
 
 __all__ = [
+    "PatientSummary",
+    "StoredSeries",
+    "StoredStudy",
     "WorklistRow",
+    "patient_list",
+    "patient_studies",
     "reading_worklist",
     "worklist_csv_text",
     "worklist_table_text",
@@ -88,8 +97,7 @@ def _visits_read(reading: Reading) -> int:
 def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
     """Every stored reading as a worklist row, by patient, criteria and reader.
 
-    Responses come from :meth:`~recist_app.store.ResponseCache.load` (the
-    cache when it is current).
+    Responses come from the store's response cache when it is current.
     """
     rows: list[WorklistRow] = []
     studies: dict[str, int] = {}
@@ -102,7 +110,7 @@ def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
             assessment = store.responses.load(
                 record.patient_id, record.criteria, record.reader
             )
-        except (ReadingError, UnsupportedCriteriaError):
+        except ReadingError:
             pass
         else:
             if assessment.timepoints:
@@ -144,3 +152,13 @@ def worklist_table_text(rows: Sequence[WorklistRow]) -> str:
         for line in table
     )
     return "".join(line.rstrip() + "\n" for line in lines)
+
+
+def patient_list(store: Store) -> tuple[PatientSummary, ...]:
+    """Every patient with a reading or an imported study, by patient id."""
+    return store.patients()
+
+
+def patient_studies(store: Store, patient_id: str) -> tuple[StoredStudy, ...]:
+    """The indexed studies of a patient, oldest first, with their series."""
+    return store.images.studies(patient_id)

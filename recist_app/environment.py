@@ -1,0 +1,14 @@
+"""The environment variables recist-app reads, named once for every layer."""
+
+from __future__ import annotations
+
+__all__ = ["DATABASE_URL_ENV", "DEID_KEY_ENV", "USER_ENV"]
+
+DATABASE_URL_ENV = "RECIST_APP_DATABASE_URL"
+"""The reading database's SQLAlchemy URL when ``--database`` is not given."""
+
+USER_ENV = "RECIST_APP_USER"
+"""Who works, for the audit trail and signatures, when not the login name."""
+
+DEID_KEY_ENV = "RECIST_APP_DEID_KEY"
+"""Holds the site's de-identification key when no key file is given."""

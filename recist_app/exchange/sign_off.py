@@ -1,0 +1,112 @@
+"""A reading file with its sign-off and its bytes' SHA-256, for importing it.
+
+:func:`load_reading_file` reads a ``recist-reading/1`` file strictly
+(:func:`~recist_app.exchange.parse_reading`) and turns its ``sign_off`` into the
+store's :class:`~recist_app.store.ImportedSignOff`, so a signed file is stored
+signed, with its signer and time; the SHA-256 goes to the audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from recist_app.exchange.errors import ExchangeError
+from recist_app.exchange.reading_file import parse_reading
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from recist_app.recist import Reading
+    from recist_app.store import ImportedSignOff
+
+__all__ = ["ReadingFile", "load_reading_file"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadingFile:
+    """A reading file as read: the reading, its sign-off and its bytes' SHA-256."""
+
+    path: Path
+    reading: Reading
+    sign_off: ImportedSignOff
+    sha256: str
+
+
+def load_reading_file(path: Path) -> ReadingFile:
+    """Read a ``recist-reading/1`` file with its sign-off and SHA-256.
+
+    Raises
+    ------
+    ExchangeError
+        One line naming the file, the field, the visit and the lesion.
+    """
+    try:
+        data_bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise ExchangeError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ExchangeError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        data = json.loads(data_bytes.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ExchangeError(f"{path}: not UTF-8 text: {error.reason}") from None
+    except json.JSONDecodeError as error:
+        raise ExchangeError(
+            f"{path}: not valid JSON: {error.msg} at line {error.lineno} "
+            f"column {error.colno}"
+        ) from None
+    reading = parse_reading(data, source=str(path))
+    return ReadingFile(
+        path=path,
+        reading=reading,
+        sign_off=_sign_off(data.get("sign_off"), str(path)),
+        sha256=hashlib.sha256(data_bytes).hexdigest(),
+    )
+
+
+def _sign_off(value: Any, source: str) -> ImportedSignOff:
+    """The validated ``sign_off`` object (parse_reading checked its types)."""
+    from recist_app.store import ImportedSignOff, StoreError
+
+    if value is None:
+        return ImportedSignOff()
+    signed_at = value.get("signed_at")
+    moment: datetime.datetime | None = None
+    if signed_at is not None:
+        try:
+            moment = datetime.datetime.fromisoformat(signed_at)
+        except ValueError:
+            raise ExchangeError(
+                f"{source}: sign_off.signed_at: expected an ISO 8601 time, "
+                f"got {signed_at!r}"
+            ) from None
+        if moment.tzinfo is None:
+            raise ExchangeError(
+                f"{source}: sign_off.signed_at: {signed_at!r} lacks its UTC offset "
+                "(e.g. +00:00)"
+            )
+    status = value["status"]
+    if status == "signed":
+        for key in ("signed_by", "signed_at"):
+            if not value.get(key):
+                raise ExchangeError(
+                    f"{source}: sign_off.{key}: a signed reading needs it"
+                )
+        if value.get("version", 0) < 1:
+            raise ExchangeError(
+                f"{source}: sign_off.version: a signed reading has version >= 1"
+            )
+    try:
+        return ImportedSignOff(
+            status=status,
+            signed_by=value.get("signed_by"),
+            signed_at=moment,
+            version=value.get("version", 0),
+            amendment_reason=value.get("amendment_reason"),
+        )
+    except StoreError as error:
+        raise ExchangeError(f"{source}: sign_off: {error}") from None

@@ -1,0 +1,284 @@
+"""Export readings from the database: ``recist-app export`` and File → Export….
+
+One request describes what the command line's options and the dialog's choices
+both say: which readings (a patient or all, criteria, reader, signed only), which
+formats, where, the measured images, and de-identification with the site's key.
+:func:`export` chooses the readings with their sign-off from the store, finds the
+measured images (given files, a folder scanned for them, then the imaging index)
+and writes each format through :func:`recist_app.exchange.export_readings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from recist_app.exchange import (
+    ExportFormat,
+    ExportItem,
+    ExportOptions,
+    ReportSignature,
+    export_readings,
+    index_images,
+    write_reading_file,
+)
+from recist_app.store import ReadingStatus
+from recist_app.workflows.errors import WorkflowError
+from recist_app.workflows.vocabulary import DEID_KEY_ENV
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+
+    from recist_app.exchange import Pseudonymizer
+    from recist_app.recist import Criteria, Reading
+    from recist_app.store import ReadingRecord, Store
+
+__all__ = [
+    "DEID_KEY_ENV",
+    "ExportFormat",
+    "ExportOptions",
+    "ExportRequest",
+    "ExportResult",
+    "export",
+    "load_deidentification_key",
+    "signature_of",
+    "write_reading",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportRequest:
+    """What to export, where and how.
+
+    Parameters
+    ----------
+    formats
+        Formats to write.
+    out_dir
+        The output folder; with ``folder_per_format`` each format goes into
+        ``out_dir / <format>`` (the dialog's habit), else straight into it.
+    patient_id
+        The patient to export; ``None`` exports every patient in the database.
+    criteria, reader
+        Only readings under this criteria set, by this reader.
+    signed_only
+        Export signed readings only: a single patient's draft is refused, drafts
+        of other patients are skipped (and listed in the result).
+    images_folder
+        A DICOM folder scanned for the measured images.
+    image_files
+        Measured images already known, by SOP Instance UID (the loaded series).
+    options
+        Study ids and evaluator (its ``pseudonymizer`` is set from the key).
+    deidentify
+        Pseudonymous subject id, shifted dates, no direct identifiers.
+    deid_key_file
+        The site's key file; default ``$RECIST_APP_DEID_KEY``.
+    subject_prefix
+        Prefix of pseudonymous subject ids.
+    """
+
+    formats: tuple[ExportFormat, ...]
+    out_dir: Path
+    patient_id: str | None = None
+    criteria: Criteria | None = None
+    reader: str | None = None
+    signed_only: bool = False
+    images_folder: Path | None = None
+    image_files: Mapping[str, Path] = field(default_factory=dict)
+    folder_per_format: bool = False
+    options: ExportOptions = field(default_factory=ExportOptions)
+    deidentify: bool = False
+    deid_key_file: Path | None = None
+    subject_prefix: str = "SUBJ-"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportResult:
+    """What an export wrote, and the readings it left out (one line each)."""
+
+    files: tuple[Path, ...]
+    readings: int
+    skipped: tuple[str, ...] = ()
+
+
+def load_deidentification_key(
+    key_file: Path | None, environ: Mapping[str, str] | None = None
+) -> bytes:
+    """The site's de-identification key: the key file, else ``$RECIST_APP_DEID_KEY``.
+
+    Raises
+    ------
+    WorkflowError
+        The key file cannot be read, or there is no key at all.
+    """
+    environ = os.environ if environ is None else environ
+    if key_file is not None:
+        try:
+            secret = key_file.expanduser().read_bytes().strip()
+        except OSError as error:
+            raise WorkflowError(
+                f"{key_file}: cannot read the key: {error.strerror}"
+            ) from None
+        if not secret:
+            raise WorkflowError(f"{key_file}: the key file is empty")
+        return secret
+    if environ.get(DEID_KEY_ENV):
+        return environ[DEID_KEY_ENV].encode()
+    raise WorkflowError(
+        f"de-identification needs the site's key: a key file, or ${DEID_KEY_ENV}"
+    )
+
+
+def signature_of(record: ReadingRecord | None) -> ReportSignature:
+    """The sign-off an export carries for a stored reading (``draft`` if none)."""
+    if record is None:
+        return ReportSignature(status="draft")
+    return ReportSignature(
+        status=record.status.value,
+        signed_by=record.signed_by,
+        signed_at=record.signed_at.isoformat() if record.signed_at else None,
+        version=record.signed_version,
+    )
+
+
+def _chosen_records(
+    store: Store, request: ExportRequest
+) -> tuple[list[ReadingRecord], list[str]]:
+    records = [
+        record
+        for record in store.readings.list(request.patient_id)
+        if (request.criteria is None or record.criteria is request.criteria)
+        and (request.reader is None or record.reader == request.reader)
+    ]
+    if not records:
+        who = (
+            f"patient {request.patient_id}"
+            if request.patient_id is not None
+            else "any patient"
+        )
+        raise WorkflowError(f"no reading of {who} in {store.url}")
+    if not request.signed_only:
+        return records, []
+    drafts = [r for r in records if r.status is not ReadingStatus.SIGNED]
+    if drafts and request.patient_id is not None:
+        raise WorkflowError(
+            f"{drafts[0].label} is not signed (signed-only exports signed "
+            "readings only)"
+        )
+    signed = [r for r in records if r.status is ReadingStatus.SIGNED]
+    if not signed:
+        raise WorkflowError("no signed reading to export (signed only)")
+    return signed, [f"{draft.label}: not signed" for draft in drafts]
+
+
+def _geometry_uids(readings: Sequence[Reading]) -> set[str]:
+    return {
+        geometry.sop_instance_uid
+        for reading in readings
+        for timepoint in reading.timepoints
+        for geometry in (
+            *(m.geometry for m in timepoint.measurements),
+            *(m.viable_geometry for m in timepoint.measurements),
+            *(o.geometry for o in timepoint.new_lesions),
+        )
+        if geometry is not None
+    }
+
+
+def _measured_images(
+    store: Store, request: ExportRequest, readings: Sequence[Reading]
+) -> dict[str, Path]:
+    images = dict(request.image_files)
+    if request.images_folder is not None:
+        scanned = index_images(request.images_folder)
+        if not scanned:
+            raise WorkflowError(f"{request.images_folder}: holds no DICOM files")
+        images.update(scanned)
+    missing = _geometry_uids(readings) - set(images)
+    if missing:
+        images.update(store.images.image_files(missing))
+    return images
+
+
+def _pseudonymizer(request: ExportRequest) -> Pseudonymizer | None:
+    if not request.deidentify:
+        return None
+    from recist_app.exchange import Pseudonymizer
+
+    secret = load_deidentification_key(request.deid_key_file)
+    return Pseudonymizer(secret, subject_prefix=request.subject_prefix)
+
+
+def export(
+    store: Store,
+    request: ExportRequest,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ExportResult:
+    """Write every format of ``request``; return the files written.
+
+    ``progress(done, total, message)`` is called before each format and at the end.
+    A failing format leaves no file of its own; formats finished before it stay.
+
+    Raises
+    ------
+    WorkflowError
+        No format, no matching reading, a draft refused by ``signed_only``, an
+        image folder without images, or de-identification without a key.
+    ExchangeError
+        A reading, image or folder problem while writing (one line).
+    """
+    report = progress or (lambda _done, _total, _message: None)
+    if not request.formats:
+        raise WorkflowError("choose at least one export format")
+    pseudonymizer = _pseudonymizer(request)
+    total = len(request.formats) + 1
+    report(0, total, "Reading the readings…")
+    records, skipped = _chosen_records(store, request)
+    items = [
+        ExportItem(
+            reading=store.readings.load(r.patient_id, r.criteria, r.reader),
+            signature=signature_of(r),
+        )
+        for r in records
+    ]
+    images: dict[str, Path] = {}
+    if {ExportFormat.SR, ExportFormat.PDF} & set(request.formats):
+        images = _measured_images(store, request, [item.reading for item in items])
+        if ExportFormat.SR in request.formats and not images:
+            raise WorkflowError(
+                "the SR export needs the measured images: none is in the image "
+                "folder given or indexed in the database; import their DICOM "
+                "folder first"
+            )
+    options = dataclasses.replace(request.options, pseudonymizer=pseudonymizer)
+    written: list[Path] = []
+    for number, fmt in enumerate(request.formats, start=1):
+        report(number, total, f"Writing {fmt.value}…")
+        folder = (
+            request.out_dir / fmt.value
+            if request.folder_per_format
+            else (request.out_dir)
+        )
+        written += export_readings(
+            items, fmt, folder, images=images or None, options=options
+        )
+    report(total, total, f"Wrote {len(written)} files")
+    return ExportResult(
+        files=tuple(written), readings=len(items), skipped=tuple(skipped)
+    )
+
+
+def write_reading(reading: Reading, path: Path) -> None:
+    """Write ``reading`` as a ``recist-reading/1`` file (File → Export reading JSON).
+
+    Raises
+    ------
+    ExchangeError
+        The file cannot be written (one line naming it).
+    """
+    write_reading_file(reading, path)

@@ -1,0 +1,102 @@
+"""The words every command and app action shares: criteria, user, the key.
+
+One parser for the criteria set (the CLI's ``--criteria`` options, the app's
+menus and the files all spell it through :func:`parse_criteria`), and one answer
+to "who is doing this" for the audit trail (:func:`current_user`).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import TYPE_CHECKING
+
+from recist_app.environment import DEID_KEY_ENV, USER_ENV
+from recist_app.recist import Criteria
+from recist_app.workflows.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "ALL_CRITERIA",
+    "CRITERIA_SPELLINGS",
+    "DEID_KEY_ENV",
+    "USER_ENV",
+    "current_user",
+    "parse_criteria",
+    "parse_criteria_choice",
+]
+
+ALL_CRITERIA: tuple[Criteria, ...] = tuple(Criteria)
+"""RECIST 1.1, iRECIST and mRECIST, in this order."""
+
+CRITERIA_SPELLINGS: dict[str, Criteria] = {
+    "recist 1.1": Criteria.RECIST_1_1,
+    "recist1.1": Criteria.RECIST_1_1,
+    "recist-1.1": Criteria.RECIST_1_1,
+    "recist": Criteria.RECIST_1_1,
+    "irecist": Criteria.IRECIST,
+    "mrecist": Criteria.MRECIST,
+}
+"""The documented spellings (compared without case and outer spaces)."""
+
+
+def parse_criteria(text: str | Criteria) -> Criteria:
+    """The criteria set ``text`` names, in any documented spelling.
+
+    >>> parse_criteria("recist").value
+    'RECIST 1.1'
+    >>> parse_criteria(" iRECIST ").value
+    'iRECIST'
+
+    Raises
+    ------
+    WorkflowError
+        ``text`` names no criteria set; the message lists the spellings.
+    """
+    if isinstance(text, Criteria):
+        return text
+    found = CRITERIA_SPELLINGS.get(" ".join(str(text).split()).lower())
+    if found is None:
+        raise WorkflowError(
+            f"unknown criteria {text!r} (choose 'RECIST 1.1' or recist, iRECIST "
+            "or irecist, mRECIST or mrecist)"
+        )
+    return found
+
+
+def parse_criteria_choice(text: str) -> tuple[Criteria, ...] | None:
+    """A criteria choice of ``evaluate`` and ``export``: one set, ``all`` or ``file``.
+
+    Returns ``None`` for ``file`` (the reading's own criteria) and every criteria
+    set for ``all``.
+
+    >>> parse_criteria_choice("file") is None
+    True
+    >>> [c.value for c in parse_criteria_choice("all")]
+    ['RECIST 1.1', 'iRECIST', 'mRECIST']
+    """
+    word = " ".join(str(text).split()).lower()
+    if word == "file":
+        return None
+    if word == "all":
+        return ALL_CRITERIA
+    return (parse_criteria(text),)
+
+
+def current_user(environ: Mapping[str, str] | None = None) -> str:
+    """Who is working: ``$RECIST_APP_USER``, else the login name, else ``unknown``.
+
+    The CLI's ``--user`` default and the app's reader identity both come from here,
+    so the audit trail names the same person either way.
+    """
+    environ = os.environ if environ is None else environ
+    chosen = environ.get(USER_ENV, "").strip()
+    if chosen:
+        return chosen
+    try:
+        login = getpass.getuser().strip()
+    except (KeyError, OSError):
+        login = ""
+    return login or "unknown"
