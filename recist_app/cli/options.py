@@ -1,0 +1,151 @@
+"""The argument vocabulary every subcommand shares.
+
+One ``--database``, one ``--user``, one criteria parser accepting the documented
+spellings (:func:`recist_app.workflows.vocabulary.parse_criteria`), one way to
+write output and one progress bar, so no two subcommands spell the same thing
+differently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from recist_app.environment import DATABASE_URL_ENV, DEID_KEY_ENV, USER_ENV
+from recist_app.workflows.errors import WorkflowError
+from recist_app.workflows.vocabulary import (
+    current_user,
+    parse_criteria,
+    parse_criteria_choice,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from recist_app.recist import Criteria
+
+__all__ = [
+    "CRITERIA_HELP",
+    "DATABASE_URL_ENV",
+    "DEID_KEY_ENV",
+    "ProgressBar",
+    "add_database_option",
+    "add_user_option",
+    "criteria_choice_type",
+    "criteria_type",
+    "positive",
+    "report",
+    "write_output",
+]
+
+CRITERIA_HELP = "'RECIST 1.1' (or recist), iRECIST (irecist) or mRECIST (mrecist)"
+
+
+def criteria_type(text: str) -> Criteria:
+    """``--criteria``: one criteria set in any documented spelling."""
+    try:
+        return parse_criteria(text)
+    except WorkflowError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def criteria_choice_type(text: str) -> tuple[Criteria, ...] | None:
+    """A criteria choice: one set, ``all`` or ``file`` (``None``: the file's own)."""
+    try:
+        return parse_criteria_choice(text)
+    except WorkflowError as error:
+        raise argparse.ArgumentTypeError(
+            f"{error}; or 'all', or 'file' for the reading's own"
+        ) from None
+
+
+def positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` that is > 0."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+        return value
+
+    return parse
+
+
+def add_user_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--user``: who does it, for the audit trail."""
+    parser.add_argument(
+        "--user",
+        default=current_user(),
+        help=f"who does this, for the audit trail (default: ${USER_ENV}, else "
+        "your login name)",
+    )
+
+
+def add_database_option(
+    parser: argparse.ArgumentParser, *, top_level: bool = False
+) -> None:
+    """Add ``--database``; subcommands suppress their default so the top one wins."""
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        default=None if top_level else argparse.SUPPRESS,
+        help=(
+            f"SQLAlchemy database URL (default: ${DATABASE_URL_ENV} or a SQLite "
+            "file in the user data folder)"
+        ),
+    )
+
+
+def database_url(args: argparse.Namespace) -> str | None:
+    """The ``--database`` given at any level (``None``: the default database)."""
+    url: str | None = getattr(args, "database", None)
+    return url or None
+
+
+def report(line: str) -> None:
+    """One progress or notice line on stderr, prefixed with the program name."""
+    print(f"recist-app: {line}", file=sys.stderr, flush=True)
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Write ``text`` to ``out`` atomically, or to stdout without ``out``."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from recist_app.workflows.evaluate import write_text_file
+
+    write_text_file(text, Path(out))
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, label: str, *, width: int = 30) -> None:
+        self._label = label
+        self._width = width
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` files."""
+        now = time.monotonic()
+        if done < total and now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        filled = self._width if total == 0 else self._width * done // total
+        bar = "#" * filled + "." * (self._width - filled)
+        sys.stderr.write(f"\r{self._label} [{bar}] {done}/{total} files")
+        sys.stderr.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self._drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
