@@ -2,41 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from recist_app.recist import Assessment, Reading, assess
+from recist_app.ui.autosave import AutosaveWriter, SaveState
 from recist_app.ui.commands import ReplaceReadingCommand
-from recist_app.ui.error_dialog import describe_error
+from recist_app.ui.errors import DocumentLockedError
 
-__all__ = ["DocumentLockedError", "ReadingDocument", "ReadingSaver"]
+if TYPE_CHECKING:
+    from recist_app.workflows.reading_session import ReadingSession
 
-
-class DocumentLockedError(Exception):
-    """A change was asked of a signed (locked) reading."""
-
-
-class ReadingSaver(Protocol):
-    """Where every applied reading is saved (autosave); the store implements it."""
-
-    def save(self, reading: Reading, assessment: Assessment | None = None) -> None:
-        """Persist ``reading``; raise on failure.
-
-        ``assessment`` is ``assess(reading)``, already computed by the document.
-        """
+__all__ = ["DocumentLockedError", "ReadingDocument", "open_document"]
 
 
 class ReadingDocument(QObject):
     """Current :class:`Reading` plus its :class:`Assessment` and a ``QUndoStack``.
 
     Document state changes only through :meth:`replace`, which pushes one
-    :class:`ReplaceReadingCommand`. With a ``saver`` every redo and undo is saved
-    the moment it is applied; the undo stack is clean exactly when the last
-    change was saved (STYLE.md 4.5: "save calls setClean()"). View state that
-    several widgets share (the visit being read, the selected lesion) lives here
-    too, but changes directly, without undo (STYLE.md 4.2 rule 5).
+    :class:`ReplaceReadingCommand`. With a ``saver`` every redo and undo is handed
+    to the autosave writer the moment it is applied (the writer saves it off the
+    GUI thread); the undo stack becomes clean when the writer reports the reading
+    shown as saved (docs/architecture.md: "save calls setClean()"). View state
+    that several widgets share (the visit being read, the selected lesion) lives
+    here too, but changes directly, without undo.
 
     Signals
     -------
@@ -46,8 +37,9 @@ class ReadingDocument(QObject):
         The visit being read changed.
     selection_changed(str)
         The selected lesion id changed (``""`` for none).
-    save_failed(str)
-        Autosave raised; the message is one line.
+    save_state_changed(SaveState, str)
+        The autosave writer is saving, has saved the reading shown, or could not
+        save (with the reason, one line).
     lock_changed(str)
         The reading was signed (the signature, e.g. ``"signed by dr-a at …"``) or
         reopened for changes (``""``).
@@ -56,14 +48,14 @@ class ReadingDocument(QObject):
     reading_changed = Signal(object, object)
     visit_changed = Signal(str)
     selection_changed = Signal(str)
-    save_failed = Signal(str)
+    save_state_changed = Signal(object, str)
     lock_changed = Signal(str)
 
     def __init__(
         self,
         reading: Reading,
         *,
-        saver: ReadingSaver | None = None,
+        saver: AutosaveWriter | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -73,9 +65,10 @@ class ReadingDocument(QObject):
         self._assessment = assess(reading)
         self._visit = reading.timepoints[0].visit if reading.timepoints else ""
         self._selected_lesion_id = ""
-        self._last_save_failed = False
         self._signature = ""
-        self.undo_stack.indexChanged.connect(self._mark_saved)
+        if saver is not None:
+            saver.saved.connect(self._saved)
+            saver.state_changed.connect(self._save_state_changed)
 
     # ------------------------------------------------------------ document state
     @property
@@ -134,24 +127,24 @@ class ReadingDocument(QObject):
             self._selected_lesion_id = ""
             self.selection_changed.emit("")
         if save and self._saver is not None:
-            try:
-                self._saver.save(reading, self._assessment)
-            except Exception as error:
-                self._last_save_failed = True
-                self.save_failed.emit(f"Autosave failed: {describe_error(error)}")
-            else:
-                self._last_save_failed = False
+            self._saver.save(reading, self._assessment)
         self.reading_changed.emit(self._reading, self._assessment)
 
-    def _mark_saved(self, _index: int) -> None:
-        # The stack moves its index after redo()/undo() returns, so the clean
-        # state can only be set here, not from apply_reading.
-        if self._saver is None:
-            return
-        if self._last_save_failed:
-            self.undo_stack.resetClean()  # unsaved until a later save succeeds
-        else:
+    @property
+    def saver(self) -> AutosaveWriter | None:
+        """The autosave writer (``None``: the reading is not kept in a database)."""
+        return self._saver
+
+    def _saved(self, reading: Reading) -> None:
+        # The writer stored ``reading``; if it is still the one shown, the stack's
+        # current index is what the database holds.
+        if reading is self._reading:
             self.undo_stack.setClean()
+
+    def _save_state_changed(self, state: SaveState, message: str) -> None:
+        if state is SaveState.FAILED:
+            self.undo_stack.resetClean()  # unsaved until a later save succeeds
+        self.save_state_changed.emit(state, message)
 
     # ------------------------------------------------------------ signature
     @property
@@ -200,3 +193,15 @@ class ReadingDocument(QObject):
             return
         self._selected_lesion_id = lesion_id
         self.selection_changed.emit(lesion_id)
+
+
+def open_document(reading: Reading, session: ReadingSession) -> ReadingDocument:
+    """A document on the stored version of ``reading`` that autosaves to ``session``.
+
+    The demo patient (or any reading opened again) comes back as it was last
+    saved, locked if it is signed; a reading the database has never seen opens
+    as given.
+    """
+    document = ReadingDocument(session.open(reading), saver=AutosaveWriter(session))
+    document.set_signature(session.signature)
+    return document

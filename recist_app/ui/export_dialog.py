@@ -2,21 +2,18 @@
 
 The reader picks formats (reading JSON, CSV tables, CDISC SDTM, DICOM SR, PDF
 report), an output folder (remembered), de-identification, and this patient or
-every patient in the database. The export runs off the GUI thread with a progress
-bar; each format goes to its own subfolder; errors are shown as one readable line
-and the files written are listed.
+every patient in the database. The dialog's choices become one
+:class:`~recist_app.workflows.export.ExportRequest`, run by the same workflow as
+the command line, in the background with a progress bar, once the autosave writer
+has stored what the window shows. Each format goes to its own subfolder; errors
+are shown as one readable line and the files written are listed.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -35,34 +32,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recist_app.exchange import (
-    ExchangeError,
-    ExportFormat,
-    ExportItem,
-    ExportOptions,
-    ReportSignature,
-    export_readings,
-)
-from recist_app.ui.error_dialog import describe_error, show_error
+from recist_app.environment import DEID_KEY_ENV
+from recist_app.ui.background import TaskRunner
+from recist_app.ui.error_dialog import show_message
+from recist_app.workflows.errors import WorkflowError
+from recist_app.workflows.export import ExportFormat, ExportRequest, export
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping
 
-    from recist_app.exchange import Pseudonymizer
+    from PySide6.QtCore import QSettings
+
     from recist_app.imaging import ImageVolume
-    from recist_app.recist import Reading
-    from recist_app.store import ReadingRecord, Store
+    from recist_app.ui.autosave import AutosaveWriter
+    from recist_app.ui.background import Task
     from recist_app.ui.document import ReadingDocument
-    from recist_app.ui.reading_store import StoreSaver
+    from recist_app.workflows.export import ExportResult
 
-__all__ = [
-    "FORMAT_LABELS",
-    "ExportDialog",
-    "ExportJob",
-    "open_export_dialog",
-    "run_export",
-    "volume_files",
-]
+__all__ = ["FORMAT_LABELS", "ExportDialog", "open_export_dialog", "volume_files"]
 
 FORMAT_LABELS: dict[ExportFormat, str] = {
     ExportFormat.JSON: "Reading and assessment (JSON)",
@@ -71,122 +58,6 @@ FORMAT_LABELS: dict[ExportFormat, str] = {
     ExportFormat.SR: "DICOM SR measurement report per visit",
     ExportFormat.PDF: "PDF reading report",
 }
-DEID_KEY_ENV = "RECIST_APP_DEID_KEY"
-
-
-def _signature(record: ReadingRecord | None) -> ReportSignature:
-    if record is None:
-        return ReportSignature(status="draft")
-    return ReportSignature(
-        status=record.status.value,
-        signed_by=record.signed_by,
-        signed_at=record.signed_at.isoformat() if record.signed_at else None,
-        version=record.signed_version,
-    )
-
-
-def _geometry_uids(readings: Sequence[Reading]) -> set[str]:
-    return {
-        g.sop_instance_uid
-        for reading in readings
-        for t in reading.timepoints
-        for g in (
-            *(m.geometry for m in t.measurements),
-            *(o.geometry for o in t.new_lesions),
-        )
-        if g is not None
-    }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExportJob:
-    """One export request, run by :func:`run_export` (off the GUI thread).
-
-    Parameters
-    ----------
-    formats
-        Formats to write, each into ``out_dir / <format>``.
-    out_dir
-        The output folder.
-    current
-        The open reading with its sign-off (exported when not ``all_patients``).
-    all_patients
-        Export every reading in ``store`` instead of the open one.
-    store
-        The reading database (needed for ``all_patients``; its imaging index
-        finds the measured images of other patients).
-    image_files
-        Files of the loaded images by SOP Instance UID.
-    pseudonymizer
-        De-identify with this key, or ``None``.
-    """
-
-    formats: tuple[ExportFormat, ...]
-    out_dir: Path
-    current: ExportItem
-    all_patients: bool = False
-    store: Store | None = None
-    image_files: Mapping[str, Path]
-    pseudonymizer: Pseudonymizer | None = None
-
-
-def _items(job: ExportJob) -> list[ExportItem]:
-    if not job.all_patients:
-        return [job.current]
-    if job.store is None:
-        raise ExchangeError("exporting all patients needs the reading database")
-    store = job.store
-    records = store.readings.list()
-    if not records:
-        raise ExchangeError(f"no reading in {store.url}")
-    return [
-        ExportItem(
-            reading=store.readings.load(r.patient_id, r.criteria, r.reader),
-            signature=_signature(r),
-        )
-        for r in records
-    ]
-
-
-def run_export(
-    job: ExportJob, progress: Callable[[int, int, str], None] | None = None
-) -> tuple[Path, ...]:
-    """Write every format of ``job``; return the files written.
-
-    ``progress(done, total, message)`` is called before each format and at the end.
-
-    Raises
-    ------
-    ExchangeError
-        One line: a reading, image or folder problem (the failing format leaves no
-        file; formats finished before it stay).
-    """
-    report = progress or (lambda _done, _total, _message: None)
-    if not job.formats:
-        raise ExchangeError("choose at least one format")
-    total = len(job.formats) + 1
-    report(0, total, "Reading the readings…")
-    items = _items(job)
-    images: dict[str, Path] = dict(job.image_files)
-    if job.store is not None and (
-        ExportFormat.SR in job.formats or ExportFormat.PDF in job.formats
-    ):
-        wanted = _geometry_uids([item.reading for item in items]) - set(images)
-        if wanted:
-            images.update(job.store.images.image_files(wanted))
-    options = ExportOptions(pseudonymizer=job.pseudonymizer)
-    written: list[Path] = []
-    for number, fmt in enumerate(job.formats, start=1):
-        report(number, total, f"Writing {FORMAT_LABELS[fmt]}…")
-        written += export_readings(
-            items,
-            fmt,
-            job.out_dir / fmt.value,
-            images=images or None,
-            options=options,
-        )
-    report(total, total, f"Wrote {len(written)} files")
-    return tuple(written)
 
 
 def volume_files(volumes: Mapping[str, ImageVolume]) -> dict[str, Path]:
@@ -207,11 +78,11 @@ class ExportDialog(QDialog):
     Parameters
     ----------
     document
-        The open reading.
+        The open reading, kept in the database by ``writer``.
+    writer
+        The open reading's autosave writer (its session holds the database).
     volumes
         Loaded volumes (their files are the measured images for SR and PDF).
-    reading_store
-        The database link, for "all patients" and the sign-off; may be ``None``.
     settings
         Where the folder, formats and key file are remembered.
     """
@@ -219,9 +90,9 @@ class ExportDialog(QDialog):
     def __init__(
         self,
         document: ReadingDocument,
+        writer: AutosaveWriter,
         volumes: Mapping[str, ImageVolume],
         *,
-        reading_store: StoreSaver | None = None,
         settings: QSettings | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -229,15 +100,11 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export")
         self.setObjectName("export_dialog")
         self._document = document
+        self._writer = writer
         self._volumes = volumes
-        self._reading_store = reading_store
         self._settings = settings
-        self._thread: threading.Thread | None = None
-        self._progress: queue.Queue[tuple[int, int, str]] = queue.Queue()
-        self._outcome: queue.Queue[tuple[Path, ...] | Exception] = queue.Queue()
-        self._timer = QTimer(self)
-        self._timer.setInterval(40)
-        self._timer.timeout.connect(self._poll)
+        self._runner = TaskRunner("export", self)
+        self._task: Task[ExportResult] | None = None
         self.written: tuple[Path, ...] = ()
 
         patient = document.reading.patient_id
@@ -257,9 +124,6 @@ class ExportDialog(QDialog):
         self.this_patient = QRadioButton(f"This patient ({patient})")
         self.all_patients = QRadioButton("All patients in the database")
         self.this_patient.setChecked(True)
-        self.all_patients.setEnabled(reading_store is not None)
-        if reading_store is None:
-            self.all_patients.setToolTip("Not connected to a reading database")
         scope_layout.addWidget(self.this_patient)
         scope_layout.addWidget(self.all_patients)
 
@@ -325,12 +189,12 @@ class ExportDialog(QDialog):
         value = self._settings.value(key, default)
         return value if isinstance(value, str) else default
 
-    def _remember(self, job: ExportJob) -> None:
+    def _remember(self, request: ExportRequest) -> None:
         if self._settings is None:
             return
-        self._settings.setValue("export/folder", str(job.out_dir))
+        self._settings.setValue("export/folder", str(request.out_dir))
         self._settings.setValue(
-            "export/formats", ",".join(fmt.value for fmt in job.formats)
+            "export/formats", ",".join(fmt.value for fmt in request.formats)
         )
         if self.key_edit.text().strip():
             self._settings.setValue("export/key_file", self.key_edit.text().strip())
@@ -343,116 +207,99 @@ class ExportDialog(QDialog):
             self.folder_edit.setText(folder)
 
     # ---------------------------------------------------------------- the job
-    def _pseudonymizer(self) -> Pseudonymizer | None:
-        if not self.deidentify_box.isChecked():
-            return None
-        from recist_app.exchange import Pseudonymizer
-
-        key_file = self.key_edit.text().strip()
-        if key_file:
-            try:
-                secret = Path(key_file).expanduser().read_bytes().strip()
-            except OSError as error:
-                raise ExchangeError(
-                    f"{key_file}: cannot read the key: {error.strerror}"
-                ) from None
-        elif os.environ.get(DEID_KEY_ENV):
-            secret = os.environ[DEID_KEY_ENV].encode()
-        else:
-            raise ExchangeError(
-                f"De-identification needs the site's key: choose a key file or set "
-                f"${DEID_KEY_ENV}"
-            )
-        return Pseudonymizer(secret)
-
-    def job(self) -> ExportJob:
+    def request(self) -> ExportRequest:
         """The export the dialog's choices describe.
 
         Raises
         ------
-        ExchangeError
-            No format, no folder, or de-identification without a key.
+        WorkflowError
+            No format or no folder.
         """
         formats = tuple(
             fmt for fmt, box in self.format_boxes.items() if box.isChecked()
         )
         if not formats:
-            raise ExchangeError("choose at least one format")
+            raise WorkflowError("choose at least one export format")
         folder = self.folder_edit.text().strip()
         if not folder:
-            raise ExchangeError("choose an output folder")
-        saver = self._reading_store
-        current = ExportItem(
-            reading=self._document.reading,
-            signature=_signature(saver.record if saver is not None else None),
-        )
-        return ExportJob(
+            raise WorkflowError("choose an output folder")
+        reading = self._document.reading
+        this_patient = self.this_patient.isChecked()
+        key_file = self.key_edit.text().strip()
+        return ExportRequest(
             formats=formats,
             out_dir=Path(folder).expanduser(),
-            current=current,
-            all_patients=self.all_patients.isChecked(),
-            store=saver.store if saver is not None else None,
+            patient_id=reading.patient_id if this_patient else None,
+            criteria=reading.criteria if this_patient else None,
+            reader=reading.reader if this_patient else None,
             image_files=volume_files(self._volumes),
-            pseudonymizer=self._pseudonymizer(),
+            folder_per_format=True,
+            deidentify=self.deidentify_box.isChecked(),
+            deid_key_file=Path(key_file) if key_file else None,
         )
 
     def start_export(self) -> bool:
-        """Start exporting in a worker thread; False (error shown) if not started."""
-        if self._thread is not None:
+        """Start exporting in the background; False (error shown) if not started."""
+        if self._task is not None:
             return False
         try:
-            job = self.job()
-        except ExchangeError as error:
-            show_error(self, "Export not started", error)
+            request = self.request()
+        except WorkflowError as error:
+            show_message(self, "Export not started", str(error))
             return False
-        self._remember(job)
+        self._remember(request)
         self.files_list.clear()
         self.written = ()
         self.export_button.setEnabled(False)
-        self.progress.setRange(0, len(job.formats) + 1)
+        self.progress.setRange(0, len(request.formats) + 1)
         self.progress.setValue(0)
+        writer = self._writer
 
-        def work() -> None:
-            try:
-                self._outcome.put(run_export(job, self._progress_put))
-            except Exception as error:
-                self._outcome.put(error)
+        def job(context: Any) -> ExportResult:
+            # The database must hold what the window shows before it is exported.
+            if not writer.flush():
+                raise WorkflowError(
+                    "the open reading could not be saved, so it was not exported: "
+                    f"{writer.message or 'the database did not answer'}"
+                )
+            return export(
+                writer.session.store,
+                request,
+                progress=lambda done, total, text: context.progress(
+                    (done, total, text)
+                ),
+            )
 
-        self._thread = threading.Thread(target=work, name="export", daemon=True)
-        self._thread.start()
-        self._timer.start()
+        self._task = self._runner.submit(
+            job,
+            done=self._finished,
+            failed=self._failed,
+            progress=self._show_progress,
+            name="export",
+        )
         return True
 
     @property
     def running(self) -> bool:
         """Whether an export is in progress."""
-        return self._thread is not None
+        return self._task is not None
 
-    def _progress_put(self, done: int, total: int, message: str) -> None:
-        self._progress.put((done, total, message))
+    def _show_progress(self, report: Any) -> None:
+        done, total, message = report
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.status_label.setText(message)
 
-    def _poll(self) -> None:
-        while not self._progress.empty():
-            done, total, message = self._progress.get_nowait()
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
-            self.status_label.setText(message)
-        if self._outcome.empty():
-            return
-        outcome = self._outcome.get_nowait()
-        self._finish()
-        if isinstance(outcome, Exception):
-            self.status_label.setText(f"Export failed: {describe_error(outcome)}")
-            show_error(self, "Export failed", outcome)
-        else:
-            self._show_files(outcome)
-
-    def _finish(self) -> None:
-        self._timer.stop()
-        if self._thread is not None:
-            self._thread.join()
-        self._thread = None
+    def _finished(self, result: ExportResult) -> None:
+        self._task = None
         self.export_button.setEnabled(True)
+        self._show_files(result.files)
+
+    def _failed(self, message: str) -> None:
+        self._task = None
+        self.export_button.setEnabled(True)
+        self.status_label.setText(f"Export failed: {message}")
+        show_message(self, "Export failed", message)
 
     def _show_files(self, files: tuple[Path, ...]) -> None:
         self.written = files
@@ -468,7 +315,7 @@ class ExportDialog(QDialog):
 
     def reject(self) -> None:
         """Close, unless an export is still writing."""
-        if self._thread is not None:
+        if self._task is not None:
             self.status_label.setText("Wait for the export to finish…")
             return
         super().reject()
@@ -477,18 +324,12 @@ class ExportDialog(QDialog):
 def open_export_dialog(
     parent: QWidget,
     document: ReadingDocument,
+    writer: AutosaveWriter,
     volumes: Mapping[str, ImageVolume],
     *,
-    reading_store: StoreSaver | None,
     settings: QSettings | None,
 ) -> ExportDialog:
     """Show the (non-modal) export dialog over ``parent`` and return it."""
-    dialog = ExportDialog(
-        document,
-        volumes,
-        reading_store=reading_store,
-        settings=settings,
-        parent=parent,
-    )
+    dialog = ExportDialog(document, writer, volumes, settings=settings, parent=parent)
     dialog.show()
     return dialog

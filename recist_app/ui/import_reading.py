@@ -1,12 +1,12 @@
 """File → Import reading…: reading files into the database from the workstation.
 
 The same import as ``recist-app reading import``
-(:func:`~recist_app.exchange.import_reading_files`): one transaction per file,
-geometry checked against the indexed images, sign-off kept. A file that differs
-from a reading already stored is replaced only when the user agrees (the audit
-trail records it); other refusals are shown through
-:mod:`recist_app.ui.error_dialog`. When the open reading was imported or replaced,
-the window reloads it from the database.
+(:func:`recist_app.workflows.reading_import.import_reading_files`), run in the
+background: one transaction per file, geometry checked against the indexed
+images, sign-off kept. A file that differs from a reading already stored is
+replaced only when the user agrees (the audit trail records it); other refusals
+are shown in one message box. The main window reloads the open reading when an
+import changed it.
 """
 
 from __future__ import annotations
@@ -14,113 +14,115 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from recist_app.exchange import ExchangeError, ReadingImportReport, import_reading_files
-from recist_app.ui.error_dialog import show_error
-from recist_app.ui.reading_store import signature_text
+from recist_app.ui.background import TaskRunner
+from recist_app.ui.error_dialog import show_message
+from recist_app.workflows.reading_import import (
+    ReadingImportReport,
+    import_reading_files,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from recist_app.exchange import ReadingFileImport, ReadingImportFailure
-    from recist_app.ui.main_window import MainWindow
+    from recist_app.workflows.database import Store
+    from recist_app.workflows.reading_import import ReadingImportFailure
 
-__all__ = ["import_reading_paths", "import_readings_dialog", "reading_import_action"]
+__all__ = ["ReadingImporter"]
 
 _FILTER = "Reading files (*.json);;All files (*)"
 
 
-def reading_import_action(window: MainWindow) -> QAction:
-    """The File menu's "Import reading…" action for ``window``."""
-    action = QAction("&Import reading…", window)
-    action.setToolTip("Import recist-reading/1 files into the reading database")
-    action.setEnabled(window.reading_store is not None)
-    action.triggered.connect(lambda _checked=False: import_readings_dialog(window))
-    return action
+class ReadingImporter(QObject):
+    """Imports reading files in the background, asking before replacing.
 
-
-def import_readings_dialog(window: MainWindow) -> ReadingImportReport | None:
-    """Ask for reading files, then import them; ``None`` when cancelled."""
-    if window.reading_store is None:
-        return None
-    names, _filter = QFileDialog.getOpenFileNames(
-        window, "Import reading files", str(Path.home()), _FILTER
-    )
-    if not names:
-        return None
-    return import_reading_paths(window, [Path(name) for name in names])
-
-
-def import_reading_paths(
-    window: MainWindow, paths: Sequence[Path]
-) -> ReadingImportReport | None:
-    """Import ``paths`` into the window's database, asking before replacing.
-
-    Refused files are shown in one message box (one line per file); the status
-    bar gets the summary. Returns the report (``None`` without a database).
+    Signals
+    -------
+    finished(ReadingImportReport)
+        Every file was tried (refusals are already shown); the window reloads
+        the open reading if the report changed it.
     """
-    saver = window.reading_store
-    if saver is None:
-        return None
-    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        report = import_reading_files(saver.store, paths, user=saver.user)
-    finally:
-        QGuiApplication.restoreOverrideCursor()
-    conflicts = [failure for failure in report.failures if failure.conflict]
-    refused = [failure for failure in report.failures if not failure.conflict]
-    imported = list(report.imported)
-    if conflicts and _replace_confirmed(window, conflicts):
-        replaced = import_reading_files(
-            saver.store, [f.path for f in conflicts], user=saver.user, replace=True
+
+    finished = Signal(object)
+
+    def __init__(self, store: Store, *, user: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._user = user
+        self._parent = parent
+        self._runner = TaskRunner("reading-import", self)
+
+    def choose_and_import(self) -> bool:
+        """Ask for reading files, then import them; False when cancelled."""
+        names, _filter = QFileDialog.getOpenFileNames(
+            self._parent, "Import reading files", str(Path.home()), _FILTER
         )
-        imported += replaced.imported
-        refused += replaced.failures
-        conflicts = []
-    report = ReadingImportReport(
-        imported=tuple(imported), failures=(*conflicts, *refused)
-    )
-    _reload_if_open(window, report.imported)
-    window.statusBar().showMessage(report.summary(), 10_000)
-    if refused:
-        title = (
-            "Reading not imported"
-            if len(refused) == 1
-            else f"{len(refused)} reading files not imported"
+        if not names:
+            return False
+        self.import_paths([Path(name) for name in names])
+        return True
+
+    def import_paths(self, paths: Sequence[Path]) -> None:
+        """Import ``paths`` in the background; ``finished`` follows."""
+        self._runner.submit(
+            lambda _context: import_reading_files(self._store, paths, user=self._user),
+            done=self._first_pass,
+            failed=lambda message: show_message(
+                self._parent, "Reading not imported", message
+            ),
+            name="importing reading files",
         )
-        show_error(window, title, ExchangeError("; ".join(f.message for f in refused)))
-    return report
 
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Block until the imports queued so far have run (tests, closing)."""
+        return self._runner.wait_idle(timeout_s)
 
-def _replace_confirmed(
-    window: MainWindow, conflicts: Sequence[ReadingImportFailure]
-) -> bool:
-    names = "\n".join(f"• {failure.message}" for failure in conflicts)
-    answer = QMessageBox.question(
-        window,
-        "Replace stored readings?",
-        f"{len(conflicts)} file(s) differ from readings already in the database:"
-        f"\n\n{names}\n\nReplace them with the files? The audit trail records "
-        "the replacement, who made it and each file's SHA-256.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
+    def _first_pass(self, report: ReadingImportReport) -> None:
+        conflicts = report.conflicts
+        if not conflicts or not self._replace_confirmed(conflicts):
+            self._report(report)
+            return
+        self._runner.submit(
+            lambda _context: import_reading_files(
+                self._store, [f.path for f in conflicts], user=self._user, replace=True
+            ),
+            done=lambda replaced: self._report(
+                ReadingImportReport(
+                    imported=(*report.imported, *replaced.imported),
+                    failures=(
+                        *(f for f in report.failures if not f.conflict),
+                        *replaced.failures,
+                    ),
+                )
+            ),
+            failed=lambda message: show_message(
+                self._parent, "Reading not replaced", message
+            ),
+            name="replacing readings",
+        )
 
+    def _replace_confirmed(self, conflicts: Sequence[ReadingImportFailure]) -> bool:
+        names = "\n".join(f"• {failure.message}" for failure in conflicts)
+        answer = QMessageBox.question(
+            self._parent,
+            "Replace stored readings?",
+            f"{len(conflicts)} file(s) differ from readings already in the "
+            f"database:\n\n{names}\n\nReplace them with the files? The audit trail "
+            "records the replacement, who made it and each file's SHA-256.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
-def _reload_if_open(window: MainWindow, imported: Sequence[ReadingFileImport]) -> None:
-    """Reload the open reading from the database if an import changed it."""
-    saver = window.reading_store
-    reading = window.document.reading
-    if saver is None or not any(
-        item.outcome.value != "unchanged"
-        and (item.record.patient_id, item.record.criteria, item.record.reader)
-        == (reading.patient_id, reading.criteria, reading.reader)
-        for item in imported
-    ):
-        return
-    window.document.load(saver.reopen(reading))
-    window.document.set_signature(signature_text(saver.record))
+    def _report(self, report: ReadingImportReport) -> None:
+        refused = [failure for failure in report.failures if not failure.conflict]
+        if refused:
+            title = (
+                "Reading not imported"
+                if len(refused) == 1
+                else f"{len(refused)} reading files not imported"
+            )
+            show_message(self._parent, title, "; ".join(f.message for f in refused))
+        self.finished.emit(report)

@@ -20,14 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recist_app.exchange import write_reading_file
 from recist_app.imaging import lps_mm_to_index
-from recist_app.recist import Reading
+from recist_app.recist import Reading, lesion_geometry_near
+from recist_app.ui.autosave import SaveState
 from recist_app.ui.browser.loading import VolumeLoader
-from recist_app.ui.browser.patient_browser import PatientsDock, install_patient_browser
-from recist_app.ui.error_dialog import error_boundary, show_error
-from recist_app.ui.export_dialog import ExportDialog, open_export_dialog
-from recist_app.ui.import_reading import reading_import_action
+from recist_app.ui.browser.patient_browser import PatientsDock
+from recist_app.ui.error_dialog import error_boundary, show_error, show_message
+from recist_app.ui.export_dialog import ExportDialog, open_export_dialog, volume_files
+from recist_app.ui.import_reading import ReadingImporter
 from recist_app.ui.measurement_controller import (
     MeasurementController,
     measurement_overlays,
@@ -35,23 +35,26 @@ from recist_app.ui.measurement_controller import (
 from recist_app.ui.panels.history_panel import HistoryPanel
 from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
-from recist_app.ui.reading_store import open_document, signature_text
-from recist_app.ui.sr_import import choose_and_import_sr
+from recist_app.ui.sr_import import SrImporter
 from recist_app.ui.trial import add_trial_menu
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
 from recist_app.ui.vocabulary import load_vocabulary
+from recist_app.workflows.export import write_reading
+from recist_app.workflows.reading_session import signature_text
 
 if TYPE_CHECKING:
     import datetime
     from collections.abc import Mapping
 
     from recist_app.imaging import ImageVolume
-    from recist_app.recist import MeasurementGeometry
     from recist_app.ui.document import ReadingDocument
-    from recist_app.ui.reading_store import StoreSaver
     from recist_app.ui.viewer.measure_tool import DrawnMeasurement
     from recist_app.ui.vocabulary import OrganTerm
+    from recist_app.workflows.database import Store
+    from recist_app.workflows.reading_import import ReadingImportReport
+    from recist_app.workflows.reading_session import ReadingRecord
+    from recist_app.workflows.sr_import import SrImported
 
 __all__ = ["SHORTCUTS", "MainWindow"]
 
@@ -97,17 +100,16 @@ class MainWindow(QMainWindow):
     Parameters
     ----------
     document
-        The open reading.
+        The open reading. When it autosaves (``document.saver``), the window
+        shows the save status, signs and amends, lists the database's patients
+        (:meth:`open_patient` switches to any of them), imports and exports, and
+        loads the reading's series in the background; without, it reads the
+        ``volumes`` given and keeps nothing.
     volumes
         Loaded volumes by Series Instance UID; a visit shows the volume of its
         ``series_instance_uid``.
     vocabulary
         Organ list (defaults to ``resources/vocabulary.json``).
-    reading_store
-        The document's link to the reading database (the document's saver), for
-        the save status, signing and amending; ``None`` reads without a database.
-        With it, :meth:`open_patient` switches to any patient in the database and
-        the series of the reading load in the background.
 
     Signals
     -------
@@ -124,16 +126,17 @@ class MainWindow(QMainWindow):
         *,
         vocabulary: tuple[OrganTerm, ...] | None = None,
         settings: QSettings | None = None,
-        reading_store: StoreSaver | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.document = document
-        self.reading_store = reading_store
+        self.writer = document.saver
+        self.session = self.writer.session if self.writer is not None else None
         self._volumes = dict(volumes)
         self.volume_loader: VolumeLoader | None = None
-        if reading_store is not None:
-            self.volume_loader = VolumeLoader(reading_store.store, self)
+        session = self.session
+        if session is not None:
+            self.volume_loader = VolumeLoader(session.store, self)
             self.volume_loader.preview.connect(self._volume_arrived)
             self.volume_loader.loaded.connect(self._volume_arrived)
             self.volume_loader.progress.connect(self._volume_progress)
@@ -189,17 +192,29 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.save_label)
         self.statusBar().addPermanentWidget(self.slice_label)
         self.statusBar().addPermanentWidget(self.window_label)
+        self.sr_importer = SrImporter(
+            document,
+            lambda: volume_files(self._volumes),
+            store=session.store if session is not None else None,
+            settings=settings,
+            parent=self,
+        )
+        self.sr_importer.imported.connect(self._sr_imported)
+        self.reading_importer: ReadingImporter | None = None
         self._build_actions()
         self.patients_dock: PatientsDock | None = None
-        if reading_store is not None:
-            self.patients_dock = install_patient_browser(self)
-            first = self.file_menu.actions()[0]
-            self.file_menu.insertAction(first, self.patients_dock.import_action)
-            self.file_menu.insertSeparator(first)
+        if session is not None:
+            self.reading_importer = ReadingImporter(
+                session.store, user=session.user, parent=self
+            )
+            self.reading_importer.finished.connect(self._readings_imported)
+            self.patients_dock = self._patients_dock(session.store, session.user)
+        self.import_reading_action.setEnabled(session is not None)
+        self.exports_action.setEnabled(session is not None)
         self.trial_action = add_trial_menu(  # Trial → Endpoints (trial view)
             self,
-            reading_store.store if reading_store is not None else None,
-            user=reading_store.user if reading_store is not None else "",
+            session.store if session is not None else None,
+            user=session.user if session is not None else "",
         )
 
         self.slice_view.measurement_drawn.connect(self._measurement_drawn)
@@ -211,7 +226,7 @@ class MainWindow(QMainWindow):
         document.reading_changed.connect(self._reading_changed)
         document.visit_changed.connect(self._visit_changed)
         document.selection_changed.connect(self._selection_changed)
-        document.save_failed.connect(self._save_failed)
+        document.save_state_changed.connect(self._save_state_changed)
         document.undo_stack.cleanChanged.connect(self._clean_changed)
         document.lock_changed.connect(self._lock_changed)
 
@@ -219,12 +234,27 @@ class MainWindow(QMainWindow):
         self._visit_changed(document.visit)
         self._update_title()
         self._clean_changed(document.undo_stack.isClean())
+        self._save_state_changed(SaveState.SAVED, "")
         self.resize(1500, 900)
         self._restore_settings()
         self._lock_changed(document.signature)
         self._load_missing_volumes()
 
     # ---------------------------------------------------------------- building
+    def _patients_dock(self, store: Store, user: str) -> PatientsDock:
+        dock = PatientsDock(store, user=user, document=self.document, parent=self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.resizeDocks([dock], [420], Qt.Orientation.Horizontal)
+        dock.open_requested.connect(self.open_patient)
+        dock.message.connect(self.statusBar().showMessage)
+        self.patient_opened.connect(dock.patient_opened)
+        self.setAcceptDrops(True)
+        self.installEventFilter(dock.drop_filter)
+        first = self.file_menu.actions()[0]
+        self.file_menu.insertAction(first, dock.import_action)
+        self.file_menu.insertSeparator(first)
+        return dock
+
     def _dock(
         self,
         title: str,
@@ -254,6 +284,7 @@ class MainWindow(QMainWindow):
         export_action.triggered.connect(self._export_clicked)
         exports_action = QAction("E&xport…", self)
         exports_action.triggered.connect(self.open_export_dialog)
+        self.exports_action = exports_action
         import_sr_action = QAction("Import DICOM &SR…", self)
         import_sr_action.triggered.connect(self.import_dicom_sr)
         quit_action = QAction("&Quit", self)
@@ -262,7 +293,11 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         self.file_menu = file_menu
-        self.import_reading_action = reading_import_action(self)
+        self.import_reading_action = QAction("&Import reading…", self)
+        self.import_reading_action.setToolTip(
+            "Import recist-reading/1 files into the reading database"
+        )
+        self.import_reading_action.triggered.connect(self.import_readings)
         file_menu.addAction(self.import_reading_action)
         file_menu.addAction(export_action)
         file_menu.addAction(exports_action)
@@ -357,10 +392,18 @@ class MainWindow(QMainWindow):
         change is autosaved to the database as before. Errors are shown, not
         raised; returns whether the patient was opened.
         """
-        store = self.reading_store
-        if store is None:
+        session, writer = self.session, self.writer
+        if session is None or writer is None:
             QMessageBox.warning(
                 self, "Patient not opened", "No reading database is open."
+            )
+            return False
+        if not writer.flush():
+            show_message(
+                self,
+                f"Patient {patient_id} not opened",
+                "the open reading could not be saved first: "
+                f"{writer.message or 'the database did not answer'}",
             )
             return False
         current = self.document.reading
@@ -368,7 +411,7 @@ class MainWindow(QMainWindow):
             fresh = Reading(
                 patient_id=patient_id, criteria=current.criteria, reader=current.reader
             )
-            reading = open_document(fresh, store).reading
+            reading = session.open(fresh)
         except Exception as error:
             show_error(self, f"Patient {patient_id} not opened", error)
             return False
@@ -378,7 +421,7 @@ class MainWindow(QMainWindow):
         self.slice_view.set_loading_text("")
         self.prior_view.set_loading_text("")
         self.document.load(reading)
-        self.document.set_signature(signature_text(store.record))
+        self.document.set_signature(session.signature)
         self._fill_visits()
         self._visit_changed(self.document.visit)
         self._update_title()
@@ -590,30 +633,9 @@ class MainWindow(QMainWindow):
         if lesion_id:
             self.show_lesion(lesion_id)
 
-    def _lesion_geometry(
-        self, lesion_id: str, visit: str
-    ) -> MeasurementGeometry | None:
-        reading = self.document.reading
-        visits = [t.visit for t in reading.timepoints]
-        current = visits.index(visit) if visit in visits else 0
-        # The visit asked for first, then the closest earlier ones, then later ones.
-        order: list[int] = [*range(current, -1, -1), *range(current + 1, len(visits))]
-        for index in order:
-            timepoint = reading.timepoints[index]
-            measurement = timepoint.measurement(lesion_id)
-            if measurement is not None and measurement.geometry is not None:
-                return measurement.geometry
-            for observation in timepoint.new_lesions:
-                if (
-                    observation.lesion_id == lesion_id
-                    and observation.geometry is not None
-                ):
-                    return observation.geometry
-        return None
-
     def _jump(self, view: SliceView, lesion_id: str, visit: str) -> None:
         volume = view.volume
-        geometry = self._lesion_geometry(lesion_id, visit)
+        geometry = lesion_geometry_near(self.document.reading, lesion_id, visit)
         if volume is None or geometry is None:
             return
         axis = geometry.long_axis or geometry.short_axis
@@ -664,7 +686,7 @@ class MainWindow(QMainWindow):
         stack = self.document.undo_stack
         self.undo_action.setEnabled(not locked and stack.canUndo())
         self.redo_action.setEnabled(not locked and stack.canRedo())
-        has_store = self.reading_store is not None
+        has_store = self.writer is not None
         self.sign_action.setEnabled(has_store and not locked)
         self.amend_action.setEnabled(has_store and locked)
         self.signature_label.setText(f"🔒 {signature.capitalize()}" if locked else "")
@@ -672,21 +694,27 @@ class MainWindow(QMainWindow):
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
-        if self.reading_store is None:
-            self.save_label.setText("Not saved to a database")
-            self.save_label.setStyleSheet("")
-        elif clean:
-            self.save_label.setText("✓ Saved")
-            self.save_label.setStyleSheet("")
-        self.save_label.setToolTip(
-            "" if self.reading_store is None else self.reading_store.database
-        )
 
-    def _save_failed(self, message: str) -> None:
-        # One line that stays until a later save succeeds; the change itself
-        # stays in the document (and on the undo stack).
-        self.save_label.setText(f"⚠ {message}")
-        self.save_label.setStyleSheet("color: #c53030; font-weight: bold")
+    def _save_state_changed(self, state: SaveState, message: str) -> None:
+        # Saving happens off the GUI thread: "saving…" while a save is on its way,
+        # "saved" once the database holds what is shown, the reason when it
+        # could not save (the change stays in the window and is saved later).
+        label = self.save_label
+        if self.writer is None:
+            label.setText("Not saved to a database")
+            label.setStyleSheet("")
+            label.setToolTip("")
+            return
+        label.setToolTip(self.writer.session.database)
+        if state is SaveState.FAILED:
+            label.setText(f"⚠ Could not save: {message}")
+            label.setStyleSheet("color: #c53030; font-weight: bold")
+        elif state is SaveState.SAVING:
+            label.setText("Saving…")
+            label.setStyleSheet("")
+        else:
+            label.setText("✓ Saved")
+            label.setStyleSheet("")
 
     # ---------------------------------------------------------------- actions
     def _measurement_drawn(self, drawn: DrawnMeasurement) -> None:
@@ -709,7 +737,7 @@ class MainWindow(QMainWindow):
     def export_reading(self, path: Path) -> bool:
         """Write the reading file to ``path``; errors are shown, not raised."""
         try:
-            write_reading_file(self.document.reading, path)
+            write_reading(self.document.reading, path)
         except Exception as error:
             show_error(self, "Export failed", error)
             return False
@@ -718,58 +746,83 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Reading exported to {path}", 6000)
         return True
 
-    def open_export_dialog(self) -> ExportDialog:
+    def open_export_dialog(self) -> ExportDialog | None:
         """File → Export…: formats, folder, de-identification, one or all patients."""
+        if self.writer is None:
+            return None
         return open_export_dialog(
-            self,
-            self.document,
-            self._volumes,
-            reading_store=self.reading_store,
-            settings=self._settings,
+            self, self.document, self.writer, self._volumes, settings=self._settings
         )
 
     def import_dicom_sr(self) -> None:
         """File → Import DICOM SR…: measurements of SR files into this reading."""
-        if choose_and_import_sr(
-            self,
-            self.document,
-            self._volumes,
-            reading_store=self.reading_store,
-            settings=self._settings,
-        ):
-            self.statusBar().showMessage("DICOM SR measurements imported", 6000)
+        self.sr_importer.choose_and_import()
+
+    def _sr_imported(self, _imported: tuple[SrImported, ...]) -> None:
+        self.statusBar().showMessage("DICOM SR measurements imported", 6000)
+
+    def import_readings(self) -> None:
+        """File → Import reading…: reading files into the database."""
+        if self.reading_importer is not None:
+            self.reading_importer.choose_and_import()
+
+    def _readings_imported(self, report: ReadingImportReport) -> None:
+        reading = self.document.reading
+        changed_open = any(
+            item.changed
+            and (item.record.patient_id, item.record.criteria, item.record.reader)
+            == (reading.patient_id, reading.criteria, reading.reader)
+            for item in report.imported
+        )
+        if changed_open and self.session is not None:
+            # The file replaced what the window shows: show the stored reading.
+            self.document.load(self.session.open(reading))
+            self.document.set_signature(self.session.signature)
+        self.statusBar().showMessage(report.summary(), 10_000)
 
     def sign_reading(self) -> bool:
-        """Ask, then sign the reading in the database and lock it; True if signed."""
-        store = self.reading_store
-        if store is None or self.document.locked:
+        """Ask, then sign the reading in the database; True if signing started.
+
+        Signing runs on the autosave writer after the saves before it; the
+        reading locks when the database has signed it.
+        """
+        writer = self.writer
+        if writer is None or self.document.locked:
             return False
         reading = self.document.reading
         answer = QMessageBox.question(
             self,
             "Sign reading",
             f"Sign the reading of {reading.patient_id} "
-            f"({reading.criteria.value}) as {store.user}?\n\n"
+            f"({reading.criteria.value}) as {writer.session.user}?\n\n"
             "It is locked once signed; changes then need an amendment with a reason.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        try:
-            record = store.sign(reading)
-        except Exception as error:
-            show_error(self, "Reading not signed", error)
-            return False
+        self.sign_action.setEnabled(False)
+        writer.after_saves(
+            lambda session: session.sign(reading),
+            done=self._signed,
+            failed=lambda message: self._signing_failed("Reading not signed", message),
+            name="signing",
+        )
+        return True
+
+    def _signed(self, record: ReadingRecord) -> None:
         self.document.undo_stack.setClean()  # signing saved the reading shown
         self.document.set_signature(signature_text(record))
         self.statusBar().showMessage(f"Reading {self.document.signature}", 6000)
-        return True
+
+    def _signing_failed(self, title: str, message: str) -> None:
+        self._lock_changed(self.document.signature)  # the actions as they were
+        show_message(self, title, message)
 
     def amend_reading(self) -> bool:
-        """Ask why, then reopen the signed reading for changes; True if reopened."""
-        store = self.reading_store
-        if store is None or not self.document.locked:
+        """Ask why, then reopen the signed reading; True if amending started."""
+        writer = self.writer
+        if writer is None or not self.document.locked:
             return False
         reason, accepted = QInputDialog.getText(
             self,
@@ -779,14 +832,19 @@ class MainWindow(QMainWindow):
         )
         if not accepted:
             return False
-        try:
-            store.amend(self.document.reading, reason)
-        except Exception as error:
-            show_error(self, "Reading not amended", error)
-            return False
+        reading = self.document.reading
+        self.amend_action.setEnabled(False)
+        writer.after_saves(
+            lambda session: session.amend(reading, reason),
+            done=lambda _record: self._amended(reason),
+            failed=lambda message: self._signing_failed("Reading not amended", message),
+            name="amending",
+        )
+        return True
+
+    def _amended(self, reason: str) -> None:
         self.document.set_signature("")
         self.statusBar().showMessage(f"Amending: {reason.strip()}", 6000)
-        return True
 
     def show_shortcuts(self) -> None:
         """Show the keyboard and mouse shortcuts."""
@@ -821,7 +879,27 @@ class MainWindow(QMainWindow):
             self.set_tool(Tool(tool))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember window layout and tool; stop background loading."""
+        """Save what is pending, remember the layout; stop background work.
+
+        When the open reading cannot be saved, the reader chooses: close anyway
+        (the unsaved change is lost) or stay.
+        """
+        writer = self.writer
+        if writer is not None and not writer.flush():
+            answer = QMessageBox.question(
+                self,
+                "Close without saving?",
+                "The last change could not be saved: "
+                f"{writer.message or 'the database did not answer'}.\n\n"
+                "Close anyway and lose it?",
+                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Close:
+                event.ignore()
+                return
+        if writer is not None:
+            writer.shutdown()
         if self.volume_loader is not None:
             self.volume_loader.shutdown()
         if self.patients_dock is not None:

@@ -1,15 +1,15 @@
 """Turns finished gestures into undo commands, and readings into overlays.
 
-The one-way flow of DESIGN.md: the view emits plain pixel coordinates, this
-controller converts them with :mod:`recist_app.imaging.geometry` to patient LPS mm
-and lengths, builds the next reading with :mod:`recist_app.recist` and pushes one
-command on the document. Overlays go the other way: from the reading's LPS
+The one-way flow of docs/architecture.md: the view emits plain pixel
+coordinates, this controller converts them with :mod:`recist_app.imaging.geometry`
+to patient LPS mm and lengths, lets :mod:`recist_app.recist.drawing` decide what the
+drawing means for the reading (which lesion, which axis, which rule), and pushes
+one command on the document. Overlays go the other way: from the reading's LPS
 geometry back to pixel coordinates of the volume shown.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,41 +18,25 @@ import numpy as np
 from recist_app.imaging import index_to_lps_mm, lps_mm_to_index
 from recist_app.recist import (
     AxisGeometry,
-    Lesion,
-    LesionRole,
-    Measurement,
-    MeasurementGeometry,
-    MeasurementState,
-    NewLesionObservation,
-    NewLesionState,
+    DrawnAxes,
     ReadingError,
-    add_lesion,
-    next_lesion_id,
-    record_measurement,
-    record_new_lesion,
+    record_drawn_axes,
+    record_viable_axis,
 )
 from recist_app.ui.viewer.measure_tool import MeasurementOverlay
 
 if TYPE_CHECKING:
     from recist_app.imaging import ImageVolume
-    from recist_app.recist import Reading, TimePoint
+    from recist_app.recist import (
+        LesionTemplate,
+        MeasurementGeometry,
+        Reading,
+        TimePoint,
+    )
     from recist_app.ui.document import ReadingDocument
     from recist_app.ui.viewer.measure_tool import DrawnMeasurement, PointIJ, Segment
 
-__all__ = [
-    "LesionTemplate",
-    "MeasurementController",
-    "measurement_overlays",
-]
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class LesionTemplate:
-    """Organ, location and node flag for a lesion created by drawing."""
-
-    organ: str
-    location: str = ""
-    is_lymph_node: bool = False
+__all__ = ["MeasurementController", "drawn_axes", "measurement_overlays"]
 
 
 VolumeLookup = Callable[[str], "ImageVolume | None"]
@@ -77,8 +61,34 @@ def _axis_geometry(
     return geometry, round(float(np.linalg.norm(end - start)), 1)
 
 
+def drawn_axes(volume: ImageVolume, drawn: DrawnMeasurement) -> DrawnAxes:
+    """The drawing's axes in patient LPS mm on the image it was drawn on."""
+    k = drawn.slice_index
+    long_axis, long_mm = _axis_geometry(volume, drawn.long_axis_ij, k)
+    short_axis: AxisGeometry | None = None
+    short_mm: float | None = None
+    if drawn.short_axis_ij is not None:
+        short_axis, short_mm = _axis_geometry(volume, drawn.short_axis_ij, k)
+    return DrawnAxes(
+        series_instance_uid=volume.series_instance_uid,
+        sop_instance_uid=volume.sop_instance_uids[k],
+        long_axis=long_axis,
+        long_axis_mm=long_mm,
+        short_axis=short_axis,
+        short_axis_mm=short_mm,
+    )
+
+
 class MeasurementController:
-    """Records drawn measurements on the document, one undo step per gesture."""
+    """Records drawn measurements on the document, one undo step per gesture.
+
+    Parameters
+    ----------
+    document
+        The open reading (its visit and selected lesion say where a drawing goes).
+    volume_at
+        The volume read at a visit, if loaded.
+    """
 
     def __init__(self, document: ReadingDocument, volume_at: VolumeLookup) -> None:
         self._document = document
@@ -88,163 +98,40 @@ class MeasurementController:
         """Record ``drawn`` at the current visit and return the lesion id.
 
         An edited handle re-measures its own lesion; a new drawing measures the
-        selected target or new lesion, or creates a lesion from ``template``
-        (a target at baseline, a new lesion at a follow-up). A ``viable`` drawing
-        is the viable long axis of the selected (or edited) target.
+        selected lesion or creates one from ``template`` (see
+        :func:`recist_app.recist.record_drawn_axes`). A ``viable`` drawing is the
+        viable long axis of the selected (or edited) target.
+
+        Raises
+        ------
+        ReadingError
+            No images at this visit, or the drawing breaks an editing rule.
+        DocumentLockedError
+            The reading is signed.
         """
         document = self._document
         visit = document.visit
         volume = self._volume_at(visit)
         if volume is None:
             raise ReadingError(f"visit {visit}: no images are loaded for this visit")
+        axes = drawn_axes(volume, drawn)
+        lesion_id = drawn.lesion_id or document.selected_lesion_id
         if drawn.viable:
-            return self._record_viable(drawn, volume)
-        reading = document.reading
-        timepoint = reading.timepoint(visit)
-        lesion_id = drawn.lesion_id or document.selected_lesion_id
-        created = False
-        if lesion_id:
-            lesion = reading.lesion(lesion_id)
+            result = record_viable_axis(
+                document.reading, visit, axes, lesion_id=lesion_id
+            )
+            verb = "Edit viable" if drawn.lesion_id else "Viable"
         else:
-            role = LesionRole.TARGET if timepoint.is_baseline else LesionRole.NEW
-            lesion = Lesion(
-                lesion_id=next_lesion_id(reading, role),
-                role=role,
-                organ=template.organ,
-                location=template.location,
-                is_lymph_node=template.is_lymph_node,
+            result = record_drawn_axes(
+                document.reading, visit, axes, lesion_id=lesion_id, template=template
             )
-            reading = add_lesion(reading, lesion)
-            created = True
-        after, summary = self._measured(reading, timepoint, lesion, drawn, volume)
-        verb = "Add" if created else "Edit" if drawn.lesion_id else "Measure"
-        document.replace(after, f"{verb} {lesion.lesion_id} ({summary}) at {visit}")
-        if created or not document.selected_lesion_id:
-            document.select_lesion(lesion.lesion_id)
-        return lesion.lesion_id
-
-    def _measured(
-        self,
-        reading: Reading,
-        timepoint: TimePoint,
-        lesion: Lesion,
-        drawn: DrawnMeasurement,
-        volume: ImageVolume,
-    ) -> tuple[Reading, str]:
-        k = drawn.slice_index
-        drawn_long, drawn_long_mm = _axis_geometry(volume, drawn.long_axis_ij, k)
-        long_geometry: AxisGeometry | None = drawn_long
-        long_mm_value: float | None = drawn_long_mm
-        short_geometry: AxisGeometry | None = None
-        short_mm: float | None = None
-        if drawn.short_axis_ij is not None:
-            short_geometry, short_mm = _axis_geometry(volume, drawn.short_axis_ij, k)
-        elif lesion.is_lymph_node:
-            # A single line on a node is its short axis (RECIST 1.1 §3.2, rule A2).
-            short_geometry, short_mm = drawn_long, drawn_long_mm
-            long_geometry, long_mm_value = None, None
-        geometry = MeasurementGeometry(
-            series_instance_uid=volume.series_instance_uid,
-            sop_instance_uid=volume.sop_instance_uids[k],
-            long_axis=long_geometry,
-            short_axis=short_geometry,
+            verb = "Add" if result.created else "Edit" if drawn.lesion_id else "Measure"
+        document.replace(
+            result.reading, f"{verb} {result.lesion_id} ({result.summary}) at {visit}"
         )
-        sizes = " × ".join(
-            f"{value:.1f}" for value in (long_mm_value, short_mm) if value is not None
-        )
-        summary = f"{sizes} mm"
-        if lesion.role is LesionRole.TARGET:
-            known = timepoint.measurement(lesion.lesion_id)
-            if known is not None and known.state is not MeasurementState.MEASURED:
-                known = None
-            measurement = Measurement(
-                lesion_id=lesion.lesion_id,
-                long_axis_mm=long_mm_value,
-                short_axis_mm=short_mm,
-                geometry=geometry,
-                # Re-measuring the axes keeps the viable long axis (mRECIST J1).
-                viable_long_axis_mm=known.viable_long_axis_mm if known else None,
-                viable_geometry=known.viable_geometry if known else None,
-            )
-            return record_measurement(reading, timepoint.visit, measurement), summary
-        if lesion.role is LesionRole.NEW:
-            if timepoint.is_baseline:
-                raise ReadingError(
-                    f"lesion {lesion.lesion_id}: new lesions are recorded at follow-ups"
-                )
-            previous = next(
-                (o for o in timepoint.new_lesions if o.lesion_id == lesion.lesion_id),
-                None,
-            )
-            # The diameters of a new lesion (iRECIST H4, mRECIST J5); its state
-            # and flags stay as the reader set them.
-            observation = dataclasses.replace(
-                previous
-                if previous is not None
-                else NewLesionObservation(
-                    lesion_id=lesion.lesion_id, state=NewLesionState.UNEQUIVOCAL
-                ),
-                long_axis_mm=long_mm_value,
-                short_axis_mm=short_mm,
-                geometry=geometry,
-            )
-            return record_new_lesion(reading, timepoint.visit, observation), summary
-        raise ReadingError(
-            f"lesion {lesion.lesion_id}: non-target lesions are not measured; "
-            "set their state instead (present, absent, unequivocal progression)"
-        )
-
-    def _record_viable(self, drawn: DrawnMeasurement, volume: ImageVolume) -> str:
-        """Record a viable long axis on its target at the current visit (J1)."""
-        document = self._document
-        visit = document.visit
-        reading = document.reading
-        lesion_id = drawn.lesion_id or document.selected_lesion_id
-        if not lesion_id:
-            raise ReadingError(
-                "select the target lesion first: the viable diameter (mRECIST) "
-                "belongs to a target"
-            )
-        lesion = reading.lesion(lesion_id)
-        if lesion.role is not LesionRole.TARGET:
-            raise ReadingError(
-                f"lesion {lesion_id}: only target lesions have a viable diameter "
-                f"(mRECIST J1); {lesion_id} is {lesion.role.value}"
-            )
-        if lesion.is_lymph_node:
-            raise ReadingError(
-                f"lesion {lesion_id}: lymph nodes keep their short axis under "
-                "mRECIST (J4); they have no viable diameter"
-            )
-        previous = reading.timepoint(visit).measurement(lesion_id)
-        if previous is not None and previous.state is not MeasurementState.MEASURED:
-            raise ReadingError(
-                f"visit {visit}, lesion {lesion_id}: recorded as "
-                f"{previous.state.value.replace('_', ' ')}; set it measured by "
-                "drawing its long axis before the viable diameter"
-            )
-        k = drawn.slice_index
-        axis, length_mm = _axis_geometry(volume, drawn.long_axis_ij, k)
-        geometry = MeasurementGeometry(
-            series_instance_uid=volume.series_instance_uid,
-            sop_instance_uid=volume.sop_instance_uids[k],
-            long_axis=axis,
-        )
-        measurement = (
-            dataclasses.replace(
-                previous, viable_long_axis_mm=length_mm, viable_geometry=geometry
-            )
-            if previous is not None
-            else Measurement(
-                lesion_id=lesion_id,
-                viable_long_axis_mm=length_mm,
-                viable_geometry=geometry,
-            )
-        )
-        after = record_measurement(reading, visit, measurement)
-        verb = "Edit viable" if drawn.lesion_id else "Viable"
-        document.replace(after, f"{verb} {lesion_id} ({length_mm:.1f} mm) at {visit}")
-        return lesion_id
+        if not drawn.viable and (result.created or not document.selected_lesion_id):
+            document.select_lesion(result.lesion_id)
+        return result.lesion_id
 
 
 def _segment_ij(

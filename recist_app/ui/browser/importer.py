@@ -1,24 +1,26 @@
 """Import a DICOM folder into the database with a progress dialog that can cancel.
 
-The scan runs in a worker thread; the dialog shows files scanned and its Cancel
-button stops the scan. Indexing happens in one transaction after the scan, so a
-cancelled import writes nothing and an earlier import stays as it was.
+The scan runs in the background (:func:`recist_app.workflows.images.import_dicom`);
+the dialog shows files scanned and its Cancel button stops the scan. Indexing
+happens in one transaction after the scan, so a cancelled import writes nothing
+and an earlier import stays as it was.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from recist_app.imaging import CancelToken, LoadCancelledError
-from recist_app.ui.error_dialog import describe_error
+from recist_app.ui.background import TaskRunner
+from recist_app.workflows.images import import_dicom
 
 if TYPE_CHECKING:
-    from recist_app.store import ImportSummary, Store
+    from recist_app.ui.background import Task
+    from recist_app.workflows.database import Store
+    from recist_app.workflows.images import ImportSummary
 
 __all__ = ["DicomImporter"]
 
@@ -39,32 +41,27 @@ class DicomImporter(QObject):
     finished = Signal(object)
     cancelled = Signal(str)
     failed = Signal(str)
-    _progressed = Signal(int, int)
-    _ended = Signal(str, object)
 
     def __init__(self, store: Store, *, user: str, parent: QWidget) -> None:
         super().__init__(parent)
         self._store = store
         self._user = user
         self._parent = parent
-        self._thread: threading.Thread | None = None
-        self._token = CancelToken()
+        self._runner = TaskRunner("dicom-import", self)
+        self._task: Task[ImportSummary] | None = None
         self._folder = Path()
         self.dialog: QProgressDialog | None = None
-        self._progressed.connect(self._show_progress)
-        self._ended.connect(self._end)
 
     @property
     def busy(self) -> bool:
         """Whether an import is running."""
-        return self._thread is not None
+        return self._task is not None
 
     def start(self, folder: Path) -> bool:
         """Import ``folder`` in the background; False if one is already running."""
-        if self._thread is not None:
+        if self._task is not None:
             return False
         self._folder = folder
-        self._token = CancelToken()
         dialog = QProgressDialog(f"Scanning {folder}…", "Cancel", 0, 0, self._parent)
         dialog.setWindowTitle("Import DICOM folder")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -74,45 +71,40 @@ class DicomImporter(QObject):
         dialog.canceled.connect(self.cancel)
         dialog.show()
         self.dialog = dialog
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(folder, self._token),
-            name="dicom-import",
-            daemon=True,
+        self._task = self._runner.submit(
+            lambda context: import_dicom(
+                self._store,
+                folder,
+                user=self._user,
+                progress=lambda done, total: context.progress((done, total)),
+                cancel=context.token,
+            ),
+            done=self._finished,
+            failed=lambda message: self._end(
+                lambda: self.failed.emit(f"{folder}: {message}")
+            ),
+            cancelled=lambda: self._end(lambda: self.cancelled.emit(str(folder))),
+            progress=self._show_progress,
+            name=f"importing {folder}",
         )
-        self._thread.start()
         return True
 
     def cancel(self) -> None:
         """Stop the running scan (the dialog's Cancel button)."""
-        self._token.cancel()
+        if self._task is not None:
+            self._task.cancel()
         if self.dialog is not None:
             self.dialog.setLabelText("Cancelling…")
 
     def wait(self, timeout_s: float = 30.0) -> None:
-        """Block until the worker thread ended (closing the window)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout_s)
+        """Block until the import thread ended (closing the window)."""
+        if self._task is not None:
+            self._task.wait(timeout_s)
 
-    def _run(self, folder: Path, token: CancelToken) -> None:
-        try:
-            summary = self._store.images.import_folder(
-                folder,
-                user=self._user,
-                progress=lambda done, total: self._progressed.emit(done, total),
-                cancel=token,
-            )
-        except LoadCancelledError:
-            self._ended.emit("cancelled", None)
-        except Exception as error:
-            self._ended.emit("failed", f"{folder}: {describe_error(error)}")
-        else:
-            self._ended.emit("finished", summary)
-
-    def _show_progress(self, done: int, total: int) -> None:
+    def _show_progress(self, report: Any) -> None:
+        done, total = report
         dialog = self.dialog
-        if dialog is None or self._token.cancelled:
+        if dialog is None:
             return
         dialog.setMaximum(max(total, 1))
         dialog.setValue(min(done, max(total, 1)))
@@ -121,18 +113,13 @@ class DicomImporter(QObject):
         else:
             dialog.setLabelText(f"Scanning {self._folder}: {done} of {total} files")
 
-    def _end(self, outcome: str, value: object) -> None:
-        if self._thread is not None:
-            self._thread.join()
-        self._thread = None
+    def _finished(self, summary: ImportSummary) -> None:
+        self._end(lambda: self.finished.emit(summary))
+
+    def _end(self, report: Any) -> None:
+        self._task = None
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
-        if outcome == "finished":
-            summary: ImportSummary = value  # type: ignore[assignment]
-            self.finished.emit(summary)
-        elif outcome == "cancelled":
-            self.cancelled.emit(str(self._folder))
-        else:
-            self.failed.emit(str(value))
+        report()

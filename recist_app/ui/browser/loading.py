@@ -1,28 +1,29 @@
 """Background loading of the series a reading shows, middle slice first.
 
 :class:`VolumeLoader` reads series from the files the database indexed (no
-rescanning) on one worker thread. As soon as a series' middle slice is read it
-hands over the volume being filled (``preview``), reports how far loading got
-(``progress``) and finally the finished volume (``loaded``). Asking for other
-series (another patient or visit order) cancels what is still loading.
+rescanning, :func:`recist_app.workflows.images.load_series`) on its task runner.
+As soon as a series' middle slice is read it hands over the volume being filled
+(``preview``), reports how far loading got (``progress``) and finally the
+finished volume (``loaded``). Asking for other series (another patient or visit
+order) cancels what is still loading.
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from recist_app.imaging import CancelToken, LoadCancelledError, load_volume
-from recist_app.ui.browser.worker import SerialWorker
-from recist_app.ui.error_dialog import describe_error
+from recist_app.ui.background import TaskRunner
+from recist_app.workflows.images import load_series
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from recist_app.store import Store
+    from recist_app.imaging import ImageVolume
+    from recist_app.ui.background import Task, TaskContext
+    from recist_app.workflows.database import Store
 
 __all__ = ["VolumeLoader"]
 
@@ -30,10 +31,10 @@ _PROGRESS_INTERVAL_S = 0.04
 
 
 class VolumeLoader(QObject):
-    """Loads series by Series Instance UID in a worker thread.
+    """Loads series by Series Instance UID in the background.
 
     Only the reports of the latest :meth:`load` request reach the public
-    signals; reports of a cancelled request still in flight are dropped.
+    signals; a cancelled request reports nothing more.
 
     Signals
     -------
@@ -53,18 +54,12 @@ class VolumeLoader(QObject):
     loaded = Signal(str, object)
     failed = Signal(str, str)
 
-    # Reports from the worker thread carry their request number; Qt queues them
-    # to this object's (GUI) thread, where stale ones are dropped.
-    _report = Signal(int, str, str, object)
-
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
-        self._worker = SerialWorker("volume-loader")
-        self._request = 0
-        self._token = CancelToken()
+        self._runner = TaskRunner("volume-loader", self)
+        self._tasks: list[Task[ImageVolume]] = []
         self._pending: set[str] = set()
-        self._report.connect(self._deliver)
 
     @property
     def pending(self) -> frozenset[str]:
@@ -74,69 +69,60 @@ class VolumeLoader(QObject):
     def load(self, series_uids: Sequence[str]) -> None:
         """Cancel what is loading and load ``series_uids`` in this order."""
         self.cancel()
-        self._request += 1
-        self._token = CancelToken()
         self._pending = set(series_uids)
-        for series_uid in dict.fromkeys(series_uids):
-            self._worker.submit(
-                functools.partial(
-                    self._load_one, self._request, series_uid, self._token
-                )
+        self._tasks = [
+            self._runner.submit(
+                lambda context, uid=series_uid: self._load_one(context, uid),
+                done=lambda volume, uid=series_uid: self._loaded(uid, volume),
+                failed=lambda message, uid=series_uid: self._failed(uid, message),
+                progress=lambda report, uid=series_uid: self._report(uid, report),
+                name=f"loading series {series_uid}",
             )
+            for series_uid in dict.fromkeys(series_uids)
+        ]
 
     def cancel(self) -> None:
         """Stop loading; nothing more is reported for the current request."""
-        self._token.cancel()
-        self._request += 1
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
         self._pending.clear()
 
     def shutdown(self) -> None:
-        """Cancel and wait for the worker thread (the window is closing)."""
+        """Cancel and wait for the loading thread (the window is closing)."""
         self.cancel()
-        self._worker.shutdown()
+        self._runner.shutdown()
 
     # ------------------------------------------------------------ worker thread
-    def _load_one(self, request: int, series_uid: str, token: CancelToken) -> None:
-        if token.cancelled:
-            return
+    def _load_one(self, context: TaskContext, series_uid: str) -> ImageVolume:
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
             now = time.monotonic()
             if done == total or now - last[0] >= _PROGRESS_INTERVAL_S:
                 last[0] = now
-                self._report.emit(request, series_uid, "progress", (done, total))
+                context.progress(("progress", (done, total)))
 
-        try:
-            paths = self._store.images.series_files(series_uid)
-            volume = load_volume(
-                paths,
-                progress=progress,
-                cancel=token,
-                on_preview=lambda preview: self._report.emit(
-                    request, series_uid, "preview", preview
-                ),
-            )
-        except LoadCancelledError:
-            return
-        except Exception as error:
-            message = f"series {series_uid}: {describe_error(error)}"
-            self._report.emit(request, series_uid, "failed", message)
-            return
-        self._report.emit(request, series_uid, "loaded", volume)
+        return load_series(
+            self._store,
+            series_uid,
+            progress=progress,
+            cancel=context.token,
+            on_preview=lambda volume: context.progress(("preview", volume)),
+        )
 
     # ------------------------------------------------------------ GUI thread
-    def _deliver(self, request: int, series_uid: str, kind: str, value: object) -> None:
-        if request != self._request:
-            return
+    def _report(self, series_uid: str, report: Any) -> None:
+        kind, value = report
         if kind == "preview":
             self.preview.emit(series_uid, value)
-        elif kind == "progress":
-            assert isinstance(value, tuple)
-            self.progress.emit(series_uid, int(value[0]), int(value[1]))
-        elif kind == "loaded":
-            self._pending.discard(series_uid)
-            self.loaded.emit(series_uid, value)
         else:
-            self._pending.discard(series_uid)
-            self.failed.emit(series_uid, str(value))
+            self.progress.emit(series_uid, int(value[0]), int(value[1]))
+
+    def _loaded(self, series_uid: str, volume: ImageVolume) -> None:
+        self._pending.discard(series_uid)
+        self.loaded.emit(series_uid, volume)
+
+    def _failed(self, series_uid: str, message: str) -> None:
+        self._pending.discard(series_uid)
+        self.failed.emit(series_uid, f"series {series_uid}: {message}")

@@ -1,11 +1,11 @@
 """The patient list: patients → studies → series with thumbnails, and import.
 
 :class:`PatientBrowser` lists what the database holds; double-clicking a patient
-(or any of its studies or series) opens it in the main window. The visit table
-under it assigns the open patient's studies to visits.
-:func:`install_patient_browser` docks both on the left of a
-:class:`~recist_app.ui.main_window.MainWindow`, adds File → Import DICOM folder…
-and accepts folders dropped onto the window.
+(or any of its studies or series) asks to open it. The visit table under it
+assigns the open patient's studies to visits. :class:`PatientsDock` holds both,
+File → Import DICOM folder… and the filter that takes folders dropped onto the
+main window; the window connects its signals (it is given what it needs, never
+the window).
 """
 
 from __future__ import annotations
@@ -31,12 +31,15 @@ from recist_app.ui.browser.importer import DicomImporter
 from recist_app.ui.browser.thumbnails import THUMBNAIL_SIZE_PX, ThumbnailCache
 from recist_app.ui.browser.visit_table import VisitTable
 from recist_app.ui.error_dialog import show_error
+from recist_app.workflows.worklist import patient_list, patient_studies
 
 if TYPE_CHECKING:
-    from recist_app.store import ImportSummary, Store, StoredSeries, StoredStudy
-    from recist_app.ui.main_window import MainWindow
+    from recist_app.ui.document import ReadingDocument
+    from recist_app.workflows.database import Store
+    from recist_app.workflows.images import ImportSummary
+    from recist_app.workflows.worklist import StoredSeries, StoredStudy
 
-__all__ = ["PatientBrowser", "PatientsDock", "install_patient_browser"]
+__all__ = ["PatientBrowser", "PatientsDock"]
 
 _PATIENT_ROLE = Qt.ItemDataRole.UserRole
 _SERIES_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -99,7 +102,7 @@ class PatientBrowser(QWidget):
         self.tree.clear()
         self._series_items.clear()
         try:
-            patients = self._store.patients()
+            patients = patient_list(self._store)
         except Exception as error:
             show_error(self, "Patient list not loaded", error)
             return
@@ -155,7 +158,7 @@ class PatientBrowser(QWidget):
             return
         patient_id = str(item.data(0, _PATIENT_ROLE))
         try:
-            studies = self._store.images.studies(patient_id)
+            studies = patient_studies(self._store, patient_id)
         except Exception as error:
             show_error(self, f"Studies of {patient_id} not loaded", error)
             return
@@ -192,8 +195,8 @@ class PatientBrowser(QWidget):
         self.thumbnails.shutdown()
 
 
-class _DropFilter(QObject):
-    """Lets the main window take folders dropped onto it."""
+class DropFilter(QObject):
+    """Lets a window take folders dropped onto it: each becomes an import."""
 
     def __init__(self, dock: PatientsDock) -> None:
         super().__init__(dock)
@@ -216,48 +219,67 @@ class _DropFilter(QObject):
 
 
 class PatientsDock(QDockWidget):
-    """The left dock: patient list over the open patient's visit table."""
+    """The left dock: patient list over the open patient's visit table.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__("Patients", window)
-        store_link = window.reading_store
-        assert store_link is not None
-        self.window_ = window
+    Parameters
+    ----------
+    store
+        The reading database.
+    user
+        Who imports, for the audit trail.
+    document
+        The open reading (the visit table edits it).
+    parent
+        The main window (dialogs open over it).
+
+    Signals
+    -------
+    open_requested(str)
+        The reader double-clicked a patient.
+    message(str, int)
+        A status line and how long to show it (ms).
+    """
+
+    open_requested = Signal(str)
+    message = Signal(str, int)
+
+    def __init__(
+        self, store: Store, *, user: str, document: ReadingDocument, parent: QWidget
+    ) -> None:
+        super().__init__("Patients", parent)
+        self._store = store
+        self._document = document
         self.setObjectName("dock_patients")
         self.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
-        self.browser = PatientBrowser(store_link.store)
-        self.visit_table = VisitTable(window.document)
+        self.browser = PatientBrowser(store)
+        self.visit_table = VisitTable(document)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.browser)
         splitter.addWidget(self.visit_table)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.setWidget(splitter)
-        self.importer = DicomImporter(
-            store_link.store, user=store_link.user, parent=window
-        )
+        self.importer = DicomImporter(store, user=user, parent=parent)
         self.importer.finished.connect(self._imported)
         self.importer.cancelled.connect(self._import_cancelled)
         self.importer.failed.connect(self._import_failed)
-        self.import_action = QAction("&Import DICOM folder…", window)
+        self.import_action = QAction("&Import DICOM folder…", parent)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
         self.import_action.setToolTip("Index a DICOM folder into the database")
         self.import_action.triggered.connect(self.choose_folder)
         self.browser.import_button.clicked.connect(self.choose_folder)
-        self.browser.patient_activated.connect(window.open_patient)
-        window.patient_opened.connect(self._patient_opened)
-        window.setAcceptDrops(True)
-        window.installEventFilter(_DropFilter(self))
+        self.browser.patient_activated.connect(self.open_requested)
+        self.drop_filter = DropFilter(self)
         self.browser.refresh()
-        self._load_studies(window.document.reading.patient_id)
+        self._load_studies(document.reading.patient_id)
 
     def choose_folder(self) -> None:
         """Ask for a folder, then import it."""
         folder = QFileDialog.getExistingDirectory(
-            self.window_, "Import DICOM folder", str(Path.home())
+            self.parentWidget(), "Import DICOM folder", str(Path.home())
         )
         if folder:
             self.import_folder(Path(folder))
@@ -265,11 +287,14 @@ class PatientsDock(QDockWidget):
     def import_folder(self, folder: Path) -> bool:
         """Import ``folder`` with a progress dialog; False if one is running."""
         if not self.importer.start(folder):
-            self.window_.statusBar().showMessage(
-                "An import is running; wait for it or cancel it", 6000
-            )
+            self.message.emit("An import is running; wait for it or cancel it", 6000)
             return False
         return True
+
+    def patient_opened(self, patient_id: str) -> None:
+        """Show the patient the window just opened."""
+        self.browser.select_patient(patient_id)
+        self._load_studies(patient_id)
 
     def shutdown(self) -> None:
         """Cancel the import and stop the workers (the window is closing)."""
@@ -279,11 +304,11 @@ class PatientsDock(QDockWidget):
 
     def _imported(self, summary: ImportSummary) -> None:
         self.browser.refresh()
-        self._load_studies(self.window_.document.reading.patient_id)
-        self.window_.statusBar().showMessage(f"Imported: {summary}", 10_000)
+        self._load_studies(self._document.reading.patient_id)
+        self.message.emit(f"Imported: {summary}", 10_000)
         if summary.skipped or summary.rejected:
             lines = [*summary.skipped, *summary.rejected]
-            box = QMessageBox(self.window_)
+            box = QMessageBox(self.parentWidget())
             box.setIcon(QMessageBox.Icon.Information)
             box.setWindowTitle("Import finished")
             box.setText(str(summary))
@@ -291,31 +316,15 @@ class PatientsDock(QDockWidget):
             box.open()
 
     def _import_cancelled(self, folder: str) -> None:
-        self.window_.statusBar().showMessage(
-            f"Import of {folder} cancelled; nothing was added", 8000
-        )
+        self.message.emit(f"Import of {folder} cancelled; nothing was added", 8000)
 
     def _import_failed(self, message: str) -> None:
-        QMessageBox.warning(self.window_, "Import failed", message)
-
-    def _patient_opened(self, patient_id: str) -> None:
-        self.browser.select_patient(patient_id)
-        self._load_studies(patient_id)
+        QMessageBox.warning(self.parentWidget(), "Import failed", message)
 
     def _load_studies(self, patient_id: str) -> None:
-        store_link = self.window_.reading_store
-        assert store_link is not None
         try:
-            studies = store_link.store.images.studies(patient_id)
+            studies = patient_studies(self._store, patient_id)
         except Exception as error:
             show_error(self, f"Studies of {patient_id} not loaded", error)
             return
         self.visit_table.set_studies(studies)
-
-
-def install_patient_browser(window: MainWindow) -> PatientsDock:
-    """Dock the patient list and visit table on the left of ``window``."""
-    dock = PatientsDock(window)
-    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-    window.resizeDocks([dock], [420], Qt.Orientation.Horizontal)
-    return dock

@@ -25,7 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recist_app.ui.browser.visits import (
+from recist_app.recist import ReadingError
+from recist_app.ui.error_dialog import describe_error
+from recist_app.ui.errors import DocumentLockedError
+from recist_app.workflows.errors import VisitAssignmentError
+from recist_app.workflows.visits import (
     BASELINE_LABEL,
     VisitAssignment,
     assign_visits,
@@ -33,14 +37,12 @@ from recist_app.ui.browser.visits import (
     follow_up_label,
     in_date_order,
 )
-from recist_app.ui.document import DocumentLockedError
-from recist_app.ui.error_dialog import describe_error
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from recist_app.store import StoredStudy
     from recist_app.ui.document import ReadingDocument
+    from recist_app.workflows.visits import StoredStudy
 
 __all__ = ["NOT_READ", "VisitTable"]
 
@@ -156,7 +158,7 @@ class VisitTable(QWidget):
         try:
             after = assign_visits(document.reading, self._studies, assignments)
             document.replace(after, text)
-        except (ValueError, DocumentLockedError) as error:
+        except (ReadingError, VisitAssignmentError, DocumentLockedError) as error:
             self.message.setText(describe_error(error))
             self._sync()
             return

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from recist_app.recist import (
     Lesion,
     LesionRole,
+    LesionTemplate,
     Measurement,
     MeasurementState,
     NewLesionObservation,
@@ -44,7 +45,6 @@ from recist_app.recist import (
     replace_lesion,
 )
 from recist_app.ui.error_dialog import error_boundary
-from recist_app.ui.measurement_controller import LesionTemplate
 from recist_app.ui.panels.criteria_flags import CriteriaFlagsBox
 from recist_app.ui.panels.lesion_table import LesionColumn, LesionTableModel
 

@@ -6,14 +6,11 @@ Menu "Trial → Endpoints" (:func:`add_trial_menu`) opens a :class:`TrialWindow`
 from recist_app.ui.trial.menu import add_trial_menu, open_trial_window
 from recist_app.ui.trial.table_model import EndpointTableModel
 from recist_app.ui.trial.trial_window import CRITERIA_CHOICES, TrialWindow
-from recist_app.ui.trial.worker import TrialComputation, compute_from_store
 
 __all__ = [
     "CRITERIA_CHOICES",
     "EndpointTableModel",
-    "TrialComputation",
     "TrialWindow",
     "add_trial_menu",
-    "compute_from_store",
     "open_trial_window",
 ]

@@ -17,7 +17,7 @@ from recist_app.ui.trial.trial_window import TrialWindow
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from recist_app.store import Store
+    from recist_app.workflows.database import Store
 
 __all__ = ["add_trial_menu", "open_trial_window"]
 

@@ -4,14 +4,17 @@ Everything shown comes from :mod:`recist_app.endpoints` for all patients in the
 reading database: the summary table (ORR/DCR/CBR with exact intervals, medians,
 landmark rates), the BOR and numbers-at-risk tables, the per-patient subjects table
 and the waterfall, spider, swimmer and Kaplan–Meier plots drawn by the engine's
-``draw_*`` functions on Qt canvases. The computation runs in a worker thread; the
-criteria selector recomputes under RECIST 1.1, iRECIST or mRECIST. Without stored
-clinical data the view asks for the clinical CSV and imports it into the database.
+``draw_*`` functions on Qt canvases. The analysis is the workflow of ``recist-app
+endpoints --database`` (:func:`recist_app.workflows.endpoints.trial_from_store`),
+run in the background; the criteria selector recomputes under RECIST 1.1, iRECIST
+or mRECIST. Without stored clinical data the view asks for the clinical CSV and
+imports it into the database.
 Double-clicking a patient emits :attr:`TrialWindow.patient_activated`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,14 +45,18 @@ from recist_app.endpoints import (
     summary_table,
 )
 from recist_app.recist import Criteria
+from recist_app.ui.background import TaskRunner
 from recist_app.ui.trial.table_model import EndpointTableModel
-from recist_app.ui.trial.worker import TrialComputation
+from recist_app.workflows.endpoints import import_clinical, trial_from_store
+from recist_app.workflows.errors import NoClinicalDataError
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
 
     from recist_app.endpoints import TrialEndpoints
-    from recist_app.store import Store
+    from recist_app.ui.background import Task, TaskContext
+    from recist_app.workflows.database import Store
+    from recist_app.workflows.endpoints import TrialAnalysis
 
 __all__ = ["CRITERIA_CHOICES", "TrialWindow"]
 
@@ -74,6 +81,13 @@ _SUBJECT_COLUMNS_SHOWN = (
     "death_date",
     "pfs_reason",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _NoClinicalData:
+    """The database has no clinical data yet: the view asks for the file."""
+
+    message: str
 
 
 def _table_view(model: EndpointTableModel) -> QTableView:
@@ -117,10 +131,10 @@ class TrialWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(f"Trial endpoints — {store.url}")
         self.result: TrialEndpoints | None = None
-        self.computation = TrialComputation(store, user=user, parent=self)
-        self.computation.finished.connect(self._finished)
-        self.computation.failed.connect(self._failed)
-        self.computation.imported.connect(self._imported)
+        self._store = store
+        self._user = user
+        self._runner = TaskRunner("trial-endpoints", self)
+        self._task: Task[TrialAnalysis | _NoClinicalData] | None = None
 
         self.criteria_combo = QComboBox()
         for criteria in CRITERIA_CHOICES:
@@ -194,11 +208,34 @@ class TrialWindow(QWidget):
         return Criteria(self.criteria_combo.currentData())
 
     def recompute(self, clinical_csv: Path | None = None) -> None:
-        """Compute the endpoints again in the worker thread."""
+        """Compute the endpoints again in the background (newest request wins)."""
         what = f"importing {clinical_csv.name} and " if clinical_csv else ""
         self.status_label.setStyleSheet("")
         self.status_label.setText(f"{what}computing under {self.criteria.value}…")
-        self.computation.start(self.criteria, clinical_csv)
+        if self._task is not None:
+            self._task.cancel()  # its result would be stale
+        criteria = self.criteria
+
+        def job(context: TaskContext) -> TrialAnalysis | _NoClinicalData:
+            if clinical_csv is not None:
+                summary = import_clinical(self._store, clinical_csv, user=self._user)
+                context.progress(f"{clinical_csv.name}: {summary}")
+            try:
+                return trial_from_store(self._store, criteria=criteria)
+            except NoClinicalDataError as error:
+                return _NoClinicalData(str(error))
+
+        self._task = self._runner.submit(
+            job,
+            done=self._finished,
+            failed=self._failed,
+            progress=self._imported,
+            name="trial endpoints",
+        )
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Block until the computations asked for so far have run (tests, closing)."""
+        return self._runner.wait_idle(timeout_s)
 
     def choose_clinical_file(self) -> None:
         """Ask for the clinical CSV, import it into the database and recompute."""
@@ -208,11 +245,13 @@ class TrialWindow(QWidget):
         if path:
             self.recompute(Path(path))
 
-    def _finished(
-        self, result: TrialEndpoints, left_out: tuple[str, ...], generation: int
-    ) -> None:
-        if generation != self.computation.generation:
-            return  # a newer request is running
+    def _finished(self, outcome: TrialAnalysis | _NoClinicalData) -> None:
+        self._task = None
+        if isinstance(outcome, _NoClinicalData):
+            self._failed(outcome.message)
+            self.import_button.setFocus()
+            return
+        result, left_out = outcome.endpoints, outcome.left_out
         self.result = result
         summary = summary_table(result)
         self.summary_model.set_table(summary)
@@ -232,7 +271,9 @@ class TrialWindow(QWidget):
             canvas = self.canvases[stem]
             draw(canvas.figure, result)
             canvas.draw_idle()  # type: ignore[no-untyped-call]
-        notes = f"; {len(result.warnings)} warnings" if result.warnings else ""
+        # The first warning names the readings left out; the others are notes.
+        others = len(result.warnings) - (1 if left_out else 0)
+        notes = f"; {others} warnings" if others else ""
         if left_out:
             notes += (
                 f"; {len(left_out)} reading(s) without clinical data left out "
@@ -245,16 +286,13 @@ class TrialWindow(QWidget):
         self.status_label.setToolTip("\n".join(result.warnings))
         self.computed.emit()
 
-    def _failed(self, message: str, no_clinical_data: bool, generation: int) -> None:
-        if generation != self.computation.generation:
-            return
+    def _failed(self, message: str) -> None:
+        self._task = None
         self.status_label.setStyleSheet("color: #b2182b")
         self.status_label.setText(message)
-        if no_clinical_data:
-            self.import_button.setFocus()
         self.computed.emit()
 
-    def _imported(self, text: str) -> None:
+    def _imported(self, text: object) -> None:
         self.status_label.setText(f"{text}; computing under {self.criteria.value}…")
 
     # ------------------------------------------------------------ patients
@@ -265,5 +303,5 @@ class TrialWindow(QWidget):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Let a running computation finish before the window goes away."""
-        self.computation.wait()
+        self.wait()
         super().closeEvent(event)

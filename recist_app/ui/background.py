@@ -1,0 +1,264 @@
+"""The one way the workstation works in the background.
+
+A :class:`TaskRunner` owns one worker thread and runs the jobs submitted to it in
+order, so the GUI thread never waits on the disk or the database. A job is a plain
+callable given a :class:`TaskContext` (progress reports, a cancel token to pass on
+to imaging and workflows); its outcome comes back on the GUI thread, through the
+callbacks given to :meth:`TaskRunner.submit`: ``done(result)``, ``failed(message)``
+or ``cancelled()``, and ``progress(value)`` while it runs.
+
+Every job runs inside :func:`background_error_boundary`, the one boundary for
+background work: a project error becomes its one-line message, a bug becomes one
+line too (its traceback goes to stderr for the report), and nothing escapes to kill
+the thread or the app. Loading series, thumbnails, DICOM import, exports, the trial
+endpoints, the demo set-up and autosave all run this way.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from recist_app.imaging import CancelToken, LoadCancelledError
+from recist_app.ui.errors import TaskFailedError
+from recist_app.workflows.errors import describe_error, is_project_error
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+__all__ = [
+    "Task",
+    "TaskContext",
+    "TaskRunner",
+    "background_error_boundary",
+]
+
+T = TypeVar("T")
+
+
+@contextmanager
+def background_error_boundary(what: str) -> Iterator[None]:
+    """Turn any failure of a background job into a :class:`TaskFailedError`.
+
+    A project error keeps its own one-line message; a bug becomes
+    ``"<what>: internal error: ..."`` and its traceback is written to stderr.
+    Cancellation (:class:`~recist_app.imaging.LoadCancelledError`) passes through.
+    ``BaseException`` subclasses that are not exits (a native decoder's panic, say)
+    are failures too: a background job must never take the app down.
+    """
+    try:
+        yield
+    except (LoadCancelledError, TaskFailedError):
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:
+        if isinstance(error, Exception) and is_project_error(error):
+            raise TaskFailedError(describe_error(error)) from error
+        traceback.print_exception(error, file=sys.stderr)
+        raise TaskFailedError(
+            f"{what}: internal error: {type(error).__name__}: {describe_error(error)}"
+        ) from error
+
+
+@dataclass(eq=False)
+class TaskContext:
+    """What a running job may use: report progress, see whether it is cancelled."""
+
+    token: CancelToken
+    _report: Callable[[object], None]
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the task was cancelled (the job should stop soon)."""
+        return self.token.cancelled
+
+    def progress(self, value: object) -> None:
+        """Report ``value`` to the task's ``progress`` callback (GUI thread)."""
+        self._report(value)
+
+
+@dataclass(eq=False)
+class Task(Generic[T]):
+    """One submitted job: cancel it, wait for it, see whether it ended.
+
+    Callbacks run on the GUI thread; ``done`` gets the job's result, ``failed`` its
+    one-line message.
+    """
+
+    name: str
+    job: Callable[[TaskContext], T]
+    done: Callable[[T], None] | None = None
+    failed: Callable[[str], None] | None = None
+    cancelled: Callable[[], None] | None = None
+    progress: Callable[[Any], None] | None = None
+    token: CancelToken = field(default_factory=CancelToken)
+    _finished: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        """Ask the job to stop; its ``cancelled`` callback follows (not ``done``)."""
+        self.token.cancel()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job has ended (its callback may still be on its way)."""
+        return self._finished.is_set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until the job has ended; return whether it did within the time."""
+        return self._finished.wait(timeout_s)
+
+
+class TaskRunner(QObject):
+    """Runs submitted jobs one after another on its own daemon thread.
+
+    Parameters
+    ----------
+    name
+        The thread's name (shown by debuggers and in crash reports).
+    """
+
+    # (task, kind, value) from the worker thread; Qt queues it to the GUI thread.
+    _report = Signal(object, str, object)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._jobs: queue.SimpleQueue[Task[Any] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._queued = 0
+        self._running_token = CancelToken()  # the running job's; shutdown cancels it
+        self._report.connect(self._deliver)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a job is queued or running."""
+        with self._lock:
+            return self._queued > 0
+
+    def submit(
+        self,
+        job: Callable[[TaskContext], T],
+        *,
+        done: Callable[[T], None] | None = None,
+        failed: Callable[[str], None] | None = None,
+        cancelled: Callable[[], None] | None = None,
+        progress: Callable[[Any], None] | None = None,
+        name: str | None = None,
+    ) -> Task[T]:
+        """Queue ``job``; it runs after every job submitted before it.
+
+        After :meth:`shutdown` the task is cancelled at once and never runs.
+        """
+        task: Task[T] = Task(
+            name=name or self._name,
+            job=job,
+            done=done,
+            failed=failed,
+            cancelled=cancelled,
+            progress=progress,
+        )
+        with self._lock:
+            if self._closed:
+                task.cancel()
+                task._finished.set()
+                return task
+            self._queued += 1
+            self._jobs.put(task)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name=self._name, daemon=True
+                )
+                self._thread.start()
+        return task
+
+    def wait_idle(self, timeout_s: float | None = None) -> bool:
+        """Block until every job submitted so far has ended; False on timeout."""
+        marker = threading.Event()
+        with self._lock:
+            if self._closed or self._queued == 0:
+                return True
+        self.submit(lambda _context: marker.set(), name=f"{self._name}-idle")
+        return marker.wait(timeout_s)
+
+    def shutdown(self, *, timeout_s: float = 10.0) -> None:
+        """Run no further job; cancel the running one and wait up to ``timeout_s``."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+            while True:  # drop queued jobs: they would only report to nobody
+                try:
+                    dropped = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if dropped is not None:
+                    dropped.cancel()
+                    dropped._finished.set()
+            self._jobs.put(None)
+        self._running_token.cancel()
+        if thread is not None:
+            thread.join(timeout_s)
+
+    # ------------------------------------------------------------ worker thread
+    def _run(self) -> None:
+        while True:
+            task = self._jobs.get()
+            if task is None:
+                return
+            self._running_token = task.token
+            try:
+                self._execute(task)
+            finally:
+                task._finished.set()
+                with self._lock:
+                    self._queued -= 1
+
+    def _execute(self, task: Task[Any]) -> None:
+        if task.token.cancelled:
+            self._report.emit(task, "cancelled", None)
+            return
+        context = TaskContext(
+            token=task.token,
+            _report=lambda value: self._report.emit(task, "progress", value),
+        )
+        try:
+            with background_error_boundary(task.name):
+                result = task.job(context)
+        except LoadCancelledError:
+            self._report.emit(task, "cancelled", None)
+        except TaskFailedError as failure:
+            self._report.emit(task, "failed", str(failure))
+        else:
+            if task.token.cancelled:
+                self._report.emit(task, "cancelled", None)
+            else:
+                self._report.emit(task, "done", result)
+
+    # ------------------------------------------------------------ GUI thread
+    def _deliver(self, task: Task[Any], kind: str, value: object) -> None:
+        if task.token.cancelled and kind != "cancelled":
+            # Cancelled after the report left the worker: the caller has moved
+            # on, so the result is dropped (progress) or reported as cancelled.
+            if kind != "progress" and task.cancelled is not None:
+                task.cancelled()
+            return
+        if kind == "progress":
+            if task.progress is not None:
+                task.progress(value)
+        elif kind == "done":
+            if task.done is not None:
+                task.done(value)
+        elif kind == "failed":
+            if task.failed is not None:
+                task.failed(str(value))
+        elif task.cancelled is not None:
+            task.cancelled()
