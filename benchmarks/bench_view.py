@@ -85,6 +85,7 @@ def main() -> int:
     from recist_app.imaging import SeriesGeometry, load_volume, write_phantom_series
     from recist_app.store import open_store
     from recist_app.ui.viewer.slice_view import SliceView
+    from recist_app.workflows.images import import_dicom
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder_name:
@@ -143,7 +144,7 @@ def main() -> int:
 
         # ---- open a series -> first slice painted
         with open_store(f"sqlite:///{folder / 'db.sqlite3'}") as store:
-            store.images.import_folder(folder / "series", user="bench")
+            import_dicom(store, folder / "series", user="bench")
             firsts: list[float] = []
             totals: list[float] = []
             for _ in range(3):

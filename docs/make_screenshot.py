@@ -24,12 +24,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from recist_app.app import demo_folder
-from recist_app.exchange import set_up_demo_patients
 from recist_app.recist import Reading
-from recist_app.store import open_store
+from recist_app.ui.document import open_document
 from recist_app.ui.main_window import MainWindow
-from recist_app.ui.reading_store import StoreSaver, open_document
+from recist_app.ui.workstation import demo_folder
+from recist_app.workflows.database import open_database
+from recist_app.workflows.demo import set_up_demo_patients
+from recist_app.workflows.reading_session import ReadingSession
 
 OUT = Path(__file__).with_name("screenshot.png")
 SHOWN_VISIT = "WEEK 24"
@@ -41,17 +42,16 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with (
         tempfile.TemporaryDirectory() as tmp,
-        open_store(f"sqlite:///{Path(tmp) / 'readings.sqlite3'}") as store,
+        open_database(f"sqlite:///{Path(tmp) / 'readings.sqlite3'}") as store,
     ):
         patients = set_up_demo_patients(
             demo_folder(), store, user="dr-demo", progress=print
         )
-        saver = StoreSaver(store, user="dr-demo")
         document = open_document(
             Reading(patient_id=patients.read_patient_id, reader=patients.reader),
-            saver,
+            ReadingSession(store, user="dr-demo"),
         )
-        window = MainWindow(document, {}, reading_store=saver)
+        window = MainWindow(document, {})
         window.resize(1800, 1100)
         window.show()
         document.set_visit(SHOWN_VISIT)

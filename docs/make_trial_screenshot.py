@@ -21,9 +21,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from recist_app.endpoints import import_clinical_csv, simulate_trial, write_clinical_csv
-from recist_app.store import open_store
+from recist_app.endpoints import simulate_trial, write_clinical_csv
 from recist_app.ui.trial import TrialWindow
+from recist_app.workflows.database import open_database
+from recist_app.workflows.endpoints import import_clinical
 
 OUT = Path(__file__).resolve().parent / "trial-view.png"
 
@@ -34,12 +35,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'trial.sqlite3'}"
         trial = simulate_trial(76)
-        with open_store(url) as store:
+        with open_database(url) as store:
             for reading in trial.readings:
                 store.readings.save(reading, user="demo")
             clinical = Path(folder) / "clinical.csv"
             write_clinical_csv(trial.clinical, clinical)
-            import_clinical_csv(store, clinical, user="demo")
+            import_clinical(store, clinical, user="demo")
             window = TrialWindow(store, user="demo")
             window.resize(1500, 940)
             window.show()

@@ -17,6 +17,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from tests.exchange.demo import DemoPatient, write_demo_patient
+
 _UI_DIR = Path(__file__).parent / "ui"
 
 
@@ -24,3 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _UI_DIR in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPatient:
+    """The demo patient's CT studies and reading, written once per session."""
+    return write_demo_patient(tmp_path_factory.mktemp("demo"), visits=4)

@@ -65,14 +65,20 @@ def test_every_layer_has_one_base_error() -> None:
             for _name, value in inspect.getmembers(errors, inspect.isclass)
             if issubclass(value, Exception) and value.__module__ == errors.__name__
         ]
-        roots = [cls for cls in classes if not any(b in classes for b in cls.__mro__[1:])]
+        roots = [
+            cls for cls in classes if not any(b in classes for b in cls.__mro__[1:])
+        ]
         assert len(roots) == 1, (layer, roots)
         assert roots[0] in bases, layer
 
 
 @pytest.mark.parametrize(
     "error",
-    [e for e in _project_exceptions() if e.__module__.split(".")[1] in (*LAYERS, "cli")],
+    [
+        e
+        for e in _project_exceptions()
+        if e.__module__.split(".")[1] in (*LAYERS, "cli")
+    ],
     ids=lambda e: e.__qualname__,
 )
 def test_any_project_error_is_one_line_and_exit_2(

@@ -203,7 +203,7 @@ def test_the_key_variable_is_named_once() -> None:
     sources = [
         path
         for path in (REPOSITORY / "recist_app").rglob("*.py")
-        if "RECIST_APP_DEID_KEY" in path.read_text(encoding="utf-8")
+        if re.search(r"""["']RECIST_APP_DEID_KEY["']""", path.read_text("utf-8"))
     ]
     assert [path.name for path in sources] == ["environment.py"]
 

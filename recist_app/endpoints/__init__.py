@@ -1,7 +1,7 @@
 """Trial endpoints from many patients' readings: BOR, ORR, DCR, CBR, DOR, PFS, OS.
 
 Never Qt and never the exchange layer: callers parse files and pass domain
-``Reading`` objects (STANDARDS.md section 3 has the definitions).
+``Reading`` objects (docs/standards.md section 3 has the definitions).
 
 Typical use::
 

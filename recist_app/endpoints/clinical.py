@@ -60,7 +60,7 @@ _REQUIRED = frozenset({"patient_id", "first_dose_date", "data_cutoff_date"})
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClinicalRecord:
-    """One patient's clinical dates (STANDARDS.md 3.1).
+    """One patient's clinical dates (docs/standards.md 3.1).
 
     ``source`` and ``row`` say where the record came from, so later checks (an
     unknown patient, say) can name the row; both are empty for records built in code.

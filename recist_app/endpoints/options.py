@@ -19,7 +19,7 @@ DAYS_PER_MONTH = 30.4375  # admiralonco vignettes/adtte.Rmd: months = days / 30.
 
 
 class CbrDefinition(StrEnum):
-    """Which clinical benefit rate to report (STANDARDS.md 3.3)."""
+    """Which clinical benefit rate to report (docs/standards.md 3.3)."""
 
     RESPONSE_6_MONTHS = "response-6m"
     """This trial: confirmed CR/PR whose response lasted ≥ 183 days."""

@@ -1,4 +1,4 @@
-"""Exact binomial intervals and Kaplan–Meier estimates (STANDARDS.md 3.3, 3.6).
+"""Exact binomial intervals and Kaplan–Meier estimates (docs/standards.md 3.3, 3.6).
 
 Proportions use the exact Clopper–Pearson interval from
 ``scipy.stats.binomtest(k, n).proportion_ci(method="exact")``. Time-to-event
@@ -268,7 +268,7 @@ def _first_time_at_or_below(
 def _linear_greenwood(
     fitter: object, survival: np.ndarray, confidence_level: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ŝ ± z·Ŝ·sqrt(Σ d/(n(n−d))), clipped to [0, 1] (STANDARDS.md 3.6)."""
+    """Ŝ ± z·Ŝ·sqrt(Σ d/(n(n−d))), clipped to [0, 1] (docs/standards.md 3.6)."""
     from scipy.stats import norm
 
     table = fitter.event_table  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 :func:`compute_trial_endpoints` is the single entry point. It matches readings to
 clinical rows, derives every patient (:mod:`recist_app.endpoints.subject`) and
-summarises them (STANDARDS.md 3.3–3.5):
+summarises them (docs/standards.md 3.3–3.5):
 
 - ORR (CR+PR), DCR (CR+PR+SD, plus NON-CR/NON-PD for the all-treated population)
   and CBR with exact Clopper–Pearson intervals; MISSING and NE count as failures;

@@ -1,12 +1,12 @@
 """Per-patient endpoints: BOR, response dates, PFS, OS and DOR with censoring.
 
-Pre-processing (STANDARDS.md 3.1, admiralonco ``vignettes/adrs.Rmd`` with TRTSDT for
-RANDDT): a follow-up counts when first dose ≤ date ≤ data cut-off; for the best
+Pre-processing (docs/standards.md 3.1, admiralonco ``vignettes/adrs.Rmd`` with TRTSDT
+for RANDDT): a follow-up counts when first dose ≤ date ≤ data cut-off; for the best
 overall response it must also be on or before the first new anticancer therapy (a
 scan on the day the therapy starts is taken to precede it, matching PFS row 6's
 "on/before"). BOR itself comes from :func:`recist_app.recist.best_overall_responses`.
 
-PFS (STANDARDS.md 3.4; CNSR 0 = event). The rows are applied in this order:
+PFS (docs/standards.md 3.4; CNSR 0 = event). The rows are applied in this order:
 
 - row 1: no baseline tumour assessment → censored at first dose, CNSR 1;
 - row 6: new anticancer therapy on/before the cut-off and before PD/death (or with
@@ -36,7 +36,7 @@ DOR (3.5): responders only; from the first CR/PR of the (confirmed) BOR to the P
 end date, with the PFS event and censoring.
 
 Other criteria sets (issue 8). mRECIST uses the RECIST codes, so everything above
-applies to its responses. iRECIST (RECIST_RULES H, Seymour et al. 2017) is mapped
+applies to its responses. iRECIST (docs/rules.md H, Seymour et al. 2017) is mapped
 for the endpoints by :func:`endpoint_response`: iCR and iPR are responses (ORR,
 DOR), iSD is disease control, NON-iCR/NON-iUPD counts as NON-CR/NON-PD, and **iCPD
 is the progression event**: PFS (iPFS) ends at the date of the iUPD that the iCPD
@@ -96,7 +96,7 @@ CNSR_EVENT = 0
 
 
 class PfsCensoring:
-    """CNSR codes of the PFS censoring rows (STANDARDS.md 3.4)."""
+    """CNSR codes of the PFS censoring rows (docs/standards.md 3.4)."""
 
     NO_BASELINE = 1
     NO_ADEQUATE_ASSESSMENT = 2

@@ -90,7 +90,7 @@ def _timepoint_dict(timepoint: TimepointAssessment) -> dict[str, Any]:
 
 
 def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
-    """The ``recist-assessment/1`` object (DESIGN.md) for ``assessment``."""
+    """The ``recist-assessment/1`` object (README, File formats) for ``assessment``."""
     baseline = assessment.baseline
     return {
         "format": ASSESSMENT_FORMAT,

@@ -1,4 +1,4 @@
-"""De-identification for exports leaving the site (STANDARDS.md section 4).
+"""De-identification for exports leaving the site (docs/standards.md section 4).
 
 A :class:`Pseudonymizer` holds the site's secret key. From it every identifier is
 derived with HMAC-SHA256, so the same key gives the same pseudonymous subject id,

@@ -4,7 +4,7 @@
 into a staging folder and moves them into the output folder only when all were
 written, so a failed export leaves no half-written file. With a
 :class:`~recist_app.exchange.deidentify.Pseudonymizer` every file carries the
-pseudonymous subject id, shifted dates and replaced UIDs (STANDARDS.md section 4).
+pseudonymous subject id, shifted dates and replaced UIDs (docs/standards.md section 4).
 pydicom and highdicom are imported by the formats that need them (SR, images), so
 CSV, JSON and SDTM exports start fast.
 """

@@ -4,7 +4,7 @@ One page per visit: patient and study data, the lesion table with measurements a
 states, the sum of diameters and its changes, the target / non-target / new-lesion
 and overall responses with their reasons, the best overall response so far and
 overall, a key image of each lesion measured on an image with the axes drawn, and
-the signed-by line. matplotlib keeps ``exchange`` free of Qt (DESIGN.md allows
+the signed-by line. matplotlib keeps ``exchange`` free of Qt (the layering allows
 QPdfWriter only behind one explicit seam; it is not needed). matplotlib, pydicom and
 highdicom are imported when a report is drawn, not when this module is imported, so
 the command line starts fast.

@@ -1,21 +1,20 @@
-"""The reading file ``recist-reading/1``: strict reader and writer (DESIGN.md).
+"""The reading file ``recist-reading/1``: strict reader and writer.
 
 Read strictly, so a typo never silently changes a response: unknown keys, wrong
 types, unknown lesion ids, dates out of order, a baseline target without a
 measurement and more than one baseline are errors. Each error is one line naming
 the file, the field, the visit and the lesion.
 
-Extensions over the DESIGN.md example, all optional: per lesion ``location``,
-``tracking_uid``, ``is_cystic``, ``previously_irradiated``; per visit ``baseline``
-(otherwise a visit labelled BASELINE or SCREENING is the baseline), ``modality``,
-``study_instance_uid``, ``series_instance_uid``; per measurement the states
-``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for RECIST_RULES
-B3, ``geometry`` and ``viable_geometry`` (where the mRECIST viable long axis was
-drawn); per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
+Extensions over the format's first version (README, File formats), all optional: per
+lesion ``location``, ``tracking_uid``, ``is_cystic``, ``previously_irradiated``; per
+visit ``baseline`` (otherwise a visit labelled BASELINE or SCREENING is the baseline),
+``modality``, ``study_instance_uid``, ``series_instance_uid``; per measurement the
+states ``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for rule B3
+(docs/rules.md), ``geometry`` and ``viable_geometry`` (where the mRECIST viable long
+axis was drawn); per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
 ``params.max_ne_between_confirmation``, ``too_small_mm``, ``pd_min_increase_mm``,
-``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer,
-time and version of the signature, written by exports; validated, never used by
-the rules).
+``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer, time
+and version of the signature, written by exports; validated, never used by the rules).
 """
 
 from __future__ import annotations

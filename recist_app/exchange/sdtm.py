@@ -1,4 +1,4 @@
-"""CDISC SDTM TU, TR and RS datasets of a RECIST reading (STANDARDS.md section 1).
+"""CDISC SDTM TU, TR and RS datasets of a RECIST reading (docs/standards.md section 1).
 
 TU holds one ``TUMIDENT`` row per lesion at the visit it was identified; TR one row
 per lesion per visit (``LDIAM`` for non-nodal targets, ``LPERP`` for nodal targets,
@@ -10,7 +10,7 @@ the lesion ids (the DICOM SR Tracking Identifier), ``--LNKGRP`` is ``A`` plus th
 visit number, and ``--DY`` counts from the first dose (no day 0).
 
 Before anything is written :func:`check_sdtm` verifies the cross-domain rules of
-STANDARDS.md 1.3 and the RSCAT rules; a failure is an
+docs/standards.md 1.3 and the RSCAT rules; a failure is an
 :class:`~recist_app.exchange.errors.ExchangeError`.
 """
 
@@ -67,7 +67,7 @@ Row = dict[str, Value]
 class SdtmVariable:
     """A variable of an SDTM domain: name, label, type, and whether always emitted.
 
-    Variables marked ``?`` in STANDARDS.md 1.1 (``always=False``) are emitted only
+    Variables marked ``?`` in docs/standards.md 1.1 (``always=False``) are emitted only
     when some row has a value.
     """
 
@@ -651,7 +651,7 @@ def build_sdtm(
 
 
 def check_sdtm(datasets: SdtmDatasets) -> None:
-    """Cross-domain consistency (STANDARDS.md 1.3); raises on the first problem.
+    """Cross-domain consistency (docs/standards.md 1.3); raises on the first problem.
 
     Every TRLNKID has a TU row of the same subject; every OVRLRESP RSLNKGRP exists
     in TR; each SUMDIAM equals the sum of its link group's LDIAM and LPERP values;

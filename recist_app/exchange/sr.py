@@ -1,6 +1,6 @@
 """DICOM SR TID 1500 Measurement Reports of a reading, and importing them back.
 
-One Comprehensive 3D SR per visit (STANDARDS.md section 2), built with highdicom:
+One Comprehensive 3D SR per visit (docs/standards.md section 2), built with highdicom:
 
 - a TID 1410 planar ROI group per lesion drawn on an image, its ROI the axis RECIST
   counts (short axis for lymph nodes, long axis otherwise) as a two-point POLYLINE
@@ -67,7 +67,7 @@ __all__ = [
 
 LONG_AXIS = hd.sr.CodedConcept("103339001", "SCT", "Long Axis")
 SHORT_AXIS = hd.sr.CodedConcept("103340004", "SCT", "Short Axis")
-"""Meanings spelled as dcmjs/OHIF compare them (STANDARDS.md 2.2)."""
+"""Meanings spelled as dcmjs/OHIF compare them (docs/standards.md 2.2)."""
 
 ORGAN_CODES: dict[str, hd.sr.CodedConcept] = {
     name: hd.sr.CodedConcept(value, "SCT", meaning)
@@ -142,7 +142,7 @@ def lesion_tracking_uid(reading: Reading, lesion: Lesion) -> str:
     """The lesion's Tracking UID: stored one, else derived stably from its ids.
 
     The derived UID depends only on the patient and lesion id, so every visit's SR
-    carries the same UID for the same lesion (STANDARDS.md 2.3).
+    carries the same UID for the same lesion (docs/standards.md 2.3).
     """
     if lesion.tracking_uid:
         return lesion.tracking_uid

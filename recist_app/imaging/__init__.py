@@ -1,7 +1,7 @@
 """DICOM discovery and loading, volumes and geometry in mm, display helpers.
 
 The imaging layer never imports Qt nor any other recist_app package; see
-DESIGN.md. Typical use::
+docs/architecture.md. Typical use::
 
     found = discover(folder, progress=report)
     volume = load_volume(found.volumes[0], on_middle_slice=show)

@@ -22,9 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 
-from recist_app.imaging.errors import SliceReadError
+from recist_app.imaging.errors import NotDicomError, SliceReadError
 from recist_app.imaging.headers import (
-    NotDicomError,
     SliceHeader,
     read_slice_header,
     usability_problem,

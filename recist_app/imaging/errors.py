@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ImagingError",
     "LoadCancelledError",
+    "NotDicomError",
     "PhantomError",
     "SeriesError",
     "SliceReadError",
@@ -21,6 +22,10 @@ class ImagingError(Exception):
 
 class SliceReadError(ImagingError):
     """A DICOM file cannot be read or decoded; the message names the file."""
+
+
+class NotDicomError(SliceReadError):
+    """The file is not DICOM at all (no preamble, unreadable as a data set)."""
 
 
 class SeriesError(ImagingError):

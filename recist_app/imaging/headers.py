@@ -32,10 +32,9 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from recist_app.imaging.errors import SliceReadError
+from recist_app.imaging.errors import NotDicomError, SliceReadError
 
 __all__ = [
-    "NotDicomError",
     "SliceHeader",
     "decoder_problem",
     "read_slice_header",
@@ -66,10 +65,6 @@ _PARSE_ERRORS = (
     NotImplementedError,
     OverflowError,
 )
-
-
-class NotDicomError(SliceReadError):
-    """The file is not DICOM at all (no preamble, unreadable as a data set)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,9 +36,13 @@ from recist_app.imaging.discovery import (
     VolumeInfo,
     group_volumes,
 )
-from recist_app.imaging.errors import LoadCancelledError, SeriesError, SliceReadError
-from recist_app.imaging.headers import (
+from recist_app.imaging.errors import (
+    LoadCancelledError,
     NotDicomError,
+    SeriesError,
+    SliceReadError,
+)
+from recist_app.imaging.headers import (
     SliceHeader,
     read_slice_header,
     scan_slice_header,

@@ -1,7 +1,7 @@
 """Pure RECIST response rules: frozen domain objects and the ``assess`` derivation.
 
-Standard library only, no I/O, no clock (STYLE.md 4.2). Rule numbers in comments and
-messages refer to ../shared/RECIST_RULES.md.
+Standard library only, no I/O, no clock (docs/architecture.md, house rules). Rule
+numbers in comments and messages refer to docs/rules.md.
 """
 
 from recist_app.recist.assessment import (

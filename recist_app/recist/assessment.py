@@ -23,7 +23,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConformanceWarning:
-    """A baseline finding that breaks a rule of RECIST_RULES section A."""
+    """A baseline finding that breaks a rule of docs/rules.md section A."""
 
     rule: str
     message: str
@@ -81,7 +81,7 @@ class TimepointAssessment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BestOverallResponse:
-    """Best overall response across timepoints (RECIST_RULES G1–G6).
+    """Best overall response across timepoints (docs/rules.md G1–G6).
 
     ``date`` is the first assessment of the response; ``confirmation_date`` is the
     confirming assessment for a confirmed CR/PR, else ``None``.

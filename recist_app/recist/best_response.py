@@ -1,7 +1,7 @@
 """Best overall response across timepoints, with and without confirmation (G1–G6).
 
 The derivation follows RECIST 1.1 Table 3 and the admiralonco event definitions the
-sponsor's statisticians use (STANDARDS.md 3.2), so both give the same numbers:
+sponsor's statisticians use (docs/standards.md 3.2), so both give the same numbers:
 
 confirmed (G2, G3): CR confirmed by a CR ≥ ``confirmation_min_days`` later with only
 CR/NE between; else PR confirmed by a CR/PR that late with only CR/PR/NE between and

@@ -1,4 +1,4 @@
-"""Baseline conformance: RECIST_RULES section A as warnings that name their rule.
+"""Baseline conformance: docs/rules.md section A as warnings that name their rule.
 
 The checks run inside :func:`recist_app.recist.assess`, so they are re-evaluated on
 every change of the reading. They warn rather than raise: a radiologist may keep a
@@ -56,7 +56,7 @@ def measurable_minimum_mm(timepoint: TimePoint) -> float:
 
 
 def check_baseline(reading: Reading) -> tuple[ConformanceWarning, ...]:
-    """Check the baseline against RECIST_RULES A1–A8.
+    """Check the baseline against docs/rules.md A1–A8.
 
     Parameters
     ----------

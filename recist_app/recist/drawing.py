@@ -282,7 +282,7 @@ def lesion_geometry_near(
     """
     visits = [t.visit for t in reading.timepoints]
     current = visits.index(visit) if visit in visits else 0
-    order = [*range(current, -1, -1), *range(current + 1, len(visits))]
+    order: list[int] = [*range(current, -1, -1), *range(current + 1, len(visits))]
     for index in order:
         timepoint = reading.timepoints[index]
         measurement = timepoint.measurement(lesion_id)

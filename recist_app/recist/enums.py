@@ -38,7 +38,7 @@ class LesionRole(StrEnum):
 
 
 class MeasurementState(StrEnum):
-    """State of one target lesion at one timepoint (RECIST_RULES B1–B4)."""
+    """State of one target lesion at one timepoint (docs/rules.md B1–B4)."""
 
     MEASURED = "measured"
     TOO_SMALL = "too_small"
@@ -65,7 +65,7 @@ class Modality(StrEnum):
 
 
 class NonTargetState(StrEnum):
-    """State of one non-target lesion at one timepoint (RECIST_RULES D1–D4)."""
+    """State of one non-target lesion at one timepoint (docs/rules.md D1–D4)."""
 
     PRESENT = "present"
     ABSENT = "absent"
@@ -74,7 +74,7 @@ class NonTargetState(StrEnum):
 
 
 class NewLesionState(StrEnum):
-    """How certain the reader is that a new lesion is malignant (RECIST_RULES E1–E2)."""
+    """How certain the reader is that a new lesion is malignant (rules E1–E2)."""
 
     EQUIVOCAL = "equivocal"
     UNEQUIVOCAL = "unequivocal"
@@ -89,7 +89,7 @@ class NewLesionFinding(StrEnum):
 
 
 class Response(StrEnum):
-    """Response codes exactly as DESIGN.md spells them."""
+    """Response codes exactly as the files spell them (README, File formats)."""
 
     CR = "CR"
     PR = "PR"
@@ -98,7 +98,7 @@ class Response(StrEnum):
     NE = "NE"
     NON_CR_NON_PD = "NON-CR/NON-PD"
     NED = "NED"
-    # iRECIST (RECIST_RULES H5)
+    # iRECIST (docs/rules.md H5)
     ICR = "iCR"
     IPR = "iPR"
     ISD = "iSD"

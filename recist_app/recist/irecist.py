@@ -1,4 +1,4 @@
-"""iRECIST for immunotherapy (Seymour et al. 2017; RECIST_RULES H1–H5).
+"""iRECIST for immunotherapy (Seymour et al. 2017; docs/rules.md H1–H5).
 
 RECIST 1.1 applies until progression (H1), which becomes *unconfirmed* progression,
 iUPD. The next assessment, within ``irecist_confirmation_min_days`` to

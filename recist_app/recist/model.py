@@ -6,7 +6,7 @@ lesion, so an invalid reading can never exist (highdicom's principle). Collectio
 tuples, so snapshots are hashable and comparable (undo, caching, equality in tests).
 
 Structural rules live here (unique ids, known lesion ids, dates in order, one baseline);
-clinical conformance (RECIST_RULES section A) is reported as warnings by
+clinical conformance (docs/rules.md section A) is reported as warnings by
 :mod:`recist_app.recist.conformance`, because a reading is legitimately incomplete
 while the radiologist is still marking it.
 """
@@ -118,7 +118,7 @@ class MeasurementGeometry:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Measurement:
-    """One target lesion at one timepoint (RECIST_RULES B1–B4).
+    """One target lesion at one timepoint (docs/rules.md B1–B4).
 
     Parameters
     ----------
@@ -373,7 +373,7 @@ class TimePoint:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResponseParameters:
-    """Protocol choices left open by the criteria (RECIST_RULES preamble).
+    """Protocol choices left open by the criteria (docs/rules.md preamble).
 
     Parameters
     ----------

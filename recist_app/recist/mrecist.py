@@ -1,4 +1,4 @@
-"""mRECIST for hepatocellular carcinoma (Lencioni & Llovet 2010; RECIST_RULES J1–J5).
+"""mRECIST for hepatocellular carcinoma (Lencioni & Llovet 2010; docs/rules.md J1–J5).
 
 The same lesions as RECIST 1.1, measured once more on the arterial phase: the target
 diameter is the viable (arterially enhancing) long axis (J1). Everything else follows

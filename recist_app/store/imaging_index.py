@@ -37,7 +37,6 @@ if TYPE_CHECKING:
         SeriesInfo,
         StudyInfo,
     )
-    from recist_app.imaging.progress import CancelCheck, ProgressCallback
     from recist_app.store._unit_of_work import UnitOfWork
 
 __all__ = [
@@ -482,41 +481,6 @@ class ImagingIndex:
             summary, changes = index_discovery(session, result, now)
             append_audit(session, changes, user=who, reason=None, now=now)
             return summary
-
-    def import_folder(
-        self,
-        folder: str | os.PathLike[str],
-        *,
-        user: str,
-        progress: ProgressCallback | None = None,
-        cancel: CancelCheck | None = None,
-    ) -> ImportSummary:
-        """Scan ``folder`` (headers only) and index its studies, series and files.
-
-        Parameters
-        ----------
-        folder
-            A folder (scanned recursively), a DICOM file or a DICOMDIR.
-        user
-            Who imported, for the audit trail.
-        progress
-            Called as ``progress(files_done, files_total)`` while scanning.
-        cancel
-            Stops the scan (nothing is written) when it returns ``True``.
-
-        Raises
-        ------
-        StoreError
-            The folder does not exist.
-        """
-        from recist_app.imaging.discovery import discover
-
-        path = Path(folder)
-        if not path.exists():
-            raise StoreError(f"{path}: no such file or folder")
-        return self.record_discovery(
-            discover(path, progress=progress, cancel=cancel), user=user
-        )
 
     def studies(self, patient_id: str) -> tuple[StoredStudy, ...]:
         """The indexed studies of a patient, oldest first, with their series."""

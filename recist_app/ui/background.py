@@ -238,10 +238,8 @@ class TaskRunner(QObject):
         except TaskFailedError as failure:
             self._report.emit(task, "failed", str(failure))
         else:
-            if task.token.cancelled:
-                self._report.emit(task, "cancelled", None)
-            else:
-                self._report.emit(task, "done", result)
+            # token() asks again: the job may have been cancelled while it ran.
+            self._report.emit(task, "cancelled" if task.token() else "done", result)
 
     # ------------------------------------------------------------ GUI thread
     def _deliver(self, task: Task[Any], kind: str, value: object) -> None:

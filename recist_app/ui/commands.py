@@ -17,7 +17,8 @@ class ReplaceReadingCommand(QUndoCommand):
     """Swap the document's reading between ``before`` and ``after``.
 
     ``push()`` runs :meth:`redo` at once, so the caller never applies the change
-    itself (STYLE.md 4.5). The command holds values, never widgets.
+    itself (docs/architecture.md, house rules: undo). The command holds values,
+    never widgets.
     """
 
     def __init__(

@@ -102,7 +102,7 @@ class ReadingDocument(QObject):
         return True
 
     def load(self, reading: Reading) -> None:
-        """Open another reading: clears the undo history (STYLE.md 4.5)."""
+        """Open another reading: clears the undo history (house rules: undo)."""
         self.undo_stack.clear()
         self._visit = reading.timepoints[0].visit if reading.timepoints else ""
         self._selected_lesion_id = ""

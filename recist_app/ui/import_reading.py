@@ -27,6 +27,8 @@ from recist_app.workflows.reading_import import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from recist_app.ui.autosave import AutosaveWriter
+    from recist_app.ui.background import TaskContext
     from recist_app.workflows.database import Store
     from recist_app.workflows.reading_import import ReadingImportFailure
 
@@ -47,10 +49,18 @@ class ReadingImporter(QObject):
 
     finished = Signal(object)
 
-    def __init__(self, store: Store, *, user: str, parent: QWidget) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        user: str,
+        parent: QWidget,
+        writer: AutosaveWriter | None = None,
+    ) -> None:
         super().__init__(parent)
         self._store = store
         self._user = user
+        self._writer = writer
         self._parent = parent
         self._runner = TaskRunner("reading-import", self)
 
@@ -65,9 +75,20 @@ class ReadingImporter(QObject):
         return True
 
     def import_paths(self, paths: Sequence[Path]) -> None:
-        """Import ``paths`` in the background; ``finished`` follows."""
+        """Import ``paths`` in the background; ``finished`` follows.
+
+        The open reading's pending saves are written first, so an import that
+        replaces it starts from what the database holds.
+        """
+        writer = self._writer
+
+        def job(_context: TaskContext) -> ReadingImportReport:
+            if writer is not None:
+                writer.flush()
+            return import_reading_files(self._store, paths, user=self._user)
+
         self._runner.submit(
-            lambda _context: import_reading_files(self._store, paths, user=self._user),
+            job,
             done=self._first_pass,
             failed=lambda message: show_message(
                 self._parent, "Reading not imported", message

@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         self.patients_dock: PatientsDock | None = None
         if session is not None:
             self.reading_importer = ReadingImporter(
-                session.store, user=session.user, parent=self
+                session.store, user=session.user, parent=self, writer=self.writer
             )
             self.reading_importer.finished.connect(self._readings_imported)
             self.patients_dock = self._patients_dock(session.store, session.user)
@@ -831,6 +831,14 @@ class MainWindow(QMainWindow):
             "Why does it need to change? (kept in the audit trail)",
         )
         if not accepted:
+            return False
+        if not reason.strip():
+            show_message(
+                self,
+                "Reading not amended",
+                "amending a signed reading: a reason is required (it is kept in "
+                "the audit trail)",
+            )
             return False
         reading = self.document.reading
         self.amend_action.setEnabled(False)

@@ -145,7 +145,8 @@ class ReadingSession:
         """
         if not reason.strip():
             raise WorkflowError(
-                "amending a signed reading needs a reason (kept in the audit trail)"
+                "amending a signed reading: a reason is required (it is kept in "
+                "the audit trail)"
             )
         with self._lock:
             self._record = self._store.signing.amend(

@@ -1,4 +1,4 @@
-"""BOR derivation through the endpoint pipeline (STANDARDS.md 3.1–3.2)."""
+"""BOR derivation through the endpoint pipeline (docs/standards.md 3.1–3.2)."""
 
 from __future__ import annotations
 

@@ -218,7 +218,9 @@ def test_clinical_import_then_endpoints_from_the_database_alone(
             store.readings.save(read_reading_file(path), user="test")
     out = ["--no-plots", "--database", url, "--out"]
     assert main(["endpoints", *out, str(tmp_path / "none")]) == 2
-    assert "no clinical data; import it with" in capsys.readouterr().err
+    assert "no clinical data; import it (recist-app clinical import" in (
+        capsys.readouterr().err
+    )
     clinical = str(trial_dir / "clinical.csv")
     assert main(["clinical", "import", clinical, "--database", url]) == 0
     assert "30 added" in capsys.readouterr().out

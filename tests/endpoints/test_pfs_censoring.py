@@ -1,4 +1,4 @@
-"""One test per PFS censoring row of STANDARDS.md 3.4 (rows 1–7), plus switches.
+"""One test per PFS censoring row of docs/standards.md 3.4 (rows 1–7), plus switches.
 
 Monthly scans: interval 28 days, window 7 days, so "2 missed assessments" means a
 gap of more than 2 × 28 + 7 = 63 days. Durations are end − first dose + 1 days.

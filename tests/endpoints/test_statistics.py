@@ -1,4 +1,4 @@
-"""STANDARDS.md 3.3 (Clopper–Pearson) and 3.6 (Kaplan–Meier) test vectors."""
+"""docs/standards.md 3.3 (Clopper–Pearson) and 3.6 (Kaplan–Meier) test vectors."""
 
 from __future__ import annotations
 

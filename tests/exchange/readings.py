@@ -16,7 +16,7 @@ from recist_app.recist import (
 
 
 def standards_example() -> Reading:
-    """STANDARDS.md 1.3: LT-01-001, baseline + 2 follow-ups, confirmed PR."""
+    """docs/standards.md 1.3: LT-01-001, baseline + 2 follow-ups, confirmed PR."""
     sizes = {
         "SCREENING": (datetime.date(2024, 2, 26), 42.0, 18.0, 22.0),
         "WEEK 6": (datetime.date(2024, 4, 15), 30.0, 12.0, 14.0),

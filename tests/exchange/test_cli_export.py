@@ -82,10 +82,14 @@ def test_signed_only_refuses_a_draft(
     [
         (["--patient", "NOBODY", "--format", "csv"], "no reading of patient NOBODY"),
         (["--format", "csv"], "give either --patient ID or --all"),
-        (["--patient", PATIENT_ID, "--format", "sr"], "--format sr needs the DICOM"),
+        (
+            ["--patient", PATIENT_ID, "--format", "sr"],
+            "the SR export needs the measured images",
+        ),
         (
             ["--patient", PATIENT_ID, "--format", "csv", "--deidentify"],
-            "--deidentify needs the site's key",
+            "de-identification needs the site's key: a key file, or "
+            "$RECIST_APP_DEID_KEY",
         ),
     ],
     ids=["unknown-patient", "no-patient", "sr-without-images", "deid-without-key"],

@@ -13,6 +13,7 @@ from recist_app.cli import main
 from recist_app.exchange.sr import build_measurement_report, read_measurement_report
 from recist_app.recist import Reading
 from recist_app.store import open_store
+from recist_app.workflows.images import import_dicom
 from tests.exchange.demo import PATIENT_ID, DemoPatient
 
 VISIT = "WEEK 24"
@@ -59,7 +60,7 @@ def indexed(demo: DemoPatient, tmp_path_factory: pytest.TempPathFactory) -> Path
     """A database with the demo images indexed, copied for each test."""
     path = tmp_path_factory.mktemp("db") / "images.sqlite3"
     with open_store(f"sqlite:///{path}") as store:
-        store.images.import_folder(_images_folder(demo), user="importer")
+        import_dicom(store, _images_folder(demo), user="importer")
     return path
 
 

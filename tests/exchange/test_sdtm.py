@@ -1,4 +1,4 @@
-"""SDTM TU/TR/RS: the STANDARDS.md 1.3 example, cross-domain checks, XPT read-back."""
+"""SDTM TU/TR/RS: the standards.md 1.3 example, cross-domain checks, XPT read-back."""
 
 from __future__ import annotations
 

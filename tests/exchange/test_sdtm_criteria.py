@@ -69,7 +69,7 @@ def test_rs_has_recist_and_irecist_records_for_a_recist_reading() -> None:
         ("iRECIST", "WEEK 6", "iPR"),
         ("iRECIST", "WEEK 12", "iPR"),
     ]
-    # the RECIST 1.1 records are the STANDARDS.md 1.3 example, unchanged
+    # the RECIST 1.1 records are the docs/standards.md 1.3 example, unchanged
     alone = build_sdtm(reading, assess(reading), study_id="LT-HCC-P2")
     assert datasets.rs[: len(alone.rs)] == alone.rs
     assert [row["RSSEQ"] for row in datasets.rs] == list(range(1, len(datasets.rs) + 1))

@@ -1,4 +1,4 @@
-"""RECIST_RULES section A: baseline measurability and selection (A1–A8)."""
+"""docs/rules.md section A: baseline measurability and selection (A1–A8)."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def test_A5_cystic_or_irradiated_target_warns(lesion: Lesion) -> None:
 
 
 def test_A6_baseline_sum_is_non_nodal_long_plus_nodal_short_axes() -> None:
-    # STANDARDS.md 1.3: liver 42 + lung 18 + node short axis 22 = 82 mm
+    # docs/standards.md 1.3: liver 42 + lung 18 + node short axis 22 = 82 mm
     lesions = [target("T01"), target("T02", "lung"), target("T03", node=True)]
     reading = build(
         lesions,

@@ -1,4 +1,4 @@
-"""RECIST_RULES section G: best overall response with and without confirmation."""
+"""docs/rules.md section G: best overall response with and without confirmation."""
 
 from __future__ import annotations
 
@@ -233,7 +233,7 @@ def test_best_response_so_far_uses_only_earlier_visits() -> None:
 
 
 def test_standards_example_confirmed_PR() -> None:
-    # STANDARDS.md 1.3: week 6 −31.7 % PR, week 12 −37.8 % PR 42 days later
+    # docs/standards.md 1.3: week 6 −31.7 % PR, week 12 −37.8 % PR 42 days later
     lesions = [target("T01"), target("T02", "lung"), target("T03", node=True)]
     reading = build(
         lesions,

@@ -1,4 +1,4 @@
-"""RECIST_RULES section H: iRECIST (immunotherapy), on the same lesions."""
+"""docs/rules.md section H: iRECIST (immunotherapy), on the same lesions."""
 
 from __future__ import annotations
 

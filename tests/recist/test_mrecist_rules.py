@@ -1,4 +1,4 @@
-"""RECIST_RULES section J: mRECIST for HCC, on the same lesions as RECIST 1.1."""
+"""docs/rules.md section J: mRECIST for HCC, on the same lesions as RECIST 1.1."""
 
 from __future__ import annotations
 

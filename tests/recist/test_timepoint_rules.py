@@ -1,4 +1,4 @@
-"""RECIST_RULES sections B–F: per-timepoint target, non-target, new, overall."""
+"""docs/rules.md sections B–F: per-timepoint target, non-target, new, overall."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def store(database_path: Path) -> Iterator[Store]:
 
 
 def example_reading(patient_id: str = "HCC-001", reader: str = "dr-a") -> Reading:
-    """The DESIGN.md example, with geometry on one measurement."""
+    """The reading-file format's first example, with geometry on one measurement."""
     geometry = MeasurementGeometry(
         series_instance_uid="1.2.826.0.1.3680043.8.498.1",
         sop_instance_uid="1.2.826.0.1.3680043.8.498.1.17",

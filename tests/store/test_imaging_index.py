@@ -15,6 +15,8 @@ from recist_app.imaging.discovery import (
 )
 from recist_app.imaging.phantom import write_demo_data
 from recist_app.store import Store, StoreError
+from recist_app.workflows.errors import WorkflowError
+from recist_app.workflows.images import import_dicom
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +30,8 @@ def test_a_folder_is_indexed_with_its_file_locations(
     store: Store, demo_folder: Path
 ) -> None:
     seen: list[tuple[int, int]] = []
-    summary = store.images.import_folder(
-        demo_folder, user="importer", progress=lambda d, t: seen.append((d, t))
+    summary = import_dicom(
+        store, demo_folder, user="importer", progress=lambda d, t: seen.append((d, t))
     )
     assert (summary.patients_added, summary.studies_added, summary.series_added) == (
         1,
@@ -59,10 +61,10 @@ def test_a_folder_is_indexed_with_its_file_locations(
 
 
 def test_importing_twice_adds_nothing(store: Store, demo_folder: Path) -> None:
-    store.images.import_folder(demo_folder, user="importer")
+    import_dicom(store, demo_folder, user="importer")
     audit_rows = len(store.audit.trail())
     studies = store.images.studies("DEMO-HCC-001")
-    again = store.images.import_folder(demo_folder, user="importer")
+    again = import_dicom(store, demo_folder, user="importer")
     assert not again.changed
     assert (again.studies_added, again.series_added, again.files_added) == (0, 0, 0)
     assert len(store.audit.trail()) == audit_rows
@@ -72,10 +74,10 @@ def test_importing_twice_adds_nothing(store: Store, demo_folder: Path) -> None:
 def test_a_moved_folder_updates_the_locations_only(
     store: Store, demo_folder: Path, tmp_path: Path
 ) -> None:
-    store.images.import_folder(demo_folder, user="importer")
+    import_dicom(store, demo_folder, user="importer")
     moved = tmp_path / "moved"
     shutil.copytree(demo_folder, moved)
-    summary = store.images.import_folder(moved, user="importer")
+    summary = import_dicom(store, moved, user="importer")
     assert (summary.files_added, summary.files_moved, summary.series_added) == (
         0,
         18,
@@ -92,7 +94,7 @@ def test_reopening_the_database_needs_no_rescan(
 
     url = f"sqlite:///{database_path}"
     with open_store(url) as store:
-        store.images.import_folder(demo_folder, user="importer")
+        import_dicom(store, demo_folder, user="importer")
     with open_store(url) as store:
         studies = store.images.studies("DEMO-HCC-001")
         assert (
@@ -171,5 +173,5 @@ def test_unknown_series_and_folders_are_clear_errors(
 ) -> None:
     with pytest.raises(StoreError, match=r"series 1\.2\.9 is not in database"):
         store.images.series_files("1.2.9")
-    with pytest.raises(StoreError, match="no such file or folder"):
-        store.images.import_folder(tmp_path / "missing", user="importer")
+    with pytest.raises(WorkflowError, match="no such file or folder"):
+        import_dicom(store, tmp_path / "missing", user="importer")

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from recist_app.endpoints import simulate_trial
-from recist_app.exchange import import_reading_files, write_reading_file
+from recist_app.exchange import write_reading_file
 from recist_app.store import open_store
+from recist_app.workflows.reading_import import import_reading_files
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,9 +11,9 @@ import pytest
 from recist_app.imaging import ImageVolume
 from recist_app.recist import Reading, TimePoint
 from recist_app.store import Store, open_store
-from recist_app.ui.document import ReadingDocument
+from recist_app.ui.document import ReadingDocument, open_document
 from recist_app.ui.main_window import MainWindow
-from recist_app.ui.reading_store import StoreSaver, open_document
+from recist_app.workflows.reading_session import ReadingSession
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,14 +79,12 @@ def document(qapp: object) -> ReadingDocument:
     return ReadingDocument(two_visit_reading())
 
 
-def _show_window(
-    qtbot: object, document: ReadingDocument, saver: StoreSaver | None = None
-) -> MainWindow:
+def _show_window(qtbot: object, document: ReadingDocument) -> MainWindow:
     volumes = {
         BASELINE_SERIES: disc_volume(BASELINE_SERIES, radius_mm=12.0),
         FOLLOW_UP_SERIES: disc_volume(FOLLOW_UP_SERIES, radius_mm=7.5),
     }
-    main = MainWindow(document, volumes, reading_store=saver)
+    main = MainWindow(document, volumes)
     qtbot.addWidget(main)  # type: ignore[attr-defined]
     main.resize(1200, 800)
     main.show()
@@ -112,11 +110,20 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def saver(store: Store) -> StoreSaver:
-    return StoreSaver(store, user="dr-test")
+def session(store: Store) -> ReadingSession:
+    return ReadingSession(store, user="dr-test")
 
 
 @pytest.fixture
-def stored_window(qtbot: object, saver: StoreSaver) -> MainWindow:
+def stored_window(qtbot: object, session: ReadingSession) -> MainWindow:
     """The workstation autosaving to a new database, as ``recist-app`` opens it."""
-    return _show_window(qtbot, open_document(two_visit_reading(), saver), saver)
+    return _show_window(qtbot, open_document(two_visit_reading(), session))
+
+
+def wait_saved(qtbot: object, window: MainWindow) -> None:
+    """Wait until the autosave writer has stored what the window shows."""
+    assert window.writer is not None
+    assert window.writer.flush()
+    qtbot.waitUntil(  # type: ignore[attr-defined]
+        lambda: window.save_label.text() == "✓ Saved", timeout=10_000
+    )

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableWidget
 
-from recist_app import app as app_module
-from recist_app.exchange import DEMO_PATIENTS, set_up_demo_patients
 from recist_app.recist import Reading
 from recist_app.store import open_store
+from recist_app.ui import workstation as app_module
 from recist_app.ui.main_window import MainWindow
+from recist_app.workflows.demo import DEMO_PATIENTS, set_up_demo_patients
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,8 +37,8 @@ def test_workstation_reopens_the_stored_reading_and_autosaves(
     monkeypatch.setattr(QApplication, "exec", lambda *_args: 0)
     assert app_module.run_workstation(demo=False, database_url=database_url) == 0
     (window,) = windows
-    assert window.reading_store is not None
-    assert window.reading_store.record is not None  # reopened from the database
+    assert window.session is not None
+    assert window.session.record is not None  # reopened from the database
     assert window.document.reading == stored
     window.hide()  # not close(): that would write the user's QSettings
     window.deleteLater()

@@ -1,15 +1,19 @@
-"""Autosave: the database holds exactly what the workstation shows."""
+"""Autosave: the database holds exactly what the workstation shows, written off the
+GUI thread, in order, and nothing acknowledged is lost."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import threading
+import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from recist_app.store import Store, StoreBusyError, open_store
-from recist_app.ui.reading_store import StoreSaver, open_document
-from tests.ui.conftest import LESION_SLICE, two_visit_reading
+from recist_app.ui.document import open_document
+from recist_app.workflows.reading_session import ReadingSession
+from tests.ui.conftest import LESION_SLICE, two_visit_reading, wait_saved
 from tests.ui.gestures import draw_bidirectional
 
 if TYPE_CHECKING:
@@ -17,7 +21,6 @@ if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
     from recist_app.recist import Reading
-    from recist_app.store import ReadingRecord
     from recist_app.ui.main_window import MainWindow
 
 
@@ -34,17 +37,19 @@ def test_drag_is_saved_and_undo_and_redo_update_the_store(
     draw_bidirectional(window.slice_view, radius_mm=12.0)
     measured = document.reading
     assert measured.timepoints[0].measurements
+    wait_saved(qtbot, window)
     assert _stored(store, measured) == measured
     assert document.undo_stack.isClean()
     assert not window.isWindowModified()
-    assert window.save_label.text() == "✓ Saved"
 
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert document.reading == two_visit_reading()
-    assert _stored(store, measured) == document.reading
     assert window.lesion_panel.model.rowCount() == 0
+    wait_saved(qtbot, window)
+    assert _stored(store, measured) == document.reading
 
     document.undo_stack.redo()
+    wait_saved(qtbot, window)
     assert _stored(store, measured) == measured == document.reading
     # Every change is in the audit trail under the reader at the keyboard.
     assert {entry.user for entry in store.audit.trail("UI-TEST")} == {"dr-test"}
@@ -56,19 +61,22 @@ def test_reopening_the_patient_shows_what_was_measured_last_time(
     stored_window.slice_view.set_slice_index(LESION_SLICE)
     draw_bidirectional(stored_window.slice_view, radius_mm=12.0)
     measured = stored_window.document.reading
+    wait_saved(qtbot, stored_window)
     with open_store(database_url) as again:
-        document = open_document(two_visit_reading(), StoreSaver(again, user="x"))
+        document = open_document(two_visit_reading(), ReadingSession(again, user="x"))
         assert document.reading == measured
         assert document.undo_stack.count() == 0
 
 
-def test_a_patient_new_to_the_database_opens_as_given(saver: StoreSaver) -> None:
-    document = open_document(two_visit_reading(), saver)
+def test_a_patient_new_to_the_database_opens_as_given(
+    qapp: object, session: ReadingSession
+) -> None:
+    document = open_document(two_visit_reading(), session)
     assert document.reading == two_visit_reading()
-    assert saver.record is None
+    assert session.record is None
 
 
-def test_failed_save_shows_one_line_and_keeps_the_change(
+def test_failed_save_shows_one_line_keeps_the_change_and_saves_it_later(
     qtbot: QtBot,
     stored_window: MainWindow,
     store: Store,
@@ -85,48 +93,53 @@ def test_failed_save_shows_one_line_and_keeps_the_change(
     document = window.document
     assert document.reading.timepoints[0].measurements  # kept in the document
     assert window.lesion_panel.model.rowCount() == 1
-    text = window.save_label.text()
-    assert text == (
-        "⚠ Autosave failed: database sqlite:///x is busy: another program writes"
-    )
-    assert "\n" not in text
+    expected = "⚠ Could not save: database sqlite:///x is busy: another program writes"
+    qtbot.waitUntil(lambda: window.save_label.text() == expected, timeout=10_000)
     assert window.isWindowModified()
+    assert window.writer is not None
+    assert window.writer.has_unsaved
 
     monkeypatch.undo()
-    document.undo_stack.undo()
-    document.undo_stack.redo()  # the next change saves it after all
+    assert window.writer.flush()  # the pending reading is written after all
+    qtbot.waitUntil(lambda: window.save_label.text() == "✓ Saved", timeout=10_000)
     assert _stored(store, document.reading) == document.reading
-    assert window.save_label.text() == "✓ Saved"
     assert not window.isWindowModified()
 
 
-def test_autosave_hands_the_store_the_reading_saved_last(
+def test_a_busy_database_never_freezes_the_window(
     qtbot: QtBot,
     stored_window: MainWindow,
     store: Store,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window = stored_window
+    release = threading.Event()
+    real_save = store.readings.save
+
+    def slow(*args: object, **kwargs: object) -> object:
+        release.wait(20)  # another workstation holds the write lock
+        return real_save(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.readings, "save", slow)
+    window.slice_view.set_slice_index(LESION_SLICE)
+    started = time.perf_counter()
+    draw_bidirectional(window.slice_view, radius_mm=12.0)
     document = window.document
-    calls: list[tuple[Reading, dict[str, Any], ReadingRecord]] = []
-    save = store.readings.save
+    document.undo_stack.undo()
+    document.undo_stack.redo()
+    assert time.perf_counter() - started < 5  # the edits did not wait for the disk
+    assert window.save_label.text() == "Saving…"
+    release.set()
+    wait_saved(qtbot, window)
+    assert _stored(store, document.reading) == document.reading
 
-    def spy(reading: Reading, **options: Any) -> ReadingRecord:
-        record = save(reading, **options)
-        calls.append((reading, options, record))
-        return record
 
-    monkeypatch.setattr(store.readings, "save", spy)
-    opened = document.reading
+def test_closing_waits_for_pending_saves(
+    qtbot: QtBot, stored_window: MainWindow, store: Store
+) -> None:
+    window = stored_window
     window.slice_view.set_slice_index(LESION_SLICE)
     draw_bidirectional(window.slice_view, radius_mm=12.0)
-    document.undo_stack.undo()
-    (measured, first, first_record), (undone, second, _record) = calls
-    # New to the database: the first save diffs against what is stored.
-    assert first["base"] is None
-    assert first["assessment"] is not None
-    # Then the store is handed the reading it saved last, and its revision.
-    assert second["base"] is measured
-    assert second["base_revision"] == first_record.revision
-    assert second["assessment"] is document.assessment
-    assert undone == opened == _stored(store, opened)
+    measured = window.document.reading
+    window.close()
+    assert _stored(store, measured) == measured

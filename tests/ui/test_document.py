@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, cast
 
 from recist_app.recist import (
     Assessment,
@@ -10,8 +11,14 @@ from recist_app.recist import (
     add_lesion,
     assess,
 )
+from recist_app.ui.autosave import AutosaveWriter, SaveState
 from recist_app.ui.document import ReadingDocument
 from tests.ui.conftest import two_visit_reading
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from recist_app.workflows.reading_session import ReadingSession
 
 
 def _with_target(reading: Reading) -> Reading:
@@ -51,47 +58,62 @@ def test_undo_and_redo_restore_snapshots_and_assessment(
     assert document.assessment.baseline.target_count == 1
 
 
-class _RecordingSaver:
+class _RecordingSession:
+    """Stands in for the ReadingSession behind the autosave writer."""
+
     def __init__(self, fail: bool = False) -> None:
         self.saved: list[Reading] = []
         self.assessments: list[Assessment | None] = []
         self.fail = fail
 
-    def save(self, reading: Reading, assessment: Assessment | None = None) -> None:
+    def save(self, reading: Reading, *, assessment: Assessment | None = None) -> None:
         if self.fail:
             raise OSError("disk full")
         self.saved.append(reading)
         self.assessments.append(assessment)
 
 
-def test_every_change_and_undo_is_autosaved(qapp: object) -> None:
-    saver = _RecordingSaver()
-    document = ReadingDocument(two_visit_reading(), saver=saver)
+def _autosaving(session: _RecordingSession) -> ReadingDocument:
+    writer = AutosaveWriter(cast("ReadingSession", session))
+    return ReadingDocument(two_visit_reading(), saver=writer)
+
+
+def test_every_change_and_undo_is_autosaved_newest_last(qtbot: QtBot) -> None:
+    session = _RecordingSession()
+    document = _autosaving(session)
     after = _with_target(document.reading)
     document.replace(after, "Add target T01")
     document.undo_stack.undo()
-    assert saver.saved == [after, two_visit_reading()]
+    assert document.saver is not None
+    assert document.saver.flush()
+    # In order; a reading still waiting when a newer one came may be skipped.
+    assert session.saved in ([after, two_visit_reading()], [two_visit_reading()])
+    qtbot.waitUntil(document.undo_stack.isClean)
 
 
 def test_autosave_hands_the_store_the_assessment_already_computed(
-    qapp: object,
+    qtbot: QtBot,
 ) -> None:
-    saver = _RecordingSaver()
-    document = ReadingDocument(two_visit_reading(), saver=saver)
+    session = _RecordingSession()
+    document = _autosaving(session)
     after = _with_target(document.reading)
     document.replace(after, "Add target T01")
-    assert saver.assessments == [assess(after)]
-    assert saver.assessments[0] is document.assessment
+    assert document.saver is not None
+    assert document.saver.flush()
+    assert session.assessments == [assess(after)]
+    assert session.assessments[0] is document.assessment
 
 
-def test_failed_autosave_is_reported_and_the_change_kept(qapp: object) -> None:
-    document = ReadingDocument(two_visit_reading(), saver=_RecordingSaver(fail=True))
-    messages: list[str] = []
-    document.save_failed.connect(messages.append)
+def test_failed_autosave_is_reported_and_the_change_kept(qtbot: QtBot) -> None:
+    document = _autosaving(_RecordingSession(fail=True))
+    states: list[tuple[SaveState, str]] = []
+    document.save_state_changed.connect(lambda *state: states.append(state))
     after = _with_target(document.reading)
     document.replace(after, "Add target T01")
+    qtbot.waitUntil(lambda: bool(states) and states[-1][0] is SaveState.FAILED)
     assert document.reading == after
-    assert messages == ["Autosave failed: disk full"]
+    assert states == [(SaveState.SAVING, ""), (SaveState.FAILED, "disk full")]
+    assert not document.undo_stack.isClean()
 
 
 def test_load_clears_history_and_selection(document: ReadingDocument) -> None:

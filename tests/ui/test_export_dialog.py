@@ -13,11 +13,13 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from recist_app.exchange.sr import build_measurement_report
 from recist_app.store import Store
+from recist_app.ui.document import open_document
 from recist_app.ui.export_dialog import ExportDialog
 from recist_app.ui.main_window import MainWindow
-from recist_app.ui.reading_store import StoreSaver, open_document
+from recist_app.workflows.images import import_dicom
+from recist_app.workflows.reading_session import ReadingSession
 from tests.exchange.demo import write_demo_patient
-from tests.ui.conftest import LESION_SLICE, two_visit_reading
+from tests.ui.conftest import LESION_SLICE, two_visit_reading, wait_saved
 from tests.ui.gestures import draw_bidirectional
 
 if TYPE_CHECKING:
@@ -90,7 +92,7 @@ def test_export_dialog_writes_the_chosen_formats_and_lists_them(
 
 def test_export_dialog_remembers_the_folder_and_reports_errors(
     qtbot: QtBot,
-    saver: StoreSaver,
+    session: ReadingSession,
     store: Store,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -101,8 +103,8 @@ def test_export_dialog_remembers_the_folder_and_reports_errors(
     store.readings.save(other, user="dr-test")
     store.readings.save(two_visit_reading(), user="dr-test")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    document = open_document(two_visit_reading(), saver)
-    window = MainWindow(document, {}, reading_store=saver, settings=settings)
+    document = open_document(two_visit_reading(), session)
+    window = MainWindow(document, {}, settings=settings)
     qtbot.addWidget(window)
     window.show()
     monkeypatch.delenv("RECIST_APP_DEID_KEY", raising=False)
@@ -114,11 +116,10 @@ def test_export_dialog_remembers_the_folder_and_reports_errors(
     QTest.mouseClick(dialog.all_patients, Qt.MouseButton.LeftButton)
     QTest.mouseClick(dialog.deidentify_box, Qt.MouseButton.LeftButton)
     QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.running and bool(shown), timeout=30_000)
     assert shown == [
-        "De-identification needs the site's key: choose a key file or set "
-        "$RECIST_APP_DEID_KEY"
+        "de-identification needs the site's key: a key file, or $RECIST_APP_DEID_KEY"
     ]
-    assert not dialog.running
     QTest.mouseClick(dialog.deidentify_box, Qt.MouseButton.LeftButton)
     QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
@@ -133,8 +134,10 @@ def test_export_dialog_remembers_the_folder_and_reports_errors(
     _choose(qtbot, again, {"sr"}, tmp_path / "sr")
     QTest.mouseClick(again.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not again.running, timeout=30_000)
-    assert shown[-1] == "SR export needs the images: pass the DICOM folder"
-    assert again.status_label.text().startswith("Export failed: SR export needs")
+    assert shown[-1].startswith("the SR export needs the measured images")
+    assert again.status_label.text().startswith(
+        "Export failed: the SR export needs the measured images"
+    )
     assert again.files_list.count() == 0
 
 
@@ -142,7 +145,7 @@ def test_import_dicom_sr_from_the_file_menu(
     qtbot: QtBot, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     demo = write_demo_patient(tmp_path / "demo", visits=2)
-    store.images.import_folder(tmp_path / "demo", user="importer")
+    import_dicom(store, tmp_path / "demo", user="importer")
     visit = demo.reading.timepoints[1].visit
     headers = {uid: demo.header(uid) for uid in demo.images}
     sr_path = tmp_path / "follow-up.dcm"
@@ -154,8 +157,8 @@ def test_import_dicom_sr_from_the_file_menu(
             dataclasses.replace(demo.reading.timepoints[1], measurements=()),
         ),
     )
-    saver = StoreSaver(store, user="dr-test")
-    window = MainWindow(open_document(emptied, saver), {}, reading_store=saver)
+    session = ReadingSession(store, user="dr-test")
+    window = MainWindow(open_document(emptied, session), {})
     qtbot.addWidget(window)
     window.show()
     chosen = [str(sr_path)]
@@ -164,6 +167,10 @@ def test_import_dicom_sr_from_the_file_menu(
     )
     shown = _warnings(monkeypatch)
     _file_action(window, "Import DICOM &SR…")
+    assert window.sr_importer.wait()
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage() == "DICOM SR measurements imported"
+    )
     assert shown == []
 
     def summary(reading: object) -> list[tuple[object, ...]]:
@@ -176,7 +183,7 @@ def test_import_dicom_sr_from_the_file_menu(
     expected = summary(demo.reading)
     assert len(expected) == 3
     assert summary(window.document.reading) == expected
-    assert window.statusBar().currentMessage() == "DICOM SR measurements imported"
+    wait_saved(qtbot, window)
     saved = store.readings.load(emptied.patient_id, emptied.criteria, emptied.reader)
     assert saved.timepoint(visit).measurement("T01") is not None
     window.document.undo_stack.undo()
@@ -185,4 +192,5 @@ def test_import_dicom_sr_from_the_file_menu(
     image = next(iter(demo.images.values()))
     chosen[:] = [str(image)]
     _file_action(window, "Import DICOM &SR…")
+    qtbot.waitUntil(lambda: bool(shown))
     assert shown == [f"{image}: not a DICOM SR (CT)"]

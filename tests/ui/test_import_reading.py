@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from recist_app.exchange import reading_to_dict, write_reading_file
 from recist_app.recist import Lesion, LesionRole, Measurement, Reading
 from recist_app.store import ReadingStatus, Store
-from tests.ui.conftest import LESION_SLICE, two_visit_reading
+from tests.ui.conftest import LESION_SLICE, two_visit_reading, wait_saved
 from tests.ui.gestures import draw_bidirectional
 
 if TYPE_CHECKING:
@@ -75,12 +75,16 @@ def _warnings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return shown
 
 
-def _import_from_file_menu(window: MainWindow) -> None:
+def _import_from_file_menu(qtbot: QtBot, window: MainWindow) -> None:
+    """Choose File → Import reading… and wait until the import has run."""
     file_menu = window.menuBar().actions()[0].menu()
     assert isinstance(file_menu, QMenu)
     [action] = [a for a in file_menu.actions() if a.text() == "&Import reading…"]
     assert action.isEnabled()
-    action.trigger()
+    importer = window.reading_importer
+    assert importer is not None
+    with qtbot.waitSignal(importer.finished, timeout=30_000):
+        action.trigger()
 
 
 def test_importing_the_open_patients_reading_shows_it(
@@ -95,7 +99,7 @@ def test_importing_the_open_patients_reading_shows_it(
     write_reading_file(reading, path)
     _choose(monkeypatch, path)
     shown = _warnings(monkeypatch)
-    _import_from_file_menu(stored_window)
+    _import_from_file_menu(qtbot, stored_window)
 
     assert shown == []
     assert store.readings.load("UI-TEST") == reading
@@ -124,6 +128,7 @@ def test_a_differing_file_replaces_the_reading_only_when_the_user_agrees(
     stored_window.slice_view.set_slice_index(LESION_SLICE)
     draw_bidirectional(stored_window.slice_view, radius_mm=12.0)
     measured = stored_window.document.reading
+    wait_saved(qtbot, stored_window)
     assert store.readings.load("UI-TEST") == measured  # autosaved
     path = tmp_path / "other.reading.json"
     write_reading_file(_read_reading(33.0), path)
@@ -131,7 +136,7 @@ def test_a_differing_file_replaces_the_reading_only_when_the_user_agrees(
     shown = _warnings(monkeypatch)
 
     asked = _answer(monkeypatch, NO)
-    _import_from_file_menu(stored_window)
+    _import_from_file_menu(qtbot, stored_window)
     assert len(asked) == 1
     assert "differ from readings already in the database" in asked[0]
     assert store.readings.load("UI-TEST") == measured
@@ -139,7 +144,7 @@ def test_a_differing_file_replaces_the_reading_only_when_the_user_agrees(
     assert shown == []  # declining is not an error
 
     _answer(monkeypatch, YES)
-    _import_from_file_menu(stored_window)
+    _import_from_file_menu(qtbot, stored_window)
     assert store.readings.load("UI-TEST") == _read_reading(33.0)
     assert stored_window.document.reading == _read_reading(33.0)
     assert store.audit.trail(limit=1)[0].action == "replace"
@@ -164,7 +169,7 @@ def test_a_signed_file_opens_locked(
     path = tmp_path / "signed.reading.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     _choose(monkeypatch, path)
-    _import_from_file_menu(stored_window)
+    _import_from_file_menu(qtbot, stored_window)
     assert store.readings.record("UI-TEST").status is ReadingStatus.SIGNED
     assert stored_window.document.locked
     assert stored_window.signature_label.text().startswith("🔒 Signed by dr-remote")
@@ -188,7 +193,7 @@ def test_a_bad_file_is_one_line_in_the_error_box_and_imports_nothing(
     write_reading_file(dataclasses.replace(_read_reading(40.0), patient_id="P2"), good)
     _choose(monkeypatch, bad, good)
     shown = _warnings(monkeypatch)
-    _import_from_file_menu(stored_window)
+    _import_from_file_menu(qtbot, stored_window)
 
     [(title, text)] = shown
     assert title == "Reading not imported"

@@ -25,8 +25,10 @@ from recist_app.exchange import unread_reading_from_ground_truth
 from recist_app.imaging import load_volume, lps_mm_to_index, write_demo_data
 from recist_app.recist import LesionRole, Reading
 from recist_app.store import ReadingStatus, open_store
+from recist_app.ui.document import open_document
 from recist_app.ui.main_window import MainWindow
-from recist_app.ui.reading_store import StoreSaver, open_document
+from recist_app.workflows.images import import_dicom
+from recist_app.workflows.reading_session import ReadingSession
 from tests.ui.gestures import drag
 
 if TYPE_CHECKING:
@@ -69,7 +71,7 @@ def _url(path: Path) -> str:
 @pytest.fixture
 def first_store(tmp_path: Path, phantom: dict[str, Any]) -> Iterator[Store]:
     with open_store(_url(tmp_path / "first.sqlite3")) as store:
-        store.images.import_folder(phantom["folder"], user="dr-test")
+        import_dicom(store, phantom["folder"], user="dr-test")
         store.readings.save(
             unread_reading_from_ground_truth(phantom["truth"], reader=READER),
             user="dr-test",
@@ -79,9 +81,9 @@ def first_store(tmp_path: Path, phantom: dict[str, Any]) -> Iterator[Store]:
 
 def _workstation(qtbot: QtBot, store: Store) -> MainWindow:
     """The workstation on ``store``, switched to the phantom patient, loaded."""
-    saver = StoreSaver(store, user=READER)
+    saver = ReadingSession(store, user=READER)
     document = open_document(Reading(patient_id="NEW-PATIENT", reader=READER), saver)
-    window = MainWindow(document, {}, reading_store=saver)
+    window = MainWindow(document, {})
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
@@ -165,7 +167,7 @@ def _round_trip(first_url: str, dicom: Path, folder: Path) -> str:
     [reading_file] = (folder / "export-1").glob("*.reading.json")
     second_url = _url(folder / "second.sqlite3")
     with open_store(second_url) as second_store:
-        second_store.images.import_folder(dicom, user="dr-other")
+        import_dicom(second_store, dicom, user="dr-other")
     argv = ["reading", "import", "--database", second_url, "--user", "dr-other"]
     assert cli([*argv, str(reading_file)]) == 0
     assert _export(second_url, folder / "export-2") == first_export

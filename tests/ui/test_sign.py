@@ -9,10 +9,10 @@ import pytest
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from recist_app.store import ReadingStatus, Store
-from recist_app.ui.document import DocumentLockedError
-from recist_app.ui.reading_store import StoreSaver, open_document
+from recist_app.ui.document import DocumentLockedError, open_document
 from recist_app.ui.viewer.measure_tool import Tool
-from tests.ui.conftest import LESION_SLICE, two_visit_reading
+from recist_app.workflows.reading_session import ReadingSession
+from tests.ui.conftest import LESION_SLICE, two_visit_reading, wait_saved
 from tests.ui.gestures import draw_bidirectional
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ def test_sign_locks_the_reading_in_the_store_and_the_window(
     measured = window.document.reading
     asked = _answer_question(monkeypatch, YES)
     window.sign_action.trigger()
+    qtbot.waitUntil(lambda: window.document.locked, timeout=10_000)
 
     assert len(asked) == 1
     assert "dr-test" in asked[0]
@@ -99,6 +100,7 @@ def test_declining_the_confirmation_signs_nothing(
     _measure_baseline(stored_window)
     _answer_question(monkeypatch, NO)
     stored_window.sign_action.trigger()
+    wait_saved(qtbot, stored_window)
     assert store.readings.record("UI-TEST").status is ReadingStatus.DRAFT
     assert not stored_window.document.locked
     assert stored_window.tool_actions[Tool.BIDIRECTIONAL].isEnabled()
@@ -114,6 +116,7 @@ def test_amend_asks_a_reason_and_unlocks(
     _measure_baseline(window)
     _answer_question(monkeypatch, YES)
     window.sign_action.trigger()
+    qtbot.waitUntil(lambda: window.document.locked, timeout=10_000)
 
     _answer_reason(monkeypatch, "  ", accepted=False)  # cancelled: stays signed
     window.amend_action.trigger()
@@ -121,6 +124,7 @@ def test_amend_asks_a_reason_and_unlocks(
 
     _answer_reason(monkeypatch, "T01 long axis misplaced")
     window.amend_action.trigger()
+    qtbot.waitUntil(lambda: not window.document.locked, timeout=10_000)
     record = store.readings.record("UI-TEST")
     assert record.status is ReadingStatus.DRAFT
     assert record.amendment_reason == "T01 long axis misplaced"
@@ -135,6 +139,7 @@ def test_amend_asks_a_reason_and_unlocks(
     assert not window.amend_action.isEnabled()
     # Changes are saved again, audited with the amendment's reason.
     document.undo_stack.undo()
+    wait_saved(qtbot, window)
     assert store.readings.load("UI-TEST") == document.reading
     assert store.audit.trail("UI-TEST", limit=1)[0].reason == (
         "amendment: T01 long axis misplaced"
@@ -150,6 +155,7 @@ def test_amend_without_a_reason_is_refused_and_stays_locked(
     _measure_baseline(stored_window)
     _answer_question(monkeypatch, YES)
     stored_window.sign_action.trigger()
+    qtbot.waitUntil(lambda: stored_window.document.locked, timeout=10_000)
     errors: list[str] = []
     monkeypatch.setattr(
         QMessageBox, "warning", lambda _parent, _title, text: errors.append(text)
@@ -171,6 +177,7 @@ def test_a_signed_reading_reopens_locked(
     _measure_baseline(stored_window)
     _answer_question(monkeypatch, YES)
     stored_window.sign_action.trigger()
-    document = open_document(two_visit_reading(), StoreSaver(store, user="dr-b"))
+    qtbot.waitUntil(lambda: stored_window.document.locked, timeout=10_000)
+    document = open_document(two_visit_reading(), ReadingSession(store, user="dr-b"))
     assert document.locked
     assert document.signature == stored_window.document.signature

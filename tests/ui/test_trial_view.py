@@ -79,7 +79,7 @@ def test_trial_view_shows_the_engine_endpoints_per_criteria(
 
     trial = _open_through_the_menu(stored_window)
     _wait_done(qtbot, trial)
-    assert "no clinical data in the database" in trial.status_label.text()
+    assert "no clinical data;" in trial.status_label.text()
     assert trial.result is None
 
     # Choose the clinical CSV: it is imported into the database, then computed.
@@ -133,14 +133,14 @@ def test_trial_view_shows_the_engine_endpoints_per_criteria(
 def test_double_clicking_a_patient_emits_its_id(
     qtbot: QtBot, stored_window: MainWindow, store: Store, tmp_path: Path
 ) -> None:
-    from recist_app.endpoints import import_clinical_csv
+    from recist_app.workflows.endpoints import import_clinical
 
     trial_data = simulate_trial(6, seed=3)
     for reading in trial_data.readings:
         store.readings.save(reading, user="test")
     csv_path = tmp_path / "clinical.csv"
     write_clinical_csv(trial_data.clinical, csv_path)
-    import_clinical_csv(store, csv_path, user="test")
+    import_clinical(store, csv_path, user="test")
     trial = _open_through_the_menu(stored_window)
     _wait_done(qtbot, trial)
     view = trial.subjects_view

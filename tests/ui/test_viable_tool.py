@@ -13,11 +13,12 @@ from PySide6.QtWidgets import QMessageBox
 from recist_app.exchange import read_reading_file
 from recist_app.recist import Criteria, Measurement
 from recist_app.store import open_store
+from recist_app.ui.document import open_document
 from recist_app.ui.main_window import SHORTCUTS
 from recist_app.ui.panels.lesion_table import LesionColumn
-from recist_app.ui.reading_store import StoreSaver, open_document
 from recist_app.ui.viewer.measure_tool import Tool
-from tests.ui.conftest import LESION_SLICE, _show_window, two_visit_reading
+from recist_app.workflows.reading_session import ReadingSession
+from tests.ui.conftest import LESION_SLICE, _show_window, two_visit_reading, wait_saved
 from tests.ui.gestures import CENTER, drag, draw_bidirectional, widget_point
 
 if TYPE_CHECKING:
@@ -180,6 +181,7 @@ def test_autosave_keeps_the_viable_diameter(
     _measure_with_viable(stored_window)
     drawn = _measurement(stored_window)
     assert drawn.viable_geometry is not None
+    wait_saved(qtbot, stored_window)
     stored = store.readings.load("UI-TEST", Criteria.RECIST_1_1, "")
     measurement = stored.timepoint("BASELINE").measurement("T01")
     assert measurement is not None
@@ -191,8 +193,8 @@ def test_autosave_keeps_the_viable_diameter(
         o for o in stored_window.slice_view.overlays if o.viable_axis_ij is not None
     ]
     with open_store(database_url) as again:
-        saver = StoreSaver(again, user="dr-test")
-        reopened = _show_window(qtbot, open_document(two_visit_reading(), saver), saver)
+        session = ReadingSession(again, user="dr-test")
+        reopened = _show_window(qtbot, open_document(two_visit_reading(), session))
         assert reopened.document.reading == stored_window.document.reading
         reopened.slice_view.set_slice_index(LESION_SLICE)
         (after,) = [

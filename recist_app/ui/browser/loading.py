@@ -71,15 +71,29 @@ class VolumeLoader(QObject):
         self.cancel()
         self._pending = set(series_uids)
         self._tasks = [
-            self._runner.submit(
-                lambda context, uid=series_uid: self._load_one(context, uid),
-                done=lambda volume, uid=series_uid: self._loaded(uid, volume),
-                failed=lambda message, uid=series_uid: self._failed(uid, message),
-                progress=lambda report, uid=series_uid: self._report(uid, report),
-                name=f"loading series {series_uid}",
-            )
-            for series_uid in dict.fromkeys(series_uids)
+            self._submit(series_uid) for series_uid in dict.fromkeys(series_uids)
         ]
+
+    def _submit(self, series_uid: str) -> Task[ImageVolume]:
+        def job(context: TaskContext) -> ImageVolume:
+            return self._load_one(context, series_uid)
+
+        def done(volume: ImageVolume) -> None:
+            self._loaded(series_uid, volume)
+
+        def failed(message: str) -> None:
+            self._failed(series_uid, message)
+
+        def progress(report: Any) -> None:
+            self._report(series_uid, report)
+
+        return self._runner.submit(
+            job,
+            done=done,
+            failed=failed,
+            progress=progress,
+            name=f"loading series {series_uid}",
+        )
 
     def cancel(self) -> None:
         """Stop loading; nothing more is reported for the current request."""

@@ -5,7 +5,7 @@ feeds them here; the tool keeps the preview and, when a gesture ends, returns a
 :class:`DrawnMeasurement` of plain coordinates. Perpendicularity is computed in
 millimetre space, so non-square pixels still give a true perpendicular. The viable
 tool draws one line like the line tool, marked ``viable``: mRECIST's long axis of
-the arterially enhancing part of a target (RECIST_RULES J1).
+the arterially enhancing part of a target (docs/rules.md J1).
 """
 
 from __future__ import annotations

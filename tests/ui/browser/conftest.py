@@ -9,8 +9,9 @@ import pytest
 from recist_app.imaging import write_demo_data
 from recist_app.recist import Reading
 from recist_app.store import open_store
+from recist_app.ui.document import open_document
 from recist_app.ui.main_window import MainWindow
-from recist_app.ui.reading_store import StoreSaver, open_document
+from recist_app.workflows.reading_session import ReadingSession
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,9 +48,9 @@ def browser_store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def workstation(qtbot: Any, browser_store: Store) -> Iterator[MainWindow]:
     """The workstation as ``recist-app`` opens it without a demo."""
-    saver = StoreSaver(browser_store, user="dr-test")
+    saver = ReadingSession(browser_store, user="dr-test")
     document = open_document(Reading(patient_id="NEW-PATIENT"), saver)
-    window = MainWindow(document, {}, reading_store=saver)
+    window = MainWindow(document, {})
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()

@@ -18,6 +18,7 @@ from recist_app.imaging import (
 from recist_app.recist import Reading
 from recist_app.ui.browser.visit_table import NOT_READ
 from tests.ui.browser.conftest import FIRST_PATIENT, SECOND_PATIENT
+from tests.ui.conftest import wait_saved
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -214,6 +215,7 @@ def test_assign_visits_open_and_switch_patients_autosaves_and_reopens(
     ]
     assert reading.timepoints[0].is_baseline
     assert reading.timepoints[0].slice_thickness_mm == 5.0
+    wait_saved(qtbot, workstation)
     assert browser_store.readings.load(FIRST_PATIENT) == reading  # autosaved
     assert workstation.visit_combo.count() == 3
     _wait_loaded(qtbot, workstation)
@@ -234,6 +236,7 @@ def test_assign_visits_open_and_switch_patients_autosaves_and_reopens(
     assert workstation.document.reading.timepoints[2].visit == "FOLLOW-UP 2"
     assert table.visit_combo(2).currentText() == "FOLLOW-UP 2"
     workstation.redo_action.trigger()
+    wait_saved(qtbot, workstation)
     assert browser_store.readings.load(FIRST_PATIENT).timepoints[2].visit == "WEEK 16"
 
     # A date before the baseline is refused in one line; nothing changes.

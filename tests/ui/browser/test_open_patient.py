@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from recist_app.exchange import unread_reading_from_ground_truth
+from recist_app.workflows.images import import_dicom
 from tests.ui.browser.conftest import FIRST_PATIENT
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def test_open_patient_shows_the_middle_slice_first_then_fills_in(
     phantoms: dict[str, Any],
 ) -> None:
     truth = phantoms[FIRST_PATIENT]
-    browser_store.images.import_folder(phantoms["root"] / "first", user="dr-test")
+    import_dicom(browser_store, phantoms["root"] / "first", user="dr-test")
     browser_store.readings.save(
         unread_reading_from_ground_truth(truth, reader=""), user="dr-test"
     )

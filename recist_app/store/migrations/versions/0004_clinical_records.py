@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-11-25
 
 One row per patient: first dose, death, last known alive, first new anticancer
-therapy and the data cut-off (STANDARDS.md 3.1). Existing data is untouched.
+therapy and the data cut-off (docs/standards.md 3.1). Existing data is untouched.
 """
 
 from __future__ import annotations

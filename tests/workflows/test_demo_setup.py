@@ -7,15 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from recist_app.exchange import (
-    DEMO_PATIENTS,
-    DEMO_READER,
-    ExchangeError,
-    read_reading_file,
-    set_up_demo_patients,
-)
+from recist_app.exchange import DEMO_READER, read_reading_file
 from recist_app.recist import Lesion, LesionRole, Response, assess
 from recist_app.store import open_store
+from recist_app.workflows.demo import DEMO_PATIENTS, set_up_demo_patients
+from recist_app.workflows.errors import is_project_error
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -98,5 +94,6 @@ def test_unwritable_folder_is_one_clear_error(tmp_path: Path, store: Store) -> N
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
 
-    with pytest.raises(ExchangeError, match="file/DEMO-HCC-001"):
+    with pytest.raises(Exception, match="file/DEMO-HCC-001") as raised:
         set_up_demo_patients(blocker, store, user="tester", **SMALL)
+    assert is_project_error(raised.value)

@@ -17,12 +17,7 @@ from pydicom import dcmread
 from pydicom.uid import generate_uid
 
 from recist_app.cli import main
-from recist_app.exchange import (
-    ReadingFileConflictError,
-    import_reading_file,
-    reading_to_dict,
-    write_reading_file,
-)
+from recist_app.exchange import reading_to_dict, write_reading_file
 from recist_app.recist import (
     AxisGeometry,
     Measurement,
@@ -33,10 +28,13 @@ from recist_app.recist import (
 )
 from recist_app.store import (
     ImportOutcome,
+    ReadingConflictError,
     ReadingLockedError,
     ReadingStatus,
     open_store,
 )
+from recist_app.workflows.images import import_dicom
+from recist_app.workflows.reading_import import import_reading_file
 from tests.exchange.demo import PATIENT_ID, DemoPatient
 from tests.exchange.readings import standards_example
 
@@ -74,10 +72,10 @@ def template(demo: DemoPatient, tmp_path_factory: pytest.TempPathFactory) -> Tem
     path = root / "template.sqlite3"
     other = _other_patient_images(demo, root / "other")
     with open_store(f"sqlite:///{path}") as store:
-        store.images.import_folder(
-            Path(next(iter(demo.images.values()))).parents[1], user="indexer"
+        import_dicom(
+            store, Path(next(iter(demo.images.values()))).parents[1], user="indexer"
         )
-        store.images.import_folder(root / "other", user="indexer")
+        import_dicom(store, root / "other", user="indexer")
     return Template(path=path, other_uids=other)
 
 
@@ -470,7 +468,7 @@ def test_the_library_raises_a_conflict_error_naming_the_difference(
     write_reading_file(dataclasses.replace(demo.reading, first_dose_date=None), changed)
     with open_store(database) as store:
         import_reading_file(store, path, user="importer")
-        with pytest.raises(ReadingFileConflictError, match="params: first_dose_date"):
+        with pytest.raises(ReadingConflictError, match="params: first_dose_date"):
             import_reading_file(store, changed, user="importer")
 
 
