@@ -29,6 +29,7 @@ from recist_app.ui.document import open_document
 from recist_app.ui.main_window import MainWindow
 from recist_app.workflows.images import import_dicom
 from recist_app.workflows.reading_session import ReadingSession
+from tests.ui.conftest import wait_saved
 from tests.ui.gestures import drag
 
 if TYPE_CHECKING:
@@ -217,6 +218,7 @@ def test_mouse_reading_round_trips_through_export_and_import(
         assert measurement.geometry is not None
         assert measurement.geometry.sop_instance_uid == lesion["sop_instance_uid"]
     # Autosaved: the first database holds what the window shows.
+    wait_saved(qtbot, window)
     assert first_store.readings.load(PATIENT, measured.criteria, READER) == measured
     first_volumes = {
         study["visit"]: window.volume_at(study["visit"])
@@ -271,6 +273,7 @@ def test_mouse_reading_round_trips_through_export_and_import(
     # Signed in the workstation, the reading arrives signed, at the same time.
     monkeypatch.setattr(QMessageBox, "question", lambda *_args: YES)
     assert window.sign_reading()
+    qtbot.waitUntil(lambda: window.document.locked, timeout=10_000)
     signed_url = _round_trip(first_store.url, phantom["folder"], tmp_path / "signed")
     with open_store(signed_url) as signed_store:
         record = signed_store.readings.record(PATIENT, measured.criteria, READER)
