@@ -98,7 +98,9 @@ class ReadingDocument(QObject):
         before = self._reading
         if after == before:
             return False
-        self.undo_stack.push(ReplaceReadingCommand(self, before, after, text))
+        self.undo_stack.push(
+            ReplaceReadingCommand(self.apply_reading, before, after, text)
+        )
         return True
 
     def load(self, reading: Reading) -> None:
