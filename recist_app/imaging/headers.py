@@ -17,6 +17,7 @@ import math
 import os
 import struct
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,10 +34,20 @@ from pydicom.uid import (
 )
 
 from recist_app.imaging.errors import NotDicomError, SliceReadError
+from recist_app.imaging.limits import (
+    MAX_COORDINATE_MM,
+    MAX_FILE_BYTES,
+    MAX_FRAME_PIXELS,
+    MAX_FRAMES,
+    MAX_INFLATED_BYTES,
+    MAX_SPACING_MM,
+    format_bytes,
+)
 
 __all__ = [
     "SliceHeader",
     "decoder_problem",
+    "limit_problem",
     "read_slice_header",
     "scan_slice_header",
     "usability_problem",
@@ -53,18 +64,23 @@ _ORTHOGONAL_TOLERANCE = 1e-3
 _LOCALIZER_TYPES = frozenset({"LOCALIZER", "SCOUT", "TOPOGRAM", "SCANOGRAM"})
 
 
-_PARSE_ERRORS = (
-    OSError,
-    ValueError,
-    TypeError,
-    KeyError,
-    AttributeError,
-    IndexError,
-    struct.error,
-    EOFError,
-    NotImplementedError,
-    OverflowError,
-)
+_DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
+_BYTES_PER_VALUE = {
+    "US": 2,
+    "SS": 2,
+    "UL": 4,
+    "SL": 4,
+    "FL": 4,
+    "AT": 4,
+    "FD": 8,
+    "SV": 8,
+    "UV": 8,
+    "OW": 2,
+    "OL": 4,
+    "OF": 4,
+    "OD": 8,
+    "OV": 8,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +91,10 @@ class SliceHeader:
     single-frame file) or is empty when the file has no patient geometry.
     ``pixel_spacing_mm`` is ``(row spacing, column spacing)`` as in DICOM.
     ``pixel_data_offset`` is set only for uncompressed little-endian pixel data:
-    the byte offset of the first pixel in the file (fast path).
+    the byte offset of the first pixel in the file (fast path);
+    ``pixel_data_length`` is the defined length of uncompressed pixel data.
+    ``frame_geometry_problem`` says why a multi-frame object's frames cannot be
+    placed, when they cannot.
     """
 
     path: str
@@ -129,6 +148,7 @@ class SliceHeader:
     pixel_data_length: int | None = None
     is_directory: bool = False
     mixed_frame_orientations: bool = False
+    frame_geometry_problem: str = ""
     warnings: tuple[str, ...] = ()
 
     @property
@@ -169,7 +189,19 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _length_mm(value: Any) -> float | None:
+    """A positive length (thickness, spacing) up to the limit, else ``None``."""
+    number = _number(value)
+    return number if number is not None and 0 < number <= MAX_SPACING_MM else None
+
+
 def _integer(value: Any) -> int | None:
+    # pydicom's IS goes through float; the text is exact even for 20 digits
+    text = getattr(value, "original_string", value)
+    if isinstance(text, str) and text.strip().lstrip("+-").isdigit():
+        return int(text.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
     number = _number(value)
     return None if number is None else int(number)
 
@@ -215,15 +247,52 @@ def _orientation(value: Any) -> Orientation | None:
 
 def _spacing(value: Any) -> tuple[float, float] | None:
     numbers = _floats(value, 2)
-    if numbers is None or numbers[0] <= 0 or numbers[1] <= 0:
+    if numbers is None or not all(0 < n <= MAX_SPACING_MM for n in numbers):
         return None
     return (numbers[0], numbers[1])
 
 
+class _FieldError(Exception):
+    """An element's value cannot be decoded; the message names the element."""
+
+
+def _field_problem(dataset: Dataset, keyword: str, error: Exception) -> str:
+    """Why pydicom could not decode ``keyword``, in a few words."""
+    try:
+        raw = dataset.get_item(keyword)
+    except Exception:  # the element is unreadable even raw
+        raw = None
+    vr = str(getattr(raw, "VR", "") or "")
+    length = getattr(raw, "length", None)
+    size = _BYTES_PER_VALUE.get(vr)
+    if isinstance(length, int) and size is not None and length % size:
+        unit = "byte" if length == 1 else "bytes"
+        return (
+            f"a value of {length} {unit} is not valid for VR {vr} "
+            f"({size} bytes per value)"
+        )
+    detail = " ".join(str(error).split())[:120] or type(error).__name__
+    return f"unreadable value ({detail})"
+
+
+def _getter(dataset: Dataset | None) -> Any:
+    """``dataset.get`` that turns a value pydicom cannot decode into _FieldError."""
+
+    def get(keyword: str) -> Any:
+        if dataset is None:
+            return None
+        try:
+            return dataset.get(keyword)
+        except Exception as error:  # any decoding failure of pydicom
+            raise _FieldError(
+                f"{keyword}: {_field_problem(dataset, keyword, error)}"
+            ) from error
+
+    return get
+
+
 def _first_item(dataset: Dataset | None, keyword: str) -> Dataset | None:
-    if dataset is None:
-        return None
-    sequence = dataset.get(keyword)
+    sequence = _getter(dataset)(keyword)
     if not sequence:
         return None
     item = sequence[0]
@@ -274,7 +343,7 @@ def _pixel_element_at(
 def _frame_geometry(dataset: Dataset, frames: int) -> dict[str, Any]:
     """Geometry of an enhanced multi-frame object from its functional groups."""
     shared = _first_item(dataset, "SharedFunctionalGroupsSequence")
-    per_frame = dataset.get("PerFrameFunctionalGroupsSequence") or []
+    per_frame = _getter(dataset)("PerFrameFunctionalGroupsSequence") or []
     measures = _first_item(shared, "PixelMeasuresSequence")
     plane = _first_item(shared, "PlaneOrientationSequence")
     transform = _first_item(shared, "PixelValueTransformationSequence")
@@ -288,40 +357,47 @@ def _frame_geometry(dataset: Dataset, frames: int) -> dict[str, Any]:
     orientations: set[Orientation | None] = set()
     for item in per_frame:
         position = _first_item(item, "PlanePositionSequence")
-        triple = _triple(position.get("ImagePositionPatient")) if position else None
+        triple = _triple(_getter(position)("ImagePositionPatient"))
         if triple is None:
             positions = []
             break
         positions.append(triple)
         own_plane = _first_item(item, "PlaneOrientationSequence")
         if own_plane is not None:
-            orientations.add(_orientation(own_plane.get("ImageOrientationPatient")))
+            orientations.add(
+                _orientation(_getter(own_plane)("ImageOrientationPatient"))
+            )
     result: dict[str, Any] = {
         "frame_positions_lps_mm": tuple(positions) if len(positions) == frames else (),
-        "orientation": _orientation(plane.get("ImageOrientationPatient"))
-        if plane
-        else None,
+        "orientation": _orientation(_getter(plane)("ImageOrientationPatient")),
     }
+    if len(per_frame) and len(positions) != frames:
+        result["frame_geometry_problem"] = (
+            f"PerFrameFunctionalGroupsSequence places {len(positions)} of "
+            f"{frames} frames: cannot place the frames"
+        )
     if len(orientations) > 1:
         result["mixed_frame_orientations"] = True
     if measures is not None:
-        result["pixel_spacing_mm"] = _spacing(measures.get("PixelSpacing"))
-        result["slice_thickness_mm"] = _number(measures.get("SliceThickness"))
-        result["spacing_between_slices_mm"] = _number(
-            measures.get("SpacingBetweenSlices")
-        )
+        get = _getter(measures)
+        result["pixel_spacing_mm"] = _spacing(get("PixelSpacing"))
+        result["slice_thickness_mm"] = _length_mm(get("SliceThickness"))
+        result["spacing_between_slices_mm"] = _length_mm(get("SpacingBetweenSlices"))
     if transform is not None:
-        result["rescale_slope"] = _number(transform.get("RescaleSlope")) or 1.0
-        result["rescale_intercept"] = _number(transform.get("RescaleIntercept")) or 0.0
+        get = _getter(transform)
+        result["rescale_slope"] = _number(get("RescaleSlope")) or 1.0
+        result["rescale_intercept"] = _number(get("RescaleIntercept")) or 0.0
     if voi is not None:
-        result["window_centers"] = _floats(voi.get("WindowCenter")) or ()
-        result["window_widths"] = _floats(voi.get("WindowWidth")) or ()
+        get = _getter(voi)
+        result["window_centers"] = _floats(get("WindowCenter")) or ()
+        result["window_widths"] = _floats(get("WindowWidth")) or ()
     return result
 
 
 def _header_fields(dataset: Dataset) -> dict[str, Any]:
-    get = dataset.get
-    frames = _integer(get("NumberOfFrames")) or 1
+    get = _getter(dataset)
+    frames = _integer(get("NumberOfFrames"))
+    frames = 1 if frames is None or frames == 0 else frames
     fields: dict[str, Any] = {
         "sop_class_uid": _text(get("SOPClassUID")),
         "sop_instance_uid": _text(get("SOPInstanceUID")),
@@ -360,14 +436,16 @@ def _header_fields(dataset: Dataset) -> dict[str, Any]:
         "number_of_frames": frames,
         "orientation": _orientation(get("ImageOrientationPatient")),
         "pixel_spacing_mm": _spacing(get("PixelSpacing")),
-        "slice_thickness_mm": _number(get("SliceThickness")),
-        "spacing_between_slices_mm": _number(get("SpacingBetweenSlices")),
+        "slice_thickness_mm": _length_mm(get("SliceThickness")),
+        "spacing_between_slices_mm": _length_mm(get("SpacingBetweenSlices")),
         "gantry_tilt_deg": _number(get("GantryDetectorTilt")),
         "rescale_slope": _number(get("RescaleSlope")) or 1.0,
         "rescale_intercept": _number(get("RescaleIntercept")) or 0.0,
         "window_centers": _floats(get("WindowCenter")) or (),
         "window_widths": _floats(get("WindowWidth")) or (),
     }
+    if not 1 <= frames <= MAX_FRAMES:
+        return fields  # refused by usability_problem; never expand the frames
     position = _triple(get("ImagePositionPatient"))
     if (
         "PerFrameFunctionalGroupsSequence" in dataset
@@ -382,6 +460,11 @@ def _header_fields(dataset: Dataset) -> dict[str, Any]:
         fields["frame_positions_lps_mm"] = _legacy_frame_positions(
             position, fields["orientation"], fields["spacing_between_slices_mm"], frames
         )
+        if not fields["frame_positions_lps_mm"]:
+            fields["frame_geometry_problem"] = (
+                "multi-frame image without SpacingBetweenSlices or per-frame "
+                f"positions: cannot place its {frames} frames"
+            )
     return fields
 
 
@@ -434,56 +517,168 @@ def read_slice_header(path: str | os.PathLike[str]) -> SliceHeader:
     NotDicomError
         The file is not DICOM (callers skip it silently).
     SliceReadError
-        The file is DICOM but its header cannot be parsed; the message is one
-        line naming the file.
+        The file is DICOM but its header cannot be parsed, is truncated or breaks
+        a limit of :mod:`recist_app.imaging.limits`; the message is one line
+        naming the file.
     """
     name = os.fspath(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            header = _read_with_pydicom(name, force=False)
-        except InvalidDicomError as error:
-            if not _looks_like_headerless_dicom(name):
-                raise NotDicomError(f"{name}: not a DICOM file") from error
-            header = _read_headerless(name)
-        except (SliceReadError, NotDicomError):
+            header = _read_header(name)
+        except SliceReadError:
             raise
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise SliceReadError(f"{name}: cannot read: {reason}") from error
-        except _PARSE_ERRORS as error:
-            detail = " ".join(str(error).split())[:160] or type(error).__name__
+        except _FieldError as error:
             raise SliceReadError(
-                f"{name}: cannot parse the DICOM header: {detail}"
+                f"{name}: cannot parse the DICOM header: {error}"
+            ) from error
+        except Exception as error:  # pydicom on a damaged file
+            # pydicom raises many types on damaged input (BytesLengthException,
+            # struct.error, RecursionError, MemoryError...): each is one line.
+            raise SliceReadError(
+                f"{name}: cannot parse the DICOM header: {_detail(error)}"
             ) from error
     if caught:
         header = _with_warnings(header, _warning_lines(caught))
     return header
 
 
+def _detail(error: BaseException) -> str:
+    text = " ".join(str(error).split())[:160]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _read_header(name: str) -> SliceHeader:
+    size = os.stat(name).st_size
+    if size > MAX_FILE_BYTES:
+        raise SliceReadError(
+            f"{name}: the file's {format_bytes(size)} exceed the limit of "
+            f"{format_bytes(MAX_FILE_BYTES)}"
+        )
+    meta = _raw_file_meta(name, size)
+    if meta is not None and meta[1] == DeflatedExplicitVRLittleEndian:
+        _check_inflation(name, meta[0])
+    try:
+        return _read_with_pydicom(name, force=False)
+    except InvalidDicomError as error:
+        if _looks_like_headerless_dicom(name):
+            return _read_headerless(name)
+        if name.lower().endswith(_DICOM_SUFFIXES):
+            raise SliceReadError(
+                f"{name}: named {os.path.splitext(name)[1]} but not readable as "
+                "DICOM (no preamble, no data set)"
+            ) from error
+        raise NotDicomError(f"{name}: not a DICOM file") from error
+
+
+def _raw_file_meta(name: str, size: int) -> tuple[int, str] | None:
+    """``(end offset, transfer syntax)`` of the file meta group, read raw.
+
+    Raises
+    ------
+    SliceReadError
+        The file ends inside its file meta information.
+    """
+    with open(name, "rb") as handle:
+        start = handle.read(144)
+        if start[128:132] != b"DICM":
+            return None
+        if len(start) < 144 or start[132:138] != b"\x02\x00\x00\x00UL":
+            if len(start) < 144:
+                raise SliceReadError(
+                    f"{name}: truncated inside its file meta information "
+                    f"(the file ends at byte {size})"
+                )
+            return None  # no group length: leave the meta to pydicom
+        meta_end = 144 + int(struct.unpack_from("<L", start, 140)[0])
+        if size < meta_end:
+            raise SliceReadError(
+                f"{name}: truncated inside its file meta information "
+                f"({size} of {meta_end} bytes)"
+            )
+        buffer = start + handle.read(meta_end - 144)
+    found: dict[int, bytes] = {}
+    try:
+        _walk(buffer, 132, True, found, nested=False)
+        syntax = found.get(0x00020010, b"").decode("ascii").strip(" \0")
+    except (_ScanAbortError, struct.error, UnicodeDecodeError):
+        return None
+    return meta_end, syntax
+
+
+def _check_inflation(name: str, start: int) -> None:
+    """Inflate a deflated data set, keeping nothing, to refuse a corrupt or huge one."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    inflated = 0
+    with open(name, "rb") as handle:
+        handle.seek(start)
+        try:
+            while chunk := handle.read(1 << 20):
+                while chunk:
+                    inflated += len(inflater.decompress(chunk, 1 << 24))
+                    chunk = inflater.unconsumed_tail
+                    if inflated > MAX_INFLATED_BYTES:
+                        raise SliceReadError(
+                            f"{name}: the deflated data set inflates to more than "
+                            f"the limit of {format_bytes(MAX_INFLATED_BYTES)}"
+                        )
+        except zlib.error as error:
+            raise SliceReadError(
+                f"{name}: corrupt deflated data set: {_detail(error)}"
+            ) from error
+
+
 def _looks_like_headerless_dicom(name: str) -> bool:
-    """Whether a file without preamble starts like a DICOM data set (ACR-NEMA style)."""
+    """Whether a file without preamble starts like a DICOM data set.
+
+    Old ACR-NEMA files and stripped exports start directly with an element of
+    group 0002 or 0008, often its group length (gggg,0000).
+    """
     try:
         with open(name, "rb") as handle:
             start = handle.read(8)
     except OSError:
         return False
-    # the first element of a data set without file meta is usually group 0008
-    return start[:2] in (b"\x08\x00", b"\x00\x08") and start[2:4] != b"\x00\x00"
+    return start[:2] in (b"\x02\x00", b"\x08\x00", b"\x00\x08")
 
 
 def _read_headerless(name: str) -> SliceHeader:
     try:
         header = _read_with_pydicom(name, force=True)
-    except (InvalidDicomError, *_PARSE_ERRORS) as error:
-        raise NotDicomError(f"{name}: not a DICOM file") from error
-    if not header.sop_class_uid and not header.series_instance_uid:
-        raise NotDicomError(f"{name}: not a DICOM file")
+    except SliceReadError:
+        raise
+    except Exception as error:  # pydicom on a damaged file
+        raise SliceReadError(
+            f"{name}: no DICOM preamble, and the data set cannot be parsed: "
+            f"{_detail(error)}"
+        ) from error
+    if not (
+        header.sop_class_uid
+        or header.series_instance_uid
+        or header.rows
+        or header.has_pixel_data
+    ):
+        raise SliceReadError(
+            f"{name}: no DICOM preamble, and no image in what reads as a data set"
+        )
     return replace(header, warnings=(*header.warnings, "no DICOM preamble/file meta"))
 
 
 def _with_warnings(header: SliceHeader, lines: tuple[str, ...]) -> SliceHeader:
     return replace(header, warnings=header.warnings + lines)
+
+
+def _encoding_syntax(dataset: Dataset) -> str:
+    """The transfer syntax a data set without file meta was actually read in."""
+    implicit, little = getattr(dataset, "original_encoding", (True, True))
+    if implicit is None or little is None:
+        return ImplicitVRLittleEndian
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
 
 
 def _read_with_pydicom(name: str, *, force: bool) -> SliceHeader:
@@ -493,7 +688,7 @@ def _read_with_pydicom(name: str, *, force: bool) -> SliceHeader:
         meta = dataset.get("file_meta") or Dataset()
         syntax = _text(meta.get("TransferSyntaxUID"))
         if not syntax:
-            syntax = ImplicitVRLittleEndian
+            syntax = _encoding_syntax(dataset)
         if _text(meta.get("MediaStorageSOPClassUID")) == _MEDIA_STORAGE_DIRECTORY or (
             "DirectoryRecordSequence" in dataset
         ):
@@ -533,6 +728,8 @@ def _locate_pixels(
         )
     if syntax in _NATIVE_LITTLE_ENDIAN and length is not None:
         return {"pixel_data_offset": offset, "pixel_data_length": length}
+    if syntax == ExplicitVRBigEndian and length is not None:
+        return {"pixel_data_length": length}
     return {}
 
 
@@ -736,7 +933,7 @@ def scan_slice_header(path: str | os.PathLike[str]) -> SliceHeader | None:
             _SCAN_TAGS[tag][0]: _decode_scanned(_SCAN_TAGS[tag][1], raw)
             for tag, raw in values.items()
         }
-    except (_ScanAbortError, OSError, struct.error, ValueError, UnicodeDecodeError):
+    except Exception:  # anything unusual is left to pydicom's reader
         return None
     return _scanned_header(name, syntax, int(offset), int(length), fields)
 
@@ -771,6 +968,40 @@ def _scanned_header(
 # ---------------------------------------------------------------- usability
 
 
+def limit_problem(header: SliceHeader) -> str | None:
+    """Return which size limit the header breaks, or ``None``.
+
+    Frames and Rows x Columns are compared with :mod:`recist_app.imaging.limits`
+    before anything is allocated for the pixel data.
+    """
+    frames = header.number_of_frames
+    if frames < 1:
+        return f"NumberOfFrames {frames} is not a positive number"
+    if frames > MAX_FRAMES:
+        return f"NumberOfFrames {frames} exceeds the limit of {MAX_FRAMES} frames"
+    if header.rows * header.columns > MAX_FRAME_PIXELS:
+        return (
+            f"Rows {header.rows} x Columns {header.columns} exceeds the limit of "
+            f"{MAX_FRAME_PIXELS} pixels per frame"
+        )
+    return None
+
+
+def _pixel_length_problem(header: SliceHeader) -> str | None:
+    """Uncompressed pixel data that does not hold Rows x Columns x frames."""
+    length = header.pixel_data_length
+    if length is None:
+        return None
+    needed = header.frame_bytes * header.number_of_frames
+    if length == needed or (length == needed + 1 and needed % 2):
+        return None  # odd lengths are padded to even
+    return (
+        f"pixel data holds {length} bytes; Rows {header.rows} x Columns "
+        f"{header.columns} x {header.number_of_frames} frame(s) x "
+        f"{header.bits_allocated // 8} bytes needs {needed}"
+    )
+
+
 def _pixel_problem(header: SliceHeader) -> str | None:
     if header.float_pixel_data:
         return "floating-point pixel data is not supported"
@@ -780,6 +1011,11 @@ def _pixel_problem(header: SliceHeader) -> str | None:
         return "Rows/Columns missing or zero"
     if header.bits_allocated not in (8, 16, 32):
         return f"BitsAllocated {header.bits_allocated} is not supported (8, 16 or 32)"
+    if not 0 < header.bits_stored <= header.bits_allocated:
+        return (
+            f"BitsStored {header.bits_stored} does not fit BitsAllocated "
+            f"{header.bits_allocated}"
+        )
     if (
         header.samples_per_pixel != 1
         or not header.photometric_interpretation.startswith("MONOCHROME")
@@ -789,7 +1025,18 @@ def _pixel_problem(header: SliceHeader) -> str | None:
         return (
             f"colour image ({photometric}, {samples} samples): not a grey-scale slice"
         )
-    return decoder_problem(header.transfer_syntax_uid)
+    return _pixel_length_problem(header) or decoder_problem(header.transfer_syntax_uid)
+
+
+def _position_problem(header: SliceHeader) -> str | None:
+    for position in header.frame_positions_lps_mm:
+        if any(abs(value) > MAX_COORDINATE_MM for value in position):
+            shown = ", ".join(f"{value:g}" for value in position)
+            return (
+                f"ImagePositionPatient ({shown}) is out of range "
+                f"(limit ±{MAX_COORDINATE_MM:g} mm)"
+            )
+    return None
 
 
 def _geometry_problem(header: SliceHeader) -> str | None:
@@ -806,11 +1053,13 @@ def _geometry_problem(header: SliceHeader) -> str | None:
             "inconsistent ImageOrientationPatient: row and column directions are "
             "not perpendicular"
         )
+    if header.frame_geometry_problem:
+        return header.frame_geometry_problem
     if not header.frame_positions_lps_mm:
         return "no ImagePositionPatient: cannot place the image in patient space"
     if header.pixel_spacing_mm is None:
         return "no usable PixelSpacing: cannot measure in millimetres"
-    return None
+    return _position_problem(header)
 
 
 def usability_problem(header: SliceHeader) -> str | None:
@@ -820,7 +1069,7 @@ def usability_problem(header: SliceHeader) -> str | None:
     """
     if header.is_directory:
         return "DICOMDIR media directory (an index, not an image)"
-    problem = _pixel_problem(header)
+    problem = limit_problem(header) or _pixel_problem(header)
     if problem is not None:
         return problem
     if header.is_localizer:
