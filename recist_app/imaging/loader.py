@@ -5,7 +5,10 @@ data, the slices are sorted along the normal, the voxel array is allocated once
 and each file's pixel bytes are read straight into their slice of it. Other
 transfer syntaxes, big endian and multi-frame objects decode through pydicom's
 pixel handlers one frame at a time into the same array, so memory stays at the
-volume plus one decoded frame.
+volume plus one decoded frame. Decoders that can abort, stall or panic on damaged
+data run in a worker process with a time limit
+(:mod:`recist_app.imaging.isolated_decoder`); the array size is checked against
+:func:`~recist_app.imaging.limits.volume_bytes_limit` before it is allocated.
 
 The middle slice is read first and handed to ``on_middle_slice`` so a viewer
 can show it before the rest arrives.
@@ -24,15 +27,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pydicom
-from pydicom.errors import InvalidDicomError
-from pydicom.filereader import read_file_meta_info
 from pydicom.pixels.decoders.base import get_decoder
-from pydicom.pixels.utils import iter_pixels, pixel_array
+from pydicom.pixels.utils import iter_pixels
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from recist_app.imaging.discovery import (
     RejectedFile,
-    SliceRef,
     VolumeInfo,
     group_volumes,
 )
@@ -44,9 +44,20 @@ from recist_app.imaging.errors import (
 )
 from recist_app.imaging.headers import (
     SliceHeader,
+    limit_problem,
     read_slice_header,
     scan_slice_header,
     usability_problem,
+)
+from recist_app.imaging.isolated_decoder import (
+    ISOLATED_SYNTAXES,
+    DecodeJob,
+    decode_isolated,
+)
+from recist_app.imaging.limits import (
+    DECODE_TIME_LIMIT_S,
+    format_bytes,
+    volume_bytes_limit,
 )
 from recist_app.imaging.progress import (
     CancelCheck,
@@ -68,17 +79,8 @@ MiddleSliceCallback = Callable[[int, npt.NDArray[Any]], None]
 PreviewCallback = Callable[[ImageVolume], None]
 """``on_preview(volume)``: the volume being filled, once its middle slice is read."""
 
-_DECODE_ERRORS = (
-    ValueError,
-    TypeError,
-    RuntimeError,
-    NotImplementedError,
-    AttributeError,
-    KeyError,
-    IndexError,
-    OSError,
-    EOFError,
-)
+FrameSink = Callable[[int, npt.NDArray[Any]], None]
+"""``on_frame(frame_index, pixels)``: receives each decoded frame of a file."""
 
 
 def _dtype_for(header: SliceHeader) -> np.dtype[Any]:
@@ -145,32 +147,92 @@ def _decoding_plugin(transfer_syntax_uid: str) -> str:
     return ""
 
 
-def _syntax_of(path: str) -> str:
+def _isolated(syntax: str) -> bool:
+    """Whether this syntax decodes in the worker process (see isolated_decoder)."""
+    if syntax in ISOLATED_SYNTAXES:
+        return True
+    # a compressed syntax without a preferred plugin would fall to GDCM in process
+    return syntax.startswith("1.2.840.10008.1.2.4.") and not _decoding_plugin(syntax)
+
+
+def _next_frame(
+    frames: Iterator[tuple[int, npt.NDArray[Any]]], path: str
+) -> tuple[int, npt.NDArray[Any]] | None:
     try:
-        meta = read_file_meta_info(path)
-    except (OSError, ValueError, InvalidDicomError):
-        return ""
-    return str(meta.get("TransferSyntaxUID", ""))
+        return next(frames)
+    except StopIteration:
+        return None
+    except Exception as error:  # decoders raise many types on damaged data
+        raise _decode_error(path, error) from error
 
 
-def _frames_of(name: str) -> Iterator[npt.NDArray[Any]]:
-    """Decoded frames of a file, one at a time where pydicom allows it."""
-    syntax = _syntax_of(name)
-    if syntax == DeflatedExplicitVRLittleEndian:
-        # pydicom's file-based decoders do not inflate; decode via the dataset
-        frames = pydicom.dcmread(name).pixel_array
-        yield from (frames[np.newaxis] if frames.ndim == 2 else frames)
+def _decode_frames(
+    path: str,
+    syntax: str,
+    frame_indices: Sequence[int],
+    on_frame: FrameSink,
+    *,
+    cancel: CancelCheck | None,
+    time_limit_s: float,
+    what: str,
+) -> None:
+    """Decode frames of one file, in a worker process for the risky syntaxes."""
+    wanted = sorted(set(frame_indices))
+    if _isolated(syntax):
+        decode_isolated(
+            [DecodeJob(path, tuple(wanted), _decoding_plugin(syntax))],
+            lambda _, frame_index, frame: on_frame(frame_index, frame),
+            time_limit_s=time_limit_s,
+            cancel=cancel,
+            what=what,
+        )
         return
-    yield from iter_pixels(name, decoding_plugin=_decoding_plugin(syntax))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frames: Iterator[tuple[int, npt.NDArray[Any]]]
+        if syntax == DeflatedExplicitVRLittleEndian:
+            # pydicom's file-based decoders do not inflate; decode via the dataset
+            frames = _inflated_frames(path, wanted)
+        else:
+            frames = zip(
+                wanted,
+                iter_pixels(
+                    path, indices=wanted, decoding_plugin=_decoding_plugin(syntax)
+                ),
+                strict=False,
+            )
+        while (item := _next_frame(frames, path)) is not None:
+            raise_if_cancelled(cancel, what)
+            on_frame(*item)
 
 
-def read_file_frames(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
+def _inflated_frames(
+    path: str, wanted: Sequence[int]
+) -> Iterator[tuple[int, npt.NDArray[Any]]]:
+    frames = pydicom.dcmread(path).pixel_array
+    if frames.ndim == 2:
+        frames = frames[np.newaxis]
+    for index in wanted:
+        if index < len(frames):
+            yield index, frames[index]
+
+
+def read_file_frames(
+    path: str | os.PathLike[str],
+    *,
+    cancel: CancelCheck | None = None,
+    decode_time_limit_s: float = DECODE_TIME_LIMIT_S,
+) -> npt.NDArray[Any]:
     """Decode every frame of one file to stored values via pydicom's handlers.
 
     Parameters
     ----------
     path
         A single- or multi-frame grey-scale DICOM file.
+    cancel
+        A token or callable checked while decoding.
+    decode_time_limit_s
+        Longest wait for one frame from a worker-process decoder.
 
     Returns
     -------
@@ -180,26 +242,37 @@ def read_file_frames(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
     Raises
     ------
     SliceReadError
-        The pixel data cannot be decoded; the message names the file.
+        The header breaks a limit, or the pixel data cannot be decoded; the
+        message names the file.
+    LoadCancelledError
+        ``cancel`` asked to stop.
     """
     name = os.fspath(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            syntax = _syntax_of(name)
-            if syntax == DeflatedExplicitVRLittleEndian:
-                frames = pydicom.dcmread(name).pixel_array
-            else:
-                frames = pixel_array(name, decoding_plugin=_decoding_plugin(syntax))
-        except _DECODE_ERRORS as error:
-            raise _decode_error(name, error) from error
-    if frames.ndim == 2:
-        frames = frames[np.newaxis]
-    if frames.ndim != 3:
+    header = read_slice_header(name)
+    problem = limit_problem(header)
+    if problem is not None:
+        raise SliceReadError(f"{name}: {problem}")
+    frames: list[npt.NDArray[Any]] = []
+
+    def keep(_: int, frame: npt.NDArray[Any]) -> None:
+        frames.append(np.array(frame))
+
+    _decode_frames(
+        name,
+        header.transfer_syntax_uid,
+        range(header.number_of_frames),
+        keep,
+        cancel=cancel,
+        time_limit_s=decode_time_limit_s,
+        what=f"decoding {name}",
+    )
+    if not frames:
+        raise SliceReadError(f"{name}: no frame in the pixel data")
+    if any(frame.shape != frames[0].shape or frame.ndim != 2 for frame in frames):
         raise SliceReadError(
-            f"{name}: expected grey-scale frames, got shape {frames.shape}"
+            f"{name}: expected grey-scale frames, got shape {frames[0].shape}"
         )
-    return frames
+    return np.stack(frames)
 
 
 def _store(
@@ -238,12 +311,14 @@ class _Reader:
         cancel: CancelCheck | None,
         on_middle_slice: MiddleSliceCallback | None,
         on_preview: Callable[[npt.NDArray[Any]], None] | None = None,
+        time_limit_s: float = DECODE_TIME_LIMIT_S,
     ) -> None:
         self.slices = volume.slices
         self.progress = progress
         self.cancel = cancel
         self.on_middle_slice = on_middle_slice
         self.on_preview = on_preview
+        self.time_limit_s = time_limit_s
         self.label = f"loading series {volume.series_instance_uid or '(no UID)'}"
         first = volume.slices[0].header
         self.per_slice_rescale = any(
@@ -252,13 +327,13 @@ class _Reader:
             for r in volume.slices
         )
         dtype = np.dtype(np.float32) if self.per_slice_rescale else _dtype_for(first)
+        shape = (len(volume.slices), volume.rows, volume.columns)
+        _check_size(volume, shape, dtype)
         # A previewed volume is shown while it fills: slices not read yet must
         # be a defined value (0), not garbage. Large zeroed arrays come from
         # calloc'd pages, so this costs no more than np.empty.
         allocate = np.empty if on_preview is None else np.zeros
-        self.voxels = allocate(
-            (len(volume.slices), volume.rows, volume.columns), dtype=dtype
-        )
+        self.voxels = allocate(shape, dtype=dtype)
         self.done = 0
 
     def _advance(self, index: int) -> None:
@@ -278,88 +353,117 @@ class _Reader:
 
     def run(self) -> npt.NDArray[Any]:
         middle = len(self.slices) // 2
-        order = [middle, *(k for k in range(len(self.slices)) if k != middle)]
-        multi_frame: dict[str, list[int]] = defaultdict(list)
-        for index in order:
-            ref = self.slices[index]
-            if ref.header.number_of_frames > 1:
-                if index == middle:
-                    self._read_one_frame(index, ref)
-                    continue
-                multi_frame[ref.header.path].append(index)
-                continue
-            raise_if_cancelled(self.cancel, self.label)
-            self._read_single(index, ref)
-            self._advance(index)
-        for path, indices in multi_frame.items():
-            self._read_frames(path, indices)
+        self._read([middle])  # first, so a viewer can show it at once
+        self._read([k for k in range(len(self.slices)) if k != middle])
         return self.voxels
 
-    def _read_single(self, index: int, ref: SliceRef) -> None:
-        header = ref.header
-        target = self.voxels[index]
-        if (
-            header.pixel_data_offset is not None
-            and not self.per_slice_rescale
-            and _dtype_for(header) == target.dtype
-        ):
-            try:
-                _read_native(header, target)
-            except OSError as error:
-                raise SliceReadError(
-                    f"{header.path}: cannot read: {error.strerror}"
-                ) from error
-            return
-        frames = read_file_frames(header.path)
-        _store(target, frames[0], header.path, rescale=self._rescale_of(header))
+    def _read(self, indices: list[int]) -> None:
+        """Read uncompressed slices in place, then decode the rest file by file."""
+        to_decode: dict[str, list[int]] = {}
+        for index in indices:
+            header = self.slices[index].header
+            if (
+                header.pixel_data_offset is not None
+                and header.number_of_frames == 1
+                and not self.per_slice_rescale
+                and _dtype_for(header) == self.voxels.dtype
+            ):
+                raise_if_cancelled(self.cancel, self.label)
+                self._read_native(index, header)
+            else:
+                to_decode.setdefault(header.path, []).append(index)
+        isolated = [
+            indices
+            for indices in to_decode.values()
+            if _isolated(self.slices[indices[0]].header.transfer_syntax_uid)
+        ]
+        if isolated:
+            self._decode_isolated(isolated)
+        for file_indices in to_decode.values():
+            syntax = self.slices[file_indices[0]].header.transfer_syntax_uid
+            if not _isolated(syntax):
+                self._decode_here(file_indices)
 
-    def _read_one_frame(self, index: int, ref: SliceRef) -> None:
-        """Decode just the middle frame of a multi-frame file, so it shows first."""
-        header = ref.header
-        syntax = header.transfer_syntax_uid
-        if syntax == DeflatedExplicitVRLittleEndian:
-            self._read_frames(header.path, [index])
-            return
-        raise_if_cancelled(self.cancel, self.label)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                frame = pixel_array(
-                    header.path,
-                    index=ref.frame_index,
-                    decoding_plugin=_decoding_plugin(syntax),
-                )
-            except _DECODE_ERRORS as error:
-                raise _decode_error(header.path, error) from error
+    def _read_native(self, index: int, header: SliceHeader) -> None:
+        try:
+            _read_native(header, self.voxels[index])
+        except OSError as error:
+            raise SliceReadError(
+                f"{header.path}: cannot read: {error.strerror}"
+            ) from error
+        self._advance(index)
+
+    def _store_frame(self, index: int, frame: npt.NDArray[Any]) -> None:
+        header = self.slices[index].header
         _store(self.voxels[index], frame, header.path, rescale=self._rescale_of(header))
         self._advance(index)
 
-    def _read_frames(self, path: str, indices: list[int]) -> None:
-        wanted = {self.slices[k].frame_index: k for k in indices}
+    def _decode_here(self, indices: list[int]) -> None:
+        """Decode in this process the frames of one file that fill ``indices``."""
         header = self.slices[indices[0]].header
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                for frame_index, frame in enumerate(_frames_of(path)):
-                    raise_if_cancelled(self.cancel, self.label)
-                    index = wanted.pop(frame_index, None)
-                    if index is None:
-                        continue
-                    _store(
-                        self.voxels[index],
-                        frame,
-                        path,
-                        rescale=self._rescale_of(header),
-                    )
-                    self._advance(index)
-            except (SliceReadError, LoadCancelledError):
-                raise
-            except _DECODE_ERRORS as error:
-                raise _decode_error(path, error) from error
-        if wanted:
-            raise SliceReadError(
-                f"{path}: {len(wanted)} frame(s) missing from the pixel data"
-            )
+        wanted = {self.slices[k].frame_index: k for k in indices}
+
+        def store(frame_index: int, frame: npt.NDArray[Any]) -> None:
+            index = wanted.pop(frame_index, None)
+            if index is not None:
+                self._store_frame(index, frame)
+
+        _decode_frames(
+            header.path,
+            header.transfer_syntax_uid,
+            list(wanted),
+            store,
+            cancel=self.cancel,
+            time_limit_s=self.time_limit_s,
+            what=self.label,
+        )
+        _check_all_frames(header.path, wanted)
+
+    def _decode_isolated(self, files: list[list[int]]) -> None:
+        """Decode several files in the worker process, in one request."""
+        wanted = [{self.slices[k].frame_index: k for k in indices} for indices in files]
+        jobs = []
+        for indices, frames in zip(files, wanted, strict=True):
+            header = self.slices[indices[0]].header
+            plugin = _decoding_plugin(header.transfer_syntax_uid)
+            jobs.append(DecodeJob(header.path, tuple(frames), plugin))
+
+        def store(job: int, frame_index: int, frame: npt.NDArray[Any]) -> None:
+            index = wanted[job].pop(frame_index, None)
+            if index is not None:
+                self._store_frame(index, frame)
+
+        decode_isolated(
+            jobs,
+            store,
+            time_limit_s=self.time_limit_s,
+            cancel=self.cancel,
+            what=self.label,
+        )
+        for job, frames in zip(jobs, wanted, strict=True):
+            _check_all_frames(job.path, frames)
+
+
+def _check_all_frames(path: str, missing: dict[int, int]) -> None:
+    if missing:
+        raise SliceReadError(
+            f"{path}: {len(missing)} frame(s) missing from the pixel data"
+        )
+
+
+def _check_size(
+    volume: VolumeInfo, shape: tuple[int, int, int], dtype: np.dtype[Any]
+) -> None:
+    """Refuse, before allocating, a voxel array larger than the memory limit."""
+    needed = math.prod(shape) * dtype.itemsize
+    limit = volume_bytes_limit()
+    if needed > limit:
+        slices, rows, columns = shape
+        raise SeriesError(
+            f"series {volume.series_instance_uid or '(no UID)'}: {slices} slices "
+            f"of {rows} x {columns} need {format_bytes(needed)}, more than the "
+            f"limit of {format_bytes(limit)} (this machine's memory)"
+        )
 
 
 def _geometry(
@@ -376,8 +480,15 @@ def _geometry(
     origins = np.array([ref.position_lps_mm for ref in volume.slices], dtype=np.float64)
     if len(origins) > 1:
         stack = origins[-1] - origins[0]
-        spacing = float(np.linalg.norm(stack)) / (len(origins) - 1)
-        stack_direction = stack / np.linalg.norm(stack)
+        length = float(np.linalg.norm(stack))
+        spacing = length / (len(origins) - 1)
+        if not (math.isfinite(spacing) and spacing > 0):
+            raise SeriesError(
+                f"series {volume.series_instance_uid or '(no UID)'}: cannot compute "
+                f"the slice spacing from the slice positions (first "
+                f"{tuple(origins[0])}, last {tuple(origins[-1])})"
+            )
+        stack_direction = stack / length
     else:
         header = volume.slices[0].header
         spacing = header.spacing_between_slices_mm or header.slice_thickness_mm or 0.0
@@ -404,14 +515,40 @@ def _volume_from(
     centers, widths = middle.window_centers, middle.window_widths
     if len(centers) != len(widths):
         centers = widths = ()
+    try:
+        return _image_volume(
+            volume,
+            voxels,
+            geometry=(direction, origins, spacing),
+            rescale=(rescale_slope, rescale_intercept),
+            windows=(centers, widths),
+            notes=[*volume.warnings, *notes, *extra_notes],
+        )
+    except ValueError as error:  # ImageVolume refuses inconsistent geometry
+        raise SeriesError(
+            f"series {volume.series_instance_uid or '(no UID)'}: {error}"
+        ) from None
+
+
+def _image_volume(
+    volume: VolumeInfo,
+    voxels: npt.NDArray[Any],
+    *,
+    geometry: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float],
+    rescale: tuple[float, float],
+    windows: tuple[tuple[float, ...], tuple[float, ...]],
+    notes: Sequence[str],
+) -> ImageVolume:
+    direction, origins, spacing = geometry
+    middle = volume.slices[len(volume.slices) // 2].header
     multi = any(ref.header.number_of_frames > 1 for ref in volume.slices)
     return ImageVolume(
         voxels=voxels,
         spacing_mm=(volume.pixel_spacing_mm[1], volume.pixel_spacing_mm[0], spacing),
         slice_origins_lps_mm=origins,
         direction=direction,
-        rescale_slope=rescale_slope,
-        rescale_intercept=rescale_intercept,
+        rescale_slope=rescale[0],
+        rescale_intercept=rescale[1],
         sop_instance_uids=tuple(ref.sop_instance_uid for ref in volume.slices),
         frame_numbers=tuple(ref.frame_index + 1 for ref in volume.slices)
         if multi
@@ -423,9 +560,9 @@ def _volume_from(
         modality=middle.modality,
         series_description=middle.series_description,
         slice_thickness_mm=middle.slice_thickness_mm,
-        window_centers=centers,
-        window_widths=widths,
-        warnings=tuple(dict.fromkeys([*volume.warnings, *notes, *extra_notes])),
+        window_centers=windows[0],
+        window_widths=windows[1],
+        warnings=tuple(dict.fromkeys(notes)),
         source_paths=tuple(ref.header.path for ref in volume.slices),
     )
 
@@ -510,6 +647,7 @@ def load_volume(
     cancel: CancelCheck | None = None,
     on_middle_slice: MiddleSliceCallback | None = None,
     on_preview: PreviewCallback | None = None,
+    decode_time_limit_s: float = DECODE_TIME_LIMIT_S,
 ) -> ImageVolume:
     """Load one volume: from a :class:`VolumeInfo`, a folder, or a list of files.
 
@@ -533,6 +671,9 @@ def load_volume(
         view of the array being filled: slices not read yet hold 0 and fill in
         as loading goes on (``progress`` says how far). A viewer can show and
         scroll it at once; the returned volume shares the same voxels.
+    decode_time_limit_s
+        Longest wait for one frame from a worker-process decoder
+        (:mod:`~recist_app.imaging.isolated_decoder`); the file is then refused.
 
     Returns
     -------
@@ -542,9 +683,11 @@ def load_volume(
     Raises
     ------
     SeriesError
-        The input does not hold exactly one loadable volume.
+        The input does not hold exactly one loadable volume, its voxels would
+        exceed the memory limit, or its slice positions give no spacing.
     SliceReadError
-        A slice cannot be read or decoded (truncated, corrupt codestream, ...).
+        A slice cannot be read or decoded (truncated, corrupt codestream, a
+        decoder that crashed or stalled, ...).
     LoadCancelledError
         ``cancel`` asked to stop.
     """
@@ -564,6 +707,7 @@ def load_volume(
         cancel=cancel,
         on_middle_slice=on_middle_slice,
         on_preview=preview,
+        time_limit_s=decode_time_limit_s,
     )
     voxels = reader.run()
     return _volume_from(volume, voxels, notes)

@@ -9,17 +9,22 @@ killing or stalling the run.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
+import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 from pydicom.uid import ExplicitVRLittleEndian
 
 from recist_app.imaging import (
+    ImagingError,
     PhantomSeries,
+    SeriesError,
     discover,
     load_volume,
     read_slice_header,
@@ -106,6 +111,19 @@ def test_position_of_1e308_is_refused_before_any_geometry(tmp_path: Path) -> Non
     )
     assert volume.slice_count == 2
     assert any("1 file(s) ignored" in note for note in volume.warnings)
+
+
+def test_slice_positions_that_overflow_the_spacing_are_a_series_error(
+    tmp_path: Path,
+) -> None:
+    (info,) = discover(_series(tmp_path).folder).volumes
+    far = dataclasses.replace(info.slices[-1], position_lps_mm=(9e5, 9e5, 9e5))
+    near = dataclasses.replace(info.slices[0], position_lps_mm=(9e5, 9e5, 9e5))
+    broken = dataclasses.replace(info, slices=(near, *info.slices[1:-1], far))
+
+    with pytest.raises(SeriesError, match="slice spacing") as caught:
+        load_volume(broken)
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -247,3 +265,114 @@ def test_a_dcm_file_that_is_not_dicom_is_rejected_not_skipped(tmp_path: Path) ->
     assert rejected.reason == (
         "named .dcm but not readable as DICOM (no preamble, no data set)"
     )
+
+
+# ------------------------------------------------------------------ native decoders
+
+
+def _jpeg_ls_cut(folder: Path) -> Path:
+    series = _series(folder, "jpeg-ls")
+    victim = Path(series.paths[0])
+    raw = victim.read_bytes()
+    victim.write_bytes(raw[: len(raw) - 42])  # CharLS loops on this stream
+    return victim
+
+
+def test_truncated_jpeg_ls_stops_at_the_time_limit(tmp_path: Path) -> None:
+    victim = _jpeg_ls_cut(tmp_path)
+
+    (outcome,) = run_cases(
+        [Case(path=str(victim), action="load", decode_time_limit_s=1.0)],
+        limit_s=30.0,
+    )
+
+    _one_line_naming(outcome, victim)
+    assert "decoder gave no frame within 1 s" in outcome.message
+
+
+def test_truncated_jpeg_ls_load_can_be_cancelled(tmp_path: Path) -> None:
+    victim = _jpeg_ls_cut(tmp_path)
+
+    (outcome,) = run_cases(
+        [
+            Case(
+                path=str(victim),
+                action="load-cancel",
+                cancel_after_s=1.0,
+                decode_time_limit_s=600.0,
+            )
+        ],
+        limit_s=30.0,
+    )
+
+    assert outcome.status == "imaging-error", outcome
+    assert outcome.message.endswith("cancelled")
+    assert outcome.seconds < 10.0
+
+
+def test_truncated_jpeg_ls_in_a_folder_spares_the_other_slices(tmp_path: Path) -> None:
+    victim = _jpeg_ls_cut(tmp_path)
+    started = time.perf_counter()
+
+    found = discover(tmp_path)
+    (info,) = found.volumes
+    with pytest.raises(ImagingError) as caught:
+        load_volume(info, decode_time_limit_s=2.0)
+
+    assert str(caught.value).startswith(str(victim))
+    assert time.perf_counter() - started < 60.0
+
+
+def _jpeg_lossless_with_wrong_bits(folder: Path) -> Path:
+    dataset = pydicom.dcmread(_testdata("JPEG-LL.dcm"))
+    assert dataset.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.70"
+    dataset.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    dataset.ImagePositionPatient = [0, 0, 0]
+    dataset.PixelSpacing = [1, 1]
+    dataset.BitsAllocated = 32  # the code stream holds 16-bit samples
+    folder.mkdir(parents=True, exist_ok=True)
+    dataset.save_as(folder / "jpeg_lossless.dcm")
+    return folder / "jpeg_lossless.dcm"
+
+
+def test_jpeg_lossless_that_aborts_gdcm_leaves_the_process_alive(
+    tmp_path: Path,
+) -> None:
+    victim = _jpeg_lossless_with_wrong_bits(tmp_path)
+
+    (outcome,) = run_cases([Case(path=str(victim), action="load")], limit_s=30.0)
+
+    _one_line_naming(outcome, victim)
+    assert "decoder crashed (SIGABRT)" in outcome.message
+
+
+def test_rle_whose_rows_do_not_match_is_a_one_line_error(tmp_path: Path) -> None:
+    series = _series(tmp_path, "rle", slice_count=1)
+    victim = Path(series.paths[0])
+    _edit(victim, Rows=16)
+
+    (outcome,) = run_cases([Case(path=str(victim), action="load")], limit_s=30.0)
+
+    _one_line_naming(outcome, victim)
+    assert "cannot decode pixel data" in outcome.message
+
+
+def test_rle_panic_in_this_process_is_an_error_and_the_rest_loads(
+    tmp_path: Path,
+) -> None:
+    rle = _series(tmp_path / "bad", "rle", slice_count=1)
+    _edit(rle.paths[0], Rows=16)
+
+    with pytest.raises(ImagingError) as caught:
+        load_volume(rle.paths[0], decode_time_limit_s=10.0)
+
+    assert str(caught.value).startswith(rle.paths[0])
+    good = _series(tmp_path / "good", "rle")
+    assert load_volume(good.folder).slice_count == 3
+
+
+def test_isolated_decoding_gives_the_same_voxels(tmp_path: Path) -> None:
+    plain = load_volume(_series(tmp_path / "plain").folder)
+    for syntax in ("rle", "jpeg-ls"):
+        decoded = load_volume(_series(tmp_path / syntax, syntax).folder)
+        np.testing.assert_array_equal(decoded.voxels, plain.voxels)

@@ -103,19 +103,12 @@ def test_every_found_volume_loads_to_pydicoms_pixels(
 
 
 def test_loading_any_single_file_never_raises_anything_else() -> None:
+    # JPEG Lossless included: GDCM, its only decoder, runs in the worker process
     for name in ALL_FILES:
         if _outcome(lambda name=name: read_slice_header(name)) != "ok":  # type: ignore[misc]
             continue
-        if "JPEG Lossless" in _syntax_name(read_slice_header(name).transfer_syntax_uid):
-            continue  # only GDCM decodes it; corrupt samples could abort the process
         outcome = _outcome(lambda name=name: load_volume(name))  # type: ignore[misc]
         assert "\n" not in outcome
-
-
-def _syntax_name(uid: str) -> str:
-    from pydicom.uid import UID
-
-    return UID(uid).name if uid else ""
 
 
 MR_SMALL = [
