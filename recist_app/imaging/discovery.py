@@ -2,7 +2,11 @@
 
 :func:`discover` groups files into patients -> studies -> series -> volumes.
 Non-DICOM files are skipped silently; DICOM files that cannot be used are
-listed in :attr:`DiscoveryResult.rejected`, each with a one-line reason.
+listed in :attr:`DiscoveryResult.rejected`, each with a one-line reason, and no
+file can stop the scan: whatever goes wrong reading one file is that file's
+reason. Files without Patient ID or UIDs get identifiers derived from their
+content (:mod:`recist_app.imaging.identifiers`), said in
+:attr:`DiscoveryResult.notes`.
 :func:`group_volumes` splits the slices of one series into volumes that each
 have one orientation and size, sorted along the slice normal, with notes about
 duplicates, irregular or missing spacing and gantry tilt.
@@ -10,6 +14,7 @@ duplicates, irregular or missing spacing and gantry tilt.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -27,6 +32,10 @@ from recist_app.imaging.headers import (
     SliceHeader,
     read_slice_header,
     usability_problem,
+)
+from recist_app.imaging.identifiers import (
+    PLACEHOLDER_PATIENT_PREFIX,
+    separate_clashing_instances,
 )
 from recist_app.imaging.progress import (
     CancelCheck,
@@ -202,6 +211,10 @@ class DiscoveryResult:
         DICOMDIR index files met (their references are checked, not imaged).
     files_scanned
         Number of files looked at.
+    notes
+        One line each about what was made up so nothing is lost: placeholder
+        patients for files without Patient ID, identifiers derived from the
+        files' content where UIDs were missing or shared by different images.
     """
 
     patients: tuple[PatientInfo, ...]
@@ -209,6 +222,7 @@ class DiscoveryResult:
     skipped: tuple[str, ...]
     directories: tuple[str, ...]
     files_scanned: int
+    notes: tuple[str, ...] = ()
 
     def iter_series(self) -> Iterator[tuple[PatientInfo, StudyInfo, SeriesInfo]]:
         """Yield every series with its patient and study."""
@@ -470,12 +484,35 @@ def _make_volume(
     )
 
 
+_CLASH_NOTE = "share SOP Instance UIDs but hold different images"
+_DERIVED_NOTE = "identifiers derived from the files' content"
+
+
+def _identity_notes(headers: Sequence[SliceHeader]) -> list[str]:
+    notes: list[str] = []
+    missing = sorted(
+        {name for h in headers for name in h.derived_identifiers},
+        key=(
+            "PatientID",
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+            "SOPInstanceUID",
+        ).index,
+    )
+    count = sum(1 for h in headers if h.derived_identifiers)
+    if missing:
+        notes.append(f"{count} file(s) without {', '.join(missing)}: {_DERIVED_NOTE}")
+    return notes
+
+
 def group_volumes(headers: Sequence[SliceHeader]) -> tuple[VolumeInfo, ...]:
     """Split usable headers of one series into volumes.
 
-    Slices are grouped by orientation, size, pixel spacing and bit depth; a
-    group that repeats positions is split by echo, temporal position or
-    acquisition number, else duplicates are dropped with a note.
+    Files that share a SOP Instance UID but place different images get UIDs
+    derived from their bytes first (so none is dropped as a duplicate). Slices
+    are grouped by orientation, size, pixel spacing and bit depth; a group that
+    repeats positions is split by echo, temporal position or acquisition number,
+    else duplicates are dropped with a note.
 
     Parameters
     ----------
@@ -488,6 +525,12 @@ def group_volumes(headers: Sequence[SliceHeader]) -> tuple[VolumeInfo, ...]:
     tuple of VolumeInfo
         Largest volume first.
     """
+    identity_notes = _identity_notes(headers)
+    headers, clashing = separate_clashing_instances(headers)
+    if clashing:
+        identity_notes.append(
+            f"{clashing} files {_CLASH_NOTE}: each got a UID from its bytes"
+        )
     groups: dict[tuple[object, ...], list[SliceHeader]] = defaultdict(list)
     for header in headers:
         groups[_volume_key(header)].append(header)
@@ -498,7 +541,7 @@ def group_volumes(headers: Sequence[SliceHeader]) -> tuple[VolumeInfo, ...]:
         else []
     )
     for members in groups.values():
-        notes = list(split_note)
+        notes = [*identity_notes, *split_note]
         dropped: list[RejectedFile] = []
         refs = _drop_same_instance(
             _expand(sorted(members, key=lambda h: h.path)), notes, dropped
@@ -555,7 +598,7 @@ def _list_files(
         elif os.path.basename(name).upper() == "DICOMDIR" and os.path.isfile(name):
             try:
                 referenced, missing = _dicomdir_files(name)
-            except (OSError, ValueError, pydicom.errors.InvalidDicomError) as error:
+            except Exception as error:  # pydicom on a damaged DICOMDIR
                 problems.append(
                     RejectedFile(path=name, reason=f"unreadable DICOMDIR: {error}")
                 )
@@ -578,6 +621,19 @@ class _Scan:
     total: int = 0
 
     def add(self, name: str) -> None:
+        try:
+            self._add(name)
+        except Exception as error:  # one file never stops the scan
+            detail = " ".join(str(error).split())[:160]
+            self.rejected.append(
+                RejectedFile(
+                    path=name,
+                    reason=f"unexpected error reading the file: "
+                    f"{type(error).__name__}: {detail}",
+                )
+            )
+
+    def _add(self, name: str) -> None:
         try:
             header = read_slice_header(name)
         except NotDicomError:
@@ -628,12 +684,7 @@ def _reason(message: str, name: str) -> str:
 def _check_dicomdir(name: str) -> list[RejectedFile]:
     try:
         _, missing = _dicomdir_files(name)
-    except (
-        OSError,
-        ValueError,
-        AttributeError,
-        pydicom.errors.InvalidDicomError,
-    ) as error:
+    except Exception as error:  # pydicom on a damaged DICOMDIR
         return [RejectedFile(path=name, reason=f"unreadable DICOMDIR: {error}")]
     return missing
 
@@ -669,6 +720,38 @@ def _series_info(
         volumes=volumes,
         excluded=(*excluded, *(item for v in volumes for item in v.dropped)),
     )
+
+
+def _adopt_patient_ids(headers: list[SliceHeader]) -> tuple[list[SliceHeader], int]:
+    """Files without Patient ID take the one their study's other files carry.
+
+    A Study Instance UID belongs to one patient, so files of a study that lack
+    the Patient ID join that patient instead of a placeholder (which the store
+    would refuse as the same study under a second patient).
+    """
+    owners: dict[str, set[str]] = defaultdict(set)
+    for header in headers:
+        if "PatientID" not in header.derived_identifiers:
+            owners[header.study_instance_uid].add(header.patient_id)
+    adopted = 0
+    result = []
+    for header in headers:
+        names = owners.get(header.study_instance_uid, set())
+        if (
+            "PatientID" in header.derived_identifiers
+            and "StudyInstanceUID" not in header.derived_identifiers
+            and len(names) == 1
+        ):
+            header = dataclasses.replace(
+                header,
+                patient_id=next(iter(names)),
+                derived_identifiers=tuple(
+                    name for name in header.derived_identifiers if name != "PatientID"
+                ),
+            )
+            adopted += 1
+        result.append(header)
+    return result, adopted
 
 
 def _organise(
@@ -754,7 +837,8 @@ def discover(
     for item in rejected:
         if item.series_instance_uid:
             excluded[item.series_instance_uid].append(item)
-    patients = _organise(scan.usable, excluded)
+    usable, adopted = _adopt_patient_ids(scan.usable)
+    patients = _organise(usable, excluded)
     for patient in patients:
         for study in patient.studies:
             for series in study.series:
@@ -765,4 +849,49 @@ def discover(
         skipped=tuple(scan.skipped),
         directories=tuple(scan.directories),
         files_scanned=scan.total,
+        notes=(
+            *(
+                [
+                    f"{adopted} file(s) without Patient ID joined the patient named "
+                    "by the other files of their study"
+                ]
+                if adopted
+                else []
+            ),
+            *_discovery_notes(patients),
+        ),
     )
+
+
+def _discovery_notes(patients: Sequence[PatientInfo]) -> tuple[str, ...]:
+    """One line per placeholder patient and per series with derived identifiers."""
+    notes: list[str] = []
+    for patient in patients:
+        placeholder = [
+            ref
+            for study in patient.studies
+            for series in study.series
+            for volume in series.volumes
+            for ref in volume.slices
+            if "PatientID" in ref.header.derived_identifiers
+        ]
+        if placeholder and patient.patient_id.startswith(PLACEHOLDER_PATIENT_PREFIX):
+            files = len({ref.header.path for ref in placeholder})
+            notes.append(
+                f"patient {patient.patient_id}: no Patient ID in {files} file(s) of "
+                f"study {patient.studies[0].study_instance_uid}: indexed under this "
+                "placeholder patient (one per study; identifiers derived from the "
+                "files' content)"
+            )
+        for study in patient.studies:
+            for series in study.series:
+                lines = dict.fromkeys(
+                    note
+                    for volume in series.volumes
+                    for note in volume.warnings
+                    if _DERIVED_NOTE in note or _CLASH_NOTE in note
+                )
+                notes.extend(
+                    f"series {series.series_instance_uid}: {line}" for line in lines
+                )
+    return tuple(notes)

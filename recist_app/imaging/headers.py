@@ -34,6 +34,7 @@ from pydicom.uid import (
 )
 
 from recist_app.imaging.errors import NotDicomError, SliceReadError
+from recist_app.imaging.identifiers import with_derived_identifiers
 from recist_app.imaging.limits import (
     MAX_COORDINATE_MM,
     MAX_FILE_BYTES,
@@ -65,6 +66,12 @@ _LOCALIZER_TYPES = frozenset({"LOCALIZER", "SCOUT", "TOPOGRAM", "SCANOGRAM"})
 
 
 _DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
+_IDENTIFIER_FIELDS = (
+    "patient_id",
+    "study_instance_uid",
+    "series_instance_uid",
+    "sop_instance_uid",
+)
 _BYTES_PER_VALUE = {
     "US": 2,
     "SS": 2,
@@ -94,7 +101,9 @@ class SliceHeader:
     the byte offset of the first pixel in the file (fast path);
     ``pixel_data_length`` is the defined length of uncompressed pixel data.
     ``frame_geometry_problem`` says why a multi-frame object's frames cannot be
-    placed, when they cannot.
+    placed, when they cannot. ``derived_identifiers`` names the identifiers the
+    file lacked and that were derived from its content
+    (:mod:`recist_app.imaging.identifiers`), e.g. ``("PatientID",)``.
     """
 
     path: str
@@ -149,6 +158,7 @@ class SliceHeader:
     is_directory: bool = False
     mixed_frame_orientations: bool = False
     frame_geometry_problem: str = ""
+    derived_identifiers: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -562,16 +572,21 @@ def _read_header(name: str) -> SliceHeader:
     if meta is not None and meta[1] == DeflatedExplicitVRLittleEndian:
         _check_inflation(name, meta[0])
     try:
-        return _read_with_pydicom(name, force=False)
+        header = _read_with_pydicom(name, force=False)
     except InvalidDicomError as error:
         if _looks_like_headerless_dicom(name):
-            return _read_headerless(name)
+            return _with_identifiers(_read_headerless(name))
         if name.lower().endswith(_DICOM_SUFFIXES):
             raise SliceReadError(
                 f"{name}: named {os.path.splitext(name)[1]} but not readable as "
                 "DICOM (no preamble, no data set)"
             ) from error
         raise NotDicomError(f"{name}: not a DICOM file") from error
+    return _with_identifiers(header)
+
+
+def _with_identifiers(header: SliceHeader) -> SliceHeader:
+    return header if header.is_directory else with_derived_identifiers(header)
 
 
 def _raw_file_meta(name: str, size: int) -> tuple[int, str] | None:
@@ -945,6 +960,8 @@ def _scanned_header(
     frames = fields.pop("number_of_frames", None) or 1
     if position is None or fields.get("orientation") is None or frames != 1:
         return None
+    if not all(fields.get(key) for key in _IDENTIFIER_FIELDS):
+        return None  # derived from the content by read_slice_header
     if length == _UNDEFINED:
         return None
     fields = {key: value for key, value in fields.items() if value is not None}

@@ -1,0 +1,95 @@
+"""`recist-app import` of anonymised series: every image indexed, ids stable.
+
+Before issue 17 a series without Patient ID was skipped ("no Patient ID in the
+files; not indexed") and 6 slices without SOP Instance UIDs were stored as one
+image. The store indexes what discovery gives it, so discovery's derived
+identifiers fix both; these tests hold the whole path to that.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.uid import UID
+
+from recist_app.cli import main
+from recist_app.imaging import PhantomSeries, write_phantom_series
+from tests.imaging.conftest import liver_geometry
+
+
+def _series(folder: Path, description: str = "CT 5mm") -> PhantomSeries:
+    return write_phantom_series(
+        folder,
+        geometry=liver_geometry(rows=16, columns=16, slice_count=6),
+        noise_hu=3.0,
+        series_description=description,
+        lesions=(),
+    )
+
+
+def _strip(series: PhantomSeries, *keywords: str) -> None:
+    for name in series.paths:
+        dataset = pydicom.dcmread(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for keyword in keywords:
+                setattr(dataset, keyword, "")
+            dataset.file_meta.MediaStorageSOPInstanceUID = UID("")
+            dataset.save_as(name)
+
+
+def _import(folder: Path, database: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["import", str(folder), "--database", database]) == 0
+    out = capsys.readouterr().out
+    (summary,) = [line for line in out.splitlines() if "files scanned" in line]
+    return summary
+
+
+def _added(summary: str) -> dict[str, int]:
+    found = re.search(
+        r"(\d+) patients, (\d+) studies, (\d+) series and (\d+) images added", summary
+    )
+    assert found, summary
+    patients, studies, series, images = (int(n) for n in found.groups())
+    return {
+        "patients": patients,
+        "studies": studies,
+        "series": series,
+        "images": images,
+    }
+
+
+def test_anonymised_series_is_indexed_once_with_every_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    series = _series(tmp_path / "dicom")
+    _strip(
+        series, "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"
+    )
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    first = _import(tmp_path / "dicom", database, capsys)
+    shutil.copytree(tmp_path / "dicom", tmp_path / "copy")
+    again = _import(tmp_path / "copy", database, capsys)
+
+    assert _added(first) == {"patients": 1, "studies": 1, "series": 1, "images": 6}
+    assert _added(again) == {"patients": 0, "studies": 0, "series": 0, "images": 0}
+    assert "6 images moved" in again  # the same images, found at a new place
+
+
+def test_two_series_with_empty_uids_stay_two_series_of_six_images(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("arterial", "venous"):
+        series = _series(tmp_path / "dicom" / name, description=f"CT {name}")
+        _strip(series, "SeriesInstanceUID", "SOPInstanceUID")
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    summary = _import(tmp_path / "dicom", database, capsys)
+
+    assert _added(summary) == {"patients": 1, "studies": 1, "series": 2, "images": 12}
