@@ -13,14 +13,27 @@ states ``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for r
 (docs/rules.md), ``geometry`` and ``viable_geometry`` (where the mRECIST viable long
 axis was drawn); per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
 ``params.max_ne_between_confirmation``, ``too_small_mm``, ``pd_min_increase_mm``,
-``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer, time
-and version of the signature, written by exports; validated, never used by the rules).
+``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer,
+time and version of the signature, written by exports; validated, never used by
+the rules).
+
+Bounds, checked before anything is built from the file (issue 17): text no longer
+than the database column that will hold it (:data:`MAX_TEXT_LENGTHS`, the column
+lengths of ``recist_app/store/schema.py``, so ``evaluate`` and ``reading import``
+accept the same files), no control or format characters anywhere, lesion ids in
+printable ASCII (SDTM transport files hold nothing else), diameters up to
+:data:`MAX_DIAMETER_MM`, coordinates up to :data:`MAX_COORDINATE_MM`, day counts
+up to :data:`MAX_DAYS`, dates from 1900 to 2199, JSON nested at most
+:data:`MAX_JSON_DEPTH` deep, no ``NaN``/``Infinity``, files up to
+:data:`MAX_FILE_BYTES`.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
+import unicodedata
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,11 +59,18 @@ from recist_app.recist import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
 __all__ = [
+    "MAX_COORDINATE_MM",
+    "MAX_DAYS",
+    "MAX_DIAMETER_MM",
+    "MAX_FILE_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_TEXT_LENGTHS",
     "READING_FORMAT",
+    "decode_reading_json",
     "parse_reading",
     "read_reading_file",
     "reading_to_dict",
@@ -63,6 +83,40 @@ _E = TypeVar("_E", bound=StrEnum)
 
 READING_FORMAT = "recist-reading/1"
 BASELINE_LABELS = frozenset({"BASELINE", "SCREENING"})
+
+MAX_DIAMETER_MM = 1000.0
+"""Largest diameter, part, slice thickness or threshold accepted (1 m): a larger
+one is a typo or a damaged value, and would overflow the exact arithmetic."""
+MAX_COORDINATE_MM = 1_000_000.0
+"""Largest magnitude of a geometry coordinate in patient LPS mm (1 km)."""
+MAX_DAYS = 3650
+"""Largest day count in ``params`` (10 years)."""
+MAX_COUNT = 1000
+"""Largest count in ``params`` (``max_ne_between_confirmation``)."""
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of objects and lists; a reading file needs 7."""
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Largest reading file read (64 MB); a trial's largest is well under 1 MB."""
+MAX_TEXT_LENGTHS: dict[str, int] = {
+    "patient_id": 64,  # patients.patient_id
+    "reader": 128,  # readings.reader
+    "lesion_id": 16,  # lesions.lesion_id
+    "merged_into": 16,  # measurements.merged_into
+    "organ": 128,  # lesions.organ
+    "location": 256,  # lesions.location
+    "tracking_uid": 64,  # lesions.tracking_uid
+    "visit": 64,  # timepoints.visit
+    "study_instance_uid": 64,  # timepoints.study_instance_uid
+    "series_instance_uid": 64,  # timepoints, geometry_series_instance_uid
+    "sop_instance_uid": 64,  # geometry_sop_instance_uid
+    "signed_by": 128,  # readings.signed_by
+}
+"""Longest text per key: the column lengths of ``recist_app/store/schema.py``
+(a test compares them); other text keys take :data:`MAX_OTHER_TEXT_LENGTH`."""
+MAX_OTHER_TEXT_LENGTH = 2000
+_EARLIEST_YEAR, _LATEST_YEAR = 1900, 2199
+_LESION_ID_KEYS = frozenset({"lesion_id", "merged_into"})
+_REFUSED_CATEGORIES = {"Cc": "control", "Cf": "format", "Cs": "surrogate"}
 
 _TOP_KEYS = {
     "format": True,
@@ -148,10 +202,15 @@ _PARAM_TYPES: dict[str, tuple[type, ...]] = {
 
 
 class _Context:
-    """Where the parser is, for error messages: field path, visit and lesion."""
+    """Where the parser is, for error messages: field path, visit and lesion.
+
+    ``visit`` and ``lesion`` are those being parsed; every error names them.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.visit: str | None = None
+        self.lesion: str | None = None
 
     def fail(
         self,
@@ -161,6 +220,8 @@ class _Context:
         visit: str | None = None,
         lesion: str | None = None,
     ) -> ExchangeError:
+        visit = self.visit if visit is None else visit
+        lesion = self.lesion if lesion is None else lesion
         where = [self.source, field]
         if visit is not None:
             where.append(f"visit {visit}")
@@ -188,19 +249,97 @@ def read_reading_file(path: Path) -> Reading:
         One line naming the file, the field, and the visit and lesion concerned.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ExchangeError(
+                f"{path}: {size} bytes, more than the {MAX_FILE_BYTES} a reading "
+                "file may have"
+            )
+        data_bytes = path.read_bytes()
     except FileNotFoundError:
         raise ExchangeError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ExchangeError(f"{path}: cannot read: {error}") from None
+    except OSError as error:
+        raise ExchangeError(f"{path}: cannot read: {error.strerror}") from None
+    return parse_reading(decode_reading_json(data_bytes, str(path)), source=str(path))
+
+
+class _ConstantError(ValueError):
+    """JSON's non-standard NaN, Infinity or -Infinity."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise _ConstantError(name)
+
+
+def _depth(value: object) -> int:
+    """Nesting depth of decoded JSON, without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def decode_reading_json(data: bytes, source: str) -> object:
+    """Decode a reading file's bytes to JSON values, refusing what JSON should not hold.
+
+    Parameters
+    ----------
+    data
+        The file's bytes (UTF-8).
+    source
+        The file, for messages.
+
+    Returns
+    -------
+    object
+        The decoded JSON, nested at most :data:`MAX_JSON_DEPTH` deep.
+
+    Raises
+    ------
+    ExchangeError
+        Not UTF-8, not JSON, ``NaN``/``Infinity``, an integer of thousands of
+        digits, or nesting beyond :data:`MAX_JSON_DEPTH`; one line naming
+        ``source``.
+    """
     try:
-        data = json.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ExchangeError(f"{source}: not UTF-8 text: {error.reason}") from None
+    try:
+        decoded = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ExchangeError(
-            f"{path}: not valid JSON: {error.msg} at line {error.lineno} "
+            f"{source}: not valid JSON: {error.msg} at line {error.lineno} "
             f"column {error.colno}"
         ) from None
-    return parse_reading(data, source=str(path))
+    except _ConstantError as error:
+        raise ExchangeError(
+            f"{source}: not valid JSON: {error} is not a number JSON allows"
+        ) from None
+    except RecursionError:
+        raise ExchangeError(
+            f"{source}: JSON nested too deeply (a reading file nests at most "
+            f"{MAX_JSON_DEPTH} levels)"
+        ) from None
+    except ValueError:  # an integer of thousands of digits (int_max_str_digits)
+        raise ExchangeError(
+            f"{source}: not valid JSON: a number with thousands of digits"
+        ) from None
+    if _depth(decoded) > MAX_JSON_DEPTH:
+        raise ExchangeError(
+            f"{source}: JSON nested too deeply (a reading file nests at most "
+            f"{MAX_JSON_DEPTH} levels)"
+        )
+    return decoded
 
 
 def parse_reading(data: object, *, source: str = "reading") -> Reading:
@@ -212,7 +351,7 @@ def parse_reading(data: object, *, source: str = "reading") -> Reading:
             "format", f"expected {READING_FORMAT!r}, got {top['format']!r}"
         )
     lesions = tuple(
-        _lesion(item, f"lesions[{index}]", context)
+        _about_lesion(_lesion, item, f"lesions[{index}]", context)
         for index, item in enumerate(_list(top["lesions"], "lesions", context))
     )
     timepoints = _timepoints(top["timepoints"], context)
@@ -243,7 +382,10 @@ def _timepoints(value: object, context: _Context) -> tuple[TimePoint, ...]:
     items = _list(value, "timepoints", context)
     parsed: list[TimePoint] = []
     for index, item in enumerate(items):
-        parsed.append(_timepoint(item, f"timepoints[{index}]", context))
+        try:
+            parsed.append(_timepoint(item, f"timepoints[{index}]", context))
+        finally:
+            context.visit = None
     baselines = [t.visit for t in parsed if t.is_baseline]
     if len(baselines) > 1:
         raise context.fail(
@@ -288,9 +430,28 @@ def _check_baseline_targets(reading: Reading, context: _Context) -> None:
                 )
 
 
+_T = TypeVar("_T")
+
+
+def _about_lesion(
+    parse: Callable[..., _T], value: object, field: str, context: _Context, *args: str
+) -> _T:
+    """Parse one lesion's item; errors name its lesion until it is done."""
+    try:
+        return parse(value, field, context, *args)
+    finally:
+        context.lesion = None
+
+
+def _lesion_id(item: dict[str, Any], field: str, context: _Context) -> str:
+    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    context.lesion = lesion_id
+    return lesion_id
+
+
 def _lesion(value: object, field: str, context: _Context) -> Lesion:
     item = _object(value, field, _LESION_KEYS, context)
-    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    lesion_id = _lesion_id(item, field, context)
     try:
         return Lesion(
             lesion_id=lesion_id,
@@ -323,6 +484,7 @@ def _lesion(value: object, field: str, context: _Context) -> Lesion:
 def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
     item = _object(value, field, _TIMEPOINT_KEYS, context)
     visit = _string(item["visit"], f"{field}.visit", context)
+    context.visit = visit
     is_baseline = item.get("baseline")
     if is_baseline is None:
         is_baseline = visit.strip().upper() in BASELINE_LABELS
@@ -333,15 +495,15 @@ def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
         return _list(item.get(key, []), f"{field}.{key}", context, visit=visit)
 
     measurements = tuple(
-        _measurement(m, f"{field}.measurements[{i}]", context, visit)
+        _about_lesion(_measurement, m, f"{field}.measurements[{i}]", context, visit)
         for i, m in enumerate(findings("measurements"))
     )
     non_target = tuple(
-        _non_target(a, f"{field}.non_target[{i}]", context, visit)
+        _about_lesion(_non_target, a, f"{field}.non_target[{i}]", context, visit)
         for i, a in enumerate(findings("non_target"))
     )
     new_lesions = tuple(
-        _new_lesion(o, f"{field}.new_lesions[{i}]", context, visit)
+        _about_lesion(_new_lesion, o, f"{field}.new_lesions[{i}]", context, visit)
         for i, o in enumerate(findings("new_lesions"))
     )
     try:
@@ -379,7 +541,7 @@ def _measurement(
     value: object, field: str, context: _Context, visit: str
 ) -> Measurement:
     item = _object(value, field, _MEASUREMENT_KEYS, context, visit=visit)
-    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    lesion_id = _lesion_id(item, field, context)
     parts = _list(item.get("parts_mm", []), f"{field}.parts_mm", context, visit=visit)
     try:
         return Measurement(
@@ -423,7 +585,7 @@ def _non_target(
     value: object, field: str, context: _Context, visit: str
 ) -> NonTargetAssessment:
     item = _object(value, field, _NON_TARGET_KEYS, context, visit=visit)
-    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    lesion_id = _lesion_id(item, field, context)
     try:
         return NonTargetAssessment(
             lesion_id=lesion_id,
@@ -451,7 +613,7 @@ def _new_lesion(
     value: object, field: str, context: _Context, visit: str
 ) -> NewLesionObservation:
     item = _object(value, field, _NEW_LESION_KEYS, context, visit=visit)
-    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    lesion_id = _lesion_id(item, field, context)
     try:
         return NewLesionObservation(
             lesion_id=lesion_id,
@@ -548,10 +710,24 @@ def _params(value: object, context: _Context) -> ResponseParameters:
                 "null" if t is type(None) else t.__name__ for t in types
             )
             raise context.fail(f"params.{key}", f"expected {expected}, got {raw!r}")
+        _check_param_range(key, raw, context)
     try:
         return ResponseParameters(**item)
     except ReadingError as error:
         raise ExchangeError(f"{context.source}: {error}") from None
+
+
+def _check_param_range(key: str, value: object, context: _Context) -> None:
+    if value is None or isinstance(value, bool):
+        return
+    if key.endswith("_mm"):
+        _number(value, f"params.{key}", context)
+        return
+    limit = MAX_DAYS if key.endswith("_days") else MAX_COUNT
+    if isinstance(value, int) and value > limit:
+        raise context.fail(
+            f"params.{key}", f"{_shown(value)} is more than the {limit} allowed"
+        )
 
 
 # --------------------------------------------------------------------- primitives
@@ -599,39 +775,119 @@ def _list(
     return value
 
 
+def _text_problem(value: str, key: str) -> str | None:
+    """Why ``value`` cannot be the text of ``key``, or ``None``."""
+    limit = MAX_TEXT_LENGTHS.get(key, MAX_OTHER_TEXT_LENGTH)
+    if len(value) > limit:
+        return f"{len(value)} characters, more than the {limit} the database holds"
+    for position, character in enumerate(value):
+        kind = _REFUSED_CATEGORIES.get(unicodedata.category(character))
+        if kind is not None:
+            return (
+                f"{kind} character U+{ord(character):04X} at position {position}: "
+                "text must be printable"
+            )
+    if key in _LESION_ID_KEYS and not (value.isascii() and value.isprintable()):
+        return (
+            f"{value!r}: a lesion id must be printable ASCII (SDTM transport files "
+            "hold nothing else)"
+        )
+    return None
+
+
 def _string(
-    value: object, field: str, context: _Context, *, empty_ok: bool = False
+    value: object,
+    field: str,
+    context: _Context,
+    *,
+    empty_ok: bool = False,
+    visit: str | None = None,
+    lesion: str | None = None,
 ) -> str:
     if not isinstance(value, str) or (not empty_ok and not value.strip()):
-        raise context.fail(field, f"expected a non-empty string, got {value!r}")
+        raise context.fail(
+            field,
+            f"expected a non-empty string, got {_shown(value)}",
+            visit=visit,
+            lesion=lesion,
+        )
+    problem = _text_problem(value, field.rsplit(".", 1)[-1])
+    if problem is not None:
+        raise context.fail(field, problem, visit=visit, lesion=lesion)
     return value
 
 
-def _optional_string(value: object, field: str, context: _Context) -> str | None:
-    return None if value is None else _string(value, field, context)
+def _shown(value: object) -> str:
+    """``repr`` for messages, cut short (a bad value may be megabytes long)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+
+
+def _optional_string(
+    value: object,
+    field: str,
+    context: _Context,
+    *,
+    visit: str | None = None,
+    lesion: str | None = None,
+) -> str | None:
+    if value is None:
+        return None
+    return _string(value, field, context, visit=visit, lesion=lesion)
 
 
 def _bool(value: object, field: str, context: _Context) -> bool:
     if not isinstance(value, bool):
-        raise context.fail(field, f"expected true or false, got {value!r}")
+        raise context.fail(field, f"expected true or false, got {_shown(value)}")
     return value
 
 
-def _number(value: object, field: str, context: _Context) -> float:
+def _number(
+    value: object,
+    field: str,
+    context: _Context,
+    *,
+    limit: float = MAX_DIAMETER_MM,
+    visit: str | None = None,
+    lesion: str | None = None,
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise context.fail(field, f"expected a number, got {value!r}")
+        raise context.fail(
+            field,
+            f"expected a number, got {_shown(value)}",
+            visit=visit,
+            lesion=lesion,
+        )
+    # compare before float(): an int beyond 1e308 would raise OverflowError
+    if abs(value) > limit or not math.isfinite(value):
+        shown = f"{value:g}" if isinstance(value, float) else _shown(value)
+        raise context.fail(
+            field,
+            f"{shown} mm is not a plausible value (at most {limit:g} mm)",
+            visit=visit,
+            lesion=lesion,
+        )
     return float(value)
 
 
-def _optional_number(value: object, field: str, context: _Context) -> float | None:
-    return None if value is None else _number(value, field, context)
+def _optional_number(
+    value: object,
+    field: str,
+    context: _Context,
+    *,
+    visit: str | None = None,
+    lesion: str | None = None,
+) -> float | None:
+    if value is None:
+        return None
+    return _number(value, field, context, visit=visit, lesion=lesion)
 
 
 def _point(value: object, field: str, context: _Context) -> tuple[float, float, float]:
     items = _list(value, field, context)
     if len(items) != 3:
         raise context.fail(field, f"expected 3 coordinates, got {len(items)}")
-    x, y, z = (_number(c, field, context) for c in items)
+    x, y, z = (_number(c, field, context, limit=MAX_COORDINATE_MM) for c in items)
     return (x, y, z)
 
 
@@ -640,14 +896,21 @@ def _date(
 ) -> datetime.date:
     if not isinstance(value, str):
         raise context.fail(
-            field, f"expected a date YYYY-MM-DD, got {value!r}", visit=visit
+            field, f"expected a date YYYY-MM-DD, got {_shown(value)}", visit=visit
         )
     try:
-        return datetime.date.fromisoformat(value)
+        date = datetime.date.fromisoformat(value)
     except ValueError:
         raise context.fail(
-            field, f"expected a date YYYY-MM-DD, got {value!r}", visit=visit
+            field, f"expected a date YYYY-MM-DD, got {_shown(value)}", visit=visit
         ) from None
+    if not _EARLIEST_YEAR <= date.year <= _LATEST_YEAR:
+        raise context.fail(
+            field,
+            f"{value} is outside {_EARLIEST_YEAR}-01-01 to {_LATEST_YEAR}-12-31",
+            visit=visit,
+        )
+    return date
 
 
 def _optional_date(

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from recist_app.exchange.errors import ExchangeError
-from recist_app.exchange.reading_file import parse_reading
+from recist_app.exchange.reading_file import (
+    MAX_FILE_BYTES,
+    decode_reading_json,
+    parse_reading,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,21 +48,19 @@ def load_reading_file(path: Path) -> ReadingFile:
         One line naming the file, the field, the visit and the lesion.
     """
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ExchangeError(
+                f"{path}: more than the {MAX_FILE_BYTES} bytes a reading file may have"
+            )
         data_bytes = path.read_bytes()
     except FileNotFoundError:
         raise ExchangeError(f"{path}: no such file") from None
     except OSError as error:
         raise ExchangeError(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        data = json.loads(data_bytes.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ExchangeError(f"{path}: not UTF-8 text: {error.reason}") from None
-    except json.JSONDecodeError as error:
-        raise ExchangeError(
-            f"{path}: not valid JSON: {error.msg} at line {error.lineno} "
-            f"column {error.colno}"
-        ) from None
+    # the reader's own decoding: evaluate and reading import refuse the same files
+    data = decode_reading_json(data_bytes, str(path))
     reading = parse_reading(data, source=str(path))
+    assert isinstance(data, dict)  # parse_reading refuses anything else
     return ReadingFile(
         path=path,
         reading=reading,
