@@ -47,7 +47,8 @@ def serve(connection: Connection) -> None:
                     connection.send(
                         ("frame", job, number, array.dtype.str, array.shape)
                     )
-                    connection.send_bytes(array.data)
+                    # flat bytes: send_bytes sends len() items of a 2-D uint8 view
+                    connection.send_bytes(array.reshape(-1).view(np.uint8).data)
                 connection.send(("done", job))
             except BaseException as error:  # a Rust panic is a BaseException
                 connection.send(("error", job, _describe(error)))

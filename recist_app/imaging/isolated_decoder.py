@@ -36,6 +36,7 @@ syntax without such a plugin goes to the worker as well.
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import signal
 import socket
@@ -314,6 +315,16 @@ class _Progress:
     job: int = 0  # the job being decoded: the first one not answered in full
 
 
+def _frame(job: DecodeJob, data: bytes, dtype: str, shape: tuple[int, ...]) -> Any:
+    array = np.frombuffer(data, dtype=np.dtype(dtype))
+    if array.size != math.prod(shape):
+        raise SliceReadError(
+            f"{job.path}: cannot decode pixel data: the decoder gave "
+            f"{array.size} values for a {shape} frame"
+        )
+    return array.reshape(shape)
+
+
 def _decode_locked(
     jobs: Sequence[DecodeJob],
     on_frame: Callable[[int, int, npt.NDArray[Any]], None],
@@ -347,8 +358,12 @@ def _decode_locked(
             else:
                 _, job, number, dtype, shape = message
                 data = _WORKER.receive_bytes(connection)
-                frame = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape)
-                on_frame(int(job), int(number), frame)
+                progress.job = int(job)
+                on_frame(
+                    int(job),
+                    int(number),
+                    _frame(jobs[progress.job], data, dtype, shape),
+                )
     finally:
         if not finished:
             # the caller stopped early (cancel, a bad frame): the worker may still

@@ -376,3 +376,17 @@ def test_isolated_decoding_gives_the_same_voxels(tmp_path: Path) -> None:
     for syntax in ("rle", "jpeg-ls"):
         decoded = load_volume(_series(tmp_path / syntax, syntax).folder)
         np.testing.assert_array_equal(decoded.voxels, plain.voxels)
+
+
+def test_isolated_decoding_of_8_bit_frames_is_whole(tmp_path: Path) -> None:
+    # found by the fuzz test: 2-D uint8 frames crossed the pipe one row long
+    dataset = pydicom.dcmread(_testdata("JPGLosslessP14SV1_1s_1f_8b.dcm"))
+    dataset.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    dataset.ImagePositionPatient = [0, 0, 0]
+    dataset.PixelSpacing = [1, 1]
+    dataset.save_as(tmp_path / "eight_bit.dcm")
+
+    volume = load_volume(tmp_path / "eight_bit.dcm")
+
+    assert volume.voxels.dtype == np.uint8
+    np.testing.assert_array_equal(volume.voxels[0], dataset.pixel_array)
