@@ -451,6 +451,14 @@ def _check_all_frames(path: str, missing: dict[int, int]) -> None:
         )
 
 
+def _series_label(volume: VolumeInfo) -> str:
+    """``series UID (first file and N more)``: errors name a file to look at."""
+    uid = volume.series_instance_uid or "(no UID)"
+    files = list(dict.fromkeys(ref.header.path for ref in volume.slices))
+    more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+    return f"series {uid} ({files[0]}{more})" if files else f"series {uid}"
+
+
 def _check_size(
     volume: VolumeInfo, shape: tuple[int, int, int], dtype: np.dtype[Any]
 ) -> None:
@@ -460,7 +468,7 @@ def _check_size(
     if needed > limit:
         slices, rows, columns = shape
         raise SeriesError(
-            f"series {volume.series_instance_uid or '(no UID)'}: {slices} slices "
+            f"{_series_label(volume)}: {slices} slices "
             f"of {rows} x {columns} need {format_bytes(needed)}, more than the "
             f"limit of {format_bytes(limit)} (this machine's memory)"
         )
@@ -484,7 +492,7 @@ def _geometry(
         spacing = length / (len(origins) - 1)
         if not (math.isfinite(spacing) and spacing > 0):
             raise SeriesError(
-                f"series {volume.series_instance_uid or '(no UID)'}: cannot compute "
+                f"{_series_label(volume)}: cannot compute "
                 f"the slice spacing from the slice positions (first "
                 f"{tuple(origins[0])}, last {tuple(origins[-1])})"
             )
@@ -525,9 +533,7 @@ def _volume_from(
             notes=[*volume.warnings, *notes, *extra_notes],
         )
     except ValueError as error:  # ImageVolume refuses inconsistent geometry
-        raise SeriesError(
-            f"series {volume.series_instance_uid or '(no UID)'}: {error}"
-        ) from None
+        raise SeriesError(f"{_series_label(volume)}: {error}") from None
 
 
 def _image_volume(

@@ -1,11 +1,11 @@
 """Run discovery and loading on files in a child process, one JSON line per case.
 
 A decoder that aborts the process or loops for ever must not take the test run
-down with it, and must still fail the one case it broke. :func:`run_cases` starts
-``python -m tests.imaging.outcome_child`` with the cases on stdin, reads one
-outcome per case as it finishes and, when a case takes longer than its limit or
-the child dies, records that case as ``hang`` or ``crash`` and restarts the child
-with the cases left.
+down with it, and must still fail the one case it broke. :func:`run_cases` writes
+the cases to a file, starts ``python -m tests.imaging.outcome_child CASES`` and
+reads one outcome per case as it finishes; when a case takes longer than its
+limit or the child dies, it records that case as ``hang`` or ``crash`` and
+restarts the child with the cases left.
 
 An outcome is a dict: ``status`` is ``ok`` (nothing raised), ``imaging-error``
 (an :class:`~recist_app.imaging.errors.ImagingError` was raised; ``message`` is its
@@ -23,6 +23,7 @@ import os
 import selectors
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -94,7 +95,7 @@ def _child_main() -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    for line in sys.stdin:
+    for line in Path(sys.argv[1]).read_text(encoding="utf-8").splitlines():
         outcome = _run_one(Case(**json.loads(line)))
         sys.stdout.write(json.dumps(outcome) + "\n")
         sys.stdout.flush()
@@ -108,34 +109,46 @@ def run_cases(cases: list[Case], *, limit_s: float) -> list[Outcome]:
     outcomes: list[Outcome] = []
     remaining = list(cases)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    while remaining:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tests.imaging.outcome_child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            cwd=ROOT,
-            env=env,
-        )
-        assert child.stdin is not None
-        assert child.stdout is not None
-        for case in remaining:
-            child.stdin.write(json.dumps(dataclasses.asdict(case)) + "\n")
-        child.stdin.close()
-        selector = selectors.DefaultSelector()
-        selector.register(child.stdout, selectors.EVENT_READ)
+    with tempfile.TemporaryDirectory() as folder:
+        cases_file = Path(folder) / "cases.jsonl"
+        while remaining:
+            # a file, not stdin: a pipe would fill up both ways and deadlock
+            cases_file.write_text(
+                "".join(json.dumps(dataclasses.asdict(c)) + "\n" for c in remaining),
+                encoding="utf-8",
+            )
+            _run_child(cases_file, remaining, outcomes, limit_s, env)
+    return outcomes
+
+
+def _run_child(
+    cases_file: Path,
+    remaining: list[Case],
+    outcomes: list[Outcome],
+    limit_s: float,
+    env: dict[str, str],
+) -> None:
+    """Run the cases left in one child until they are done or it hangs or dies."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.imaging.outcome_child", str(cases_file)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+    )
+    assert child.stdout is not None
+    lines = _Lines(child.stdout.fileno())
+    try:
         first = True
         while remaining:
             wait = limit_s + (30.0 if first else 0.0)
             first = False
-            if not selector.select(timeout=wait):
-                child.kill()
-                child.wait()
+            line = lines.next(wait)
+            if line is None:
                 outcomes.append(Outcome(status="hang", seconds=wait))
                 remaining.pop(0)
                 break
-            line = child.stdout.readline()
             if not line:
                 code = child.wait()
                 outcomes.append(Outcome(status="crash", message=f"exit status {code}"))
@@ -143,12 +156,39 @@ def run_cases(cases: list[Case], *, limit_s: float) -> list[Outcome]:
                 break
             outcomes.append(Outcome(**json.loads(line)))
             remaining.pop(0)
-        selector.close()
+    finally:
+        lines.close()
         if child.poll() is None:
             child.kill()
         child.wait()
         child.stdout.close()
-    return outcomes
+
+
+class _Lines:
+    """Lines from a pipe with a time limit (no buffered reader hiding lines)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(fd, selectors.EVENT_READ)
+
+    def next(self, timeout_s: float) -> str | None:
+        """The next line; ``""`` at the end of the pipe, ``None`` after the limit."""
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.selector.select(left):
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return ""
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.decode("utf-8")
+
+    def close(self) -> None:
+        self.selector.close()
 
 
 if __name__ == "__main__":
