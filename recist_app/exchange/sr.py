@@ -14,7 +14,13 @@ One Comprehensive 3D SR per visit (docs/standards.md section 2), built with high
 
 :func:`read_measurement_report` parses such an SR (ours or another tool's TID 1500
 with the same codes) and :func:`import_measurement_report` puts its measurements
-back into a reading, geometry included, so they reappear on the images.
+back into a reading, geometry included, so they reappear on the images. Other
+tools' measurement groups are read in all three kinds TID 1500 allows: TID 1410
+planar ROI groups (as ours), TID 1411 volumetric ROI groups, e.g. dcmqi and 3D
+Slicer's Quantitative Reporting, which reference a segment of a DICOM SEG, and
+TID 1501 image-level groups; lengths in cm or m are converted to mm. A volumetric
+or image-level group gives its lengths without a drawn axis. An SR none of whose
+groups holds a length RECIST uses is refused with one line saying what it holds.
 """
 
 from __future__ import annotations
@@ -407,11 +413,67 @@ def build_measurement_report(
     )
 
 
-def _value(group: object, *names: hd.sr.CodedConcept) -> float | None:
+_Group = (
+    hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
+    | hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations
+    | hd.sr.MeasurementsAndQualitativeEvaluations
+)
+"""A TID 1410, 1411 or 1501 measurement group."""
+_MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "um": 0.001}
+"""UCUM length units and their size in mm."""
+_GROUP_KINDS = (
+    ("planar", "TID 1410 planar"),
+    ("volumetric", "TID 1411 volumetric"),
+    ("image", "TID 1501 image-level"),
+)
+
+
+def _value(group: _Group, *names: hd.sr.CodedConcept) -> float | None:
+    """The first of ``names`` measured in a length unit, in mm."""
     for name in names:
-        found = group.get_measurements(name=name)  # type: ignore[attr-defined]
-        if found:
-            return float(found[0].value)
+        for found in group.get_measurements(name=name):
+            unit = getattr(found, "unit", None)
+            scale = _MM_PER_UNIT.get(str(unit.value) if unit is not None else "mm")
+            if scale is not None:
+                return float(found.value) * scale
+    return None
+
+
+def _quantities(group: _Group) -> list[str]:
+    """What a group measures, e.g. ``["Volume (mm3)"]``, for messages."""
+    names = []
+    for found in group.get_measurements():
+        unit = getattr(found, "unit", None)
+        suffix = f" ({unit.value})" if unit is not None else ""
+        names.append(f"{found.name.meaning}{suffix}")
+    return names
+
+
+def _nothing_to_import(groups: dict[str, list[_Group]]) -> ExchangeError:
+    total = sum(len(found) for found in groups.values())
+    if not total:
+        return ExchangeError(
+            "SR: nothing to import: the report has no measurement group "
+            "(TID 1410 planar, 1411 volumetric or 1501 image-level)"
+        )
+    kinds = ", ".join(
+        f"{len(groups[key])} {label}" for key, label in _GROUP_KINDS if groups[key]
+    )
+    held = sorted(
+        {q for found in groups.values() for g in found for q in _quantities(g)}
+    )
+    return ExchangeError(
+        f"SR: nothing to import: its {total} measurement group(s) ({kinds}) hold "
+        "no Long Axis, Short Axis, Length or Diameter in a length unit"
+        + (f" (they hold {', '.join(held)})" if held else " (they hold no measurement)")
+    )
+
+
+def _time_point(group: _Group) -> str | None:
+    for item in group[0].ContentSequence:
+        name = item.ConceptNameCodeSequence[0].CodeValue
+        if name in _TIME_POINT_CODES and item.ValueType == "TEXT":
+            return str(item.TextValue)
     return None
 
 
@@ -421,7 +483,8 @@ def read_measurement_report(sr: Dataset) -> SrReport:
     Raises
     ------
     ExchangeError
-        Not a TID 1500 Measurement Report.
+        Not a TID 1500 Measurement Report, or one with nothing to import: no
+        measurement group holds a Long Axis, Short Axis, Length or Diameter.
     """
     try:
         if not isinstance(getattr(sr, "content", None), hd.sr.MeasurementReport):
@@ -435,41 +498,27 @@ def read_measurement_report(sr: Dataset) -> SrReport:
         content = sr.content
         if not isinstance(content, hd.sr.MeasurementReport):
             raise ExchangeError("SR: not a TID 1500 Measurement Report")
-        planar = content.get_planar_roi_measurement_groups()
-        other = content.get_image_measurement_groups()
-    except (AttributeError, ValueError, TypeError, KeyError) as error:
+        groups: dict[str, list[_Group]] = {
+            "planar": list(content.get_planar_roi_measurement_groups()),
+            "volumetric": list(content.get_volumetric_roi_measurement_groups()),
+            "image": list(content.get_image_measurement_groups()),
+        }
+        lesions = [_lesion_of(group) for found in groups.values() for group in found]
+        time_points = [
+            point
+            for found in groups.values()
+            for group in found
+            if (point := _time_point(group)) is not None
+        ]
+    except (AttributeError, ValueError, TypeError, KeyError, IndexError) as error:
         raise ExchangeError(
             f"SR: not a readable TID 1500 Measurement Report: {error}"
         ) from None
-    lesions: list[SrLesion] = []
-    time_point: str | None = None
-    for group in [*planar, *other]:
-        uid = str(group.tracking_uid)
-        identifier = str(group.tracking_identifier)
-        sites = group.finding_sites
-        sop: str | None = None
-        points: tuple[tuple[float, float], ...] = ()
-        roi = getattr(group, "roi", None)
-        if roi is not None:
-            data = np.asarray(roi.value, dtype=np.float64)
-            points = tuple((float(c), float(r)) for c, r in data)
-            reference = roi.ContentSequence[0].ReferencedSOPSequence[0]
-            sop = str(reference.ReferencedSOPInstanceUID)
-        lesions.append(
-            SrLesion(
-                lesion_id=identifier,
-                tracking_uid=uid,
-                long_axis_mm=_value(group, LONG_AXIS, *_OTHER_LENGTHS),
-                short_axis_mm=_value(group, SHORT_AXIS),
-                finding_site=str(sites[0].value.meaning) if sites else None,
-                sop_instance_uid=sop,
-                roi_points_px=points,
-            )
-        )
-        for item in group[0].ContentSequence:
-            name = item.ConceptNameCodeSequence[0].CodeValue
-            if name in _TIME_POINT_CODES and item.ValueType == "TEXT":
-                time_point = str(item.TextValue)
+    if not any(
+        lesion.long_axis_mm is not None or lesion.short_axis_mm is not None
+        for lesion in lesions
+    ):
+        raise _nothing_to_import(groups)
     observers = [
         str(item.PersonName)
         for item in content[0].ContentSequence
@@ -477,10 +526,38 @@ def read_measurement_report(sr: Dataset) -> SrReport:
         and "PersonName" in item
     ]
     return SrReport(
-        time_point=time_point,
+        time_point=time_points[-1] if time_points else None,
         study_instance_uid=str(sr.StudyInstanceUID),
         observer=observers[0] if observers else None,
         lesions=tuple(lesions),
+    )
+
+
+def _lesion_of(group: _Group) -> SrLesion:
+    """One measurement group, of any kind, as a lesion's lengths and drawn axis."""
+    sites = group.finding_sites
+    sop: str | None = None
+    points: tuple[tuple[float, float], ...] = ()
+    # only a planar group's ROI is an axis drawn on one image; a volumetric
+    # group's is a segment, a surface or several regions
+    roi = (
+        group.roi
+        if isinstance(group, hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations)
+        else None
+    )
+    if isinstance(roi, hd.sr.ImageRegion):
+        data = np.asarray(roi.value, dtype=np.float64)
+        points = tuple((float(c), float(r)) for c, r in data)
+        reference = roi.ContentSequence[0].ReferencedSOPSequence[0]
+        sop = str(reference.ReferencedSOPInstanceUID)
+    return SrLesion(
+        lesion_id=str(group.tracking_identifier),
+        tracking_uid=str(group.tracking_uid),
+        long_axis_mm=_value(group, LONG_AXIS, *_OTHER_LENGTHS),
+        short_axis_mm=_value(group, SHORT_AXIS),
+        finding_site=str(sites[0].value.meaning) if sites else None,
+        sop_instance_uid=sop,
+        roi_points_px=points,
     )
 
 
