@@ -561,6 +561,11 @@ def group_volumes(headers: Sequence[SliceHeader]) -> tuple[VolumeInfo, ...]:
 # ---------------------------------------------------------------- scanning
 
 
+# PS3.10 8.5 allows 8 upper-case letters, digits and _ per component; real media
+# use longer and lower-case names too, but never separators, controls or "..".
+_FILE_ID_PART = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.\- ]{1,64}")
+
+
 def _dicomdir_files(path: str) -> tuple[list[str], list[RejectedFile]]:
     """Files referenced by a DICOMDIR, and references that are missing."""
     base = os.path.dirname(path)
@@ -569,12 +574,24 @@ def _dicomdir_files(path: str) -> tuple[list[str], list[RejectedFile]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         directory = pydicom.dcmread(path)
-    for record in directory.get("DirectoryRecordSequence") or []:
+    for number, record in enumerate(directory.get("DirectoryRecordSequence") or []):
         file_id = record.get("ReferencedFileID")
         if not file_id:
             continue
-        parts = [file_id] if isinstance(file_id, str) else list(file_id)
-        target = os.path.join(base, *(str(part) for part in parts))
+        parts = [
+            str(part) for part in ([file_id] if isinstance(file_id, str) else file_id)
+        ]
+        if not all(_FILE_ID_PART.fullmatch(part) for part in parts):
+            shown = repr("\\".join(parts))
+            missing.append(
+                RejectedFile(
+                    path=path,
+                    reason=f"record {number + 1}: ReferencedFileID "
+                    f"{shown[:60]} is not a file name within the media",
+                )
+            )
+            continue
+        target = os.path.join(base, *parts)
         if os.path.isfile(target):
             files.append(target)
         else:

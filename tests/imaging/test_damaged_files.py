@@ -10,6 +10,7 @@ killing or stalling the run.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import struct
 import time
 import warnings
@@ -390,3 +391,35 @@ def test_isolated_decoding_of_8_bit_frames_is_whole(tmp_path: Path) -> None:
 
     assert volume.voxels.dtype == np.uint8
     np.testing.assert_array_equal(volume.voxels[0], dataset.pixel_array)
+
+
+@pytest.mark.parametrize(
+    "file_id",
+    [["..", "..", "etc", "passwd"], ["CT2\x00\x04\x10", "17166"], ["A/B", "C"]],
+    ids=["traversal", "control-characters", "separator"],
+)
+def test_dicomdir_record_naming_no_file_of_the_media_is_one_line(
+    tmp_path: Path, file_id: list[str]
+) -> None:
+    # found by the fuzz test: a damaged ReferencedFileID became a garbage path
+    source = Path(_testdata("DICOMDIR")).parent
+    media = tmp_path / "media"
+    shutil.copytree(source, media)
+    directory = pydicom.dcmread(media / "DICOMDIR")
+    records = directory.DirectoryRecordSequence
+    (number, record) = next(
+        (n, r) for n, r in enumerate(records) if "ReferencedFileID" in r
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        record.ReferencedFileID = file_id
+        directory.save_as(media / "DICOMDIR")
+
+    found = discover(media / "DICOMDIR")
+
+    reasons = [r for r in found.rejected if "ReferencedFileID" in r.reason]
+    (rejected,) = reasons
+    assert rejected.path == str(media / "DICOMDIR")
+    assert rejected.reason.startswith(f"record {number + 1}: ReferencedFileID ")
+    assert rejected.reason.endswith("is not a file name within the media")
+    assert found.volumes
