@@ -611,7 +611,12 @@ def _list_files(
         if os.path.isdir(name):
             for folder, subfolders, names in os.walk(name):
                 subfolders.sort()
-                files.extend(os.path.join(folder, n) for n in sorted(names))
+                # regular files only: opening a FIFO or a device would block
+                files.extend(
+                    path
+                    for path in (os.path.join(folder, n) for n in sorted(names))
+                    if os.path.isfile(path)
+                )
         elif os.path.basename(name).upper() == "DICOMDIR" and os.path.isfile(name):
             try:
                 referenced, missing = _dicomdir_files(name)
@@ -624,6 +629,10 @@ def _list_files(
             problems.extend(missing)
         elif os.path.isfile(name):
             files.append(name)
+        elif os.path.exists(name):
+            problems.append(
+                RejectedFile(path=name, reason="not a regular file (a FIFO or device)")
+            )
         else:
             problems.append(RejectedFile(path=name, reason="no such file or folder"))
     return list(dict.fromkeys(files)), problems

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import struct
 import warnings
 import zlib
@@ -562,7 +563,10 @@ def _detail(error: BaseException) -> str:
 
 
 def _read_header(name: str) -> SliceHeader:
-    size = os.stat(name).st_size
+    status = os.stat(name)
+    if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block the read
+        raise NotDicomError(f"{name}: not a regular file")
+    size = status.st_size
     if size > MAX_FILE_BYTES:
         raise SliceReadError(
             f"{name}: the file's {format_bytes(size)} exceed the limit of "
@@ -923,6 +927,8 @@ def scan_slice_header(path: str | os.PathLike[str]) -> SliceHeader | None:
         missing geometry, anything unexpected).
     """
     name = os.fspath(path)
+    if not os.path.isfile(name):
+        return None  # read_slice_header says why
     try:
         with open(name, "rb") as handle:
             buffer = handle.read(_SCAN_BYTES)

@@ -587,9 +587,16 @@ def _files_of(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
         if os.path.isdir(name):
             for folder, subfolders, names in os.walk(name):
                 subfolders.sort()
-                files.extend(os.path.join(folder, n) for n in sorted(names))
+                # regular files only: opening a FIFO or a device would block
+                files.extend(
+                    path
+                    for path in (os.path.join(folder, n) for n in sorted(names))
+                    if os.path.isfile(path)
+                )
         elif os.path.isfile(name):
             files.append(name)
+        elif os.path.exists(name):
+            raise SeriesError(f"{name}: not a regular file (a FIFO or device)")
         else:
             raise SeriesError(f"{name}: no such file or folder")
     return files

@@ -10,6 +10,7 @@ killing or stalling the run.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import struct
 import time
@@ -423,3 +424,17 @@ def test_dicomdir_record_naming_no_file_of_the_media_is_one_line(
     assert rejected.reason.startswith(f"record {number + 1}: ReferencedFileID ")
     assert rejected.reason.endswith("is not a file name within the media")
     assert found.volumes
+
+
+def test_a_fifo_in_the_folder_does_not_block_the_scan(tmp_path: Path) -> None:
+    series = _series(tmp_path)
+    os.mkfifo(tmp_path / "pipe.dcm")  # opening it for reading would wait for ever
+
+    (outcome,) = run_cases([Case(path=str(tmp_path))], limit_s=20.0)
+    direct = discover(tmp_path / "pipe.dcm")
+
+    assert outcome.status == "ok", outcome
+    assert outcome.volumes == [3]
+    assert len(series.paths) == 3
+    (rejected,) = direct.rejected
+    assert rejected.reason == "not a regular file (a FIFO or device)"
