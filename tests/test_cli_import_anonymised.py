@@ -93,3 +93,19 @@ def test_two_series_with_empty_uids_stay_two_series_of_six_images(
     summary = _import(tmp_path / "dicom", database, capsys)
 
     assert _added(summary) == {"patients": 1, "studies": 1, "series": 2, "images": 12}
+
+
+def test_the_import_says_which_patient_was_made_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    series = _series(tmp_path / "dicom")
+    _strip(series, "PatientID")
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    assert main(["import", str(tmp_path / "dicom"), "--database", database]) == 0
+    notes = [
+        line
+        for line in capsys.readouterr().err.splitlines()
+        if line.startswith("recist-app: note: ")
+    ]
+    assert any("ANON-" in note and "no Patient ID" in note for note in notes)

@@ -36,6 +36,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"recist-app: skipped {line}", file=sys.stderr)
         for line in summary.rejected:
             print(f"recist-app: rejected {line}", file=sys.stderr)
+        for line in summary.notes:
+            print(f"recist-app: note: {line}", file=sys.stderr)
         print(f"{store.url}: {summary}")
         if not summary.changed:
             print("nothing new: every image was already indexed")

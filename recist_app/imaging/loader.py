@@ -37,7 +37,6 @@ from recist_app.imaging.discovery import (
     group_volumes,
 )
 from recist_app.imaging.errors import (
-    LoadCancelledError,
     NotDicomError,
     SeriesError,
     SliceReadError,

@@ -66,6 +66,9 @@ class ImportSummary:
         One line per series not indexed, naming it and saying why.
     rejected
         One line per DICOM file discovery could not use (``path: reason``).
+    notes
+        One line per identifier discovery had to make up so no image is lost
+        (a placeholder patient, UIDs derived from the files' content).
     """
 
     files_scanned: int
@@ -76,6 +79,7 @@ class ImportSummary:
     files_moved: int = 0
     skipped: tuple[str, ...] = ()
     rejected: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -342,6 +346,7 @@ def index_discovery(
         files_moved=indexer.counts.files_moved,
         skipped=tuple(indexer.skipped),
         rejected=tuple(str(item) for item in result.rejected),
+        notes=result.notes,
     )
     return summary, indexer.changes
 

@@ -306,8 +306,8 @@ class PatientsDock(QDockWidget):
         self.browser.refresh()
         self._load_studies(self._document.reading.patient_id)
         self.message.emit(f"Imported: {summary}", 10_000)
-        if summary.skipped or summary.rejected:
-            lines = [*summary.skipped, *summary.rejected]
+        if summary.skipped or summary.rejected or summary.notes:
+            lines = [*summary.notes, *summary.skipped, *summary.rejected]
             box = QMessageBox(self.parentWidget())
             box.setIcon(QMessageBox.Icon.Information)
             box.setWindowTitle("Import finished")
