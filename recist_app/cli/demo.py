@@ -43,8 +43,10 @@ def _run_simulate_trial(args: argparse.Namespace) -> int:
         Path(args.out_dir), patients=args.patients, seed=args.seed
     )
     print(
-        f"wrote {trial.patients} readings to {trial.readings_folder} and "
-        f"{trial.clinical_csv} (data cut-off {trial.data_cutoff_date.isoformat()})"
+        f"wrote {trial.patients} readings to {trial.readings_folder}, "
+        f"{trial.clinical_csv} (data cut-off {trial.data_cutoff_date.isoformat()}), "
+        f"{trial.adverse_events} adverse events to {trial.adverse_events_csv} and "
+        f"{trial.biomarkers_csv}"
     )
     return EXIT_OK
 
@@ -85,10 +87,11 @@ def add_parsers(subparsers: Any) -> None:
 
     simulate = subparsers.add_parser(
         "simulate-trial",
-        help="write a simulated trial (reading files + clinical CSV)",
+        help="write a simulated trial (readings, clinical, AE and biomarker CSVs)",
         description=(
-            "Simulate a single-arm trial with monthly scans and write "
-            "OUT_DIR/readings/*.reading.json and OUT_DIR/clinical.csv."
+            "Simulate a single-arm trial of lenvatinib + anti-PD-1 with monthly "
+            "scans and write OUT_DIR/readings/*.reading.json, OUT_DIR/clinical.csv, "
+            "OUT_DIR/adverse_events.csv and OUT_DIR/biomarkers.csv."
         ),
     )
     simulate.add_argument("out_dir", metavar="OUT_DIR")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,13 +19,29 @@ from recist_app.cli.options import (
 from recist_app.recist import Criteria
 
 if TYPE_CHECKING:
-    import argparse
-
     from recist_app.workflows.endpoints import TrialAnalysis
 
 __all__ = ["add_parsers"]
 
 CBR_HELP = "CBR: CR/PR lasting >= 183 days (default) or CR+PR+SD >= 24 weeks"
+
+
+def cutoff_type(text: str) -> tuple[str, float]:
+    """``--biomarker-cutoff NAME=VALUE``: a biomarker column and a number."""
+    name, equals, value = text.rpartition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE (a biomarker column and a number), got {text!r}"
+        )
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{name.strip()}: cutoff {value!r} is not a number"
+        ) from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{name.strip()}: cutoff must be finite")
+    return name.strip(), number
 
 
 def _analysis(args: argparse.Namespace) -> TrialAnalysis:
@@ -41,15 +59,25 @@ def _analysis(args: argparse.Namespace) -> TrialAnalysis:
         population=args.population,
         allow_unread_patients=args.allow_unread_patients,
         survival_ci=args.survival_ci,
+        biomarker_cutoffs=tuple(args.biomarker_cutoff or ()),
     )
     clinical = Path(args.clinical) if args.clinical else None
+    adverse_events = Path(args.adverse_events) if args.adverse_events else None
+    biomarkers = Path(args.biomarkers) if args.biomarkers else None
+    if args.biomarker_cutoff and biomarkers is None:
+        raise CliError("--biomarker-cutoff needs --biomarkers BIO.csv")
     if args.readings is not None:
         if args.endpoints_database is not None:
             raise CliError("give either --readings DIR or --database, not both")
         if clinical is None:
             raise CliError("--readings DIR needs --clinical CLINICAL.csv")
         return trial_from_files(
-            Path(args.readings), clinical, options, criteria=args.criteria
+            Path(args.readings),
+            clinical,
+            options,
+            criteria=args.criteria,
+            adverse_events_csv=adverse_events,
+            biomarkers_csv=biomarkers,
         )
     url = args.endpoints_database or database_url(args)
     with open_database(url) as store:
@@ -60,6 +88,8 @@ def _analysis(args: argparse.Namespace) -> TrialAnalysis:
             reader=args.reader,
             signed_only=args.signed_only,
             clinical_csv=clinical,
+            adverse_events_csv=adverse_events,
+            biomarkers_csv=biomarkers,
         )
 
 
@@ -68,7 +98,9 @@ def _run(args: argparse.Namespace) -> int:
     from recist_app.workflows.endpoints import write_trial_outputs
 
     analysis = _analysis(args)
-    written = write_trial_outputs(analysis, Path(args.out), plots=not args.no_plots)
+    written = write_trial_outputs(
+        analysis, Path(args.out), plots=not args.no_plots, study_id=args.study_id
+    )
     table = summary_table(analysis.endpoints)
     width = max(len(name) for name, _value in table.rows)
     for name, value in table.rows:
@@ -81,10 +113,19 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_clinical_import(args: argparse.Namespace) -> int:
     from recist_app.workflows.database import open_database
-    from recist_app.workflows.endpoints import import_clinical
+    from recist_app.workflows.endpoints import import_clinical_data
 
+    if args.clinical is None and args.adverse_events is None:
+        raise CliError("give CLINICAL.csv, --adverse-events AE.csv, or both")
     with open_database(database_url(args)) as store:
-        summary = import_clinical(store, Path(args.clinical), user=args.user)
+        summary = import_clinical_data(
+            store,
+            clinical_csv=Path(args.clinical) if args.clinical else None,
+            adverse_events_csv=(
+                Path(args.adverse_events) if args.adverse_events else None
+            ),
+            user=args.user,
+        )
         url = store.url
     print(f"{url}: {summary}")
     return EXIT_OK
@@ -94,16 +135,19 @@ def add_parsers(subparsers: Any) -> None:
     """Add ``endpoints`` and ``clinical import``."""
     endpoints = subparsers.add_parser(
         "endpoints",
-        help="trial endpoints (ORR, DCR, CBR, PFS, OS, DOR) from reading files",
+        help="trial endpoints (ORR, DCR, CBR, PFS, TTP, OS, DOR, safety, biomarkers)",
         description=(
             "Compute the trial endpoints from a folder of reading files and a "
             "clinical CSV (columns: patient_id, first_dose_date, death_date, "
             "last_known_alive_date, new_anticancer_therapy_date, data_cutoff_date), "
             "or from the reading database and its imported clinical data, under "
             "RECIST 1.1, iRECIST or mRECIST, and write endpoints.json, "
-            "subjects.csv, summary.csv, plots and reports. The trial is the "
-            "clinical data's patients: a reading without a clinical row is left "
-            "out and named in a warning."
+            "subjects.csv, summary.csv, plots, reports and the ADaM datasets "
+            "(adam/). The trial is the clinical data's patients: a reading "
+            "without a clinical row is left out and named in a warning. "
+            "Adverse events (--adverse-events, or the database's) add the "
+            "safety table; biomarkers (--biomarkers) response and survival by "
+            "biomarker group."
         ),
     )
     source = endpoints.add_mutually_exclusive_group()
@@ -147,6 +191,33 @@ def add_parsers(subparsers: Any) -> None:
         ),
     )
     endpoints.add_argument("--out", metavar="DIR", required=True)
+    endpoints.add_argument(
+        "--adverse-events",
+        metavar="AE.csv",
+        help=(
+            "adverse events (patient_id, term, soc, grade, start_date, end_date, "
+            "serious, related, action); with the database, default: its imported "
+            "adverse events"
+        ),
+    )
+    endpoints.add_argument(
+        "--biomarkers",
+        metavar="BIO.csv",
+        help="patient_id plus one column per biomarker: ORR, PFS and OS by group",
+    )
+    endpoints.add_argument(
+        "--biomarker-cutoff",
+        type=cutoff_type,
+        action="append",
+        metavar="NAME=VALUE",
+        help=(
+            "split numeric biomarker NAME at VALUE (low <= VALUE < high) instead "
+            "of its median; repeatable"
+        ),
+    )
+    endpoints.add_argument(
+        "--study-id", default="RECIST-APP", help="STUDYID of the ADaM datasets"
+    )
     endpoints.add_argument(
         "--no-censor-missed-assessments",
         action="store_true",
@@ -200,16 +271,27 @@ def add_parsers(subparsers: Any) -> None:
     commands.required = True
     importer = commands.add_parser(
         "import",
-        help="validate CLINICAL.csv and make it the database's clinical data",
+        help="validate CLINICAL.csv (and AE.csv) and store them in the database",
         description=(
             "Check every row of CLINICAL.csv (columns: patient_id, first_dose_date, "
             "death_date, last_known_alive_date, new_anticancer_therapy_date, "
             "data_cutoff_date) and store it in one transaction, replacing the "
             "clinical data imported before; every change goes to the audit trail. "
-            "'recist-app endpoints --database' then needs no --clinical."
+            "'recist-app endpoints --database' then needs no --clinical. With "
+            "--adverse-events the AE file is checked (against CLINICAL.csv, or "
+            "without it the stored clinical data) and replaces the stored "
+            "adverse events the same way; nothing is stored when a row is bad."
         ),
     )
-    importer.add_argument("clinical", metavar="CLINICAL.csv")
+    importer.add_argument("clinical", metavar="CLINICAL.csv", nargs="?")
+    importer.add_argument(
+        "--adverse-events",
+        metavar="AE.csv",
+        help=(
+            "adverse events (patient_id, term, soc, grade, start_date, end_date, "
+            "serious, related, action)"
+        ),
+    )
     add_user_option(importer)
     add_database_option(importer)
     importer.set_defaults(handler=_run_clinical_import)

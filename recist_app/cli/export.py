@@ -1,4 +1,4 @@
-"""``recist-app export``: readings from the database as JSON, CSV, SDTM, SR or PDF."""
+"""``recist-app export``: readings as JSON, CSV, SDTM, SR or PDF; the trial as ADaM."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parsers"]
 
-_FORMATS = ("json", "csv", "sdtm", "sr", "pdf")
+_FORMATS = ("json", "csv", "sdtm", "sr", "pdf", "adam")
 
 
 def _response_criteria(text: str) -> tuple[Criteria, ...] | None:
@@ -45,6 +45,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.all == bool(args.patient):
         raise CliError("give either --patient ID or --all")
+    if args.biomarkers and args.format != "adam":
+        raise CliError("--biomarkers is for --format adam (ADSL's biomarkers)")
     request = ExportRequest(
         formats=(ExportFormat(args.format),),
         out_dir=Path(args.out),
@@ -64,6 +66,7 @@ def _run(args: argparse.Namespace) -> int:
         deidentify=args.deidentify,
         deid_key_file=Path(args.deid_key_file) if args.deid_key_file else None,
         subject_prefix=args.subject_prefix,
+        biomarkers_csv=Path(args.biomarkers) if args.biomarkers else None,
     )
     with open_database(database_url(args)) as store:
         result = export(store, request)
@@ -79,13 +82,16 @@ def add_parsers(subparsers: Any) -> None:
     """Add ``export``."""
     export = subparsers.add_parser(
         "export",
-        help="export readings from the database (json, csv, sdtm, sr, pdf)",
+        help="export readings from the database (json, csv, sdtm, sr, pdf, adam)",
         description=(
             "Export one patient's readings (or all patients') from the reading "
             "database: json (reading + assessment), csv (per visit and per lesion), "
             "sdtm (TU/TR/RS as CSV and SAS XPORT + define.csv), sr (DICOM SR "
-            "TID 1500 per visit) or pdf (reading report). Files appear in --out only "
-            "when the whole export succeeded."
+            "TID 1500 per visit), pdf (reading report) or adam (ADSL, ADRS, "
+            "ADTTE and ADAE of the trial's endpoints from the database's readings, "
+            "clinical data and adverse events, as CSV and SAS XPORT + "
+            "define.csv; --criteria chooses the criteria, default RECIST 1.1). "
+            "Files appear in --out only when the whole export succeeded."
         ),
     )
     add_database_option(export)
@@ -123,7 +129,14 @@ def add_parsers(subparsers: Any) -> None:
         help=f"the site's de-identification key (default: ${DEID_KEY_ENV})",
     )
     export.add_argument("--subject-prefix", default="SUBJ-", metavar="TEXT")
-    export.add_argument("--study-id", default="RECIST-APP", help="SDTM STUDYID")
+    export.add_argument(
+        "--biomarkers",
+        metavar="BIO.csv",
+        help="adam: the biomarker file whose values and groups ADSL carries",
+    )
+    export.add_argument(
+        "--study-id", default="RECIST-APP", help="SDTM and ADaM STUDYID"
+    )
     export.add_argument("--sponsor", default="SPONSOR", help="Clinical Trial Sponsor")
     export.add_argument("--site-id", default="", help="Clinical Trial Site ID")
     export.add_argument(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -80,6 +81,9 @@ class EndpointOptions:
         Landmarks for the PFS rates (3, 6 months) and mortality (6 months, 1 year).
     risk_table_step_days
         Spacing of the numbers-at-risk table (3 months).
+    biomarker_cutoffs
+        ``(name, value)`` pairs: split the numeric biomarker ``name`` at ``value``
+        ("low" ≤ value < "high") instead of at its median.
     """
 
     assessment_interval_days: int = 28
@@ -98,6 +102,7 @@ class EndpointOptions:
     pfs_landmarks_days: tuple[float, ...] = (3 * DAYS_PER_MONTH, 6 * DAYS_PER_MONTH)
     mortality_landmarks_days: tuple[float, ...] = (6 * DAYS_PER_MONTH, 365.25)
     risk_table_step_days: float = 3 * DAYS_PER_MONTH
+    biomarker_cutoffs: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -119,6 +124,14 @@ class EndpointOptions:
                 raise EndpointError(f"options: {name} must be > 0 days")
         if self.risk_table_step_days <= 0:
             raise EndpointError("options: risk_table_step_days must be > 0")
+        names = [name for name, _value in self.biomarker_cutoffs]
+        for name, value in self.biomarker_cutoffs:
+            if names.count(name) > 1:
+                raise EndpointError(f"options: biomarker cutoff of {name!r} twice")
+            if not math.isfinite(value):
+                raise EndpointError(
+                    f"options: biomarker cutoff of {name!r} must be a finite number"
+                )
         object.__setattr__(self, "cbr_definition", CbrDefinition(self.cbr_definition))
         object.__setattr__(self, "population", Population(self.population))
         object.__setattr__(self, "survival_ci", SurvivalCi(self.survival_ci))
@@ -129,3 +142,7 @@ class EndpointOptions:
         return self.missed_assessments * self.assessment_interval_days + (
             self.visit_window_days
         )
+
+    def biomarker_cutoff(self, name: str) -> float | None:
+        """The cutoff chosen for biomarker ``name``, or ``None`` (its median)."""
+        return next((v for n, v in self.biomarker_cutoffs if n == name), None)

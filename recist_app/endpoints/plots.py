@@ -2,7 +2,10 @@
 
 Each ``draw_*`` function clears the figure and draws one plot, so the same code fills
 a PNG, a PDF page, or a ``FigureCanvasQTAgg`` in the trial view. Colours follow the
-confirmed BOR everywhere (:data:`BOR_COLOURS`).
+confirmed BOR everywhere (:data:`BOR_COLOURS`), and the CTCAE grade in the adverse
+event plot (:data:`GRADE_COLOURS`). The safety and biomarker plots say so when the
+analysis had no adverse events or biomarkers; :func:`plots_for` lists the plots an
+analysis has data for (the report's).
 """
 
 from __future__ import annotations
@@ -19,19 +22,26 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from recist_app.endpoints.biomarkers import BiomarkerResult
     from recist_app.endpoints.statistics import KaplanMeierEstimate
     from recist_app.endpoints.study import TrialEndpoints
     from recist_app.endpoints.subject import SubjectEndpoints
 
 __all__ = [
     "BOR_COLOURS",
+    "GRADE_COLOURS",
     "PLOTS",
+    "draw_adverse_events",
+    "draw_forest",
     "draw_kaplan_meier",
+    "draw_orr_by_biomarker",
     "draw_os",
     "draw_pfs",
     "draw_spider",
     "draw_swimmer",
+    "draw_ttp",
     "draw_waterfall",
+    "plots_for",
 ]
 
 _Location = Literal["upper right", "upper left", "lower right"]
@@ -237,6 +247,13 @@ def draw_pfs(figure: Figure, result: TrialEndpoints) -> None:
     )
 
 
+def draw_ttp(figure: Figure, result: TrialEndpoints) -> None:
+    """Kaplan–Meier plot of time to progression (death without PD censored)."""
+    draw_kaplan_meier(
+        figure, result.ttp, result.risk_times_days, title="Time to progression"
+    )
+
+
 def draw_os(figure: Figure, result: TrialEndpoints) -> None:
     """Kaplan–Meier plot of OS."""
     draw_kaplan_meier(
@@ -244,11 +261,211 @@ def draw_os(figure: Figure, result: TrialEndpoints) -> None:
     )
 
 
+GRADE_COLOURS: tuple[str, ...] = ("#fee08b", "#fdae61", "#f46d43", "#d73027", "#1a1a1a")
+"""Bar colour of CTCAE grades 1 to 5."""
+
+_MOST_FREQUENT_TERMS = 15
+
+
+def _no_data(figure: Figure, text: str) -> None:
+    axes = figure.add_subplot(1, 1, 1)
+    axes.axis("off")
+    axes.text(0.5, 0.5, text, ha="center", va="center", transform=axes.transAxes)
+
+
+def draw_adverse_events(figure: Figure, result: TrialEndpoints) -> None:
+    """The most frequent TEAE terms: % of patients, stacked by worst grade."""
+    figure.clear()
+    safety = result.adverse_events
+    if safety is None or not safety.by_term or not safety.safety_population:
+        _no_data(figure, "No adverse events given (AE.csv)")
+        return
+    axes = figure.add_subplot(1, 1, 1)
+    terms = list(safety.by_term[:_MOST_FREQUENT_TERMS])[::-1]  # most frequent on top
+    rows = range(len(terms))
+    left = [0.0] * len(terms)
+    total = safety.safety_population
+    for grade, colour in enumerate(GRADE_COLOURS, start=1):
+        widths = [100 * t.worst_grade_counts[grade - 1] / total for t in terms]
+        axes.barh(
+            rows,
+            widths,
+            left=left,
+            color=colour,
+            edgecolor="white",
+            linewidth=0.5,
+            label=f"grade {grade}",
+        )
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    for row, term in zip(rows, terms, strict=True):
+        axes.annotate(
+            f"{term.any_grade_n}",
+            xy=(left[row], row),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+        )
+    axes.set_yticks(list(rows), labels=[t.term for t in terms], fontsize="small")
+    axes.set_xlabel(
+        f"Patients with the TEAE (% of the safety population, n = {total}); "
+        "each at the worst grade"
+    )
+    axes.set_xlim(0, max(max(left) * 1.12, 1.0))
+    axes.set_title(
+        f"Most frequent treatment-emergent adverse events (top {len(terms)})"
+    )
+    axes.legend(fontsize="small", loc="lower right", title="CTCAE")
+    axes.grid(axis="x", alpha=0.3)
+
+
+def _marker_name(marker: BiomarkerResult) -> str:
+    if marker.cutoff is None:
+        return marker.name
+    how = "cutoff" if marker.cutoff_chosen else "median"
+    return f"{marker.name} ({how} {marker.cutoff:g})"
+
+
+def draw_forest(figure: Figure, result: TrialEndpoints) -> None:
+    """Hazard ratio (non-reference vs reference group) per biomarker, PFS and OS."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    figure.clear()
+    markers = [m for m in result.biomarkers or () if len(m.groups) == 2]
+    if not markers:
+        text = (
+            "No biomarkers given (BIO.csv)"
+            if not result.biomarkers
+            else "No biomarker with exactly two groups: no hazard ratio"
+        )
+        _no_data(figure, text)
+        return
+    axes = figure.add_subplot(1, 1, 1)
+    labels: list[str] = []
+    bounds: list[float] = [1.0]
+    row = 0
+    for marker in markers:
+        for endpoint, hazard, p_value, colour in (
+            ("PFS", marker.pfs_hr, marker.pfs_logrank_p, "#2166ac"),
+            ("OS", marker.os_hr, marker.os_logrank_p, "#b2182b"),
+        ):
+            y = -row
+            labels.append(f"{_marker_name(marker)}\n{marker.comparison}, {endpoint}")
+            if hazard is None:
+                text = "HR not estimable"
+            else:
+                axes.plot([hazard.lower, hazard.upper], [y, y], color=colour, lw=1.5)
+                axes.plot(hazard.estimate, y, "s", color=colour, markersize=6)
+                bounds += [hazard.lower, hazard.upper]
+                text = f"{hazard.estimate:.2f} ({hazard.lower:.2f}–{hazard.upper:.2f})"
+            if p_value is not None:
+                text += f"\nlog-rank p {p_value:.2g}"
+            axes.annotate(
+                text,
+                xy=(1, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+            )
+            row += 1
+    axes.axvline(1.0, color="black", linewidth=0.8)
+    axes.set_xscale("log")
+    low, high = min(bounds) / 1.2, max(bounds) * 1.2
+    axes.set_xlim(low, high)
+    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20) if low <= t <= high]
+    axes.xaxis.set_major_locator(FixedLocator(ticks))
+    axes.xaxis.set_minor_locator(NullLocator())
+    axes.set_xticklabels([f"{t:g}" for t in ticks])
+    axes.set_yticks([-r for r in range(row)], labels=labels, fontsize="small")
+    axes.set_ylim(-row + 0.5, 0.5)
+    axes.set_xlabel(
+        "Hazard ratio with 95 % CI (Cox model, Efron ties); "
+        "< 1: lower hazard in the first-named group"
+    )
+    axes.set_title("Forest plot: PFS and OS by biomarker group")
+    axes.grid(axis="x", alpha=0.3)
+
+
+def _group_name(marker: BiomarkerResult, label: str) -> str:
+    if marker.cutoff is None:
+        return f"{marker.name}: {label}"
+    sign = "≤" if label == "low" else ">"
+    return f"{marker.name}: {label} ({sign} {marker.cutoff:g})"
+
+
+def draw_orr_by_biomarker(figure: Figure, result: TrialEndpoints) -> None:
+    """ORR with its Clopper–Pearson interval per biomarker group."""
+    figure.clear()
+    markers = [m for m in result.biomarkers or () if m.groups]
+    if not markers:
+        _no_data(figure, "No biomarkers given (BIO.csv)")
+        return
+    axes = figure.add_subplot(1, 1, 1)
+    labels: list[str] = []
+    row = 0
+    for number, marker in enumerate(markers):
+        if number:
+            axes.axhline(-row + 0.5, color="#bbbbbb", linewidth=0.6)
+        for index, group in enumerate(marker.groups):
+            y = -row
+            labels.append(_group_name(marker, group.label))
+            orr = group.orr
+            if orr.estimate is not None and orr.lower is not None:
+                upper = orr.upper if orr.upper is not None else orr.estimate
+                axes.plot([100 * orr.lower, 100 * upper], [y, y], color="#1b7837")
+                axes.plot(100 * orr.estimate, y, "o", color="#1b7837", markersize=6)
+                text = f"{group.responders}/{group.n} = {100 * orr.estimate:.1f} %"
+            else:
+                text = "none in the response population"
+            if index == 0 and marker.orr_fisher_p is not None:
+                text += f"\nFisher p {marker.orr_fisher_p:.2g}"
+            axes.annotate(
+                text,
+                xy=(1, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+            )
+            row += 1
+    overall = result.orr.estimate
+    if overall is not None:
+        axes.axvline(100 * overall, color="grey", linestyle=":", linewidth=0.8)
+    axes.set_yticks([-r for r in range(row)], labels=labels, fontsize="small")
+    axes.set_ylim(-row + 0.5, 0.5)
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("ORR, % with 95 % Clopper–Pearson CI (dotted: the whole trial)")
+    axes.set_title("Objective response rate by biomarker group")
+    axes.grid(axis="x", alpha=0.3)
+
+
 PLOTS: tuple[tuple[str, str, Callable[[Figure, TrialEndpoints], None]], ...] = (
     ("waterfall", "Waterfall plot", draw_waterfall),
     ("spider", "Spider plot", draw_spider),
     ("swimmer", "Swimmer plot", draw_swimmer),
     ("km_pfs", "Kaplan–Meier PFS", draw_pfs),
+    ("km_ttp", "Kaplan–Meier TTP", draw_ttp),
     ("km_os", "Kaplan–Meier OS", draw_os),
+    ("adverse_events", "Adverse events", draw_adverse_events),
+    ("forest", "Forest plot", draw_forest),
+    ("orr_by_biomarker", "ORR by biomarker", draw_orr_by_biomarker),
 )
 """``(file stem, title, draw function)`` of every plot, in report order."""
+
+_SAFETY_PLOTS = frozenset({"adverse_events"})
+_BIOMARKER_PLOTS = frozenset({"forest", "orr_by_biomarker"})
+
+
+def plots_for(
+    result: TrialEndpoints,
+) -> tuple[tuple[str, str, Callable[[Figure, TrialEndpoints], None]], ...]:
+    """The plots of :data:`PLOTS` that ``result`` has data for (the report's)."""
+    return tuple(
+        plot
+        for plot in PLOTS
+        if (plot[0] not in _SAFETY_PLOTS or result.adverse_events is not None)
+        and (plot[0] not in _BIOMARKER_PLOTS or result.biomarkers is not None)
+    )

@@ -11,11 +11,14 @@ import json
 from typing import TYPE_CHECKING
 
 from recist_app.endpoints.errors import EndpointError
-from recist_app.endpoints.plots import PLOTS
+from recist_app.endpoints.plots import plots_for
 from recist_app.endpoints.tables import (
+    Table,
+    biomarker_table,
     bor_table,
     endpoints_to_dict,
     risk_table,
+    safety_table,
     subjects_table,
     summary_table,
 )
@@ -47,8 +50,11 @@ def write_endpoint_outputs(
 ) -> tuple[Path, ...]:
     """Write ``endpoints.json``, ``subjects.csv``, ``summary.csv`` and the reports.
 
-    With ``plots``, also one PNG per plot, ``report.pdf`` (summary page + plots) and
-    ``report.html`` (tables + the PNGs). Returns the paths written.
+    With adverse events also ``safety.csv`` (the safety table), with biomarkers
+    ``biomarkers.csv`` (ORR and survival by group). With ``plots``, also one PNG per
+    plot the analysis has data for, ``report.pdf`` (summary page, safety and
+    biomarker tables, plots) and ``report.html`` (tables + the PNGs). Returns the
+    paths written.
 
     Raises
     ------
@@ -69,6 +75,14 @@ def write_endpoint_outputs(
         _write_text(out_dir / "subjects.csv", subjects_table(result).csv_text()),
         _write_text(out_dir / "summary.csv", summary_table(result).csv_text()),
     ]
+    if result.adverse_events is not None:
+        written.append(
+            _write_text(out_dir / "safety.csv", safety_table(result).csv_text())
+        )
+    if result.biomarkers is not None:
+        written.append(
+            _write_text(out_dir / "biomarkers.csv", biomarker_table(result).csv_text())
+        )
     if plots:
         written += _write_figures(result, out_dir)
     return tuple(written)
@@ -94,7 +108,11 @@ def _write_figures(result: TrialEndpoints, out_dir: Path) -> list[Path]:
             summary = new_figure((8.27, 11.69))
             _draw_summary_page(summary, result)
             pdf.savefig(summary)
-            for stem, _title, draw in PLOTS:
+            for table, title in _extra_tables(result):
+                page = new_figure((11.69, 8.27))
+                _draw_tables(page, ((table, title),), (1,))
+                pdf.savefig(page)
+            for stem, _title, draw in plots_for(result):
                 figure = new_figure()
                 draw(figure, result)
                 png = out_dir / f"{stem}.png"
@@ -117,7 +135,32 @@ def _draw_summary_page(figure: Figure, result: TrialEndpoints) -> None:
         (bor_table(result), "Best overall response, n (%)"),
         (risk_table(result), "Numbers at risk by month"),
     )
-    grid = figure.add_gridspec(3, 1, height_ratios=(4, 1.3, 1))
+    _draw_tables(figure, tables, (4, 1.3, 1))
+
+
+def _extra_tables(result: TrialEndpoints) -> list[tuple[Table, str]]:
+    """The safety and biomarker tables, when the analysis has them."""
+    extra: list[tuple[Table, str]] = []
+    if result.adverse_events is not None:
+        safety = result.adverse_events
+        extra.append(
+            (
+                safety_table(result),
+                "Treatment-emergent adverse events by system organ class, "
+                f"n (%) of the safety population (n = {safety.safety_population})",
+            )
+        )
+    if result.biomarkers is not None:
+        extra.append((biomarker_table(result), "Response and survival by biomarker"))
+    return extra
+
+
+def _draw_tables(
+    figure: Figure,
+    tables: tuple[tuple[Table, str], ...],
+    height_ratios: tuple[float, ...],
+) -> None:
+    grid = figure.add_gridspec(len(tables), 1, height_ratios=height_ratios)
     for index, (table, title) in enumerate(tables):
         axes = figure.add_subplot(grid[index])
         axes.axis("off")
@@ -154,20 +197,26 @@ def _html_report(result: TrialEndpoints) -> str:
     images = "".join(
         f"<h2>{html.escape(title)}</h2>"
         f'<img src="{stem}.png" alt="{html.escape(title)}">'
-        for stem, title, _draw in PLOTS
+        for stem, title, _draw in plots_for(result)
+    )
+    extra = "".join(
+        f"<h2>{html.escape(title)}</h2>{_html_table(table.columns, table.rows)}"
+        for table, title in _extra_tables(result)
     )
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings)
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         "<title>Trial endpoints</title><style>"
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-        "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;"
+        "white-space:pre-wrap}"
         "img{max-width:100%}</style></head><body>"
         f"<h1>Trial endpoints — data cut-off {result.data_cutoff_date.isoformat()}</h1>"
         f"{_html_table(summary.columns, summary.rows)}"
         f"<h2>Best overall response</h2>{_html_table(bors.columns, bors.rows)}"
         f"<h2>Numbers at risk (months)</h2>{_html_table(risk.columns, risk.rows)}"
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
-        + f"{images}<h2>Subjects</h2>{_html_table(subjects.columns, subjects.rows)}"
+        + f"{extra}{images}"
+        f"<h2>Subjects</h2>{_html_table(subjects.columns, subjects.rows)}"
         "</body></html>\n"
     )

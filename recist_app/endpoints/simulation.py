@@ -21,6 +21,20 @@ is the same as without them.
 The responses are *not* simulated: they are derived from the diameters by the RECIST
 engine, as for real readings. The result is domain objects only; writing files is
 the caller's business (``recist-app simulate-trial``).
+
+Adverse events follow the toxicity of lenvatinib with an anti-PD-1 antibody in HCC
+(incidences and grade ≥ 3 shares in the range of KEYNOTE-524 and the lenvatinib +
+toripalimab phase II): hypertension, diarrhoea, fatigue, anorexia, hypothyroidism,
+palmar-plantar erythrodysesthesia, proteinuria, hoarseness, liver enzymes and
+bilirubin, platelets, and rarer immune-related events (pneumonitis, colitis,
+adrenal insufficiency), mostly starting in the first three months; some recur,
+a few patients who die have a grade 5 event on the day of death, a few rows start
+before the first dose or after the cut-off (not treatment-emergent), and a few
+have no system organ class. The biomarkers are ``pdl1_cps`` (PD-L1 combined
+positive score, higher in responders: the marker that goes with response),
+``afp_ng_ml`` (alpha-fetoprotein, higher with primary progression) and
+``etiology`` (HBV, HCV, non-viral), with some values missing. Both draw from
+streams of their own, so the readings are the same with or without them.
 """
 
 from __future__ import annotations
@@ -30,6 +44,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from recist_app.endpoints.adverse_events import AdverseEvent, AeAction
+from recist_app.endpoints.biomarkers import BiomarkerTable
 from recist_app.endpoints.clinical import ClinicalRecord
 from recist_app.endpoints.errors import EndpointError
 from recist_app.recist import (
@@ -50,11 +66,76 @@ _VIABLE_FRACTION = 0.92  # enhancing share of an untreated target's long axis
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimulatedTrial:
-    """Readings and clinical rows of a simulated trial, one per patient."""
+    """Readings and clinical rows of a simulated trial, one per patient.
+
+    ``adverse_events`` are every adverse event row (some not treatment-emergent)
+    and ``biomarkers`` one row per patient.
+    """
 
     readings: tuple[Reading, ...]
     clinical: tuple[ClinicalRecord, ...]
     data_cutoff_date: datetime.date
+    adverse_events: tuple[AdverseEvent, ...] = ()
+    biomarkers: BiomarkerTable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Toxicity:
+    term: str
+    soc: str
+    incidence: float  # any grade, per patient
+    severe: float  # share of grade >= 3 among those with it
+    related: float  # probability an episode is judged related to treatment
+    onset_days: float  # mean onset after first dose
+
+
+_VASCULAR = "Vascular disorders"
+_GI = "Gastrointestinal disorders"
+_GENERAL = "General disorders and administration site conditions"
+_METABOLISM = "Metabolism and nutrition disorders"
+_ENDOCRINE = "Endocrine disorders"
+_SKIN = "Skin and subcutaneous tissue disorders"
+_RENAL = "Renal and urinary disorders"
+_RESPIRATORY = "Respiratory, thoracic and mediastinal disorders"
+_INVESTIGATIONS = "Investigations"
+_MUSCULOSKELETAL = "Musculoskeletal and connective tissue disorders"
+_HEPATOBILIARY = "Hepatobiliary disorders"
+
+_TOXICITIES = (
+    _Toxicity("Hypertension", _VASCULAR, 0.40, 0.40, 0.95, 20),
+    _Toxicity("Diarrhea", _GI, 0.35, 0.10, 0.85, 35),
+    _Toxicity("Fatigue", _GENERAL, 0.32, 0.12, 0.80, 25),
+    _Toxicity("Anorexia", _METABOLISM, 0.30, 0.12, 0.75, 30),
+    _Toxicity("Hypothyroidism", _ENDOCRINE, 0.30, 0.02, 0.95, 60),
+    _Toxicity(
+        "Palmar-plantar erythrodysesthesia syndrome", _SKIN, 0.24, 0.12, 0.95, 30
+    ),
+    _Toxicity("Proteinuria", _RENAL, 0.22, 0.18, 0.90, 45),
+    _Toxicity("Hoarseness", _RESPIRATORY, 0.20, 0.0, 0.90, 30),
+    _Toxicity("Weight loss", _INVESTIGATIONS, 0.18, 0.10, 0.60, 70),
+    _Toxicity(
+        "Aspartate aminotransferase increased", _INVESTIGATIONS, 0.20, 0.35, 0.60, 30
+    ),
+    _Toxicity(
+        "Alanine aminotransferase increased", _INVESTIGATIONS, 0.16, 0.25, 0.60, 30
+    ),
+    _Toxicity("Blood bilirubin increased", _INVESTIGATIONS, 0.18, 0.20, 0.50, 40),
+    _Toxicity("Platelet count decreased", _INVESTIGATIONS, 0.20, 0.25, 0.70, 35),
+    _Toxicity("Nausea", _GI, 0.16, 0.03, 0.70, 20),
+    _Toxicity("Abdominal pain", _GI, 0.14, 0.10, 0.30, 40),
+    _Toxicity("Rash maculo-papular", _SKIN, 0.13, 0.08, 0.90, 30),
+    _Toxicity("Arthralgia", _MUSCULOSKELETAL, 0.12, 0.03, 0.60, 45),
+    _Toxicity("Pruritus", _SKIN, 0.11, 0.0, 0.85, 30),
+    _Toxicity("Mucositis oral", _GI, 0.10, 0.05, 0.90, 25),
+    _Toxicity("Hyperthyroidism", _ENDOCRINE, 0.08, 0.0, 0.95, 40),
+    _Toxicity("Pneumonitis", _RESPIRATORY, 0.04, 0.35, 0.95, 90),
+    _Toxicity("Colitis", _GI, 0.03, 0.50, 0.95, 80),
+    _Toxicity("Adrenal insufficiency", _ENDOCRINE, 0.02, 0.40, 0.95, 100),
+)
+_FATAL = (
+    _Toxicity("Upper gastrointestinal hemorrhage", _GI, 0.0, 1.0, 0.5, 0),
+    _Toxicity("Hepatic failure", _HEPATOBILIARY, 0.0, 1.0, 0.2, 0),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +191,8 @@ def simulate_trial(
     width = max(3, len(str(n_patients)))
     readings: list[Reading] = []
     clinical: list[ClinicalRecord] = []
+    events: list[AdverseEvent] = []
+    markers: dict[str, dict[str, str]] = {}
     for index in range(n_patients):
         patient_id = f"HCC-{index + 1:0{width}d}"
         first_dose = enrollment_start + datetime.timedelta(
@@ -126,12 +209,153 @@ def simulate_trial(
             scan_interval_days,
         )
         readings.append(reading)
-        clinical.append(
-            _clinical_record(rng, patient_id, first_dose, course, cutoff, last_scan)
+        record = _clinical_record(
+            rng, patient_id, first_dose, course, cutoff, last_scan
+        )
+        clinical.append(record)
+        events += _adverse_events(
+            random.Random(f"{seed}/ae/{patient_id}"), course, record
+        )
+        markers[patient_id] = _biomarkers(
+            random.Random(f"{seed}/biomarkers/{patient_id}"), course
         )
     return SimulatedTrial(
-        readings=tuple(readings), clinical=tuple(clinical), data_cutoff_date=cutoff
+        readings=tuple(readings),
+        clinical=tuple(clinical),
+        data_cutoff_date=cutoff,
+        adverse_events=tuple(events),
+        biomarkers=BiomarkerTable(
+            names=("pdl1_cps", "afp_ng_ml", "etiology"), values=markers
+        ),
     )
+
+
+def _treatment_days(course: _Course, clinical: ClinicalRecord) -> float:
+    """Days after the first dose the patient is on treatment (and followed)."""
+    first_dose, death = clinical.first_dose_date, clinical.death_date
+    return min(
+        day
+        for day in (
+            course.progression_day + 30,
+            course.new_therapy_day,
+            course.lost_day,
+            None if death is None else float((death - first_dose).days),
+            float((clinical.data_cutoff_date - first_dose).days),
+        )
+        if day is not None
+    )
+
+
+def _action(rng: random.Random, grade: int) -> AeAction:
+    """Action taken with study treatment, by grade."""
+    if grade == 1:
+        return AeAction.NONE
+    if grade == 2:
+        return rng.choices((AeAction.NONE, AeAction.INTERRUPTED), weights=(7, 3))[0]
+    if grade == 5:
+        return AeAction.DISCONTINUED
+    return rng.choices(
+        (AeAction.INTERRUPTED, AeAction.REDUCED, AeAction.DISCONTINUED),
+        weights=(0.5, 0.35, 0.15) if grade == 3 else (0.4, 0.0, 0.6),
+    )[0]
+
+
+def _episode(
+    rng: random.Random,
+    clinical: ClinicalRecord,
+    toxicity: _Toxicity,
+    start_day: float,
+    grade: int,
+) -> AdverseEvent:
+    """One adverse event row: dates, seriousness, relatedness and action."""
+    start = clinical.first_dose_date + datetime.timedelta(days=math.floor(start_day))
+    end: datetime.date | None = start
+    if grade < 5:
+        end = start + datetime.timedelta(days=int(rng.expovariate(1 / 30)))
+        if end > clinical.data_cutoff_date or rng.random() < 0.1:
+            end = None  # ongoing
+    serious = grade >= 4 or (grade == 3 and rng.random() < 0.5)
+    serious = serious or (grade == 2 and rng.random() < 0.05)
+    action = _action(rng, grade)
+    return AdverseEvent(
+        patient_id=clinical.patient_id,
+        term=toxicity.term,
+        soc="" if rng.random() < 0.03 else toxicity.soc,
+        grade=grade,
+        start_date=start,
+        end_date=end,
+        serious=serious,
+        related=rng.random() < toxicity.related,
+        action=None if rng.random() < 0.05 else action,
+    )
+
+
+def _grade(rng: random.Random, toxicity: _Toxicity) -> int:
+    if rng.random() < toxicity.severe:
+        return 4 if rng.random() < 0.1 else 3
+    return 1 if rng.random() < 0.6 else 2
+
+
+def _adverse_events(
+    rng: random.Random, course: _Course, clinical: ClinicalRecord
+) -> list[AdverseEvent]:
+    """One patient's adverse event rows (module docstring)."""
+    first_dose, cutoff = clinical.first_dose_date, clinical.data_cutoff_date
+    treated_days = _treatment_days(course, clinical)
+    events: list[AdverseEvent] = []
+    for toxicity in _TOXICITIES:
+        if rng.random() >= toxicity.incidence:
+            continue
+        start_day = rng.expovariate(1 / toxicity.onset_days)
+        if start_day > treated_days:
+            continue
+        events.append(
+            _episode(rng, clinical, toxicity, start_day, _grade(rng, toxicity))
+        )
+        again = start_day + 30 + rng.expovariate(1 / 60)
+        if rng.random() < 0.2 and again <= treated_days:  # a second episode
+            events.append(
+                _episode(rng, clinical, toxicity, again, _grade(rng, toxicity))
+            )
+    death = clinical.death_date
+    if death is not None and rng.random() < 0.08:
+        fatal = rng.choice(_FATAL)
+        events.append(
+            _episode(rng, clinical, fatal, float((death - first_dose).days), 5)
+        )
+    if rng.random() < 0.05:  # before the first dose: not treatment-emergent
+        events.append(
+            AdverseEvent(
+                patient_id=clinical.patient_id,
+                term="Abdominal pain",
+                soc=_GI,
+                grade=1,
+                start_date=first_dose - datetime.timedelta(days=rng.randint(1, 10)),
+                related=False,
+                action=AeAction.NONE,
+            )
+        )
+    followed_to_cutoff = treated_days >= (cutoff - first_dose).days
+    if death is None and followed_to_cutoff and rng.random() < 0.06:
+        # Reported after the cut-off: not treatment-emergent in this analysis.
+        late = (cutoff - first_dose).days + rng.randint(1, 20)
+        events.append(_episode(rng, clinical, _TOXICITIES[1], late, 1))
+    return sorted(events, key=lambda e: (e.start_date, e.term))
+
+
+def _biomarkers(rng: random.Random, course: _Course) -> dict[str, str]:
+    """One patient's biomarker values (module docstring); "" is missing."""
+    responder = course.kind in ("CR", "PR")
+    cps_median = 12.0 if responder else 4.0 if course.kind == "SD" else 2.5
+    cps = min(100, round(rng.lognormvariate(math.log(cps_median), 0.9)))
+    afp_median = 400.0 if course.kind == "PD" else 120.0
+    afp = rng.lognormvariate(math.log(afp_median), 1.6)
+    etiology = rng.choices(("HBV", "HCV", "non-viral"), weights=(0.6, 0.15, 0.25))[0]
+    return {
+        "pdl1_cps": "" if rng.random() < 0.08 else str(cps),
+        "afp_ng_ml": "" if rng.random() < 0.03 else f"{afp:.1f}",
+        "etiology": etiology,
+    }
 
 
 def _draw_course(rng: random.Random) -> _Course:

@@ -6,10 +6,14 @@ summarises them (docs/standards.md 3.3–3.5):
 
 - ORR (CR+PR), DCR (CR+PR+SD, plus NON-CR/NON-PD for the all-treated population)
   and CBR with exact Clopper–Pearson intervals; MISSING and NE count as failures;
-- Kaplan–Meier PFS and OS over all treated patients and DOR over responders:
+- Kaplan–Meier PFS, TTP and OS over all treated patients and DOR over responders:
   median with its interval, events, censored, numbers at risk;
-- PFS rates at 3 and 6 months, mortality at 6 months and 1 year (1 − Ŝ_OS) with
-  intervals; a landmark past the longest follow-up is not estimable.
+- PFS and TTP rates at 3 and 6 months, mortality at 6 months and 1 year
+  (1 − Ŝ_OS) with intervals; a landmark past the longest follow-up is not
+  estimable;
+- with adverse events, the safety summary of the treatment-emergent ones
+  (:mod:`recist_app.endpoints.adverse_events`); with biomarkers, response and
+  survival by biomarker group (:mod:`recist_app.endpoints.biomarkers`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from recist_app.endpoints.adverse_events import summarise_adverse_events
+from recist_app.endpoints.biomarkers import analyse_biomarkers
 from recist_app.endpoints.errors import EndpointError
 from recist_app.endpoints.options import EndpointOptions
 from recist_app.endpoints.statistics import (
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
     import datetime
     from collections.abc import Sequence
 
+    from recist_app.endpoints.adverse_events import AdverseEvent, SafetySummary
+    from recist_app.endpoints.biomarkers import BiomarkerResult, BiomarkerTable
     from recist_app.endpoints.clinical import ClinicalRecord
     from recist_app.recist import Reading
 
@@ -78,7 +86,11 @@ def bor_categories(criteria: Criteria) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrialEndpoints:
-    """The endpoints of one analysis, as plain frozen data for files and views."""
+    """The endpoints of one analysis, as plain frozen data for files and views.
+
+    ``adverse_events`` and ``biomarkers`` are ``None`` when the analysis was not
+    given adverse events or biomarkers.
+    """
 
     options: EndpointOptions
     data_cutoff_date: datetime.date
@@ -91,13 +103,17 @@ class TrialEndpoints:
     dcr: ProportionEstimate
     cbr: ProportionEstimate
     pfs: KaplanMeierEstimate
+    ttp: KaplanMeierEstimate
     os: KaplanMeierEstimate
     dor: KaplanMeierEstimate
     pfs_rates: tuple[LandmarkEstimate, ...]
+    ttp_rates: tuple[LandmarkEstimate, ...]
     mortality_rates: tuple[LandmarkEstimate, ...]
     risk_times_days: tuple[float, ...]
     warnings: tuple[str, ...] = field(default=())
     criteria: Criteria = Criteria.RECIST_1_1
+    adverse_events: SafetySummary | None = None
+    biomarkers: tuple[BiomarkerResult, ...] | None = None
 
     def subject(self, patient_id: str) -> SubjectEndpoints:
         """The endpoints of ``patient_id``; raises ``KeyError`` when unknown."""
@@ -113,6 +129,8 @@ def compute_trial_endpoints(
     options: EndpointOptions | None = None,
     *,
     criteria: Criteria | str | None = None,
+    adverse_events: Sequence[AdverseEvent] | None = None,
+    biomarkers: BiomarkerTable | None = None,
 ) -> TrialEndpoints:
     """Compute every endpoint of the trial.
 
@@ -127,13 +145,20 @@ def compute_trial_endpoints(
     criteria
         Assess every reading under this criteria set (the same lesions, measured
         once); default: the readings' own, which must then agree.
+    adverse_events
+        Every adverse event row (the safety summary counts the treatment-emergent
+        ones); ``None``: no safety summary.
+    biomarkers
+        The biomarker table (``options.biomarker_cutoffs`` choose numeric splits);
+        ``None``: no analysis by biomarker.
 
     Raises
     ------
     EndpointError
         A reading without a clinical row, a clinical row without a reading (unless
-        ``options.allow_unread_patients``), two readings of one patient, or no
-        patients at all.
+        ``options.allow_unread_patients``), two readings of one patient, no
+        patients at all, or an adverse event or biomarker row of a patient
+        without a clinical row.
     """
     options = options or EndpointOptions()
     if not clinical:
@@ -179,9 +204,21 @@ def compute_trial_endpoints(
             subjects.append(derive_subject(found, record, options))
         except ReadingError as error:
             raise EndpointError(f"patient {record.patient_id!r}: {error}") from None
-    return summarise(
+    result = summarise(
         tuple(subjects), options, clinical[0].data_cutoff_date, criteria=criteria
     )
+    if adverse_events is not None:
+        result = dataclasses.replace(
+            result,
+            adverse_events=summarise_adverse_events(
+                adverse_events, result.subjects, result.data_cutoff_date
+            ),
+        )
+    if biomarkers is not None:
+        result = dataclasses.replace(
+            result, biomarkers=analyse_biomarkers(biomarkers, result.subjects, options)
+        )
+    return result
 
 
 def summarise(
@@ -209,9 +246,10 @@ def summarise(
         )
 
     pfs = km("PFS", [(s.pfs.days, s.pfs.event) for s in subjects])
+    ttp = km("TTP", [(s.ttp.days, s.ttp.event) for s in subjects])
     os_fit = km("OS", [(s.os.days, s.os.event) for s in subjects])
     dor = km("DOR", [(s.dor.days, s.dor.event) for s in population if s.dor])
-    longest = max(pfs.max_time_days, os_fit.max_time_days)
+    longest = max(pfs.max_time_days, ttp.max_time_days, os_fit.max_time_days)
     steps = int(longest // options.risk_table_step_days) + 1
     warnings = tuple(
         f"patient {s.patient_id}: {note}" for s in subjects for note in s.notes
@@ -228,9 +266,11 @@ def summarise(
         dcr=proportion(sum(s.disease_control for s in population)),
         cbr=proportion(sum(s.clinical_benefit for s in population)),
         pfs=pfs,
+        ttp=ttp,
         os=os_fit,
         dor=dor,
         pfs_rates=tuple(pfs.at(t) for t in options.pfs_landmarks_days),
+        ttp_rates=tuple(ttp.at(t) for t in options.pfs_landmarks_days),
         mortality_rates=tuple(
             os_fit.at(t).complement() for t in options.mortality_landmarks_days
         ),

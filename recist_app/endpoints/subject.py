@@ -35,6 +35,11 @@ cut-off (CNSR 1); with no follow-up at all, at first dose (CNSR 2).
 DOR (3.5): responders only; from the first CR/PR of the (confirmed) BOR to the PFS
 end date, with the PFS event and censoring.
 
+TTP (3.4a): PFS without death as an event (FDA 2018 endpoints guidance): the same
+progression date and the same censoring rows, but a death without progression is
+censored at the last adequate assessment (CNSR 6; at first dose with CNSR 2 when
+there is none).
+
 Other criteria sets (issue 8). mRECIST uses the RECIST codes, so everything above
 applies to its responses. iRECIST (docs/rules.md H, Seymour et al. 2017) is mapped
 for the endpoints by :func:`endpoint_response`: iCR and iPR are responses (ORR,
@@ -85,10 +90,12 @@ __all__ = [
     "PfsCensoring",
     "SubjectEndpoints",
     "TimeToEvent",
+    "TtpCensoring",
     "VisitPoint",
     "derive_os",
     "derive_pfs",
     "derive_subject",
+    "derive_ttp",
     "endpoint_response",
 ]
 
@@ -103,6 +110,12 @@ class PfsCensoring:
     MISSED_ASSESSMENTS = 3
     NEW_THERAPY = 4
     NO_EVENT = 5
+
+
+class TtpCensoring(PfsCensoring):
+    """CNSR codes of TTP: the PFS rows, plus death without progression."""
+
+    DEATH_WITHOUT_PROGRESSION = 6
 
 
 class OsCensoring:
@@ -192,6 +205,7 @@ class SubjectEndpoints:
     disease_control: bool
     clinical_benefit: bool
     pfs: TimeToEvent
+    ttp: TimeToEvent
     os: TimeToEvent
     dor: TimeToEvent | None
     notes: tuple[str, ...]
@@ -265,10 +279,20 @@ def derive_subject(
     progression = _progression_date(
         in_window, left_treatment=new_therapy is not None or death is not None
     )
+    adequate_dates = [t.date for t in in_window if _adequate(t)]
     pfs = derive_pfs(
         has_baseline=has_baseline,
         first_dose=first_dose,
-        adequate_dates=[t.date for t in in_window if _adequate(t)],
+        adequate_dates=adequate_dates,
+        progression_date=progression,
+        death_date=death,
+        new_therapy_date=new_therapy,
+        options=options,
+    )
+    ttp = derive_ttp(
+        has_baseline=has_baseline,
+        first_dose=first_dose,
+        adequate_dates=adequate_dates,
         progression_date=progression,
         death_date=death,
         new_therapy_date=new_therapy,
@@ -315,6 +339,7 @@ def derive_subject(
         clinical_benefit=in_population
         and _clinical_benefit(bor, dor, response_window, first_dose, options),
         pfs=pfs,
+        ttp=ttp,
         os=derive_os(
             first_dose=first_dose,
             cutoff=cutoff,
@@ -480,6 +505,45 @@ def derive_pfs(
         adequate_dates[-1],
         PfsCensoring.NO_EVENT,
         "alive without PD; censored at the last adequate assessment",
+    )
+
+
+def derive_ttp(
+    *,
+    has_baseline: bool,
+    first_dose: datetime.date,
+    adequate_dates: Sequence[datetime.date],
+    progression_date: datetime.date | None,
+    death_date: datetime.date | None,
+    new_therapy_date: datetime.date | None,
+    options: EndpointOptions,
+) -> TimeToEvent:
+    """Time to progression of one patient: PFS without death as an event.
+
+    The parameters are those of :func:`derive_pfs`. Progression is the event, dated
+    as for PFS; PFS rows 1, 2, 5 and 6 censor the same way; a death without
+    progression is censored at the last adequate assessment (CNSR 6), or at the
+    first dose when there is none (CNSR 2, no adequate assessment), as the FDA's
+    2018 endpoints guidance defines TTP.
+    """
+    ttp = derive_pfs(
+        has_baseline=has_baseline,
+        first_dose=first_dose,
+        adequate_dates=adequate_dates,
+        progression_date=progression_date,
+        death_date=None,
+        new_therapy_date=new_therapy_date,
+        options=options,
+    )
+    if death_date is None or ttp.cnsr != PfsCensoring.NO_EVENT:
+        return ttp
+    return dataclasses.replace(
+        ttp,
+        cnsr=TtpCensoring.DEATH_WITHOUT_PROGRESSION,
+        reason=(
+            f"death {death_date.isoformat()} without progression; censored at the "
+            "last adequate assessment"
+        ),
     )
 
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import datetime
 
+    from recist_app.endpoints.adverse_events import SafetySummary
+    from recist_app.endpoints.biomarkers import BiomarkerResult, HazardRatio
     from recist_app.endpoints.statistics import (
         KaplanMeierEstimate,
         LandmarkEstimate,
@@ -27,9 +29,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ENDPOINTS_FORMAT",
     "Table",
+    "biomarker_table",
     "bor_table",
     "endpoints_to_dict",
     "risk_table",
+    "safety_table",
     "subjects_table",
     "summary_table",
 ]
@@ -111,12 +115,20 @@ def summary_table(result: TrialEndpoints) -> Table:
             _proportion_text(result.cbr),
         ),
         (f"Median PFS, {level}", _median_text(result.pfs)),
+        (f"Median TTP, {level}", _median_text(result.ttp)),
         (f"Median OS, {level}", _median_text(result.os)),
         (f"Median DOR, {level}", _median_text(result.dor)),
     ]
     for estimate in result.pfs_rates:
         rows.append(
             (f"PFS rate at {_months(estimate.time_days)} mo", _landmark_text(estimate))
+        )
+    for estimate in result.ttp_rates:
+        rows.append(
+            (
+                f"TTP rate at {_months(estimate.time_days)} mo",
+                _landmark_text(estimate),
+            )
         )
     for estimate in result.mortality_rates:
         rows.append(
@@ -128,7 +140,147 @@ def summary_table(result: TrialEndpoints) -> Table:
     for category, count in result.bor_counts_confirmed.items():
         if count:
             rows.append((f"Confirmed BOR {category}", str(count)))
+    safety = result.adverse_events
+    if safety is not None:
+        rows += [
+            ("Safety population", str(safety.safety_population)),
+            (
+                "Patients with any TEAE",
+                _count_pct(safety.patients_with_any, safety),
+            ),
+            (
+                "Patients with a grade ≥ 3 TEAE",
+                _count_pct(safety.patients_grade_3_plus, safety),
+            ),
+            (
+                "Patients with a serious TEAE",
+                _count_pct(safety.patients_serious, safety),
+            ),
+            (
+                "Patients with a TEAE leading to discontinuation",
+                _count_pct(safety.patients_leading_to_discontinuation, safety),
+            ),
+        ]
     return Table(columns=("Endpoint", "Value"), rows=tuple(rows))
+
+
+def _count_pct(count: int, safety: SafetySummary) -> str:
+    percent = safety.percent(count)
+    return str(count) if percent is None else f"{count} ({percent:.1f} %)"
+
+
+def safety_table(result: TrialEndpoints) -> Table:
+    """Treatment-emergent adverse events by system organ class and term.
+
+    The usual safety table: patients with any grade and with grade ≥ 3, n (%)
+    of the safety population, each patient once per row at the worst grade.
+    The first row counts every TEAE; then each SOC (most frequent first) and
+    its terms (indented, most frequent first). Empty without adverse events.
+    """
+    safety = result.adverse_events
+    columns = ("System organ class / term", "Any grade, n (%)", "Grade ≥ 3, n (%)")
+    if safety is None:
+        return Table(columns=columns, rows=())
+    emergent = safety.emergent_events
+    soc_of = {t.term: t.soc for t in safety.by_term}
+
+    def patients(events: list[tuple[str, int]]) -> tuple[str, str]:
+        any_grade = {patient for patient, _grade in events}
+        severe = {patient for patient, grade in events if grade >= 3}
+        return _count_pct(len(any_grade), safety), _count_pct(len(severe), safety)
+
+    rows: list[tuple[str, ...]] = [
+        (
+            "Any TEAE",
+            *patients([(e.patient_id, e.grade) for e in emergent]),
+        )
+    ]
+    by_soc: dict[str, list[tuple[str, int]]] = {}
+    for event in emergent:
+        by_soc.setdefault(soc_of[event.term], []).append(
+            (event.patient_id, event.grade)
+        )
+    order = sorted(
+        by_soc, key=lambda soc: (-len({p for p, _g in by_soc[soc]}), soc == "", soc)
+    )
+    for soc in order:
+        rows.append((soc or "(system organ class not given)", *patients(by_soc[soc])))
+        for term in safety.by_term:
+            if term.soc == soc:
+                rows.append(
+                    (
+                        f"    {term.term}",
+                        _count_pct(term.any_grade_n, safety),
+                        _count_pct(term.grade_3_plus_n, safety),
+                    )
+                )
+    return Table(columns=columns, rows=tuple(rows))
+
+
+def _p_text(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _hr_text(value: HazardRatio | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.estimate:.2f} ({value.lower:.2f}–{value.upper:.2f})"
+
+
+def _months_or_nr(value: float | None) -> str:
+    return "NR" if value is None else f"{value:.1f}"
+
+
+def biomarker_table(result: TrialEndpoints) -> Table:
+    """ORR and survival by biomarker group, with the tests across groups.
+
+    One row per group; the biomarker's tests and hazard ratios (non-reference
+    vs reference) on its first row. Empty without biomarkers.
+    """
+    columns = (
+        "Biomarker",
+        "Group",
+        "n",
+        "ORR (95 % CI)",
+        "Median PFS, mo",
+        "Median OS, mo",
+        "ORR Fisher p",
+        "PFS log-rank p",
+        "OS log-rank p",
+        "PFS HR (95 % CI)",
+        "OS HR (95 % CI)",
+    )
+    rows: list[tuple[str, ...]] = []
+    for marker in result.biomarkers or ():
+        for index, group in enumerate(marker.groups):
+            first = index == 0
+            rows.append(
+                (
+                    _marker_label(marker) if first else "",
+                    group.label,
+                    str(group.n),
+                    _proportion_text(group.orr),
+                    _months_or_nr(group.pfs_median_months),
+                    _months_or_nr(group.os_median_months),
+                    _p_text(marker.orr_fisher_p) if first else "",
+                    _p_text(marker.pfs_logrank_p) if first else "",
+                    _p_text(marker.os_logrank_p) if first else "",
+                    _hr_text(marker.pfs_hr) if first else "",
+                    _hr_text(marker.os_hr) if first else "",
+                )
+            )
+        if not marker.groups:
+            rows.append((_marker_label(marker), "(no values)", "0", *[""] * 8))
+    return Table(columns=columns, rows=tuple(rows))
+
+
+def _marker_label(marker: BiomarkerResult) -> str:
+    if marker.cutoff is None:
+        return marker.name
+    how = "cutoff" if marker.cutoff_chosen else "median"
+    return f"{marker.name} ({how} {marker.cutoff:g})"
 
 
 _SUBJECT_COLUMNS = (
@@ -153,6 +305,11 @@ _SUBJECT_COLUMNS = (
     "pfs_cnsr",
     "pfs_end_date",
     "pfs_reason",
+    "ttp_days",
+    "ttp_event",
+    "ttp_cnsr",
+    "ttp_end_date",
+    "ttp_reason",
     "os_days",
     "os_event",
     "os_cnsr",
@@ -185,12 +342,12 @@ def bor_table(result: TrialEndpoints) -> Table:
 
 
 def risk_table(result: TrialEndpoints) -> Table:
-    """Numbers at risk of PFS, OS and DOR at the plot's ticks (months)."""
+    """Numbers at risk of PFS, TTP, OS and DOR at the plot's ticks (months)."""
     times = result.risk_times_days
     columns = ("Endpoint", *(_months(t) for t in times))
     rows = tuple(
         (fit.label, *(str(fit.at_risk(t)) for t in times))
-        for fit in (result.pfs, result.os, result.dor)
+        for fit in (result.pfs, result.ttp, result.os, result.dor)
     )
     return Table(columns=columns, rows=rows)
 
@@ -231,6 +388,9 @@ def _subject_row(subject: SubjectEndpoints) -> tuple[str, ...]:
         *_tte_cells(subject.pfs),
         _date(subject.pfs.end_date),
         subject.pfs.reason,
+        *_tte_cells(subject.ttp),
+        _date(subject.ttp.end_date),
+        subject.ttp.reason,
         *_tte_cells(subject.os),
         _date(subject.os.end_date),
         *_tte_cells(subject.dor),
@@ -330,6 +490,7 @@ def _subject_dict(subject: SubjectEndpoints) -> dict[str, Any]:
         "disease_control": subject.disease_control,
         "clinical_benefit": subject.clinical_benefit,
         "pfs": _tte_dict(subject.pfs),
+        "ttp": _tte_dict(subject.ttp),
         "os": _tte_dict(subject.os),
         "dor": _tte_dict(subject.dor),
         "notes": list(subject.notes),
@@ -355,6 +516,7 @@ def endpoints_to_dict(result: TrialEndpoints) -> dict[str, Any]:
             "population": options.population.value,
             "confidence_level": options.confidence_level,
             "survival_ci": options.survival_ci.value,
+            "biomarker_cutoffs": dict(options.biomarker_cutoffs),
         },
         "treated": result.treated,
         "response_population": result.response_population,
@@ -369,11 +531,94 @@ def endpoints_to_dict(result: TrialEndpoints) -> dict[str, Any]:
             **_km_dict(result.pfs, risk),
             "rates": [_landmark_dict(e) for e in result.pfs_rates],
         },
+        "ttp": {
+            **_km_dict(result.ttp, risk),
+            "rates": [_landmark_dict(e) for e in result.ttp_rates],
+        },
         "os": {
             **_km_dict(result.os, risk),
             "mortality_rates": [_landmark_dict(e) for e in result.mortality_rates],
         },
         "dor": _km_dict(result.dor, risk),
+        "adverse_events": _safety_dict(result.adverse_events),
+        "biomarkers": (
+            None
+            if result.biomarkers is None
+            else [_biomarker_dict(marker) for marker in result.biomarkers]
+        ),
         "warnings": list(result.warnings),
         "subjects": [_subject_dict(subject) for subject in result.subjects],
+    }
+
+
+def _safety_dict(safety: SafetySummary | None) -> dict[str, Any] | None:
+    if safety is None:
+        return None
+    return {
+        "safety_population": safety.safety_population,
+        "excluded_not_treatment_emergent": safety.excluded_not_treatment_emergent,
+        "patients_with_any": safety.patients_with_any,
+        "patients_grade_3_plus": safety.patients_grade_3_plus,
+        "patients_serious": safety.patients_serious,
+        "patients_related": safety.patients_related,
+        "patients_leading_to_discontinuation": (
+            safety.patients_leading_to_discontinuation
+        ),
+        "patients_grade_5": safety.patients_grade_5,
+        "by_term": [
+            {
+                "term": term.term,
+                "soc": term.soc,
+                "any_grade_n": term.any_grade_n,
+                "any_grade_pct": safety.percent(term.any_grade_n),
+                "grade_3_plus_n": term.grade_3_plus_n,
+                "grade_3_plus_pct": safety.percent(term.grade_3_plus_n),
+                "related_n": term.related_n,
+                "worst_grade_counts": {
+                    str(grade): count
+                    for grade, count in enumerate(term.worst_grade_counts, start=1)
+                },
+            }
+            for term in safety.by_term
+        ],
+    }
+
+
+def _interval(lower: float | None, upper: float | None) -> list[float | None] | None:
+    if lower is None or upper is None:
+        return None
+    return [_number(lower), _number(upper)]
+
+
+def _biomarker_dict(marker: BiomarkerResult) -> dict[str, Any]:
+    def hazard(value: HazardRatio | None) -> tuple[Any, Any]:
+        if value is None:
+            return None, None
+        return _number(value.estimate), _interval(value.lower, value.upper)
+
+    pfs_hr, pfs_hr_ci = hazard(marker.pfs_hr)
+    os_hr, os_hr_ci = hazard(marker.os_hr)
+    return {
+        "name": marker.name,
+        "kind": marker.kind.value,
+        "cutoff": marker.cutoff,
+        "groups": [
+            {
+                "label": group.label,
+                "n": group.n,
+                "responders": group.responders,
+                "orr": _number(group.orr.estimate),
+                "orr_ci": _interval(group.orr.lower, group.orr.upper),
+                "pfs_median_months": _number(group.pfs_median_months),
+                "os_median_months": _number(group.os_median_months),
+            }
+            for group in marker.groups
+        ],
+        "orr_fisher_p": marker.orr_fisher_p,
+        "pfs_logrank_p": marker.pfs_logrank_p,
+        "os_logrank_p": marker.os_logrank_p,
+        "pfs_hr": pfs_hr,
+        "pfs_hr_ci": pfs_hr_ci,
+        "os_hr": os_hr,
+        "os_hr_ci": os_hr_ci,
     }

@@ -2,7 +2,8 @@
 
 Exports (``export_readings``): reading + assessment JSON, per-visit and per-lesion
 CSV, CDISC SDTM TU/TR/RS (CSV + SAS XPORT v5 + define list), DICOM SR TID 1500 per
-visit (and its import back), a PDF reading report, all optionally de-identified.
+visit (and its import back), a PDF reading report, all optionally de-identified;
+``write_adam`` writes the ADaM datasets the endpoint engine derives.
 
 The DICOM parts (``sr``, ``deidentify``: highdicom, pydicom) are imported on first
 use of one of their names, and ``pdf_report`` imports matplotlib only when it draws,
@@ -14,6 +15,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from recist_app.exchange.adam import (
+    AnalysisDataset,
+    AnalysisVariable,
+    adam_csv_text,
+    write_adam,
+)
 from recist_app.exchange.assessment_file import (
     ASSESSMENT_FORMAT,
     assessment_csv_text,
@@ -73,6 +80,8 @@ __all__ = [
     "ASSESSMENT_FORMAT",
     "DEMO_READER",
     "READING_FORMAT",
+    "AnalysisDataset",
+    "AnalysisVariable",
     "ExchangeError",
     "ExportFormat",
     "ExportItem",
@@ -81,6 +90,7 @@ __all__ = [
     "ReadingFile",
     "ReportSignature",
     "SdtmDatasets",
+    "adam_csv_text",
     "assessment_csv_text",
     "assessment_json_text",
     "assessment_set_json_text",
@@ -102,6 +112,7 @@ __all__ = [
     "reading_to_dict",
     "reading_to_json_text",
     "unread_reading_from_ground_truth",
+    "write_adam",
     "write_pdf_report",
     "write_reading_file",
     "write_sdtm",

@@ -59,6 +59,8 @@ class ExportFormat(StrEnum):
     SDTM = "sdtm"
     SR = "sr"
     PDF = "pdf"
+    ADAM = "adam"
+    """Trial-level: from the endpoints, by :func:`recist_app.exchange.write_adam`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -363,6 +365,11 @@ def export_readings(
             f"unknown export format {export_format!r} "
             f"(choose {', '.join(f.value for f in ExportFormat)})"
         ) from None
+    if fmt is ExportFormat.ADAM:
+        raise ExchangeError(
+            "ADaM datasets come from the trial's endpoints, not from readings alone: "
+            "export them through the export workflow or recist-app endpoints"
+        )
     if not items:
         raise ExchangeError("nothing to export: no readings")
     if fmt is ExportFormat.SR and not images:

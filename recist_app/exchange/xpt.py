@@ -33,12 +33,18 @@ _MAX_TEXT = 200
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class XptVariable:
-    """One variable of a transport dataset: name, label, type and width."""
+    """One variable of a transport dataset: name, label, type and width.
+
+    ``format_name`` and ``format_width`` are its SAS display format and informat
+    (``DATE`` and 9 for a SAS date shown as ``DATE9.``); empty by default.
+    """
 
     name: str
     label: str
     numeric: bool
     length: int = 8
+    format_name: str = ""
+    format_width: int = 0
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -49,6 +55,13 @@ class XptVariable:
             raise ExchangeError(f"XPT variable {self.name}: numbers take 8 bytes")
         if not 1 <= self.length <= _MAX_TEXT:
             raise ExchangeError(f"XPT variable {self.name}: length 1..200 required")
+        if self.format_name and not _NAME.match(self.format_name):
+            raise ExchangeError(
+                f"XPT variable {self.name}: format {self.format_name!r} is not a "
+                "SAS v5 format name"
+            )
+        if not 0 <= self.format_width <= 99:
+            raise ExchangeError(f"XPT variable {self.name}: format width 0..99")
 
 
 def ibm_float(value: float | None) -> bytes:
@@ -88,6 +101,7 @@ def _stamp(moment: datetime.datetime) -> str:
 
 
 def _namestr(variable: XptVariable, number: int, position: int) -> bytes:
+    form = _text(variable.format_name, 8) if variable.format_name else bytes(8)
     return struct.pack(
         ">hhhh8s40s8shhh2s8shhl52s",
         1 if variable.numeric else 2,
@@ -96,13 +110,13 @@ def _namestr(variable: XptVariable, number: int, position: int) -> bytes:
         number,
         _text(variable.name, 8),
         _text(variable.label, 40),
-        bytes(8),
-        0,
+        form,
+        variable.format_width,
         0,
         0,
         bytes(2),
-        bytes(8),
-        0,
+        form,
+        variable.format_width,
         0,
         position,
         bytes(52),

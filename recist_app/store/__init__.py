@@ -6,8 +6,9 @@ responses are cached with the engine version that produced them.
 
 A :class:`Store` exposes its work by concern: ``store.readings`` (load, save,
 edit, import, list), ``store.signing`` (sign, amend, history), ``store.images``
-(the imaging index), ``store.clinical`` (clinical dates), ``store.responses`` (the
-response cache) and ``store.audit`` (the audit trail).
+(the imaging index), ``store.clinical`` (clinical dates),
+``store.adverse_events`` (adverse events), ``store.responses`` (the response cache)
+and ``store.audit`` (the audit trail).
 
 >>> from recist_app.store import open_store  # doctest: +SKIP
 >>> with open_store("sqlite:////tmp/readings.sqlite3") as store:  # doctest: +SKIP
@@ -15,6 +16,11 @@ response cache) and ``store.audit`` (the audit trail).
 """
 
 from recist_app.store._unit_of_work import Clock
+from recist_app.store.adverse_events import (
+    AdverseEventData,
+    AdverseEventImportSummary,
+    StoredAdverseEvent,
+)
 from recist_app.store.audit import AuditEntry, AuditTrail, AuditVerification
 from recist_app.store.clinical import (
     ClinicalData,
@@ -63,6 +69,8 @@ from recist_app.store.store import Store, open_store
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_BUSY_TIMEOUT_S",
+    "AdverseEventData",
+    "AdverseEventImportSummary",
     "AuditEntry",
     "AuditTrail",
     "AuditVerification",
@@ -91,6 +99,7 @@ __all__ = [
     "Store",
     "StoreBusyError",
     "StoreError",
+    "StoredAdverseEvent",
     "StoredReading",
     "StoredSeries",
     "StoredStudy",

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AdverseEventRow",
     "AuditRow",
     "Base",
     "CachedAssessmentRow",
@@ -405,5 +406,35 @@ class ClinicalRow(Base):
     last_known_alive_date: Mapped[datetime.date | None] = mapped_column(Date)
     new_anticancer_therapy_date: Mapped[datetime.date | None] = mapped_column(Date)
     data_cutoff_date: Mapped[datetime.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+
+
+class AdverseEventRow(Base):
+    """One adverse event of a patient, for the safety endpoints (revision 0007).
+
+    An import replaces the whole set; ``action`` is ``None`` when not given.
+    """
+
+    __tablename__ = "adverse_events"
+    __table_args__ = (
+        CheckConstraint("grade BETWEEN 1 AND 5", name="grade"),
+        CheckConstraint(
+            "action IS NULL OR action IN "
+            "('none', 'interrupted', 'reduced', 'discontinued')",
+            name="action",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_row_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    term: Mapped[str] = mapped_column(Text)
+    soc: Mapped[str] = mapped_column(Text)
+    grade: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[datetime.date] = mapped_column(Date)
+    end_date: Mapped[datetime.date | None] = mapped_column(Date)
+    serious: Mapped[bool] = mapped_column(Boolean)
+    related: Mapped[bool] = mapped_column(Boolean)
+    action: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from recist_app.store._unit_of_work import Clock, UnitOfWork, utc_now
+from recist_app.store.adverse_events import AdverseEventData
 from recist_app.store.audit import AuditTrail
 from recist_app.store.clinical import ClinicalData
 from recist_app.store.database import (
@@ -52,6 +53,8 @@ class Store:
         The indexed studies, series and image files.
     clinical : ClinicalData
         The clinical dates the trial endpoints need.
+    adverse_events : AdverseEventData
+        The adverse events the safety endpoints need.
     responses : ResponseCache
         The responses of stored readings, cached.
     audit : AuditTrail
@@ -71,6 +74,7 @@ class Store:
         self.signing = Signing(self._unit)
         self.images = ImagingIndex(self._unit)
         self.clinical = ClinicalData(self._unit)
+        self.adverse_events = AdverseEventData(self._unit)
         self.responses = ResponseCache(self._unit)
         self.audit = AuditTrail(self._unit)
 

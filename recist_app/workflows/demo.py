@@ -4,8 +4,8 @@
 
 :func:`write_demo_patient` writes one phantom patient's CT studies, its ground
 truth and its complete reading file (drawn from the ground truth).
-:func:`write_simulated_trial` writes a simulated trial's reading files and
-clinical CSV. ``recist-app --demo`` (and so ``make run``) calls
+:func:`write_simulated_trial` writes a simulated trial's reading files, clinical
+CSV, adverse events and biomarkers. ``recist-app --demo`` (and so ``make run``) calls
 :func:`set_up_demo_patients`:
 on first use it writes two phantom patients' CT studies into the user data folder,
 indexes them in the database, imports the first patient's complete reading file
@@ -23,7 +23,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from recist_app.endpoints import simulate_trial, write_clinical_csv
+from recist_app.endpoints import (
+    adverse_events_csv_text,
+    biomarkers_csv_text,
+    simulate_trial,
+    write_clinical_csv,
+)
 from recist_app.exchange import (
     DEMO_READER,
     reading_from_ground_truth,
@@ -245,7 +250,10 @@ class SimulatedTrialFiles:
 
     readings_folder: Path
     clinical_csv: Path
+    adverse_events_csv: Path
+    biomarkers_csv: Path
     patients: int
+    adverse_events: int
     data_cutoff_date: datetime.date
 
 
@@ -254,7 +262,8 @@ def write_simulated_trial(
 ) -> SimulatedTrialFiles:
     """Simulate a single-arm trial with monthly scans and write its files.
 
-    ``out_dir/readings/*.reading.json`` and ``out_dir/clinical.csv``.
+    ``out_dir/readings/*.reading.json``, ``out_dir/clinical.csv``,
+    ``out_dir/adverse_events.csv`` and ``out_dir/biomarkers.csv``.
 
     Raises
     ------
@@ -270,11 +279,21 @@ def write_simulated_trial(
         for reading in trial.readings:
             write_reading_file(reading, folder / f"{reading.patient_id}.reading.json")
         write_clinical_csv(trial.clinical, out_dir / "clinical.csv")
+        (out_dir / "adverse_events.csv").write_text(
+            adverse_events_csv_text(trial.adverse_events), encoding="utf-8"
+        )
+        if trial.biomarkers is not None:
+            (out_dir / "biomarkers.csv").write_text(
+                biomarkers_csv_text(trial.biomarkers), encoding="utf-8"
+            )
     except OSError as error:
         raise WorkflowError(f"{out_dir}: cannot write: {error.strerror}") from None
     return SimulatedTrialFiles(
         readings_folder=folder,
         clinical_csv=out_dir / "clinical.csv",
+        adverse_events_csv=out_dir / "adverse_events.csv",
+        biomarkers_csv=out_dir / "biomarkers.csv",
         patients=len(trial.readings),
+        adverse_events=len(trial.adverse_events),
         data_cutoff_date=trial.data_cutoff_date,
     )

@@ -1,6 +1,7 @@
 """Trial endpoints for ``recist-app endpoints`` and the Trial → Endpoints view.
 
-``recist-app clinical import`` stores the clinical data they need.
+``recist-app clinical import`` stores the clinical data they need (and, with
+``--adverse-events``, the adverse events).
 
 The trial is the patients of the clinical data (who was dosed, with first dose,
 death, last known alive, new therapy and the data cut-off). Readings come from a
@@ -9,6 +10,12 @@ clinical row (a demo or test patient, or a mistyped id) is left out of the
 analysis and named in its warnings, the same way on the command line and in the
 app. Clinical rows without a reading stop the analysis unless
 ``allow_unread_patients`` says they count as treated and never assessed.
+
+Adverse events come from an AE file or, with the database, from its imported
+adverse events; biomarkers from a biomarker file. Either joins the analysis
+(the safety summary, response by biomarker); an AE or biomarker row of a patient
+without a clinical row is an error naming the row. :func:`write_trial_outputs`
+writes the endpoint files and, in ``adam/``, the ADaM datasets.
 """
 
 from __future__ import annotations
@@ -18,34 +25,49 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recist_app.endpoints import (
+    AdverseEvent,
     ClinicalRecord,
     EndpointOptions,
+    build_adam,
+    check_adverse_events,
     compute_trial_endpoints,
+    read_adverse_events_csv,
+    read_biomarkers_csv,
     read_clinical_csv,
     write_endpoint_outputs,
 )
-from recist_app.exchange import read_reading_file
+from recist_app.exchange import read_reading_file, write_adam
 from recist_app.recist import Criteria
-from recist_app.store import ClinicalDates, ReadingStatus
+from recist_app.store import ClinicalDates, ReadingStatus, StoredAdverseEvent
 from recist_app.workflows.errors import NoClinicalDataError, WorkflowError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from recist_app.endpoints import TrialEndpoints
+    from recist_app.endpoints import BiomarkerTable, TrialEndpoints
     from recist_app.recist import Reading
-    from recist_app.store import ClinicalImportSummary, ReadingRecord, Store
+    from recist_app.store import (
+        AdverseEventImportSummary,
+        ClinicalImportSummary,
+        ReadingRecord,
+        Store,
+    )
 
 __all__ = [
+    "ClinicalDataImport",
     "TrialAnalysis",
+    "adverse_events_from_store",
     "analyse_trial",
     "clinical_from_store",
+    "import_adverse_events",
     "import_clinical",
+    "import_clinical_data",
     "readings_from_folder",
     "readings_from_store",
     "trial_from_files",
     "trial_from_store",
+    "write_adam_datasets",
     "write_trial_outputs",
 ]
 
@@ -188,21 +210,142 @@ def import_clinical(store: Store, path: Path, *, user: str) -> ClinicalImportSum
     EndpointError
         A row breaks a rule of the clinical file.
     """
-    records = read_clinical_csv(path)
-    return store.clinical.replace(
-        [
-            ClinicalDates(
-                patient_id=record.patient_id,
-                first_dose_date=record.first_dose_date,
-                data_cutoff_date=record.data_cutoff_date,
-                death_date=record.death_date,
-                last_known_alive_date=record.last_known_alive_date,
-                new_anticancer_therapy_date=record.new_anticancer_therapy_date,
-                source=path.name,
-            )
-            for record in records
-        ],
-        user=user,
+    summary = import_clinical_data(store, clinical_csv=path, user=user).clinical
+    if summary is None:  # unreachable: a clinical file was given
+        raise WorkflowError(f"{path}: not imported")
+    return summary
+
+
+def import_adverse_events(
+    store: Store, path: Path, *, user: str
+) -> AdverseEventImportSummary:
+    """Check the AE file at ``path`` against the stored clinical data and store it.
+
+    Raises
+    ------
+    NoClinicalDataError
+        The database has no clinical data to check the patients against.
+    EndpointError
+        A bad row (one line naming the row and column); nothing is stored.
+    """
+    summary = import_clinical_data(store, adverse_events_csv=path, user=user)
+    if summary.adverse_events is None:  # unreachable: an AE file was given
+        raise WorkflowError(f"{path}: not imported")
+    return summary.adverse_events
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClinicalDataImport:
+    """What ``clinical import`` changed: clinical rows and adverse events."""
+
+    clinical: ClinicalImportSummary | None = None
+    adverse_events: AdverseEventImportSummary | None = None
+
+    def __str__(self) -> str:
+        parts = [str(s) for s in (self.clinical, self.adverse_events) if s]
+        return "; ".join(parts) or "nothing imported"
+
+
+def import_clinical_data(
+    store: Store,
+    *,
+    clinical_csv: Path | None = None,
+    adverse_events_csv: Path | None = None,
+    user: str,
+) -> ClinicalDataImport:
+    """Import a clinical file, an adverse event file, or both.
+
+    Both files are read and checked before anything is stored: the adverse
+    events against the new clinical file, or without one against the stored
+    clinical data. Each then replaces its stored set in one transaction, every
+    change audited.
+
+    Raises
+    ------
+    WorkflowError
+        Neither file given.
+    NoClinicalDataError
+        Adverse events alone, and no clinical data stored yet.
+    EndpointError
+        A bad row in either file (one line naming the row and column).
+    """
+    if clinical_csv is None and adverse_events_csv is None:
+        raise WorkflowError(
+            "nothing to import: give the clinical file, the adverse event file "
+            "(--adverse-events), or both"
+        )
+    clinical = read_clinical_csv(clinical_csv) if clinical_csv is not None else None
+    events: tuple[AdverseEvent, ...] | None = None
+    if adverse_events_csv is not None:
+        events = read_adverse_events_csv(adverse_events_csv)
+        known = clinical if clinical is not None else clinical_from_store(store)
+        check_adverse_events(
+            events,
+            (r.patient_id for r in known),
+            what=(
+                f"the clinical file {clinical_csv.name}"
+                if clinical_csv is not None
+                else "the database's clinical data"
+            ),
+        )
+    clinical_summary = None
+    if clinical is not None and clinical_csv is not None:
+        clinical_summary = store.clinical.replace(
+            [
+                ClinicalDates(
+                    patient_id=record.patient_id,
+                    first_dose_date=record.first_dose_date,
+                    data_cutoff_date=record.data_cutoff_date,
+                    death_date=record.death_date,
+                    last_known_alive_date=record.last_known_alive_date,
+                    new_anticancer_therapy_date=record.new_anticancer_therapy_date,
+                    source=clinical_csv.name,
+                )
+                for record in clinical
+            ],
+            user=user,
+        )
+    events_summary = None
+    if events is not None and adverse_events_csv is not None:
+        events_summary = store.adverse_events.replace(
+            [
+                StoredAdverseEvent(
+                    patient_id=e.patient_id,
+                    term=e.term,
+                    soc=e.soc,
+                    grade=e.grade,
+                    start_date=e.start_date,
+                    end_date=e.end_date,
+                    serious=e.serious,
+                    related=e.related,
+                    action=None if e.action is None else e.action.value,
+                    source=adverse_events_csv.name,
+                )
+                for e in events
+            ],
+            user=user,
+        )
+    return ClinicalDataImport(clinical=clinical_summary, adverse_events=events_summary)
+
+
+def adverse_events_from_store(store: Store) -> tuple[AdverseEvent, ...] | None:
+    """The adverse events imported into ``store``; ``None`` when there are none."""
+    stored = store.adverse_events.records()
+    if not stored:
+        return None
+    return tuple(
+        AdverseEvent(
+            patient_id=row.patient_id,
+            term=row.term,
+            soc=row.soc,
+            grade=row.grade,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            serious=row.serious,
+            related=row.related,
+            action=row.action,  # type: ignore[arg-type]  # validated to AeAction
+        )
+        for row in stored
     )
 
 
@@ -212,17 +355,21 @@ def analyse_trial(
     options: EndpointOptions | None = None,
     *,
     criteria: Criteria = Criteria.RECIST_1_1,
+    adverse_events: Sequence[AdverseEvent] | None = None,
+    biomarkers: BiomarkerTable | None = None,
 ) -> TrialAnalysis:
     """The endpoints of the clinical data's patients under ``criteria``.
 
     Readings of patients without a clinical row are left out and named in the
-    warnings (see the module docstring).
+    warnings (see the module docstring). With ``adverse_events`` the analysis has
+    its safety summary, with ``biomarkers`` response and survival by biomarker.
 
     Raises
     ------
     EndpointError
         A clinical row without a reading (unless allowed), two readings of one
-        patient, or a reading the rules cannot assess.
+        patient, a reading the rules cannot assess, or an adverse event or
+        biomarker row of a patient without a clinical row.
     """
     in_trial = {record.patient_id for record in clinical}
     left_out = tuple(
@@ -233,6 +380,8 @@ def analyse_trial(
         clinical,
         options,
         criteria=criteria,
+        adverse_events=adverse_events,
+        biomarkers=biomarkers,
     )
     if left_out:
         note = (
@@ -249,13 +398,27 @@ def trial_from_files(
     options: EndpointOptions | None = None,
     *,
     criteria: Criteria = Criteria.RECIST_1_1,
+    adverse_events_csv: Path | None = None,
+    biomarkers_csv: Path | None = None,
 ) -> TrialAnalysis:
-    """The endpoints of a folder of reading files and a clinical CSV."""
+    """The endpoints of a folder of reading files and a clinical CSV.
+
+    ``adverse_events_csv`` and ``biomarkers_csv`` add the safety summary and the
+    analysis by biomarker.
+    """
     return analyse_trial(
         readings_from_folder(readings_folder),
         read_clinical_csv(clinical_csv),
         options,
         criteria=criteria,
+        adverse_events=(
+            read_adverse_events_csv(adverse_events_csv)
+            if adverse_events_csv is not None
+            else None
+        ),
+        biomarkers=(
+            read_biomarkers_csv(biomarkers_csv) if biomarkers_csv is not None else None
+        ),
     )
 
 
@@ -267,10 +430,14 @@ def trial_from_store(
     reader: str | None = None,
     signed_only: bool = False,
     clinical_csv: Path | None = None,
+    adverse_events_csv: Path | None = None,
+    biomarkers_csv: Path | None = None,
 ) -> TrialAnalysis:
-    """The endpoints of the database's readings and clinical data.
+    """The endpoints of the database's readings, clinical data and adverse events.
 
-    ``clinical_csv`` overrides the stored clinical data for this analysis only.
+    ``clinical_csv`` and ``adverse_events_csv`` override the stored clinical data
+    and adverse events for this analysis only; ``biomarkers_csv`` adds the
+    analysis by biomarker.
 
     Raises
     ------
@@ -285,11 +452,54 @@ def trial_from_store(
     readings = readings_from_store(
         store, criteria=criteria, reader=reader, signed_only=signed_only
     )
-    return analyse_trial(readings, clinical, options, criteria=criteria)
+    events = (
+        read_adverse_events_csv(adverse_events_csv)
+        if adverse_events_csv is not None
+        else adverse_events_from_store(store)
+    )
+    return analyse_trial(
+        readings,
+        clinical,
+        options,
+        criteria=criteria,
+        adverse_events=events,
+        biomarkers=(
+            read_biomarkers_csv(biomarkers_csv) if biomarkers_csv is not None else None
+        ),
+    )
+
+
+def write_adam_datasets(
+    analysis: TrialAnalysis,
+    out_dir: Path,
+    *,
+    study_id: str = "RECIST-APP",
+    evaluator: str = "Investigator",
+) -> tuple[Path, ...]:
+    """Write the analysis's ADSL, ADRS, ADTTE (and ADAE) into ``out_dir``.
+
+    CSV and SAS transport per dataset and ``define.csv``; the values are those
+    of ``subjects.csv`` and ``endpoints.json`` (``recist_app.endpoints.adam``).
+    """
+    return write_adam(
+        build_adam(analysis.endpoints, study_id=study_id, evaluator=evaluator),
+        out_dir,
+    )
 
 
 def write_trial_outputs(
-    analysis: TrialAnalysis, out_dir: Path, *, plots: bool = True
+    analysis: TrialAnalysis,
+    out_dir: Path,
+    *,
+    plots: bool = True,
+    adam: bool = True,
+    study_id: str = "RECIST-APP",
 ) -> tuple[Path, ...]:
-    """Write ``endpoints.json``, ``subjects.csv``, ``summary.csv`` (and the plots)."""
-    return write_endpoint_outputs(analysis.endpoints, out_dir, plots=plots)
+    """Write ``endpoints.json``, ``subjects.csv``, ``summary.csv`` (and the plots).
+
+    With ``adam`` also the ADaM datasets in ``out_dir/adam``.
+    """
+    written = write_endpoint_outputs(analysis.endpoints, out_dir, plots=plots)
+    if adam:
+        written += write_adam_datasets(analysis, out_dir / "adam", study_id=study_id)
+    return written

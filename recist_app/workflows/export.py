@@ -6,6 +6,10 @@ formats, where, the measured images, and de-identification with the site's key.
 :func:`export` chooses the readings with their sign-off from the store, finds the
 measured images (given files, a folder scanned for them, then the imaging index)
 and writes each format through :func:`recist_app.exchange.export_readings`.
+The ADaM format is trial-level: it computes the endpoints of the database's
+readings, clinical data and adverse events (the workflow of ``recist-app
+endpoints --database``) and writes ADSL, ADRS, ADTTE and ADAE; with a patient,
+only that patient's rows.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from recist_app.endpoints import build_adam
 from recist_app.exchange import (
     ExportFormat,
     ExportItem,
@@ -22,9 +27,12 @@ from recist_app.exchange import (
     ReportSignature,
     export_readings,
     index_images,
+    write_adam,
     write_reading_file,
 )
+from recist_app.recist import Criteria
 from recist_app.store import ReadingStatus
+from recist_app.workflows.endpoints import trial_from_store
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.vocabulary import DEID_KEY_ENV
 
@@ -33,7 +41,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from recist_app.exchange import Pseudonymizer
-    from recist_app.recist import Criteria, Reading
+    from recist_app.recist import Reading
     from recist_app.store import ReadingRecord, Store
 
 __all__ = [
@@ -79,6 +87,8 @@ class ExportRequest:
         The site's key file; default ``$RECIST_APP_DEID_KEY``.
     subject_prefix
         Prefix of pseudonymous subject ids.
+    biomarkers_csv
+        ADaM: the biomarker file whose values and groups ADSL carries.
     """
 
     formats: tuple[ExportFormat, ...]
@@ -94,6 +104,7 @@ class ExportRequest:
     deidentify: bool = False
     deid_key_file: Path | None = None
     subject_prefix: str = "SUBJ-"
+    biomarkers_csv: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -239,12 +250,13 @@ def export(
     total = len(request.formats) + 1
     report(0, total, "Reading the readings…")
     records, skipped = _chosen_records(store, request)
+    reading_formats = [f for f in request.formats if f is not ExportFormat.ADAM]
     items = [
         ExportItem(
             reading=store.readings.load(r.patient_id, r.criteria, r.reader),
             signature=signature_of(r),
         )
-        for r in records
+        for r in (records if reading_formats else ())
     ]
     images: dict[str, Path] = {}
     if {ExportFormat.SR, ExportFormat.PDF} & set(request.formats):
@@ -264,13 +276,59 @@ def export(
             if request.folder_per_format
             else (request.out_dir)
         )
+        if fmt is ExportFormat.ADAM:
+            written += _export_adam(store, request, folder, pseudonymizer)
+            continue
         written += export_readings(
             items, fmt, folder, images=images or None, options=options
         )
     report(total, total, f"Wrote {len(written)} files")
     return ExportResult(
-        files=tuple(written), readings=len(items), skipped=tuple(skipped)
+        files=tuple(written), readings=len(records), skipped=tuple(skipped)
     )
+
+
+def _export_adam(
+    store: Store,
+    request: ExportRequest,
+    folder: Path,
+    pseudonymizer: Pseudonymizer | None,
+) -> tuple[Path, ...]:
+    """ADSL, ADRS, ADTTE (and ADAE) of the database's trial (module docstring).
+
+    Raises
+    ------
+    NoClinicalDataError
+        The database has no clinical data.
+    WorkflowError
+        The patient asked for is not a patient of the clinical data.
+    """
+    analysis = trial_from_store(
+        store,
+        criteria=request.criteria or Criteria.RECIST_1_1,
+        reader=request.reader,
+        signed_only=request.signed_only,
+        biomarkers_csv=request.biomarkers_csv,
+    )
+    patients = None
+    if request.patient_id is not None:
+        if request.patient_id not in {
+            s.patient_id for s in analysis.endpoints.subjects
+        }:
+            raise WorkflowError(
+                f"ADaM: patient {request.patient_id} is not in the clinical data "
+                "(the trial's patients)"
+            )
+        patients = {request.patient_id}
+    datasets = build_adam(
+        analysis.endpoints,
+        study_id=request.options.study_id,
+        evaluator=request.options.evaluator,
+        patients=patients,
+        subject_id=None if pseudonymizer is None else pseudonymizer.subject_id,
+        shift_date=None if pseudonymizer is None else pseudonymizer.shift_date,
+    )
+    return write_adam(datasets, folder)
 
 
 def write_reading(reading: Reading, path: Path) -> None:
