@@ -57,6 +57,7 @@ FORMAT_LABELS: dict[ExportFormat, str] = {
     ExportFormat.SDTM: "CDISC SDTM TU / TR / RS (CSV + SAS XPT)",
     ExportFormat.SR: "DICOM SR measurement report per visit",
     ExportFormat.PDF: "PDF reading report",
+    ExportFormat.ADAM: "ADaM ADSL / ADRS / ADTTE / ADAE of the trial (CSV + SAS XPT)",
 }
 
 

@@ -173,7 +173,7 @@ def test_bor_and_risk_tables_for_the_view() -> None:
     assert bors.columns == ("BOR", "Confirmed", "Unconfirmed")
     assert ("PR", "2 (40.0 %)", "2 (40.0 %)") in bors.rows
     risk = risk_table(result)
-    assert [row[0] for row in risk.rows] == ["PFS", "OS", "DOR"]
+    assert [row[0] for row in risk.rows] == ["PFS", "TTP", "OS", "DOR"]
     assert risk.rows[0][1] == "5"
     assert risk.columns[1] == "0.0"
 

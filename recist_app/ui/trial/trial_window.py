@@ -2,13 +2,17 @@
 
 Everything shown comes from :mod:`recist_app.endpoints` for all patients in the
 reading database: the summary table (ORR/DCR/CBR with exact intervals, medians,
-landmark rates), the BOR and numbers-at-risk tables, the per-patient subjects table
-and the waterfall, spider, swimmer and Kaplan–Meier plots drawn by the engine's
-``draw_*`` functions on Qt canvases. The analysis is the workflow of ``recist-app
-endpoints --database`` (:func:`recist_app.workflows.endpoints.trial_from_store`),
-run in the background; the criteria selector recomputes under RECIST 1.1, iRECIST
-or mRECIST. Without stored clinical data the view asks for the clinical CSV and
-imports it into the database.
+landmark rates), the BOR, numbers-at-risk, safety (TEAEs by system organ class)
+and biomarker tables, the per-patient subjects table and the waterfall, spider,
+swimmer, Kaplan–Meier (PFS, TTP, OS), adverse event, forest and ORR-by-biomarker
+plots drawn by the engine's ``draw_*`` functions on Qt canvases. The analysis is
+the workflow of ``recist-app endpoints --database``
+(:func:`recist_app.workflows.endpoints.trial_from_store`), run in the background;
+the criteria selector recomputes under RECIST 1.1, iRECIST or mRECIST. Without
+stored clinical data the view asks for the clinical CSV and imports it into the
+database; the adverse event CSV is imported into the database the same way
+(``recist-app clinical import --adverse-events``), and the biomarker CSV chosen
+is used for every computation of the view (``recist-app endpoints --biomarkers``).
 Double-clicking a patient emits :attr:`TrialWindow.patient_activated`.
 """
 
@@ -39,15 +43,21 @@ from PySide6.QtWidgets import (
 from recist_app.endpoints import (
     PLOTS,
     Table,
+    biomarker_table,
     bor_table,
     risk_table,
+    safety_table,
     subjects_table,
     summary_table,
 )
 from recist_app.recist import Criteria
 from recist_app.ui.background import TaskRunner
 from recist_app.ui.trial.table_model import EndpointTableModel
-from recist_app.workflows.endpoints import import_clinical, trial_from_store
+from recist_app.workflows.endpoints import (
+    import_adverse_events,
+    import_clinical,
+    trial_from_store,
+)
 from recist_app.workflows.errors import NoClinicalDataError
 
 if TYPE_CHECKING:
@@ -73,6 +83,8 @@ _SUBJECT_COLUMNS_SHOWN = (
     "responder",
     "pfs_days",
     "pfs_event",
+    "ttp_days",
+    "ttp_event",
     "os_days",
     "os_event",
     "dor_days",
@@ -135,6 +147,7 @@ class TrialWindow(QWidget):
         self._user = user
         self._runner = TaskRunner("trial-endpoints", self)
         self._task: Task[TrialAnalysis | _NoClinicalData] | None = None
+        self.biomarkers_csv: Path | None = None
 
         self.criteria_combo = QComboBox()
         for criteria in CRITERIA_CHOICES:
@@ -146,6 +159,18 @@ class TrialWindow(QWidget):
             "therapy, data cut-off) and store it in the reading database"
         )
         self.import_button.clicked.connect(self.choose_clinical_file)
+        self.adverse_events_button = QPushButton("Import adverse events CSV…")
+        self.adverse_events_button.setToolTip(
+            "Choose the adverse event file (patient_id, term, soc, grade, dates, "
+            "serious, related, action) and store it in the reading database"
+        )
+        self.adverse_events_button.clicked.connect(self.choose_adverse_events_file)
+        self.biomarkers_button = QPushButton("Biomarkers CSV…")
+        self.biomarkers_button.setToolTip(
+            "Choose the biomarker file (patient_id plus one column per biomarker): "
+            "ORR, PFS and OS by biomarker group"
+        )
+        self.biomarkers_button.clicked.connect(self.choose_biomarkers_file)
         self.status_label = QLabel()
         self.status_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
@@ -154,6 +179,8 @@ class TrialWindow(QWidget):
         bar.addWidget(QLabel("Criteria"))
         bar.addWidget(self.criteria_combo)
         bar.addWidget(self.import_button)
+        bar.addWidget(self.adverse_events_button)
+        bar.addWidget(self.biomarkers_button)
         bar.addWidget(self.status_label, 1)
 
         self.summary_model = EndpointTableModel(self, align_numbers=False)
@@ -162,7 +189,15 @@ class TrialWindow(QWidget):
         self.bor_view = _table_view(self.bor_model)
         self.risk_model = EndpointTableModel(self)
         self.risk_view = _table_view(self.risk_model)
-        for view in (self.summary_view, self.bor_view):
+        self.safety_model = EndpointTableModel(self)
+        self.safety_view = _table_view(self.safety_model)
+        self.safety_view.setToolTip(
+            "Treatment-emergent adverse events, n (%) of the safety population, "
+            "each patient once per row at the worst grade"
+        )
+        self.biomarker_model = EndpointTableModel(self)
+        self.biomarker_view = _table_view(self.biomarker_model)
+        for view in (self.summary_view, self.bor_view, self.safety_view):
             header = view.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setStretchLastSection(True)
@@ -170,6 +205,8 @@ class TrialWindow(QWidget):
         tables.addTab(self.summary_view, "Study summary")
         tables.addTab(self.bor_view, "Best overall response")
         tables.addTab(self.risk_view, "Numbers at risk")
+        tables.addTab(self.safety_view, "Safety")
+        tables.addTab(self.biomarker_view, "Biomarkers")
         self.table_tabs = tables
 
         self.canvases: dict[str, FigureCanvasQTAgg] = {}
@@ -207,21 +244,40 @@ class TrialWindow(QWidget):
         """The criteria set selected."""
         return Criteria(self.criteria_combo.currentData())
 
-    def recompute(self, clinical_csv: Path | None = None) -> None:
-        """Compute the endpoints again in the background (newest request wins)."""
-        what = f"importing {clinical_csv.name} and " if clinical_csv else ""
+    def recompute(
+        self,
+        clinical_csv: Path | None = None,
+        *,
+        adverse_events_csv: Path | None = None,
+    ) -> None:
+        """Compute the endpoints again in the background (newest request wins).
+
+        ``clinical_csv`` and ``adverse_events_csv`` are imported into the
+        database first; the biomarker file chosen (:attr:`biomarkers_csv`) joins
+        the analysis.
+        """
+        imported = [p.name for p in (clinical_csv, adverse_events_csv) if p]
+        what = f"importing {', '.join(imported)} and " if imported else ""
         self.status_label.setStyleSheet("")
         self.status_label.setText(f"{what}computing under {self.criteria.value}…")
         if self._task is not None:
             self._task.cancel()  # its result would be stale
         criteria = self.criteria
+        biomarkers = self.biomarkers_csv
 
         def job(context: TaskContext) -> TrialAnalysis | _NoClinicalData:
             if clinical_csv is not None:
                 summary = import_clinical(self._store, clinical_csv, user=self._user)
                 context.progress(f"{clinical_csv.name}: {summary}")
+            if adverse_events_csv is not None:
+                events = import_adverse_events(
+                    self._store, adverse_events_csv, user=self._user
+                )
+                context.progress(f"{adverse_events_csv.name}: {events}")
             try:
-                return trial_from_store(self._store, criteria=criteria)
+                return trial_from_store(
+                    self._store, criteria=criteria, biomarkers_csv=biomarkers
+                )
             except NoClinicalDataError as error:
                 return _NoClinicalData(str(error))
 
@@ -245,6 +301,24 @@ class TrialWindow(QWidget):
         if path:
             self.recompute(Path(path))
 
+    def choose_adverse_events_file(self) -> None:
+        """Ask for the adverse event CSV, import it into the database, recompute."""
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Adverse events (CSV)", str(Path.home()), "CSV files (*.csv)"
+        )
+        if path:
+            self.recompute(adverse_events_csv=Path(path))
+
+    def choose_biomarkers_file(self) -> None:
+        """Ask for the biomarker CSV; every later computation uses it."""
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Biomarkers (CSV)", str(Path.home()), "CSV files (*.csv)"
+        )
+        if path:
+            self.biomarkers_csv = Path(path)
+            self.biomarkers_button.setText(f"Biomarkers: {self.biomarkers_csv.name}")
+            self.recompute()
+
     def _finished(self, outcome: TrialAnalysis | _NoClinicalData) -> None:
         self._task = None
         if isinstance(outcome, _NoClinicalData):
@@ -257,6 +331,9 @@ class TrialWindow(QWidget):
         self.summary_model.set_table(summary)
         self.bor_model.set_table(bor_table(result))
         self.risk_model.set_table(risk_table(result))
+        self.safety_model.set_table(safety_table(result))
+        self.biomarker_model.set_table(biomarker_table(result))
+        self.biomarker_view.resizeColumnsToContents()
         subjects = subjects_table(result)
         keep = [subjects.columns.index(name) for name in _SUBJECT_COLUMNS_SHOWN]
         self.subjects_model.set_table(
