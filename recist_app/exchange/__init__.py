@@ -19,6 +19,7 @@ from recist_app.exchange.adam import (
     AnalysisDataset,
     AnalysisVariable,
     adam_csv_text,
+    sas_date,
     write_adam,
 )
 from recist_app.exchange.assessment_file import (
@@ -111,6 +112,7 @@ __all__ = [
     "reading_from_ground_truth",
     "reading_to_dict",
     "reading_to_json_text",
+    "sas_date",
     "unread_reading_from_ground_truth",
     "write_adam",
     "write_pdf_report",

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from recist_app.store import (
     ClinicalDates,
-    StoreError,
     StoredAdverseEvent,
+    StoreError,
     open_store,
 )
 from recist_app.store.database import _alembic_config
