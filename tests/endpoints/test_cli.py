@@ -26,6 +26,14 @@ def test_simulate_trial_writes_readings_and_clinical_file(trial_dir: Path) -> No
         rows = list(csv.DictReader(handle))
     assert len(rows) == 30
     assert rows[0]["patient_id"] == "HCC-001"
+    with (trial_dir / "adverse_events.csv").open(newline="") as handle:
+        events = list(csv.DictReader(handle))
+    assert len(events) > 30
+    assert {e["patient_id"] for e in events} <= {r["patient_id"] for r in rows}
+    with (trial_dir / "biomarkers.csv").open(newline="") as handle:
+        markers = list(csv.DictReader(handle))
+    assert [m["patient_id"] for m in markers] == [r["patient_id"] for r in rows]
+    assert list(markers[0]) == ["patient_id", "pdl1_cps", "afp_ng_ml", "etiology"]
 
 
 @pytest.mark.slow
@@ -56,7 +64,7 @@ def test_endpoints_writes_json_csv_plots_and_reports(
         subjects = list(csv.DictReader(handle))
     assert len(subjects) == 30
     assert {row["pfs_event"] for row in subjects} <= {"Y", "N"}
-    for stem in ("waterfall", "spider", "swimmer", "km_pfs", "km_os"):
+    for stem in ("waterfall", "spider", "swimmer", "km_pfs", "km_ttp", "km_os"):
         png = (out / f"{stem}.png").read_bytes()
         assert png.startswith(b"\x89PNG")
         assert len(png) > 10_000
@@ -64,8 +72,43 @@ def test_endpoints_writes_json_csv_plots_and_reports(
     assert pdf.startswith(b"%PDF")
     assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 6
     html = (out / "report.html").read_text()
-    assert html.count("<img") == 5
+    assert html.count("<img") == 6  # no AE or biomarker plots without their files
     assert "HCC-001" in html
+    assert not (out / "adverse_events.png").exists()
+    assert (out / "adam" / "adtte.xpt").is_file()
+
+
+@pytest.mark.slow
+def test_endpoints_with_adverse_events_and_biomarkers_adds_their_tables_and_plots(
+    trial_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    status = main(
+        [
+            "endpoints",
+            "--readings",
+            str(trial_dir / "readings"),
+            "--clinical",
+            str(trial_dir / "clinical.csv"),
+            "--adverse-events",
+            str(trial_dir / "adverse_events.csv"),
+            "--biomarkers",
+            str(trial_dir / "biomarkers.csv"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert status == 0
+    for stem in ("adverse_events", "forest", "orr_by_biomarker"):
+        png = (out / f"{stem}.png").read_bytes()
+        assert png.startswith(b"\x89PNG")
+        assert len(png) > 10_000
+    html = (out / "report.html").read_text()
+    assert html.count("<img") == 9
+    assert "Treatment-emergent adverse events by system organ class" in html
+    assert "Response and survival by biomarker" in html
+    assert (out / "safety.csv").read_text().startswith("System organ class / term,")
+    assert (out / "adam" / "adae.csv").is_file()
 
 
 def test_endpoints_switches_change_the_analysis(
@@ -283,3 +326,62 @@ def test_endpoints_under_irecist_and_mrecist(
     with pytest.raises(SystemExit):
         main([*common, "--criteria", "WHO", "--out", str(tmp_path / "x")])
     assert "unknown criteria 'WHO'" in capsys.readouterr().err
+
+
+def test_clinical_import_stores_adverse_events_and_refuses_bad_rows(
+    trial_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recist_app.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
+    ae = trial_dir / "adverse_events.csv"
+    # Adverse events alone need the clinical data first.
+    assert (
+        main(["clinical", "import", "--adverse-events", str(ae), "--database", url])
+        == 2
+    )
+    assert "no clinical data" in capsys.readouterr().err
+    status = main(
+        [
+            "clinical",
+            "import",
+            str(trial_dir / "clinical.csv"),
+            "--adverse-events",
+            str(ae),
+            "--database",
+            url,
+        ]
+    )
+    assert status == 0
+    assert "clinical rows: 30 added" in capsys.readouterr().out
+    with open_store(url) as store:
+        stored = store.adverse_events.records()
+        trail = len(store.audit.trail())
+    lines = ae.read_text().splitlines()
+    assert len(stored) == len(lines) - 1
+    for change, column in (
+        (lambda cells: cells.__setitem__(0, "HCC-999"), "patient_id"),
+        (lambda cells: cells.__setitem__(3, "6"), "grade"),
+        (lambda cells: cells.__setitem__(5, "2000-01-01"), "end_date"),
+        (lambda cells: cells.__setitem__(8, "halved"), "action"),
+    ):
+        bad_lines = list(lines)
+        cells = next(csv.reader([bad_lines[5]]))
+        change(cells)
+        bad_lines[5] = ",".join(f'"{c}"' if "," in c else c for c in cells)
+        bad = tmp_path / "bad.csv"
+        bad.write_text("\n".join(bad_lines) + "\n")
+        status = main(
+            ["clinical", "import", "--adverse-events", str(bad), "--database", url]
+        )
+        assert status == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1
+        assert f"{bad}, row 6, column {column}: " in error
+        with open_store(url) as store:  # nothing stored
+            assert store.adverse_events.records() == stored
+            assert len(store.audit.trail()) == trail
+    assert main(["clinical", "import", "--database", url]) == 2
+    assert "give CLINICAL.csv, --adverse-events AE.csv, or both" in (
+        capsys.readouterr().err
+    )

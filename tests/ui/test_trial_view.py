@@ -162,3 +162,84 @@ def test_double_clicking_a_patient_emits_its_id(
 
 def test_without_a_database_the_trial_menu_is_disabled(window: MainWindow) -> None:
     assert not window.trial_action.isEnabled()
+
+
+def _table(model: object) -> list[tuple[str, ...]]:
+    from recist_app.ui.trial.table_model import EndpointTableModel
+
+    assert isinstance(model, EndpointTableModel)
+    return [
+        tuple(model.cell(row, column) for column in range(model.columnCount()))
+        for row in range(model.rowCount())
+    ]
+
+
+def test_trial_view_imports_adverse_events_and_takes_a_biomarker_file(
+    qtbot: QtBot,
+    stored_window: MainWindow,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from recist_app.endpoints import (
+        adverse_events_csv_text,
+        biomarker_table,
+        biomarkers_csv_text,
+        safety_table,
+    )
+    from recist_app.workflows.endpoints import import_clinical
+
+    trial_data = simulate_trial(PATIENTS, seed=7)
+    for reading in trial_data.readings:
+        store.readings.save(reading, user="test")
+    clinical = tmp_path / "clinical.csv"
+    write_clinical_csv(trial_data.clinical, clinical)
+    import_clinical(store, clinical, user="test")
+    ae = tmp_path / "ae.csv"
+    ae.write_text(adverse_events_csv_text(trial_data.adverse_events), encoding="utf-8")
+    assert trial_data.biomarkers is not None
+    bio = tmp_path / "bio.csv"
+    bio.write_text(biomarkers_csv_text(trial_data.biomarkers), encoding="utf-8")
+
+    trial = _open_through_the_menu(stored_window)
+    _wait_done(qtbot, trial)
+    assert trial.safety_model.rowCount() == 0  # no adverse events yet
+    assert not trial.canvases["forest"].figure.axes[0].lines  # "no biomarkers"
+
+    chosen = iter([str(ae), str(bio)])
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *_args: (next(chosen), "")
+    )
+    qtbot.mouseClick(trial.adverse_events_button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    _wait_done(qtbot, trial)
+    assert len(store.adverse_events.records()) == len(trial_data.adverse_events)
+    qtbot.mouseClick(trial.biomarkers_button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    _wait_done(qtbot, trial)
+    assert trial.biomarkers_button.text() == "Biomarkers: bio.csv"
+
+    expected = compute_trial_endpoints(
+        trial_data.readings,
+        trial_data.clinical,
+        adverse_events=trial_data.adverse_events,
+        biomarkers=trial_data.biomarkers,
+    )
+    assert _table(trial.safety_model) == list(safety_table(expected).rows)
+    assert _table(trial.biomarker_model) == list(biomarker_table(expected).rows)
+    shown = _summary(trial)
+    assert shown["Patients with any TEAE"] == summary_table(expected).rows[-4][1]
+    assert shown["Median TTP, 95 % CI"].endswith(f"/ {PATIENTS}")
+    forest = trial.canvases["forest"].figure.axes[0]
+    assert len(forest.get_yticklabels()) == 4  # two 2-group markers × PFS, OS
+    assert trial.canvases["adverse_events"].figure.axes[0].patches
+    assert trial.canvases["km_ttp"].figure.axes[0].lines
+
+    # A bad adverse event file is one line in the view; nothing is stored.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        ae.read_text(encoding="utf-8").replace(",3,", ",6,", 1), encoding="utf-8"
+    )
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_args: (str(bad), ""))
+    qtbot.mouseClick(trial.adverse_events_button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
+    _wait_done(qtbot, trial)
+    assert "column grade: '6' is not a CTCAE grade" in trial.status_label.text()
+    assert len(store.adverse_events.records()) == len(trial_data.adverse_events)
