@@ -359,15 +359,15 @@ def test_clinical_import_stores_adverse_events_and_refuses_bad_rows(
         trail = len(store.audit.trail())
     lines = ae.read_text().splitlines()
     assert len(stored) == len(lines) - 1
-    for change, column in (
-        (lambda cells: cells.__setitem__(0, "HCC-999"), "patient_id"),
-        (lambda cells: cells.__setitem__(3, "6"), "grade"),
-        (lambda cells: cells.__setitem__(5, "2000-01-01"), "end_date"),
-        (lambda cells: cells.__setitem__(8, "halved"), "action"),
+    for index, value, column in (
+        (0, "HCC-999", "patient_id"),
+        (3, "6", "grade"),
+        (5, "2000-01-01", "end_date"),
+        (8, "halved", "action"),
     ):
         bad_lines = list(lines)
         cells = next(csv.reader([bad_lines[5]]))
-        change(cells)
+        cells[index] = value
         bad_lines[5] = ",".join(f'"{c}"' if "," in c else c for c in cells)
         bad = tmp_path / "bad.csv"
         bad.write_text("\n".join(bad_lines) + "\n")
