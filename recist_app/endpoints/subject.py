@@ -35,7 +35,7 @@ cut-off (CNSR 1); with no follow-up at all, at first dose (CNSR 2).
 DOR (3.5): responders only; from the first CR/PR of the (confirmed) BOR to the PFS
 end date, with the PFS event and censoring.
 
-TTP (3.4a): PFS without death as an event (FDA 2018 endpoints guidance): the same
+TTP (3.5): PFS without death as an event (FDA 2018 endpoints guidance): the same
 progression date and the same censoring rows, but a death without progression is
 censored at the last adequate assessment (CNSR 6; at first dose with CNSR 2 when
 there is none).
