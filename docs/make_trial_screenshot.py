@@ -5,9 +5,9 @@ Run from the repository root::
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_trial_screenshot.py
 
 The 76-patient simulated trial (``recist-app simulate-trial``, default seed) is
-saved reading by reading into a throw-away SQLite database, its clinical CSV is
-imported, and Trial → Endpoints is computed under RECIST 1.1 with the Kaplan–Meier
-PFS plot in front.
+saved reading by reading into a throw-away SQLite database, its clinical CSV and
+adverse events are imported, its biomarker file is chosen, and Trial → Endpoints is
+computed under RECIST 1.1 with the safety table and the forest plot in front.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from recist_app.endpoints import simulate_trial, write_clinical_csv
+from recist_app.endpoints import (
+    adverse_events_csv_text,
+    biomarkers_csv_text,
+    simulate_trial,
+    write_clinical_csv,
+)
 from recist_app.ui.trial import TrialWindow
 from recist_app.workflows.database import open_database
-from recist_app.workflows.endpoints import import_clinical
+from recist_app.workflows.endpoints import import_clinical_data
 
 OUT = Path(__file__).resolve().parent / "trial-view.png"
 
@@ -40,13 +45,25 @@ def main() -> int:
                 store.readings.save(reading, user="demo")
             clinical = Path(folder) / "clinical.csv"
             write_clinical_csv(trial.clinical, clinical)
-            import_clinical(store, clinical, user="demo")
+            events = Path(folder) / "adverse_events.csv"
+            events.write_text(adverse_events_csv_text(trial.adverse_events))
+            biomarkers = Path(folder) / "biomarkers.csv"
+            if trial.biomarkers is not None:
+                biomarkers.write_text(biomarkers_csv_text(trial.biomarkers))
+            import_clinical_data(
+                store, clinical_csv=clinical, adverse_events_csv=events, user="demo"
+            )
             window = TrialWindow(store, user="demo")
             window.resize(1500, 940)
             window.show()
+            window.wait()
+            window.biomarkers_csv = biomarkers
+            window.biomarkers_button.setText(f"Biomarkers: {biomarkers.name}")
             window.computed.connect(app.quit)
+            window.recompute()
             app.exec()
-            window.plot_tabs.setCurrentIndex(3)  # Kaplan–Meier PFS
+            window.table_tabs.setCurrentWidget(window.safety_view)
+            window.plot_tabs.setCurrentWidget(window.canvases["forest"])
             window.subjects_view.selectRow(4)
             for _ in range(5):
                 app.processEvents()

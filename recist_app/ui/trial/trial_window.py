@@ -95,6 +95,20 @@ _SUBJECT_COLUMNS_SHOWN = (
 )
 
 
+_TAB_TITLES = {
+    "waterfall": "Waterfall",
+    "spider": "Spider",
+    "swimmer": "Swimmer",
+    "km_pfs": "KM PFS",
+    "km_ttp": "KM TTP",
+    "km_os": "KM OS",
+    "adverse_events": "Adverse events",
+    "forest": "Forest plot",
+    "orr_by_biomarker": "ORR by biomarker",
+}
+"""Short tab titles, so every plot's tab fits; the tooltip has the full title."""
+
+
 @dataclass(frozen=True, slots=True)
 class _NoClinicalData:
     """The database has no clinical data yet: the view asks for the file."""
@@ -216,7 +230,8 @@ class TrialWindow(QWidget):
             canvas = FigureCanvasQTAgg(figure)  # type: ignore[no-untyped-call]
             canvas.setMinimumSize(320, 240)
             self.canvases[stem] = canvas
-            self.plot_tabs.addTab(canvas, title)
+            index = self.plot_tabs.addTab(canvas, _TAB_TITLES.get(stem, title))
+            self.plot_tabs.setTabToolTip(index, title)
 
         self.subjects_model = EndpointTableModel(self)
         self.subjects_view = _table_view(self.subjects_model)
