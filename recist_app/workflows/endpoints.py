@@ -452,11 +452,22 @@ def trial_from_store(
     readings = readings_from_store(
         store, criteria=criteria, reader=reader, signed_only=signed_only
     )
-    events = (
-        read_adverse_events_csv(adverse_events_csv)
-        if adverse_events_csv is not None
-        else adverse_events_from_store(store)
-    )
+    if adverse_events_csv is not None:
+        events: tuple[AdverseEvent, ...] | None = read_adverse_events_csv(
+            adverse_events_csv
+        )
+    else:
+        events = adverse_events_from_store(store)
+        known = {record.patient_id for record in clinical}
+        stray = sorted(
+            {e.patient_id for e in events or () if e.patient_id not in known}
+        )
+        if stray:
+            raise WorkflowError(
+                f"database {store.url}: adverse events of patient {stray[0]!r}, who "
+                "has no row in the clinical data; import the adverse events again "
+                "(recist-app clinical import --adverse-events AE.csv)"
+            )
     return analyse_trial(
         readings,
         clinical,
