@@ -421,7 +421,7 @@ def _hazard_ratio(
     """Cox HR of group 2 vs group 1 (Efron ties) with its Wald interval."""
     if any(not any(t.event for t in group) for group in groups):
         return None
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]  # lifelines' input
     from lifelines import CoxPHFitter
     from lifelines.exceptions import (
         ApproximationWarning,

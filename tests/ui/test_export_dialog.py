@@ -141,6 +141,57 @@ def test_export_dialog_remembers_the_folder_and_reports_errors(
     assert again.files_list.count() == 0
 
 
+def test_export_dialog_writes_the_trial_adam_datasets(
+    qtbot: QtBot,
+    stored_window: MainWindow,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import csv
+    import datetime
+
+    from recist_app.endpoints import ClinicalRecord, write_clinical_csv
+    from recist_app.workflows.endpoints import import_clinical
+
+    shown = _warnings(monkeypatch)
+    wait_saved(qtbot, stored_window)
+    dialog = _open_dialog(qtbot, stored_window)
+    out = tmp_path / "exports"
+    _choose(qtbot, dialog, {"adam"}, out)
+    QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.running and bool(shown), timeout=30_000)
+    assert shown[-1].startswith("database ")  # no clinical data yet: one line
+    assert "no clinical data" in shown[-1]
+
+    clinical = tmp_path / "clinical.csv"
+    write_clinical_csv(
+        [
+            ClinicalRecord(
+                patient_id="UI-TEST",
+                first_dose_date=datetime.date(2024, 1, 10),
+                data_cutoff_date=datetime.date(2024, 12, 31),
+            )
+        ],
+        clinical,
+    )
+    import_clinical(store, clinical, user="dm")
+    QTest.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    listed = {
+        dialog.files_list.item(i).text() for i in range(dialog.files_list.count())
+    }
+    assert {"adam/adsl.csv", "adam/adtte.xpt", "adam/define.csv"} <= listed
+    assert "adam/adae.csv" not in listed  # no adverse events imported
+    with (out / "adam" / "adsl.csv").open(newline="", encoding="utf-8") as handle:
+        (adsl,) = list(csv.DictReader(handle))
+    assert (adsl["USUBJID"], adsl["TRTSDT"], adsl["SAFFL"]) == (
+        "UI-TEST",
+        "2024-01-10",
+        "Y",
+    )
+
+
 def test_import_dicom_sr_from_the_file_menu(
     qtbot: QtBot, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
