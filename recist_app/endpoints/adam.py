@@ -458,7 +458,7 @@ def _adtte(subjects: Sequence[SubjectEndpoints], ids: _Identity) -> AdamDataset:
             "STARTDT",
             "Time to Event Origin Date for Subject",
             "date",
-            "first_dose_date (DOR: bor_confirmed_date)",
+            "first_dose_date (DOR: the date of the BOR's first CR/PR)",
         ),
         _v("ADT", "Analysis Date", "date", "<param>_end_date"),
         _v("EVNTDESC", "Event or Censoring Description"),

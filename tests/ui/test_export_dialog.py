@@ -155,6 +155,8 @@ def test_export_dialog_writes_the_trial_adam_datasets(
     from recist_app.workflows.endpoints import import_clinical
 
     shown = _warnings(monkeypatch)
+    stored_window.slice_view.set_slice_index(LESION_SLICE)
+    draw_bidirectional(stored_window.slice_view, radius_mm=12.0)
     wait_saved(qtbot, stored_window)
     dialog = _open_dialog(qtbot, stored_window)
     out = tmp_path / "exports"
