@@ -7,11 +7,13 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Qt needs these shared libraries even offscreen; tests need the DICOM tools.
+# Qt needs these shared libraries even offscreen; tests need the DICOM tools and a
+# PostgreSQL server (Debian keeps initdb in /usr/lib/postgresql/N/bin, off PATH).
 SYSTEM_LIBS := libGL.so.1:libgl1 libEGL.so.1:libegl1 libxkbcommon.so.0:libxkbcommon0 \
                libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \
                libglib-2.0.so.0:libglib2.0-0
-SYSTEM_TOOLS := dciodvfy:dicom3tools dsrdump:dcmtk pdftoppm:poppler-utils
+SYSTEM_TOOLS := dciodvfy:dicom3tools dsrdump:dcmtk pdftoppm:poppler-utils \
+                initdb:postgresql
 
 .PHONY: run test quick check lint typecheck layers pytest bench system-deps clean
 
@@ -36,7 +38,9 @@ system-deps:
 	done; \
 	for pair in $(SYSTEM_TOOLS); do \
 	  tool=$${pair%%:*}; pkg=$${pair##*:}; \
-	  command -v "$$tool" >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	  command -v "$$tool" >/dev/null 2>&1 \
+	    || ls /usr/lib/postgresql/*/bin/"$$tool" >/dev/null 2>&1 \
+	    || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

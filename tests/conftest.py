@@ -11,6 +11,7 @@ anything over about 3 s) carry ``@pytest.mark.slow`` in their own files. So
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.exchange.demo import DemoPatient, write_demo_patient
+from tests.postgres import PostgresServer, start_postgres
 
 _UI_DIR = Path(__file__).parent / "ui"
 
@@ -32,3 +34,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPatient:
     """The demo patient's CT studies and reading, written once per session."""
     return write_demo_patient(tmp_path_factory.mktemp("demo"), visits=4)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server on 127.0.0.1 for the whole session."""
+    started = start_postgres()
+    if isinstance(started, str):
+        pytest.skip(started)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new, empty PostgreSQL database (as the superuser)."""
+    return postgres_server.url(postgres_server.new_database())

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from recist_app.recist import Reading
 from recist_app.store import Store
 from recist_app.store.audit import GENESIS_HASH, audit_row_digest
 from recist_app.store.database import _alembic_config, postgresql_lock_statements
+from tests.postgres import PostgresServer
 
 KEY = ("HCC-001", "RECIST 1.1", "dr-a")
 HASHED_COLUMNS = (
@@ -179,97 +177,15 @@ def test_the_schema_renders_for_postgresql_with_its_trigger_variant() -> None:
     assert "CONSTRAINT ck_readings_status CHECK" in sql
 
 
-def _postgres_tools() -> tuple[str, str, str] | None:
-    tools = tuple(shutil.which(name) for name in ("initdb", "pg_ctl", "psql"))
-    if None in tools:
-        return None
-    return tools  # type: ignore[return-value]
-
-
-@pytest.fixture
-def postgres() -> Iterator[tuple[str, Path]]:
-    """A throw-away PostgreSQL server on a Unix socket, if the binaries exist."""
-    tools = _postgres_tools()
-    if tools is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
-    initdb, pg_ctl, psql = tools
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            pytest.skip("PostgreSQL refuses to run as root and runuser is missing")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    folder = Path(tempfile.mkdtemp(prefix="recist-pg-"))
-    if as_user:
-        shutil.chown(folder, "postgres")
-    data = folder / "data"
-    commands = [
-        [
-            *as_user,
-            initdb,
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-            "-E",
-            "UTF8",
-        ],
-        [
-            *as_user,
-            pg_ctl,
-            "-D",
-            str(data),
-            "-w",
-            "-l",
-            str(folder / "log"),
-            "-o",
-            f"-k {folder} -c listen_addresses='' -F",
-            "start",
-        ],
-    ]
-    try:
-        for arguments in commands:
-            started = subprocess.run(arguments, capture_output=True, text=True)
-            if started.returncode != 0:
-                pytest.skip(f"cannot start a PostgreSQL server: {started.stderr}")
-        yield psql, folder
-    finally:
-        subprocess.run(
-            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _psql(psql: str, socket_dir: Path, sql: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            psql,
-            "-h",
-            str(socket_dir),
-            "-U",
-            "postgres",
-            "-X",
-            "-q",
-            "-At",
-            "-v",
-            "ON_ERROR_STOP=1",
-        ],
-        input=sql,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_postgresql_accepts_the_schema_and_its_triggers_block_tampering(
-    postgres: tuple[str, Path],
+    postgres_server: PostgresServer,
 ) -> None:
-    psql, socket_dir = postgres
-    created = _psql(psql, socket_dir, _postgresql_sql())
+    database = postgres_server.new_database()
+
+    def psql(sql: str) -> subprocess.CompletedProcess[str]:
+        return postgres_server.psql(sql, database=database)
+
+    created = psql(_postgresql_sql())
     assert created.returncode == 0, created.stderr
     insert = (
         "INSERT INTO audit_log (sequence, recorded_at, user_name, action, entity, "
@@ -277,19 +193,17 @@ def test_postgresql_accepts_the_schema_and_its_triggers_block_tampering(
         "'patient', 'HCC-001', repeat('0', 64), repeat('a', 64));"
     )
     writer = ";\n".join(postgresql_lock_statements("write", 2.0))
-    result = _psql(psql, socket_dir, f"BEGIN;\n{writer};\n{insert}\nCOMMIT;")
+    result = psql(f"BEGIN;\n{writer};\n{insert}\nCOMMIT;")
     assert result.returncode == 0, result.stderr
     for statement, verb in [
         ("UPDATE audit_log SET user_name = 'x'", "update"),
         ("DELETE FROM audit_log", "delete"),
         ("TRUNCATE audit_log", "truncate"),
     ]:
-        refused = _psql(psql, socket_dir, statement + ";")
+        refused = psql(statement + ";")
         assert refused.returncode != 0
         assert f"audit_log is append-only: {verb} refused" in refused.stderr
-    triggers = _psql(
-        psql,
-        socket_dir,
+    triggers = psql(
         "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass "
         "AND NOT tgisinternal ORDER BY tgname;",
     )
@@ -299,9 +213,9 @@ def test_postgresql_accepts_the_schema_and_its_triggers_block_tampering(
         "audit_log_no_update",
     ]
     schema_lock = ";\n".join(postgresql_lock_statements("schema", 2.0))
-    locked = _psql(psql, socket_dir, f"BEGIN;\n{schema_lock};\nCOMMIT;")
+    locked = psql(f"BEGIN;\n{schema_lock};\nCOMMIT;")
     assert locked.returncode == 0, locked.stderr
-    count = _psql(psql, socket_dir, "SELECT count(*) FROM audit_log;")
+    count = psql("SELECT count(*) FROM audit_log;")
     assert count.stdout.strip() == "1"
 
 
