@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DATABASE_URL_ENV", "DEID_KEY_ENV", "USER_ENV"]
+__all__ = ["AUDIT_KEY_ENV", "DATABASE_URL_ENV", "DEID_KEY_ENV", "USER_ENV"]
 
 DATABASE_URL_ENV = "RECIST_APP_DATABASE_URL"
 """The reading database's SQLAlchemy URL when ``--database`` is not given."""
@@ -12,3 +12,8 @@ USER_ENV = "RECIST_APP_USER"
 
 DEID_KEY_ENV = "RECIST_APP_DEID_KEY"
 """Holds the site's de-identification key when no key file is given."""
+
+AUDIT_KEY_ENV = "RECIST_APP_AUDIT_KEY"
+"""Holds the site's audit key: every audit row gets an HMAC under it, and
+``audit verify`` checks them. Kept outside the database (a secret store, the
+environment of the accounts that run recist-app), never in it."""

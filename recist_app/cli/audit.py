@@ -1,7 +1,8 @@
-"""``recist-app audit verify``: check the audit trail's hash chain."""
+"""``recist-app audit verify``: check the audit trail and the data against it."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from recist_app.cli.errors import EXIT_OK, CliError
@@ -17,9 +18,11 @@ def _run_verify(args: argparse.Namespace) -> int:
     from recist_app.workflows.database import open_database, verify_audit
 
     with open_database(database_url(args)) as store:
-        result = verify_audit(store)
+        result = verify_audit(store, expect_heads=args.expect_head or ())
         url = store.url
     if not result.ok:
+        for line in result.details():
+            print(f"{url}: {line}", file=sys.stderr)
         raise CliError(f"{url}: {result}")
     print(f"{url}: {result}")
     return EXIT_OK
@@ -36,11 +39,23 @@ def add_parsers(subparsers: Any) -> None:
     commands.required = True
     verify = commands.add_parser(
         "verify",
-        help="check every link of the hash chain; report the first broken one",
+        help="check the hash chain, the data against it, triggers, key, anchors",
         description=(
-            "Recompute the SHA-256 chain of the audit trail and check its "
-            "append-only triggers. Exit status 0 when intact, 2 with the first "
-            "broken row otherwise."
+            "Recompute the SHA-256 chain of the audit trail; compare every "
+            "reading, finding, signature and clinical row with what the trail "
+            "says it holds; check that the append-only triggers are present and "
+            "enabled; with $RECIST_APP_AUDIT_KEY, check every row's HMAC. Exit "
+            "status 0 when all hold, 2 otherwise, with one line per difference "
+            "(patient, reader, visit, lesion) on stderr."
+        ),
+    )
+    verify.add_argument(
+        "--expect-head",
+        action="append",
+        metavar="HASH",
+        help=(
+            "a chain head written down earlier (printed at sign-off and on the "
+            "PDF report) that must still be a row of the trail; repeatable"
         ),
     )
     add_database_option(verify)

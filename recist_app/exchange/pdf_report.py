@@ -48,12 +48,18 @@ _KEY_IMAGES_PER_PAGE = 6
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportSignature:
-    """The sign-off line: who signed and when, or that the reading is a draft."""
+    """The sign-off line: who signed and when, or that the reading is a draft.
+
+    ``audit_anchor`` is the hash of the audit row that recorded the signature
+    (the chain head at sign-off); the report prints it so that a reader can
+    later check the database still holds it (``audit verify --expect-head``).
+    """
 
     status: str
     signed_by: str | None = None
     signed_at: str | None = None
     version: int = 0
+    audit_anchor: str | None = None
 
     def line(self) -> str:
         """``Signed by X on T (version N)`` or ``DRAFT - not signed``."""
@@ -299,7 +305,17 @@ def _page(
             )
             continue
         _draw_key_image(axes, lesion, geometry, path, label)
-    figure.text(0.06, 0.02, signature.line(), fontsize=9, weight="bold")
+    if signature.status == "signed" and signature.audit_anchor:
+        figure.text(0.06, 0.034, signature.line(), fontsize=9, weight="bold")
+        figure.text(
+            0.06,
+            0.014,
+            f"Audit trail at sign-off: {signature.audit_anchor}",
+            fontsize=6,
+            family="monospace",
+        )
+    else:
+        figure.text(0.06, 0.02, signature.line(), fontsize=9, weight="bold")
     figure.text(0.94, 0.02, "recist_app", fontsize=7, ha="right", color="grey")
     return figure
 

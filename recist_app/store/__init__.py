@@ -21,7 +21,7 @@ from recist_app.store.adverse_events import (
     AdverseEventImportSummary,
     StoredAdverseEvent,
 )
-from recist_app.store.audit import AuditEntry, AuditTrail, AuditVerification
+from recist_app.store.audit import AuditEntry
 from recist_app.store.clinical import (
     ClinicalData,
     ClinicalDates,
@@ -40,6 +40,7 @@ from recist_app.store.errors import (
     ReadingLockedError,
     ReadingNotFoundError,
     SchemaTooNewError,
+    SignatureMismatchError,
     StoreBusyError,
     StoreError,
 )
@@ -63,14 +64,21 @@ from recist_app.store.records import (
     StoredReading,
 )
 from recist_app.store.responses import ResponseCache
-from recist_app.store.signing import SignedVersion, Signing
+from recist_app.store.signing import SignedReading, SignedVersion, Signing
 from recist_app.store.store import Store, open_store
+from recist_app.store.verification import (
+    AnchorCheck,
+    AuditTrail,
+    AuditVerification,
+    Divergence,
+)
 
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_BUSY_TIMEOUT_S",
     "AdverseEventData",
     "AdverseEventImportSummary",
+    "AnchorCheck",
     "AuditEntry",
     "AuditTrail",
     "AuditVerification",
@@ -79,6 +87,7 @@ __all__ = [
     "ClinicalImportSummary",
     "Clock",
     "ConcurrentEditError",
+    "Divergence",
     "ImagingIndex",
     "ImportOutcome",
     "ImportSummary",
@@ -94,6 +103,8 @@ __all__ = [
     "Readings",
     "ResponseCache",
     "SchemaTooNewError",
+    "SignatureMismatchError",
+    "SignedReading",
     "SignedVersion",
     "Signing",
     "Store",

@@ -56,6 +56,7 @@ __all__ = [
     "add_timepoint_rows",
     "canonical_json",
     "empty_rows",
+    "later_column_defaults",
     "reading_from_rows",
     "reading_to_rows",
     "reading_values",
@@ -503,6 +504,16 @@ _LATER_COLUMNS: dict[str, Values] = {
     "non_target": _field_defaults(NonTargetAssessment, ("cytology_confirmed",)),
     "new_lesions": _field_defaults(NewLesionObservation, ("typical_vascular_pattern",)),
 }
+
+
+def later_column_defaults(name: str) -> Values:
+    """Values of the columns added after revision 0001 to rows of ``name``.
+
+    ``name`` is ``"reading"`` or a :class:`ReadingRows` field (``"measurements"``
+    ...). Rows written before a column existed (in signed snapshots, in the
+    audit trail) hold what the migration gave them.
+    """
+    return dict(_LATER_COLUMNS.get(name, {}))
 
 
 def _findings(data: Mapping[str, Any], name: str) -> dict[FindingKey, Values]:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 __all__ = [
+    "AUDIT_KEY_INFO",
     "FINDING_TABLES",
     "Clock",
     "UnitOfWork",
@@ -60,6 +61,9 @@ __all__ = [
 
 Clock = Callable[[], datetime.datetime]
 """Returns the current time as an aware datetime (injected for tests)."""
+
+AUDIT_KEY_INFO = "recist_app_audit_key"
+"""The ``Session.info`` entry holding the audit key, for the rows' HMACs."""
 
 FindingTable = type[MeasurementRow] | type[NonTargetRow] | type[NewLesionRow]
 
@@ -130,6 +134,9 @@ class UnitOfWork:
         How long a write waits for another program's write lock.
     clock
         Returns the current aware time.
+    audit_key
+        The key of the audit rows' HMACs, kept outside the database; ``None``
+        writes rows without one.
     """
 
     def __init__(
@@ -139,11 +146,13 @@ class UnitOfWork:
         *,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         clock: Clock = utc_now,
+        audit_key: bytes | None = None,
     ) -> None:
         self.engine = engine
         self._url = url
         self._busy_timeout_s = busy_timeout_s
         self._clock = clock
+        self.audit_key = audit_key
 
     @property
     def url(self) -> str:
@@ -176,6 +185,8 @@ class UnitOfWork:
             ),
             Session(self.engine, expire_on_commit=False, autoflush=False) as session,
         ):
+            if self.audit_key is not None:
+                session.info[AUDIT_KEY_INFO] = self.audit_key
             if write:
                 session.connection(execution_options=WRITE_OPTIONS)
             yield session

@@ -3,55 +3,50 @@
 Each row holds who, when, what (entity and key), the values before and after, and
 two SHA-256 digests: the previous row's, and its own over all of its content
 including that previous digest. Changing, inserting or deleting a row in the middle
-breaks the chain at that row, which :func:`verify_audit_chain` reports. Database
-triggers (migration ``0001``: SQLite and PostgreSQL variants) refuse UPDATE and
-DELETE of audit rows, so tampering needs deliberate work that the chain then exposes.
-:class:`AuditTrail` is the store's part for reading it (``store.audit``).
+breaks the chain at that row (:func:`link_problem`). Database triggers (migration
+``0001``: SQLite and PostgreSQL variants) refuse UPDATE and DELETE of audit rows, so
+tampering needs deliberate work that the chain then exposes.
+
+With a key from outside the database (``$RECIST_APP_AUDIT_KEY``, handed to
+:func:`~recist_app.store.open_store`), each row also gets an HMAC of its hash
+(``row_mac``, revision 0008): whoever can write the database but lacks the key
+cannot append or rewrite rows that verify. This module writes the trail;
+:mod:`recist_app.store.verification` checks it (``store.audit``).
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from recist_app.store._rows import canonical_json
-from recist_app.store._unit_of_work import as_criteria, reading_label
-from recist_app.store.errors import StoreError
+from recist_app.store._unit_of_work import AUDIT_KEY_INFO
 from recist_app.store.schema import AuditRow, PatientRow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
-    from recist_app.recist import Criteria
-    from recist_app.store._unit_of_work import UnitOfWork
-
 __all__ = [
-    "AUDIT_TRIGGER_NAMES",
     "GENESIS_HASH",
     "AuditChange",
     "AuditEntry",
-    "AuditTrail",
-    "AuditVerification",
     "append_audit",
     "audit_row_digest",
+    "audit_row_mac",
     "find_or_add_patient",
-    "missing_audit_triggers",
-    "verify_audit_chain",
+    "link_problem",
 ]
 
 GENESIS_HASH = "0" * 64
 """The ``previous_hash`` of the first audit row."""
-
-AUDIT_TRIGGER_NAMES = ("audit_log_no_update", "audit_log_no_delete")
-_POSTGRESQL_TRIGGER_NAMES = (*AUDIT_TRIGGER_NAMES, "audit_log_no_truncate")
 
 _HASHED_COLUMNS = (
     "sequence",
@@ -143,56 +138,13 @@ class AuditEntry:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuditVerification:
-    """Result of checking the audit chain.
+def audit_row_mac(key: bytes, row_hash: str) -> str:
+    """HMAC-SHA256 of a row's hash under ``key``.
 
-    Parameters
-    ----------
-    rows_checked
-        Rows read, in sequence order, up to and including the first broken one.
-    first_broken_sequence
-        Sequence number of the first row whose link is broken, or ``None``.
-    problem
-        One line saying what is wrong with that row, or with the protection.
-    missing_triggers
-        Names of append-only triggers that are no longer installed.
-    head_hash
-        Hash of the newest row when the chain is intact. A hash chain cannot show
-        that its newest rows were removed; writing this value down elsewhere
-        (a report, a monitoring log) and checking that it is still in the chain
-        can.
+    The row hash covers the row and, through the previous hash, every row
+    before it; so a valid MAC vouches for the whole chain up to that row.
     """
-
-    rows_checked: int
-    first_broken_sequence: int | None = None
-    problem: str | None = None
-    missing_triggers: tuple[str, ...] = ()
-    head_hash: str = GENESIS_HASH
-
-    @property
-    def ok(self) -> bool:
-        """Whether the chain is intact and the protection in place."""
-        return self.first_broken_sequence is None and not self.missing_triggers
-
-    def __str__(self) -> str:
-        if self.ok:
-            return (
-                f"audit trail intact: {self.rows_checked} rows checked, "
-                f"newest row hash {self.head_hash}"
-            )
-        parts = []
-        if self.first_broken_sequence is not None:
-            parts.append(
-                f"audit trail broken at row {self.first_broken_sequence}: "
-                f"{self.problem}"
-            )
-        if self.missing_triggers:
-            parts.append(
-                "append-only protection removed (missing trigger "
-                f"{', '.join(self.missing_triggers)})"
-            )
-        return "; ".join(parts)
+    return hmac.new(key, row_hash.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def audit_row_digest(values: Mapping[str, Any]) -> str:
@@ -216,16 +168,21 @@ def append_audit(
     user: str,
     reason: str | None,
     now: datetime.datetime,
-) -> None:
+) -> str | None:
     """Append ``changes`` to the chain inside the caller's write transaction.
 
+    Returns the newest row's hash (the chain head), or ``None`` when there was
+    nothing to append. The rows get an HMAC when the session carries the
+    store's audit key.
+
     The caller holds the database's write lock (``BEGIN IMMEDIATE`` on SQLite,
-    a table lock on PostgreSQL), so reading the last row and appending after it
+    an advisory lock on PostgreSQL), so reading the last row and appending after it
     cannot interleave with another writer; the unique sequence number is a
     second guard that turns a fork of the chain into an error.
     """
     if not changes:
-        return
+        return None
+    key: bytes | None = session.info.get(AUDIT_KEY_INFO)
     last = session.execute(
         select(AuditRow.sequence, AuditRow.row_hash)
         .order_by(AuditRow.sequence.desc())
@@ -252,32 +209,23 @@ def append_audit(
             "previous_hash": previous_hash,
         }
         previous_hash = audit_row_digest(values)
-        session.add(AuditRow(**values, row_hash=previous_hash))
+        session.add(
+            AuditRow(
+                **values,
+                row_hash=previous_hash,
+                row_mac=None if key is None else audit_row_mac(key, previous_hash),
+            )
+        )
     session.flush()
+    return previous_hash
 
 
-def missing_audit_triggers(connection: Connection) -> tuple[str, ...]:
-    """Append-only triggers that should protect ``audit_log`` but are absent."""
-    dialect = connection.dialect.name
-    expected: tuple[str, ...] = AUDIT_TRIGGER_NAMES
-    if dialect == "sqlite":
-        query = text(
-            "SELECT name FROM sqlite_master "
-            "WHERE type = 'trigger' AND tbl_name = 'audit_log'"
-        )
-    elif dialect == "postgresql":
-        query = text(
-            "SELECT tgname FROM pg_trigger "
-            "WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
-        )
-        expected = _POSTGRESQL_TRIGGER_NAMES
-    else:
-        return AUDIT_TRIGGER_NAMES
-    present = set(connection.execute(query).scalars())
-    return tuple(name for name in expected if name not in present)
+def link_problem(row: AuditRow, expected_sequence: int, previous: str) -> str | None:
+    """Why ``row`` does not continue the chain; ``None`` when it does.
 
-
-def _link_problem(row: AuditRow, expected_sequence: int, previous: str) -> str | None:
+    ``expected_sequence`` and ``previous`` are the sequence number and the hash
+    the row must have after the rows before it.
+    """
     if row.sequence != expected_sequence:
         return (
             f"expected row {expected_sequence} next, found row {row.sequence} "
@@ -289,102 +237,3 @@ def _link_problem(row: AuditRow, expected_sequence: int, previous: str) -> str |
     if audit_row_digest(content) != row.row_hash:
         return "its content does not match its hash (the row was edited)"
     return None
-
-
-def verify_audit_chain(
-    session: Session, *, batch_rows: int = 2000
-) -> AuditVerification:
-    """Walk the whole chain in sequence order and report the first broken link.
-
-    Parameters
-    ----------
-    session
-        A read session on the database.
-    batch_rows
-        Rows fetched per round trip, so a long trail is checked in bounded memory.
-    """
-    missing = missing_audit_triggers(session.connection())
-    checked = 0
-    previous = GENESIS_HASH
-    after_sequence = 0
-    while True:
-        rows = session.scalars(
-            select(AuditRow)
-            .where(AuditRow.sequence > after_sequence)
-            .order_by(AuditRow.sequence)
-            .limit(batch_rows)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            checked += 1
-            problem = _link_problem(row, checked, previous)
-            if problem is not None:
-                return AuditVerification(
-                    rows_checked=checked,
-                    first_broken_sequence=row.sequence,
-                    problem=problem,
-                    missing_triggers=missing,
-                )
-            previous = row.row_hash
-            after_sequence = row.sequence
-        session.expunge_all()
-    return AuditVerification(
-        rows_checked=checked, missing_triggers=missing, head_hash=previous
-    )
-
-
-class AuditTrail:
-    """The audit trail of the database (``store.audit``).
-
-    Parameters
-    ----------
-    unit
-        The store's shared sessions, clock and lookups.
-    """
-
-    def __init__(self, unit: UnitOfWork) -> None:
-        self._unit = unit
-
-    def trail(
-        self,
-        patient_id: str | None = None,
-        *,
-        criteria: Criteria | str | None = None,
-        reader: str | None = None,
-        limit: int | None = None,
-    ) -> tuple[AuditEntry, ...]:
-        """Audit rows, newest first.
-
-        Parameters
-        ----------
-        patient_id
-            Only this patient's rows (readings and imported images).
-        criteria, reader
-            With ``patient_id``: only the rows of that one reading.
-        limit
-            At most this many rows (the newest).
-        """
-        with self._unit.session("reading the audit trail", write=False) as session:
-            query = select(AuditRow).order_by(AuditRow.sequence.desc())
-            if patient_id is not None:
-                query = query.where(AuditRow.patient_id == patient_id)
-            if criteria is not None or reader is not None:
-                if patient_id is None or criteria is None or reader is None:
-                    raise StoreError(
-                        "audit trail of one reading: give patient_id, criteria "
-                        "and reader"
-                    )
-                label = reading_label(patient_id, as_criteria(criteria).value, reader)
-                query = query.where(
-                    (AuditRow.entity_key == label)
-                    | AuditRow.entity_key.startswith(f"{label} / ", autoescape=True)
-                )
-            if limit is not None:
-                query = query.limit(limit)
-            return tuple(AuditEntry.from_row(row) for row in session.scalars(query))
-
-    def verify(self) -> AuditVerification:
-        """Check the whole hash chain and the append-only triggers."""
-        with self._unit.session("verifying the audit trail", write=False) as session:
-            return verify_audit_chain(session)

@@ -33,6 +33,7 @@ __all__ = [
     "ClinicalData",
     "ClinicalDates",
     "ClinicalImportSummary",
+    "clinical_values",
     "load_clinical",
     "replace_clinical",
 ]
@@ -82,7 +83,8 @@ class ClinicalImportSummary:
         )
 
 
-def _values(item: ClinicalDates | ClinicalRow) -> dict[str, Any]:
+def clinical_values(item: ClinicalDates | ClinicalRow) -> dict[str, Any]:
+    """The dates of a clinical row as the audit trail records them (ISO text)."""
     values: dict[str, Any] = {}
     for name in CLINICAL_DATE_FIELDS:
         value = getattr(item, name)
@@ -119,7 +121,7 @@ def replace_clinical(
     changes: list[AuditChange] = []
     inserted = updated = unchanged = 0
     for record in records:
-        new = _values(record)
+        new = clinical_values(record)
         row = stored.get(record.patient_id)
         if row is None:
             patient, _added = find_or_add_patient(
@@ -136,7 +138,7 @@ def replace_clinical(
             inserted += 1
             changes.append(_change("insert", record.patient_id, None, new))
             continue
-        old = _values(row)
+        old = clinical_values(row)
         if old == new:
             unchanged += 1
             continue
@@ -149,7 +151,7 @@ def replace_clinical(
     deleted = 0
     for patient_id in sorted(set(stored) - seen):
         row = stored[patient_id]
-        changes.append(_change("delete", patient_id, _values(row), None))
+        changes.append(_change("delete", patient_id, clinical_values(row), None))
         session.delete(row)
         deleted += 1
     session.flush()

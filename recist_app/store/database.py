@@ -5,7 +5,7 @@ SQLite (the default, one file in the user data folder) runs in WAL mode with
 work start with ``BEGIN IMMEDIATE`` so two processes never both read and then try to
 write (SQLite would fail one of them without waiting); a writer waits up to the busy
 timeout for the lock and then gets :class:`~recist_app.store.errors.StoreBusyError`.
-PostgreSQL takes a table lock with a ``lock_timeout`` for the same effect.
+PostgreSQL takes an advisory lock with a ``lock_timeout`` for the same effect.
 
 The schema is versioned with Alembic; opening upgrades an older database and refuses
 a newer one.
@@ -60,6 +60,7 @@ WRITE_OPTIONS = {"recist_app_lock": "write"}
 """Execution options that make a session's transaction take the write lock."""
 _SCHEMA_OPTIONS = {"recist_app_lock": "schema"}
 _POSTGRES_SCHEMA_LOCK_KEY = 0x7265636973  # "recis": one key for schema upgrades
+_POSTGRES_WRITE_LOCK_KEY = 0x7265636977  # "reciw": one key for every writer
 
 _SQLITE_BUSY_TEXTS = (
     "database is locked",
@@ -164,17 +165,19 @@ def _configure_sqlite(engine: Engine) -> None:
 def postgresql_lock_statements(lock: str, busy_timeout_s: float) -> tuple[str, ...]:
     """Statements that open a PostgreSQL write (``lock="write"``) or schema unit.
 
-    Writers take a table lock on ``audit_log``, one at a time as on SQLite, since
-    each appends to the hash chain; a schema upgrade takes an advisory lock (the
-    tables may not exist yet). ``lock_timeout`` bounds the wait.
+    Writers take a transaction-scoped advisory lock, one at a time as on SQLite,
+    since each appends to the hash chain; a schema upgrade takes another (the
+    tables may not exist yet). Advisory locks need no privilege on any table, so
+    the app's role can hold only the grants it needs (no ``UPDATE`` on
+    ``audit_log``, which ``LOCK TABLE`` in an exclusive mode would require).
+    ``lock_timeout`` bounds the wait.
     """
     timeout_ms = max(1, round(busy_timeout_s * 1000))
-    take = (
-        f"SELECT pg_advisory_xact_lock({_POSTGRES_SCHEMA_LOCK_KEY})"
-        if lock == "schema"
-        else "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"
+    key = _POSTGRES_SCHEMA_LOCK_KEY if lock == "schema" else _POSTGRES_WRITE_LOCK_KEY
+    return (
+        f"SET LOCAL lock_timeout = {timeout_ms}",
+        f"SELECT pg_advisory_xact_lock({key})",
     )
-    return (f"SET LOCAL lock_timeout = {timeout_ms}", take)
 
 
 def _configure_postgresql(engine: Engine, busy_timeout_s: float) -> None:

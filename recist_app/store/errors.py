@@ -12,6 +12,7 @@ __all__ = [
     "ReadingLockedError",
     "ReadingNotFoundError",
     "SchemaTooNewError",
+    "SignatureMismatchError",
     "StoreBusyError",
     "StoreError",
 ]
@@ -51,4 +52,12 @@ class ReadingConflictError(StoreError):
     """The database holds a different reading for the same patient, criteria, reader.
 
     Nothing was written; importing with ``replace=True`` overwrites it (audited).
+    """
+
+
+class SignatureMismatchError(StoreError):
+    """A signed reading's stored rows are not what was signed.
+
+    Someone changed the database outside recist-app (``recist-app audit verify``
+    lists what); the reading must not be used as signed.
     """

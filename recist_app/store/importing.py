@@ -247,8 +247,10 @@ def import_whole_reading(
             stored=stored,
         )
         now = unit.now()
-        changes = _apply_sign_off(session, row, new, sign_off, label)
-        changes.append(
+        signed = _apply_sign_off(session, row, new, sign_off, label)
+        # The import first, then its signature: the signature's row is then the
+        # chain head at sign-off, as when the app signs.
+        changes = [
             AuditChange(
                 action="import" if before is None else "replace",
                 entity="reading",
@@ -259,17 +261,24 @@ def import_whole_reading(
                     "source_sha256": source_sha256,
                     "status": row.status,
                     "signed_version": row.signed_version,
+                    "signed_by": row.signed_by,
+                    "signed_at": None
+                    if row.signed_at is None
+                    else row.signed_at.isoformat(),
+                    "amendment_reason": row.amendment_reason,
                     "snapshot_sha256": rows_sha256(new),
                 },
-            )
-        )
+            ),
+            *signed,
+        ]
         if row.revision == revision:  # the content was already stored so
             row.revision += 1
             carry_cache(session, row, revision)
         row.updated_at = now
-        append_audit(session, changes, user=who, reason=reason, now=now)
+        head = append_audit(session, changes, user=who, reason=reason, now=now)
         return ReadingImportResult(
-            outcome=outcome, record=ReadingRecord.from_row(row, reading.patient_id)
+            outcome=outcome,
+            record=ReadingRecord.from_row(row, reading.patient_id, audit_head=head),
         )
 
 

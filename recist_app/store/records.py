@@ -7,7 +7,7 @@ read together with them (:class:`StoredReading`), and a patient in a patient lis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,11 @@ class ReadingRecord:
         Number of times the reading has been signed (0: never).
     amendment_reason
         Why a signed reading was reopened, while the amendment is in progress.
+    audit_head
+        The audit trail's newest row hash right after the change that returned
+        this record (signing, importing); ``None`` when it was only read. Kept
+        outside the database, it lets ``audit verify --expect-head`` find the
+        trail cut back or rewritten since.
     """
 
     patient_id: str
@@ -55,10 +60,13 @@ class ReadingRecord:
     signed_by: str | None
     amendment_reason: str | None
     updated_at: datetime.datetime
+    audit_head: str | None = field(default=None, compare=False)
 
     @classmethod
-    def from_row(cls, row: ReadingRow, patient_id: str) -> ReadingRecord:
-        """The bookkeeping held in a reading's row."""
+    def from_row(
+        cls, row: ReadingRow, patient_id: str, *, audit_head: str | None = None
+    ) -> ReadingRecord:
+        """The bookkeeping held in a reading's row (and the head just written)."""
         return cls(
             patient_id=patient_id,
             criteria=Criteria(row.criteria),
@@ -70,6 +78,7 @@ class ReadingRecord:
             signed_by=row.signed_by,
             amendment_reason=row.amendment_reason,
             updated_at=row.updated_at,
+            audit_head=audit_head,
         )
 
     @property

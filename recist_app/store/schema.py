@@ -303,7 +303,10 @@ class AuditRow(Base):
     """One change: who, when, what, before and after, chained by SHA-256.
 
     ``recorded_at`` and the values are text so the hashed content reads back
-    byte for byte on every backend.
+    byte for byte on every backend. ``row_mac`` (revision 0008) is the HMAC of
+    ``row_hash`` under the site's audit key, when one was set; it is not part
+    of the hashed content. ``entity_key`` is indexed (revision 0008) so a
+    reading's rows, and its signature's row, are found without a scan.
     """
 
     __tablename__ = "audit_log"
@@ -315,13 +318,14 @@ class AuditRow(Base):
     user_name: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(16))
     entity: Mapped[str] = mapped_column(String(32))
-    entity_key: Mapped[str] = mapped_column(Text)
+    entity_key: Mapped[str] = mapped_column(Text, index=True)
     patient_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     before_values: Mapped[str | None] = mapped_column(Text)
     after_values: Mapped[str | None] = mapped_column(Text)
     previous_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class StudyRow(Base):

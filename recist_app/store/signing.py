@@ -8,26 +8,30 @@ signature is audited with that reason.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from recist_app.recist import Criteria, Reading
+from recist_app.store._binding import signature_problem, signed_in_trail
 from recist_app.store._rows import rows_from_snapshot, rows_sha256, rows_to_snapshot
 from recist_app.store._unit_of_work import as_criteria, check_user, reading_label
 from recist_app.store.audit import AuditChange, append_audit
-from recist_app.store.errors import ReadingLockedError, StoreError
+from recist_app.store.errors import (
+    ReadingLockedError,
+    SignatureMismatchError,
+    StoreError,
+)
 from recist_app.store.records import ReadingRecord, ReadingStatus
 from recist_app.store.responses import carry_cache
 from recist_app.store.schema import ReadingVersionRow
 
 if TYPE_CHECKING:
-    import datetime
-
     from recist_app.store._unit_of_work import UnitOfWork
 
-__all__ = ["SignedVersion", "Signing"]
+__all__ = ["SignedReading", "SignedVersion", "Signing"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +43,24 @@ class SignedVersion:
     signed_by: str
     amendment_reason: str | None
     reading: Reading
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedReading:
+    """A signed reading whose stored rows are exactly what was signed.
+
+    Parameters
+    ----------
+    reading, record
+        The reading and its bookkeeping, read in one transaction.
+    sign_off_hash
+        The hash of the audit row that recorded the signature: the chain head
+        at sign-off, for ``audit verify --expect-head``.
+    """
+
+    reading: Reading
+    record: ReadingRecord
+    sign_off_hash: str
 
 
 class Signing:
@@ -101,7 +123,7 @@ class Signing:
             row.updated_at = now
             session.flush()
             carry_cache(session, row, row.revision - 1)
-            append_audit(
+            head = append_audit(
                 session,
                 [
                     AuditChange(
@@ -113,6 +135,8 @@ class Signing:
                         after={
                             "status": row.status,
                             "signed_version": row.signed_version,
+                            "signed_by": who,
+                            "signed_at": now.astimezone(datetime.UTC).isoformat(),
                             "snapshot_sha256": version.snapshot_sha256,
                         },
                     )
@@ -121,7 +145,7 @@ class Signing:
                 reason=version.amendment_reason,
                 now=now,
             )
-            return ReadingRecord.from_row(row, patient_id)
+            return ReadingRecord.from_row(row, patient_id, audit_head=head)
 
     def amend(
         self,
@@ -179,6 +203,54 @@ class Signing:
                 now=now,
             )
             return ReadingRecord.from_row(row, patient_id)
+
+    def load_signed(
+        self,
+        patient_id: str,
+        criteria: Criteria | str = Criteria.RECIST_1_1,
+        reader: str = "",
+    ) -> SignedReading:
+        """The signed reading, checked against its signature.
+
+        Its rows must hash to its signed version's SHA-256, which must be the
+        one the audit trail recorded when it was signed, with the same signer
+        and time; so a value changed with plain SQL since is never passed on
+        under the signer's name (exports of signed readings use this).
+
+        Raises
+        ------
+        StoreError
+            The reading is not signed.
+        SignatureMismatchError
+            Its stored rows are not what was signed (one line saying where).
+        """
+        criteria = as_criteria(criteria)
+        label = reading_label(patient_id, criteria.value, reader)
+        unit = self._unit
+        with unit.session("loading a signed reading", write=False) as session:
+            row = unit.require_reading(session, patient_id, criteria, reader)
+            if row.status != ReadingStatus.SIGNED.value:
+                raise StoreError(f"{label} is not signed")
+            rows = unit.stored_rows(session, row, patient_id)
+            version = session.scalars(
+                select(ReadingVersionRow).where(
+                    ReadingVersionRow.reading_id == row.id,
+                    ReadingVersionRow.version == row.signed_version,
+                )
+            ).one_or_none()
+            trail = signed_in_trail(session, label, row.signed_version)
+            problem = signature_problem(row, rows, version, trail)
+            if problem is not None or trail is None:
+                raise SignatureMismatchError(
+                    f"{label}: {problem}: its signature does not cover what is "
+                    "stored, so it is not used as signed (recist-app audit verify "
+                    "lists what changed)"
+                )
+            return SignedReading(
+                reading=unit.reading_from(rows),
+                record=ReadingRecord.from_row(row, patient_id),
+                sign_off_hash=trail.row_hash,
+            )
 
     def history(
         self,

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from recist_app.store._unit_of_work import Clock, UnitOfWork, utc_now
 from recist_app.store.adverse_events import AdverseEventData
-from recist_app.store.audit import AuditTrail
 from recist_app.store.clinical import ClinicalData
 from recist_app.store.database import (
     DEFAULT_BUSY_TIMEOUT_S,
@@ -30,6 +29,7 @@ from recist_app.store.records import PatientSummary
 from recist_app.store.responses import ResponseCache
 from recist_app.store.schema import PatientRow, ReadingRow, StudyRow
 from recist_app.store.signing import Signing
+from recist_app.store.verification import AuditTrail
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -68,8 +68,15 @@ class Store:
         *,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         clock: Clock = utc_now,
+        audit_key: bytes | None = None,
     ) -> None:
-        self._unit = UnitOfWork(engine, url, busy_timeout_s=busy_timeout_s, clock=clock)
+        self._unit = UnitOfWork(
+            engine,
+            url,
+            busy_timeout_s=busy_timeout_s,
+            clock=clock,
+            audit_key=audit_key,
+        )
         self.readings = Readings(self._unit)
         self.signing = Signing(self._unit)
         self.images = ImagingIndex(self._unit)
@@ -128,6 +135,7 @@ def open_store(
     *,
     busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     clock: Clock | None = None,
+    audit_key: bytes | None = None,
 ) -> Store:
     """Open (creating or upgrading if needed) the reading database at ``url``.
 
@@ -142,6 +150,10 @@ def open_store(
         :class:`~recist_app.store.errors.StoreBusyError`.
     clock
         Returns the current aware time; for tests.
+    audit_key
+        The site's audit key, kept outside the database: every audit row
+        written gets an HMAC under it, and :meth:`AuditTrail.verify` checks
+        them. ``None`` writes rows without one.
 
     Raises
     ------
@@ -158,5 +170,9 @@ def open_store(
         engine.dispose()
         raise
     return Store(
-        engine, resolved, busy_timeout_s=busy_timeout_s, clock=clock or utc_now
+        engine,
+        resolved,
+        busy_timeout_s=busy_timeout_s,
+        clock=clock or utc_now,
+        audit_key=audit_key,
     )

@@ -41,7 +41,7 @@ from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
 from recist_app.ui.vocabulary import load_vocabulary
 from recist_app.workflows.export import write_reading
-from recist_app.workflows.reading_session import signature_text
+from recist_app.workflows.reading_session import sign_off_text, signature_text
 
 if TYPE_CHECKING:
     import datetime
@@ -813,7 +813,9 @@ class MainWindow(QMainWindow):
     def _signed(self, record: ReadingRecord) -> None:
         self.document.undo_stack.setClean()  # signing saved the reading shown
         self.document.set_signature(signature_text(record))
-        self.statusBar().showMessage(f"Reading {self.document.signature}", 6000)
+        # The chain head stays up long enough to be written down (README,
+        # Reliability: audit verify --expect-head).
+        self.statusBar().showMessage(f"Reading {sign_off_text(record)}", 60_000)
 
     def _signing_failed(self, title: str, message: str) -> None:
         self._lock_changed(self.document.signature)  # the actions as they were

@@ -126,7 +126,8 @@ def readings_from_store(
     reader
         Only this reader's readings; needed when a patient has several readers.
     signed_only
-        Only signed (locked) readings, as a final analysis requires.
+        Only signed (locked) readings, as a final analysis requires; a signed
+        reading whose rows are not what was signed is refused (one line).
     other_criteria
         Use a reading stored under another criteria set when none is stored
         under ``criteria``.
@@ -164,7 +165,13 @@ def readings_from_store(
                 "choose one reader"
             )
         chosen = candidates[0]
-        reading = store.readings.load(chosen.patient_id, chosen.criteria, chosen.reader)
+        key = (chosen.patient_id, chosen.criteria, chosen.reader)
+        # A final analysis uses signed readings only as they were signed.
+        reading = (
+            store.signing.load_signed(*key).reading
+            if signed_only
+            else store.readings.load(*key)
+        )
         if reading.criteria is not criteria:
             reading = dataclasses.replace(reading, criteria=criteria)
         readings.append(reading)

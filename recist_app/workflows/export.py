@@ -31,7 +31,7 @@ from recist_app.exchange import (
     write_reading_file,
 )
 from recist_app.recist import Criteria
-from recist_app.store import ReadingStatus
+from recist_app.store import ReadingStatus, SignatureMismatchError
 from recist_app.workflows.endpoints import trial_from_store
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.vocabulary import DEID_KEY_ENV
@@ -144,8 +144,14 @@ def load_deidentification_key(
     )
 
 
-def signature_of(record: ReadingRecord | None) -> ReportSignature:
-    """The sign-off an export carries for a stored reading (``draft`` if none)."""
+def signature_of(
+    record: ReadingRecord | None, *, audit_anchor: str | None = None
+) -> ReportSignature:
+    """The sign-off an export carries for a stored reading (``draft`` if none).
+
+    ``audit_anchor`` is the hash of the audit row that recorded the signature,
+    printed on the PDF report.
+    """
     if record is None:
         return ReportSignature(status="draft")
     return ReportSignature(
@@ -153,6 +159,29 @@ def signature_of(record: ReadingRecord | None) -> ReportSignature:
         signed_by=record.signed_by,
         signed_at=record.signed_at.isoformat() if record.signed_at else None,
         version=record.signed_version,
+        audit_anchor=audit_anchor if record.status is ReadingStatus.SIGNED else None,
+    )
+
+
+def _export_item(store: Store, record: ReadingRecord) -> ExportItem:
+    """A reading to export with its sign-off; a signed one checked against it.
+
+    A signed reading is exported under its signer's name only if its rows are
+    exactly what was signed (the store checks them against the signed version
+    and the audit trail); otherwise the export is refused in one line.
+    """
+    key = (record.patient_id, record.criteria, record.reader)
+    if record.status is not ReadingStatus.SIGNED:
+        return ExportItem(
+            reading=store.readings.load(*key), signature=signature_of(record)
+        )
+    try:
+        signed = store.signing.load_signed(*key)
+    except SignatureMismatchError as error:
+        raise WorkflowError(f"{error}; nothing was exported") from None
+    return ExportItem(
+        reading=signed.reading,
+        signature=signature_of(signed.record, audit_anchor=signed.sign_off_hash),
     )
 
 
@@ -238,8 +267,9 @@ def export(
     Raises
     ------
     WorkflowError
-        No format, no matching reading, a draft refused by ``signed_only``, an
-        image folder without images, or de-identification without a key.
+        No format, no matching reading, a draft refused by ``signed_only``, a
+        signed reading whose rows are not what was signed, an image folder
+        without images, or de-identification without a key.
     ExchangeError
         A reading, image or folder problem while writing (one line).
     """
@@ -252,11 +282,7 @@ def export(
     records, skipped = _chosen_records(store, request)
     reading_formats = [f for f in request.formats if f is not ExportFormat.ADAM]
     items = [
-        ExportItem(
-            reading=store.readings.load(r.patient_id, r.criteria, r.reader),
-            signature=signature_of(r),
-        )
-        for r in (records if reading_formats else ())
+        _export_item(store, record) for record in (records if reading_formats else ())
     ]
     images: dict[str, Path] = {}
     if {ExportFormat.SR, ExportFormat.PDF} & set(request.formats):

@@ -63,7 +63,10 @@ class ReadingFileImport:
             ImportOutcome.REPLACED: "replaced",
             ImportOutcome.UNCHANGED: "already in the database, unchanged",
         }[self.outcome]
-        return f"{self.path}: {self.record.label} {what} ({self.record.status.value})"
+        line = f"{self.path}: {self.record.label} {what} ({self.record.status.value})"
+        if self.changed and self.record.audit_head is not None:
+            line += f"; audit trail head {self.record.audit_head}"
+        return line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

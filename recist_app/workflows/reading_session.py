@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from recist_app.recist import Assessment, Reading
     from recist_app.store import Store
 
-__all__ = ["ReadingRecord", "ReadingSession", "signature_text"]
+__all__ = ["ReadingRecord", "ReadingSession", "sign_off_text", "signature_text"]
 
 
 def signature_text(record: ReadingRecord | None) -> str:
@@ -34,6 +34,20 @@ def signature_text(record: ReadingRecord | None) -> str:
         return ""
     when = record.signed_at.astimezone().strftime("%Y-%m-%d %H:%M %Z")
     return f"signed by {record.signed_by or 'unknown'} at {when}".strip()
+
+
+def sign_off_text(record: ReadingRecord) -> str:
+    """What to tell the signer: the signature and the chain head to keep.
+
+    ``"signed by dr-a at 2024-03-04 10:15 UTC; audit trail head 3f2a…"`` (the
+    whole hash). Written down outside the database (or read off the PDF report),
+    the head lets ``recist-app audit verify --expect-head`` find the trail cut
+    back or rewritten later.
+    """
+    text = signature_text(record)
+    if record.audit_head is None:
+        return text
+    return f"{text}; audit trail head {record.audit_head}"
 
 
 class ReadingSession:

@@ -8,8 +8,10 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
+from recist_app.recist import Criteria, Reading
 from recist_app.store import ClinicalDates, Store, StoreError, open_store
 from recist_app.store.database import _alembic_config
+from tests.store.legacy import audit_as_written
 
 CUTOFF = datetime.date(2025, 6, 30)
 
@@ -102,6 +104,16 @@ def test_a_revision_0003_database_upgrades_with_its_data_intact(
                     "42, 1, 1, 5.0, 5.0, 28, '2025-01-02 10:00:00.000000', "
                     "'2025-01-02 10:00:00.000000')"
                 )
+            )
+            # ... and the audit rows it wrote, with the columns it had.
+            audit_as_written(
+                connection,
+                Reading(
+                    patient_id="HCC-001",
+                    criteria=Criteria.IRECIST,
+                    reader="dr-a",
+                    first_dose_date=datetime.date(2024, 3, 4),
+                ),
             )
             assert "clinical_records" not in inspect(connection).get_table_names()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import sqlite3
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from recist_app.recist import (
+    Lesion,
+    LesionRole,
     Measurement,
     NonTargetAssessment,
     Reading,
+    TimePoint,
     record_measurement,
 )
 from recist_app.store import (
@@ -30,6 +34,7 @@ from recist_app.store import (
 from recist_app.store.database import _alembic_config
 from recist_app.store.schema import Base
 from tests.store.conftest import sqlite_url
+from tests.store.legacy import COLUMNS_AFTER_0001, audit_as_written
 
 
 def test_default_database_is_a_file_in_the_user_data_folder(
@@ -98,6 +103,34 @@ def test_the_migrations_create_exactly_the_orm_schema(store_url: str) -> None:
         engine.dispose()
 
 
+def _revision_0001_reading() -> Reading:
+    """The reading the rows below hold."""
+    return Reading(
+        patient_id="HCC-001",
+        reader="dr-a",
+        first_dose_date=datetime.date(2024, 3, 4),
+        lesions=(
+            Lesion(
+                lesion_id="T01",
+                role=LesionRole.TARGET,
+                organ="liver",
+                location="segment 7",
+            ),
+            Lesion(lesion_id="NT01", role=LesionRole.NON_TARGET, organ="portal vein"),
+        ),
+        timepoints=(
+            TimePoint(
+                visit="BASELINE",
+                date=datetime.date(2024, 2, 26),
+                is_baseline=True,
+                slice_thickness_mm=5.0,
+                measurements=(Measurement(lesion_id="T01", long_axis_mm=42.0),),
+                non_target=(NonTargetAssessment(lesion_id="NT01"),),
+            ),
+        ),
+    )
+
+
 def test_a_first_revision_database_upgrades_with_its_data_intact(
     store_url: str, reading: Reading
 ) -> None:
@@ -154,6 +187,10 @@ def test_a_first_revision_database_upgrades_with_its_data_intact(
                     "INSERT INTO non_target_assessments (timepoint_id, "
                     "lesion_row_id, position, state) VALUES (1, 2, 0, 'present')"
                 )
+            )
+            # ... and the audit rows it wrote, with the columns it had.
+            audit_as_written(
+                connection, _revision_0001_reading(), without=COLUMNS_AFTER_0001
             )
             tables_before = set(
                 connection.execute(

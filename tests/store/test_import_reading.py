@@ -69,10 +69,14 @@ def test_replacing_a_signed_reading_keeps_its_signed_version_in_the_history(
     assert result.record.signed_version == 2  # version 1 is taken by the first
     history = store.signing.history("HCC-001", reader="dr-a")
     assert [(v.version, v.reading) for v in history] == [(1, reading), (2, changed)]
-    newest = store.audit.trail(limit=1)[0]
-    assert newest.action == "replace"
-    assert newest.before is not None
-    assert newest.before["status"] == "signed"
+    # The replacement, then its signature: the chain head at sign-off.
+    newest, replaced = store.audit.trail(limit=2)
+    assert (replaced.action, newest.action) == ("replace", "sign")
+    assert replaced.before is not None
+    assert replaced.before["status"] == "signed"
+    assert newest.after is not None
+    assert newest.after["signed_version"] == 2
+    assert result.record.audit_head == store.audit.head()
 
 
 def test_a_reading_the_database_cannot_hold_leaves_nothing_behind(

@@ -15,10 +15,13 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from recist_app.recist import (
     AxisGeometry,
     Criteria,
+    Lesion,
+    LesionRole,
     Measurement,
     MeasurementGeometry,
     MeasurementMethod,
     Reading,
+    TimePoint,
     record_measurement,
 )
 from recist_app.store import (
@@ -32,6 +35,7 @@ from recist_app.store import (
 from recist_app.store._rows import VIABLE_GEOMETRY_COLUMNS
 from recist_app.store.database import _alembic_config
 from tests.store.conftest import example_reading, sqlite_url
+from tests.store.legacy import audit_as_written
 
 ARTERIAL_SERIES = "1.2.826.0.1.3680043.8.498.2"
 VIABLE = MeasurementGeometry(
@@ -204,6 +208,46 @@ def _insert_a_revision_0004_reading(connection: Connection) -> None:
             "'manual', 10.5, -20.25, 103.0, 52.5, -20.25, 103.0)"
         )
     )
+    # ... and the audit rows it wrote, without the columns 0005 added.
+    stored = Reading(
+        patient_id="HCC-001",
+        criteria=Criteria.MRECIST,
+        reader="dr-a",
+        first_dose_date=datetime.date(2024, 3, 4),
+        lesions=(
+            Lesion(
+                lesion_id="T01",
+                role=LesionRole.TARGET,
+                organ="liver",
+                location="segment 7",
+            ),
+        ),
+        timepoints=(
+            TimePoint(
+                visit="BASELINE",
+                date=datetime.date(2024, 2, 26),
+                is_baseline=True,
+                slice_thickness_mm=5.0,
+                measurements=(
+                    Measurement(
+                        lesion_id="T01",
+                        long_axis_mm=42.0,
+                        short_axis_mm=30.0,
+                        viable_long_axis_mm=25.5,
+                        geometry=MeasurementGeometry(
+                            series_instance_uid="1.2.3",
+                            sop_instance_uid="1.2.3.17",
+                            long_axis=AxisGeometry(
+                                start_lps_mm=(10.5, -20.25, 103.0),
+                                end_lps_mm=(52.5, -20.25, 103.0),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    )
+    audit_as_written(connection, stored, without=VIABLE_GEOMETRY_COLUMNS)
 
 
 def _measurement_table(connection: Connection) -> dict[str, Any]:

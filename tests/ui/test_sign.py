@@ -72,6 +72,12 @@ def test_sign_locks_the_reading_in_the_store_and_the_window(
     assert document.signature.startswith("signed by dr-test at ")
     assert f"— {document.signature}" in window.windowTitle()
     assert window.signature_label.text().startswith("🔒 Signed by dr-test at ")
+    # The chain head at sign-off, to write down (audit verify --expect-head).
+    head = store.audit.head()
+    assert window.statusBar().currentMessage() == (
+        f"Reading {document.signature}; audit trail head {head}"
+    )
+    assert store.audit.verify(expect_heads=[head]).ok
     # Every edit path is off; navigation stays.
     assert window.slice_view.tool is Tool.NAVIGATE
     assert not window.tool_actions[Tool.BIDIRECTIONAL].isEnabled()

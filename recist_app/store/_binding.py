@@ -1,0 +1,699 @@
+"""What the audit trail says the tables hold, compared with what they hold.
+
+Every change the store makes to a patient, a reading, one of its rows or a
+clinical row is written to the audit trail with the row's values after the
+change (:mod:`._writer`, :mod:`.signing`, :mod:`.importing`, :mod:`.clinical`).
+Replaying the trail in sequence order therefore gives, for every such row, the
+values it must hold now: :class:`TrailReplay` does that while the chain is
+walked, and :func:`compare_with_tables` reads the tables and reports each row
+that differs, is missing or is not in the trail (:class:`Divergence`). A signed
+reading's rows must also equal its signed snapshot, whose SHA-256 the trail's
+``sign`` row carries (:func:`signature_problem`).
+
+This binds the data to the trail at no cost to a save: the values were already
+written to the trail; only ``audit verify`` and exports of signed readings read
+them back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select
+
+from recist_app.store._diff import FINDING_NAMES
+from recist_app.store._rows import (
+    READING_COLUMNS,
+    ReadingRows,
+    Values,
+    canonical_json,
+    later_column_defaults,
+    rows_from_snapshot,
+    rows_sha256,
+)
+from recist_app.store._unit_of_work import reading_label
+from recist_app.store.clinical import clinical_values
+from recist_app.store.importing import first_difference
+from recist_app.store.records import ReadingStatus
+from recist_app.store.schema import (
+    AuditRow,
+    ClinicalRow,
+    PatientRow,
+    ReadingRow,
+    ReadingVersionRow,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.orm import Session
+
+    from recist_app.store._unit_of_work import UnitOfWork
+
+__all__ = [
+    "Divergence",
+    "TrailReplay",
+    "TrailSignature",
+    "compare_with_tables",
+    "signature_problem",
+    "signed_in_trail",
+]
+
+_ROW_NAMES: Final = ("lesions", "timepoints", *FINDING_NAMES)
+_WHAT: Final = {
+    "lesions": "lesion row",
+    "timepoints": "visit row",
+    "measurements": "measurement",
+    "non_target": "non-target finding",
+    "new_lesions": "new-lesion finding",
+}
+_SIGNATURE_COLUMNS: Final = (
+    "status",
+    "signed_version",
+    "signed_by",
+    "signed_at",
+    "amendment_reason",
+)
+_READING_ROW_COLUMNS: Final = (*_SIGNATURE_COLUMNS, *READING_COLUMNS)
+_SEPARATOR: Final = " / "
+
+
+class _Unknown:
+    """A column the trail does not state (written by an older recist-app)."""
+
+
+_UNKNOWN: Final = _Unknown()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Divergence:
+    """One way the tables differ from what the audit trail says they hold.
+
+    Parameters
+    ----------
+    reading
+        The reading's label (``HCC-001 / RECIST 1.1 / dr-a``), or ``None`` for
+        a patient's or clinical row.
+    patient_id
+        The patient concerned.
+    visit, lesion_id
+        The visit and lesion of the row, when it has them.
+    problem
+        What differs, in words.
+    """
+
+    reading: str | None
+    patient_id: str | None
+    visit: str | None = None
+    lesion_id: str | None = None
+    problem: str
+
+    def __str__(self) -> str:
+        where = [self.reading or f"patient {self.patient_id}"]
+        place = ", ".join(
+            part
+            for part in (
+                f"visit {self.visit}" if self.visit is not None else "",
+                f"lesion {self.lesion_id}" if self.lesion_id is not None else "",
+            )
+            if part
+        )
+        if place:
+            where.append(place)
+        return ": ".join([*where, self.problem])
+
+
+def _plain(value: object) -> object:
+    """``value`` as JSON holds it (dates and times as ISO text, times in UTC)."""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _instant(value: object) -> object:
+    """An ISO timestamp as an instant in UTC (other values as they are)."""
+    if isinstance(value, str):
+        try:
+            return (
+                datetime.datetime.fromisoformat(value)
+                .astimezone(datetime.UTC)
+                .isoformat()
+            )
+        except ValueError:
+            return value
+    return _plain(value)
+
+
+def _same(stored: object, trail: object) -> bool:
+    return canonical_json(_plain(stored)) == canonical_json(_plain(trail))
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(_plain(value), ensure_ascii=True, default=str)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+@dataclass(slots=True)
+class TrailReplay:
+    """The rows the audit trail says exist now, built row by row in order.
+
+    Attributes
+    ----------
+    readings
+        Reading label → the reading row's values (status, signature and
+        parameters) as the trail last stated them.
+    rows
+        ``(entity, entity key)`` → values of each lesion, visit and finding row.
+    signed
+        Reading label → version → the signature the trail recorded.
+    patients
+        Patient ids the trail added.
+    clinical
+        Patient id → clinical dates.
+    """
+
+    readings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[tuple[str, str], Values] = field(default_factory=dict)
+    signed: dict[str, dict[int, TrailSignature]] = field(default_factory=dict)
+    patients: set[str] = field(default_factory=set)
+    clinical: dict[str, Values] = field(default_factory=dict)
+
+    def feed(self, row: AuditRow) -> None:
+        """Apply one audit row (rows must come in sequence order)."""
+        entity, action = row.entity, row.action
+        if entity == "patient":
+            if action == "insert":
+                self.patients.add(row.entity_key)
+            return
+        if entity not in ("reading", "clinical", *_ROW_NAMES):
+            return  # the imaging index is not bound to the trail
+        after: dict[str, Any] = (
+            {} if row.after_values is None else json.loads(row.after_values)
+        )
+        if entity == "reading":
+            self._reading(row, action, after)
+        elif entity == "clinical":
+            self._keyed(self.clinical, row.entity_key, action, after, {})
+        else:
+            self._keyed(
+                self.rows,
+                (entity, row.entity_key),
+                action,
+                after,
+                later_column_defaults(entity),
+            )
+
+    @staticmethod
+    def _keyed(
+        table: dict[Any, Values],
+        key: Any,
+        action: str,
+        after: dict[str, Any],
+        defaults: Values,
+    ) -> None:
+        if action == "delete":
+            table.pop(key, None)
+        elif action == "insert":
+            table[key] = {**defaults, **after}
+        elif action == "update":
+            table[key] = {**table.get(key, defaults), **after}
+
+    def _reading(self, row: AuditRow, action: str, after: dict[str, Any]) -> None:
+        label = row.entity_key
+        if action == "insert":
+            self.readings[label] = {
+                "signed_version": 0,
+                "signed_by": None,
+                "signed_at": None,
+                "amendment_reason": None,
+                **later_column_defaults("reading"),
+                **after,
+            }
+            return
+        state = self.readings.setdefault(label, {})
+        if action == "update":
+            state.update(after)
+        elif action == "sign":
+            signature = TrailSignature(
+                snapshot_sha256=after["snapshot_sha256"],
+                # Signatures made in the app before revision 0008 name neither:
+                # the row's user and time are the signer and the signing time.
+                signed_by=after.get("signed_by", row.user_name),
+                signed_at=after.get("signed_at", row.recorded_at),
+                row_hash=row.row_hash,
+            )
+            version = int(after["signed_version"])
+            state.update(
+                status=after.get("status", ReadingStatus.SIGNED.value),
+                signed_version=version,
+                signed_by=signature.signed_by,
+                signed_at=signature.signed_at,
+                amendment_reason=None,
+            )
+            self.signed.setdefault(label, {})[version] = signature
+        elif action == "amend":
+            state.update(status=after["status"])
+            state["amendment_reason"] = after.get("amendment_reason", _UNKNOWN)
+        elif action in ("import", "replace"):
+            state.update(status=after["status"], signed_version=after["signed_version"])
+            for name in ("signed_by", "signed_at", "amendment_reason"):
+                state[name] = after.get(name, _UNKNOWN)
+
+
+# ------------------------------------------------------------ the tables
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    label: str
+    patient_id: str
+
+    def divergence(
+        self,
+        problem: str,
+        visit: str | None = None,
+        lesion_id: str | None = None,
+    ) -> Divergence:
+        return Divergence(
+            reading=self.label,
+            patient_id=self.patient_id,
+            visit=visit,
+            lesion_id=lesion_id,
+            problem=problem,
+        )
+
+
+def _row_keys(rows: ReadingRows) -> Iterator[tuple[str, str, Values, str | None, str]]:
+    """``(entity, suffix, values, visit, lesion)`` of each row of a reading."""
+    for lesion_id, values in rows.lesions.items():
+        yield "lesions", lesion_id, values, None, lesion_id
+    for visit, values in rows.timepoints.items():
+        yield "timepoints", visit, values, visit, ""
+    for name in FINDING_NAMES:
+        items: dict[tuple[str, str], Values] = getattr(rows, name)
+        for (visit, lesion_id), values in items.items():
+            yield name, f"{visit}{_SEPARATOR}{lesion_id}", values, visit, lesion_id
+
+
+def _compare_values(
+    reading: _Reading,
+    what: str,
+    stored: Values,
+    trail: Values,
+    place: tuple[str | None, str | None],
+) -> list[Divergence]:
+    found: list[Divergence] = []
+    for name, value in stored.items():
+        expected = trail.get(name, _UNKNOWN)
+        if expected is _UNKNOWN:
+            found.append(
+                reading.divergence(
+                    f"{what} {name} is {_shown(value)} in the database but the "
+                    "audit trail never recorded it",
+                    *place,
+                )
+            )
+        elif not _same(value, expected):
+            found.append(
+                reading.divergence(
+                    f"{what} {name} is {_shown(value)} in the database, "
+                    f"{_shown(expected)} in the audit trail",
+                    *place,
+                )
+            )
+    return found
+
+
+def _split_finding(suffix: str, visits: set[str]) -> tuple[str, str]:
+    """``(visit, lesion_id)`` of a finding's key suffix ``visit / lesion``."""
+    for visit in sorted(visits, key=len, reverse=True):
+        if suffix.startswith(visit + _SEPARATOR):
+            return visit, suffix[len(visit) + len(_SEPARATOR) :]
+    visit, _, lesion_id = suffix.rpartition(_SEPARATOR)
+    return visit, lesion_id
+
+
+def _child_rows(
+    reading: _Reading,
+    rows: ReadingRows,
+    trail: dict[tuple[str, str], Values],
+) -> list[Divergence]:
+    """The lesion, visit and finding rows of one reading against the trail."""
+    found: list[Divergence] = []
+    seen: set[tuple[str, str]] = set()
+    place: tuple[str | None, str | None]
+    for name, suffix, values, visit, lesion_id in _row_keys(rows):
+        what = _WHAT[name]
+        place = (visit, lesion_id or None)
+        seen.add((name, suffix))
+        expected = trail.get((name, suffix))
+        if expected is None:
+            found.append(
+                reading.divergence(
+                    f"{what} is in the database but not in the audit trail "
+                    "(added outside recist-app)",
+                    *place,
+                )
+            )
+            continue
+        found += _compare_values(reading, what, values, expected, place)
+    visits = set(rows.timepoints) | {
+        suffix for name, suffix in trail if name == "timepoints"
+    }
+    for name, suffix in sorted(trail.keys() - seen):
+        if name == "lesions":
+            place = (None, suffix)
+        elif name == "timepoints":
+            place = (suffix, None)
+        else:
+            place = _split_finding(suffix, visits)
+        found.append(
+            reading.divergence(
+                f"{_WHAT[name]} is in the audit trail but not in the database "
+                "(deleted outside recist-app)",
+                *place,
+            )
+        )
+    return found
+
+
+def _reading_row(
+    reading: _Reading, row: ReadingRow, trail: dict[str, Any]
+) -> list[Divergence]:
+    found: list[Divergence] = []
+    for name in _READING_ROW_COLUMNS:
+        expected = trail.get(name, _UNKNOWN)
+        if expected is _UNKNOWN:
+            continue
+        value = getattr(row, name)
+        same = (
+            _instant(value) == _instant(expected)
+            if name == "signed_at"
+            else _same(value, expected)
+        )
+        if not same:
+            what = "parameter" if name in READING_COLUMNS else "reading"
+            found.append(
+                reading.divergence(
+                    f"{what} {name} is {_shown(value)} in the database, "
+                    f"{_shown(expected)} in the audit trail"
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrailSignature:
+    """A signature as the audit trail's ``sign`` row recorded it.
+
+    Parameters
+    ----------
+    snapshot_sha256
+        The SHA-256 of the signed version's snapshot.
+    signed_by, signed_at
+        Who signed and when (ISO text).
+    row_hash
+        The hash of that row: the chain head at sign-off, an anchor to keep.
+    """
+
+    snapshot_sha256: str
+    signed_by: str
+    signed_at: str
+    row_hash: str
+
+
+def signed_in_trail(
+    session: Session, label: str, version: int
+) -> TrailSignature | None:
+    """The trail's newest ``sign`` row of ``version`` of a reading, if any."""
+    for after_values, user, recorded_at, row_hash in session.execute(
+        select(
+            AuditRow.after_values,
+            AuditRow.user_name,
+            AuditRow.recorded_at,
+            AuditRow.row_hash,
+        )
+        .where(
+            AuditRow.entity_key == label,
+            AuditRow.entity == "reading",
+            AuditRow.action == "sign",
+        )
+        .order_by(AuditRow.sequence.desc())
+    ):
+        after = json.loads(after_values or "{}")
+        if after.get("signed_version") == version:
+            return TrailSignature(
+                snapshot_sha256=after["snapshot_sha256"],
+                signed_by=after.get("signed_by", user),
+                signed_at=after.get("signed_at", recorded_at),
+                row_hash=row_hash,
+            )
+    return None
+
+
+def signature_problem(
+    row: ReadingRow,
+    rows: ReadingRows,
+    version: ReadingVersionRow | None,
+    trail: TrailSignature | None,
+) -> str | None:
+    """Why a signed reading is not what was signed; ``None`` if it is.
+
+    The rows must hash to the signed version's SHA-256, which must be the hash
+    of its snapshot and the one the audit trail recorded at signing; signer and
+    time must be the same in the reading, its version and the trail.
+    """
+    number = row.signed_version
+    if version is None:
+        return f"signed version {number} is not in the database"
+    snapshot = version.snapshot
+    if hashlib.sha256(snapshot.encode("utf-8")).hexdigest() != version.snapshot_sha256:
+        return f"signed version {number}: its snapshot does not match its SHA-256"
+    if trail is None:
+        return f"signed version {number} is not in the audit trail"
+    if trail.snapshot_sha256 != version.snapshot_sha256:
+        return (
+            f"signed version {number}: its SHA-256 is not the one the audit trail "
+            "recorded at signing"
+        )
+    signers = {row.signed_by, version.signed_by, trail.signed_by}
+    times = {
+        _instant(row.signed_at),
+        _instant(version.signed_at),
+        _instant(trail.signed_at),
+    }
+    if len(signers) != 1 or len(times) != 1:
+        return (
+            f"signed version {number}: the reading, the version and the audit trail "
+            "name different signers or times"
+        )
+    if rows_sha256(rows) != version.snapshot_sha256:
+        where = first_difference(rows_from_snapshot(snapshot), rows)
+        return (
+            f"the stored reading differs from signed version {number} "
+            f"({where or 'row order'})"
+        )
+    return None
+
+
+def _version_problem(
+    number: int, version: ReadingVersionRow, trail: TrailSignature | None
+) -> list[str]:
+    if trail is None:
+        return [
+            f"signed version {number} is in the database but not in the audit trail"
+        ]
+    problems = []
+    digest = hashlib.sha256(version.snapshot.encode("utf-8")).hexdigest()
+    if digest != version.snapshot_sha256:
+        problems.append(
+            f"signed version {number}: its snapshot does not match its SHA-256 "
+            "(edited outside recist-app)"
+        )
+    if trail.snapshot_sha256 != version.snapshot_sha256:
+        problems.append(
+            f"signed version {number}: its SHA-256 is not the one the audit trail "
+            "recorded at signing"
+        )
+    if version.signed_by != trail.signed_by or _instant(version.signed_at) != (
+        _instant(trail.signed_at)
+    ):
+        problems.append(
+            f"signed version {number}: signed by {_shown(version.signed_by)} at "
+            f"{_shown(version.signed_at)} in the database, by "
+            f"{_shown(trail.signed_by)} at {_shown(_instant(trail.signed_at))} in "
+            "the audit trail"
+        )
+    return problems
+
+
+def _signatures(
+    session: Session,
+    reading: _Reading,
+    row: ReadingRow,
+    rows: ReadingRows,
+    trail: dict[int, TrailSignature],
+) -> list[Divergence]:
+    """Every signed version of one reading against the trail, and the rows."""
+    found: list[Divergence] = []
+    versions = {
+        version.version: version
+        for version in session.scalars(
+            select(ReadingVersionRow).where(ReadingVersionRow.reading_id == row.id)
+        )
+    }
+    for number in sorted(versions.keys() | trail.keys()):
+        version = versions.get(number)
+        if version is None:
+            found.append(
+                reading.divergence(
+                    f"signed version {number} is in the audit trail but not in the "
+                    "database (deleted outside recist-app)"
+                )
+            )
+            continue
+        found += [
+            reading.divergence(problem)
+            for problem in _version_problem(number, version, trail.get(number))
+        ]
+    if row.status == ReadingStatus.SIGNED.value:
+        version = versions.get(row.signed_version)
+        if version is None:
+            found.append(
+                reading.divergence(
+                    f"it is signed (version {row.signed_version}) but that version "
+                    "is not in the database"
+                )
+            )
+        elif rows_sha256(rows) != version.snapshot_sha256:
+            where = first_difference(rows_from_snapshot(version.snapshot), rows)
+            found.append(
+                reading.divergence(
+                    f"the stored reading differs from signed version "
+                    f"{row.signed_version} ({where or 'row order'})"
+                )
+            )
+    return found
+
+
+def _by_reading(
+    trail: dict[tuple[str, str], Values], labels: set[str]
+) -> dict[str, dict[tuple[str, str], Values]]:
+    """The trail's rows grouped by reading: label → ``(entity, suffix)`` → values.
+
+    An entity key is ``label / suffix``; labels may hold the separator, so the
+    longest label that prefixes the key wins.
+    """
+    grouped: dict[str, dict[tuple[str, str], Values]] = {}
+    for (name, key), values in trail.items():
+        parts = key.split(_SEPARATOR)
+        for end in range(len(parts) - 1, 0, -1):
+            label = _SEPARATOR.join(parts[:end])
+            if label in labels:
+                suffix = _SEPARATOR.join(parts[end:])
+                grouped.setdefault(label, {})[name, suffix] = values
+                break
+    return grouped
+
+
+def compare_with_tables(
+    unit: UnitOfWork, session: Session, replay: TrailReplay
+) -> list[Divergence]:
+    """Every difference between the tables and what the replayed trail says."""
+    found: list[Divergence] = []
+    grouped = _by_reading(replay.rows, set(replay.readings))
+    live: set[str] = set()
+    readings = session.execute(
+        select(ReadingRow, PatientRow.patient_id)
+        .join(PatientRow, ReadingRow.patient_row_id == PatientRow.id)
+        .order_by(PatientRow.patient_id, ReadingRow.criteria, ReadingRow.reader)
+    ).all()
+    for row, patient_id in readings:
+        label = reading_label(patient_id, row.criteria, row.reader)
+        live.add(label)
+        reading = _Reading(label, patient_id)
+        expected = replay.readings.get(label)
+        if expected is None:
+            found.append(
+                reading.divergence(
+                    "the reading is in the database but not in the audit trail "
+                    "(added outside recist-app)"
+                )
+            )
+            continue
+        rows = unit.stored_rows(session, row, patient_id)
+        found += _reading_row(reading, row, expected)
+        found += _child_rows(reading, rows, grouped.get(label, {}))
+        found += _signatures(session, reading, row, rows, replay.signed.get(label, {}))
+    for label in sorted(replay.readings.keys() - live):
+        found.append(
+            Divergence(
+                reading=label,
+                patient_id=None,
+                problem="the reading is in the audit trail but not in the database "
+                "(deleted outside recist-app)",
+            )
+        )
+    found += _patients_and_clinical(session, replay)
+    return found
+
+
+def _patients_and_clinical(session: Session, replay: TrailReplay) -> list[Divergence]:
+    found: list[Divergence] = []
+    patients = set(session.scalars(select(PatientRow.patient_id)))
+    for patient_id in sorted(patients - replay.patients):
+        found.append(
+            Divergence(
+                reading=None,
+                patient_id=patient_id,
+                problem="the patient is in the database but not in the audit trail "
+                "(added outside recist-app)",
+            )
+        )
+    for patient_id in sorted(replay.patients - patients):
+        found.append(
+            Divergence(
+                reading=None,
+                patient_id=patient_id,
+                problem="the patient is in the audit trail but not in the database "
+                "(deleted outside recist-app)",
+            )
+        )
+    clinical = {
+        patient_id: clinical_values(row)
+        for row, patient_id in session.execute(
+            select(ClinicalRow, PatientRow.patient_id).join(
+                PatientRow, ClinicalRow.patient_row_id == PatientRow.id
+            )
+        )
+    }
+    for patient_id in sorted(clinical.keys() | replay.clinical.keys()):
+        stored, expected = clinical.get(patient_id), replay.clinical.get(patient_id)
+        if stored is None or expected is None:
+            where = "audit trail" if stored is None else "database"
+            other = "database" if stored is None else "audit trail"
+            found.append(
+                Divergence(
+                    reading=None,
+                    patient_id=patient_id,
+                    problem=f"clinical row is in the {where} but not in the {other}",
+                )
+            )
+            continue
+        for name, value in stored.items():
+            if not _same(value, expected.get(name)):
+                found.append(
+                    Divergence(
+                        reading=None,
+                        patient_id=patient_id,
+                        problem=f"clinical {name} is {_shown(value)} in the database, "
+                        f"{_shown(expected.get(name))} in the audit trail",
+                    )
+                )
+    return found
