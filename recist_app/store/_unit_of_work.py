@@ -137,6 +137,9 @@ class UnitOfWork:
     audit_key
         The key of the audit rows' HMACs, kept outside the database; ``None``
         writes rows without one.
+    read_only
+        The database cannot be written (a SQLite file or folder without write
+        permission): reads work, writes are refused.
     """
 
     def __init__(
@@ -147,8 +150,10 @@ class UnitOfWork:
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         clock: Clock = utc_now,
         audit_key: bytes | None = None,
+        read_only: bool = False,
     ) -> None:
         self.engine = engine
+        self.read_only = read_only
         self._url = url
         self._busy_timeout_s = busy_timeout_s
         self._clock = clock

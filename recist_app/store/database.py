@@ -7,6 +7,13 @@ write (SQLite would fail one of them without waiting); a writer waits up to the 
 timeout for the lock and then gets :class:`~recist_app.store.errors.StoreBusyError`.
 PostgreSQL takes an advisory lock with a ``lock_timeout`` for the same effect.
 
+Before anything writes to an existing SQLite file, :func:`inspect_sqlite_file` reads
+it through a read-only connection: a file that is not SQLite, fails SQLite's
+``quick_check`` (damaged) or holds another application's tables is refused in one
+line and left exactly as it was (no WAL switch, no journal, no upgrade). A file
+that cannot be written (file or folder) opens read-only: listing, verifying and
+exporting work; writing is refused in one line.
+
 The schema is versioned with Alembic; opening upgrades an older database and refuses
 a newer one.
 """
@@ -18,6 +25,7 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import platformdirs
 from alembic import command
@@ -27,7 +35,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from recist_app.environment import DATABASE_URL_ENV
 from recist_app.store.errors import SchemaTooNewError, StoreBusyError, StoreError
@@ -45,6 +53,7 @@ __all__ = [
     "default_database_url",
     "describe_url",
     "head_revision",
+    "inspect_sqlite_file",
     "migrate_to_head",
     "postgresql_lock_statements",
     "resolve_database_url",
@@ -68,6 +77,10 @@ _SQLITE_BUSY_TEXTS = (
     "database table is locked",
 )
 _POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_SQLITE_WAL_VERSION = 2  # header bytes 18 and 19: 1 legacy journal, 2 WAL
+_SQLITE_READ_ONLY_TEXTS = ("readonly database", "read-only database")
+_SHOWN_INTEGRITY_LENGTH = 160
 
 
 def default_database_url() -> str:
@@ -98,8 +111,113 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def create_store_engine(url: str, *, busy_timeout_s: float) -> Engine:
+def _read_only_uri(path: Path, *, immutable: bool) -> str:
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return uri + ("&immutable=1" if immutable else "")
+
+
+def _wal_without_writer(path: Path, header: bytes) -> bool:
+    """A WAL-mode file no program has open for writing (it has no ``-wal`` file).
+
+    Reading it with ``immutable=1`` then creates no ``-wal``/``-shm`` files
+    beside it, which a read-only connection to a WAL file otherwise does.
+    """
+    wal = path.with_name(path.name + "-wal")
+    in_wal_mode = len(header) >= 20 and header[18] == header[19] == _SQLITE_WAL_VERSION
+    return in_wal_mode and not wal.exists()
+
+
+def _integrity_problem(rows: list[tuple[Any, ...]]) -> str | None:
+    lines = [str(row[0]) for row in rows]
+    if lines == ["ok"]:
+        return None
+    first = " ".join(lines[0].split()) if lines else "no answer"
+    if len(first) > _SHOWN_INTEGRITY_LENGTH:
+        first = first[: _SHOWN_INTEGRITY_LENGTH - 1] + "…"
+    more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f"{first}{more}"
+
+
+def inspect_sqlite_file(url: str, *, busy_timeout_s: float) -> bool:
+    """Check an existing SQLite file without changing it; whether it is read-only.
+
+    A missing or empty file is a new database (``False``). An existing one is read
+    through a read-only connection: its header, SQLite's ``quick_check`` and its
+    tables. Nothing is written, so a refused file is left byte for byte as it was.
+
+    Raises
+    ------
+    StoreError
+        The file is not a SQLite database, is damaged, or holds another
+        application's tables.
+    StoreBusyError
+        Another program held a lock on it past the busy timeout.
+    """
+    try:
+        if make_url(url).get_backend_name() != "sqlite":
+            return False
+    except ArgumentError:
+        return False  # create_store_engine says why
+    path = _sqlite_file(url)
+    if path is None or not path.exists() or path.stat().st_size == 0:
+        return False
+    shown = describe_url(url)
+    unchanged = "it was left unchanged"
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError as error:
+        raise StoreError(
+            f"database {shown}: cannot read it: {error.strerror}"
+        ) from None
+    if not header.startswith(_SQLITE_HEADER):
+        raise StoreError(
+            f"database {shown}: the file is not a database (no SQLite header); "
+            f"{unchanged}"
+        )
+    read_only = not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    uri = _read_only_uri(path, immutable=_wal_without_writer(path, header))
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s)
+        try:
+            problem = _integrity_problem(
+                connection.execute("PRAGMA quick_check").fetchall()
+            )
+            tables = {
+                name
+                for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )
+            }
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        if any(text in str(error) for text in _SQLITE_BUSY_TEXTS):
+            raise StoreBusyError(
+                f"database {shown} is busy: another program held its lock for more "
+                f"than {busy_timeout_s:g} s while opening it; try again"
+            ) from None
+        problem = _first_line(error)
+    if problem is not None:
+        raise StoreError(
+            f"database {shown} is damaged (SQLite integrity check: {problem}); "
+            f"{unchanged}: restore it from a backup"
+        )
+    if tables and "alembic_version" not in tables:
+        raise StoreError(
+            f"database {shown} already holds tables ({', '.join(sorted(tables))}) "
+            f"but no recist-app schema version; refusing to use it ({unchanged})"
+        )
+    return read_only
+
+
+def create_store_engine(
+    url: str, *, busy_timeout_s: float, read_only: bool = False
+) -> Engine:
     """An engine for ``url`` with the store's connection settings.
+
+    With ``read_only`` (a SQLite file that cannot be written) every connection is
+    opened read-only and nothing switches the file's journal mode.
 
     Raises
     ------
@@ -118,6 +236,14 @@ def create_store_engine(url: str, *, busy_timeout_s: float) -> Engine:
         path = _sqlite_file(url)
         if path is None:
             kwargs["poolclass"] = StaticPool
+        elif read_only:
+            with path.open("rb") as file:
+                immutable = _wal_without_writer(path, file.read(100))
+            uri = _read_only_uri(path, immutable=immutable)
+            kwargs["poolclass"] = NullPool
+            kwargs["creator"] = lambda: sqlite3.connect(
+                uri, uri=True, timeout=busy_timeout_s, check_same_thread=False
+            )
         else:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,13 +260,13 @@ def create_store_engine(url: str, *, busy_timeout_s: float) -> Engine:
             f"({error})"
         ) from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
     elif engine.dialect.name == "postgresql":
         _configure_postgresql(engine, busy_timeout_s)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: object) -> None:
         # SQLAlchemy, not the driver, decides when transactions begin (see _on_begin).
@@ -148,9 +274,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit that returned survives a power cut too, not only a crash.
-            cursor.execute("PRAGMA synchronous = FULL")
+            if not read_only:  # switching to WAL writes the file's header
+                cursor.execute("PRAGMA journal_mode = WAL")
+                # FULL: a commit that returned survives a power cut too.
+                cursor.execute("PRAGMA synchronous = FULL")
         finally:
             cursor.close()
 
@@ -218,6 +345,11 @@ def translate_database_errors(
                 "try again"
             ) from None
         detail = _first_line(error.orig) if error.orig is not None else str(error)
+        if any(text in detail for text in _SQLITE_READ_ONLY_TEXTS):
+            raise StoreError(
+                f"database {shown} is read-only (file or folder): {what} is not "
+                "possible; nothing was saved"
+            ) from None
         raise StoreError(f"database {shown}: {what} failed: {detail}") from None
 
 
@@ -268,12 +400,15 @@ def _check_revision(connection: Connection, shown: str) -> str | None:
     return current
 
 
-def migrate_to_head(engine: Engine, url: str, *, busy_timeout_s: float) -> None:
+def migrate_to_head(
+    engine: Engine, url: str, *, busy_timeout_s: float, read_only: bool = False
+) -> None:
     """Upgrade the database to the newest revision; refuse a newer schema.
 
     The upgrade runs inside one write transaction, so two programs opening an old
     database at the same moment upgrade it once, and a failed upgrade leaves the
-    database as it was.
+    database as it was. A read-only database must already be at the newest
+    revision.
     """
     shown = describe_url(url)
     head = head_revision()
@@ -282,6 +417,12 @@ def migrate_to_head(engine: Engine, url: str, *, busy_timeout_s: float) -> None:
             current = _check_revision(connection, shown)
         if current == head:
             return
+        if read_only:
+            raise StoreError(
+                f"database {shown} is read-only and at schema revision "
+                f"{current or '(none)'}; this recist-app needs {head}: open a "
+                "writable copy to upgrade it"
+            )
         with engine.connect() as connection:
             connection = connection.execution_options(**_SCHEMA_OPTIONS)
             with connection.begin():

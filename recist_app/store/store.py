@@ -20,6 +20,7 @@ from recist_app.store.clinical import ClinicalData
 from recist_app.store.database import (
     DEFAULT_BUSY_TIMEOUT_S,
     create_store_engine,
+    inspect_sqlite_file,
     migrate_to_head,
     resolve_database_url,
 )
@@ -69,6 +70,7 @@ class Store:
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         clock: Clock = utc_now,
         audit_key: bytes | None = None,
+        read_only: bool = False,
     ) -> None:
         self._unit = UnitOfWork(
             engine,
@@ -76,6 +78,7 @@ class Store:
             busy_timeout_s=busy_timeout_s,
             clock=clock,
             audit_key=audit_key,
+            read_only=read_only,
         )
         self.readings = Readings(self._unit)
         self.signing = Signing(self._unit)
@@ -89,6 +92,11 @@ class Store:
     def url(self) -> str:
         """The database URL, with any password hidden."""
         return self._unit.url
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the database file (or its folder) cannot be written."""
+        return self._unit.read_only
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -160,12 +168,21 @@ def open_store(
     SchemaTooNewError
         The database was written by a newer recist-app.
     StoreError
-        The URL, driver, file or schema cannot be used; the message says which.
+        The URL, driver, file or schema cannot be used, the SQLite file is
+        damaged or another application's (it is left unchanged); the message
+        says which.
     """
     resolved = resolve_database_url(url)
-    engine = create_store_engine(resolved, busy_timeout_s=busy_timeout_s)
+    # Checked before anything can write to it: a damaged or foreign file is
+    # refused and left as it was; an unwritable one opens read-only.
+    read_only = inspect_sqlite_file(resolved, busy_timeout_s=busy_timeout_s)
+    engine = create_store_engine(
+        resolved, busy_timeout_s=busy_timeout_s, read_only=read_only
+    )
     try:
-        migrate_to_head(engine, resolved, busy_timeout_s=busy_timeout_s)
+        migrate_to_head(
+            engine, resolved, busy_timeout_s=busy_timeout_s, read_only=read_only
+        )
     except BaseException:
         engine.dispose()
         raise
@@ -175,4 +192,5 @@ def open_store(
         busy_timeout_s=busy_timeout_s,
         clock=clock or utc_now,
         audit_key=audit_key,
+        read_only=read_only,
     )
