@@ -16,7 +16,10 @@ in rounds, one save of each visit count and one raw commit per round, so a chang
 of the disk's load during the run weighs on every figure alike. Each figure is
 printed as a ratio to the raw commit's figure of the same percentile.
 
-Run: ``.venv/bin/python benchmarks/bench_store.py [--saves N]``.
+With ``--audit-key`` the store has a site audit key, so every audit row also
+gets an HMAC (issue 17); the same goals hold.
+
+Run: ``.venv/bin/python benchmarks/bench_store.py [--saves N] [--audit-key]``.
 """
 
 from __future__ import annotations
@@ -204,13 +207,18 @@ def _report(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=300, help="saves per visit count")
+    parser.add_argument(
+        "--audit-key", action="store_true", help="an HMAC on every audit row"
+    )
     args = parser.parse_args()
     saves: int = args.saves
+    key = b"benchmark audit key, 32 bytes.." if args.audit_key else None
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         raw_commit = _RawCommit(folder / "raw.sqlite3")
         try:
-            with open_store(f"sqlite:///{folder / 'store.sqlite3'}") as store:
+            url = f"sqlite:///{folder / 'store.sqlite3'}"
+            with open_store(url, audit_key=key) as store:
                 readers = {
                     visits: _Reader(store, f"BENCH-{visits:02d}")
                     for visits in VISIT_COUNTS
@@ -225,7 +233,8 @@ def main() -> None:
         finally:
             raw_commit.close()
     _report(
-        "app save (readings.save with base, base_revision, assessment)",
+        "app save (readings.save with base, base_revision, assessment"
+        + (", audit key)" if key else ")"),
         app_times,
         raw_times,
         saves,

@@ -30,7 +30,6 @@ from recist_app.store._rows import (
     READING_COLUMNS,
     ReadingRows,
     Values,
-    canonical_json,
     later_column_defaults,
     rows_from_snapshot,
     rows_sha256,
@@ -151,7 +150,8 @@ def _instant(value: object) -> object:
 
 
 def _same(stored: object, trail: object) -> bool:
-    return canonical_json(_plain(stored)) == canonical_json(_plain(trail))
+    """Whether a stored value is the one the trail recorded (as JSON reads back)."""
+    return _plain(stored) == _plain(trail)
 
 
 def _shown(value: object) -> str:
@@ -309,6 +309,10 @@ def _compare_values(
     place: tuple[str | None, str | None],
 ) -> list[Divergence]:
     found: list[Divergence] = []
+    if all(
+        _plain(value) == trail.get(name, _UNKNOWN) for name, value in stored.items()
+    ):
+        return found  # the common case, without looking at each column twice
     for name, value in stored.items():
         expected = trail.get(name, _UNKNOWN)
         if expected is _UNKNOWN:
