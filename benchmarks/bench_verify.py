@@ -4,7 +4,8 @@ The first trial has 76 patients read monthly. Each patient's reading (5 targets,
 a non-target) is grown visit by visit through the app's save path, one save per
 gesture, as the workstation's autosave writes it, then signed. ``audit verify``
 then checks the whole trail: the hash chain, every row of every reading against
-what the replayed trail says it holds, the signatures and the triggers.
+what the replayed trail says it holds, the signatures, the cached responses
+(each reading assessed again) and the triggers.
 
 The peer is what verify did before the data were bound to the trail: the hash
 chain alone (every row read and its SHA-256 recomputed), measured in the same
@@ -134,7 +135,7 @@ def main() -> None:
     )
     print(f"  peer: hash chain only         {chain_s:6.2f} s")
     print(
-        f"  audit verify (chain, data, signatures, triggers) {verify_s:6.2f} s "
+        f"  audit verify (chain, data, signatures, cache, triggers) {verify_s:6.2f} s "
         f"= {verify_s / chain_s:.2f} x the chain alone, "
         f"{1e6 * verify_s / rows:.0f} us per audit row"
     )

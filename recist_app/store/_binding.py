@@ -8,7 +8,9 @@ values it must hold now: :class:`TrailReplay` does that while the chain is
 walked, and :func:`compare_with_tables` reads the tables and reports each row
 that differs, is missing or is not in the trail (:class:`Divergence`). A signed
 reading's rows must also equal its signed snapshot, whose SHA-256 the trail's
-``sign`` row carries (:func:`signature_problem`).
+``sign`` row carries (:func:`signature_problem`), and a cached assessment that
+claims to be current must be what the rules compute from the rows (the
+worklist shows it).
 
 This binds the data to the trail at no cost to a save: the values were already
 written to the trail; only ``audit verify`` and exports of signed readings read
@@ -25,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
+from recist_app.recist import ENGINE_VERSION, ReadingError, assess
+from recist_app.store._assessment_codec import assessment_to_json
 from recist_app.store._diff import FINDING_NAMES
 from recist_app.store._rows import (
     READING_COLUMNS,
@@ -36,10 +40,12 @@ from recist_app.store._rows import (
 )
 from recist_app.store._unit_of_work import reading_label
 from recist_app.store.clinical import clinical_values
+from recist_app.store.errors import StoreError
 from recist_app.store.importing import first_difference
 from recist_app.store.records import ReadingStatus
 from recist_app.store.schema import (
     AuditRow,
+    CachedAssessmentRow,
     ClinicalRow,
     PatientRow,
     ReadingRow,
@@ -586,6 +592,40 @@ def _signatures(
     return found
 
 
+def _cached_responses(
+    unit: UnitOfWork,
+    session: Session,
+    reading: _Reading,
+    row: ReadingRow,
+    rows: ReadingRows,
+) -> list[Divergence]:
+    """A cache that claims to be current must be what the rules compute now."""
+    cached = session.get(CachedAssessmentRow, row.id)
+    if cached is None or (cached.engine_version, cached.reading_revision) != (
+        ENGINE_VERSION,
+        row.revision,
+    ):
+        return []  # stale: recomputed before it is shown
+    try:
+        assessment = assess(unit.reading_from(rows))
+    except (StoreError, ReadingError, ValueError):
+        return []  # rows the rules cannot assess are reported by the store
+    computed = assessment.best_overall_response
+    if (
+        cached.assessment == assessment_to_json(assessment)
+        and cached.best_overall_response == computed.response.value
+        and cached.best_response_confirmed == computed.confirmed
+    ):
+        return []
+    return [
+        reading.divergence(
+            "its cached responses are not what the rules compute from its rows "
+            f"(best overall response {_shown(cached.best_overall_response)} "
+            f"cached, {_shown(computed.response.value)} computed)"
+        )
+    ]
+
+
 def _by_reading(
     trail: dict[tuple[str, str], Values], labels: set[str]
 ) -> dict[str, dict[tuple[str, str], Values]]:
@@ -632,9 +672,13 @@ def compare_with_tables(
             )
             continue
         rows = unit.stored_rows(session, row, patient_id)
-        found += _reading_row(reading, row, expected)
-        found += _child_rows(reading, rows, grouped.get(label, {}))
-        found += _signatures(session, reading, row, rows, replay.signed.get(label, {}))
+        differences = [
+            *_reading_row(reading, row, expected),
+            *_child_rows(reading, rows, grouped.get(label, {})),
+            *_signatures(session, reading, row, rows, replay.signed.get(label, {})),
+        ]
+        # A cache made from rows changed since is a consequence, not news.
+        found += differences or _cached_responses(unit, session, reading, row, rows)
     for label in sorted(replay.readings.keys() - live):
         found.append(
             Divergence(

@@ -239,6 +239,21 @@ def test_a_reading_patient_and_clinical_row_added_or_removed_are_reported(
     ]
 
 
+def test_a_forged_cached_response_is_reported(
+    store: Store, reading: Reading, raw: sqlite3.Connection
+) -> None:
+    """The worklist shows the cached best response: it must be the computed one."""
+    store.readings.save(reading)
+    (cached,) = raw.execute(
+        "SELECT best_overall_response FROM cached_assessments"
+    ).fetchone()
+    raw.execute("UPDATE cached_assessments SET best_overall_response = 'CR'")
+    assert _problems(store) == [
+        f"{LABEL}: its cached responses are not what the rules compute from its rows "
+        f'(best overall response "CR" cached, "{cached}" computed)'
+    ]
+
+
 # Every data column of every row kind of the example reading, changed on its own.
 _ROWS = {
     "readings": "1 = 1",
@@ -440,11 +455,16 @@ def test_a_malformed_anchor_is_one_line(store: Store) -> None:
 
 
 def _append_forged_row(raw: sqlite3.Connection, mac: str | None) -> None:
-    """Edit a measurement and append a matching audit row, hash recomputed."""
+    """Edit a measurement and append a matching audit row, hash recomputed.
+
+    The forger also marks the cached responses stale, as a save would leave
+    them, so nothing but the row's MAC gives it away.
+    """
     raw.execute(
         "UPDATE measurements SET long_axis_mm = 25.0 WHERE "
         + _measurement_where("WEEK 6", "T01")
     )
+    raw.execute("UPDATE cached_assessments SET reading_revision = -1")
     sequence, previous, recorded_at = raw.execute(
         "SELECT sequence, row_hash, recorded_at FROM audit_log "
         "ORDER BY sequence DESC LIMIT 1"
