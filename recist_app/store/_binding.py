@@ -118,7 +118,10 @@ class Divergence:
     problem: str
 
     def __str__(self) -> str:
-        where = [self.reading or f"patient {self.patient_id}"]
+        where = [
+            self.reading
+            or (f"patient {self.patient_id}" if self.patient_id else "audit trail")
+        ]
         place = ", ".join(
             part
             for part in (
@@ -182,6 +185,8 @@ class TrailReplay:
         Patient ids the trail added.
     clinical
         Patient id → clinical dates.
+    unreadable
+        ``(sequence, patient id)`` of rows whose values could not be read.
     """
 
     readings: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -189,9 +194,20 @@ class TrailReplay:
     signed: dict[str, dict[int, TrailSignature]] = field(default_factory=dict)
     patients: set[str] = field(default_factory=set)
     clinical: dict[str, Values] = field(default_factory=dict)
+    unreadable: list[tuple[int, str | None]] = field(default_factory=list)
 
     def feed(self, row: AuditRow) -> None:
-        """Apply one audit row (rows must come in sequence order)."""
+        """Apply one audit row (rows must come in sequence order).
+
+        A row whose values cannot be read (edited by hand into something the
+        store never writes) is noted in :attr:`unreadable`, not raised.
+        """
+        try:
+            self._feed(row)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.unreadable.append((row.sequence, row.patient_id))
+
+    def _feed(self, row: AuditRow) -> None:
         entity, action = row.entity, row.action
         if entity == "patient":
             if action == "insert":
@@ -456,14 +472,17 @@ def signed_in_trail(
         )
         .order_by(AuditRow.sequence.desc())
     ):
-        after = json.loads(after_values or "{}")
-        if after.get("signed_version") == version:
-            return TrailSignature(
-                snapshot_sha256=after["snapshot_sha256"],
-                signed_by=after.get("signed_by", user),
-                signed_at=after.get("signed_at", recorded_at),
-                row_hash=row_hash,
-            )
+        try:
+            after = json.loads(after_values or "{}")
+            if after.get("signed_version") == version:
+                return TrailSignature(
+                    snapshot_sha256=after["snapshot_sha256"],
+                    signed_by=after.get("signed_by", user),
+                    signed_at=after.get("signed_at", recorded_at),
+                    row_hash=row_hash,
+                )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # not a row the store wrote: the signature is not found
     return None
 
 
@@ -689,6 +708,15 @@ def compare_with_tables(
             )
         )
     found += _patients_and_clinical(session, replay)
+    found += [
+        Divergence(
+            reading=None,
+            patient_id=patient_id,
+            problem=f"audit row {sequence} holds values recist-app never writes "
+            "(edited outside recist-app)",
+        )
+        for sequence, patient_id in replay.unreadable
+    ]
     return found
 
 

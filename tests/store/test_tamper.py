@@ -28,6 +28,7 @@ from recist_app.recist import (
 from recist_app.store import (
     ClinicalDates,
     ImportedSignOff,
+    SignatureMismatchError,
     Store,
     StoreError,
     open_store,
@@ -252,6 +253,31 @@ def test_a_forged_cached_response_is_reported(
         f"{LABEL}: its cached responses are not what the rules compute from its rows "
         f'(best overall response "CR" cached, "{cached}" computed)'
     ]
+
+
+@pytest.mark.parametrize(
+    "values", ["{not json", "[1, 2]", '{"status": "signed"}'], ids=str
+)
+def test_an_audit_row_edited_into_nonsense_is_reported_not_a_crash(
+    store: Store, reading: Reading, raw: sqlite3.Connection, values: str
+) -> None:
+    store.readings.save(reading)
+    store.signing.sign(*KEY)
+    raw.execute("DROP TRIGGER audit_log_no_update")
+    (sequence,) = raw.execute(
+        "SELECT sequence FROM audit_log WHERE action = 'sign'"
+    ).fetchone()
+    raw.execute(
+        "UPDATE audit_log SET after_values = ? WHERE sequence = ?", (values, sequence)
+    )
+    result = store.audit.verify()
+    assert result.first_broken_sequence == sequence
+    assert (
+        f"patient HCC-001: audit row {sequence} holds values recist-app never writes "
+        "(edited outside recist-app)"
+    ) in [str(d) for d in result.divergences]
+    with pytest.raises(SignatureMismatchError, match="is not in the audit trail"):
+        store.signing.load_signed(*KEY)
 
 
 # Every data column of every row kind of the example reading, changed on its own.
