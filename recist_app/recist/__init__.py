@@ -9,6 +9,7 @@ from recist_app.recist.assessment import (
     BaselineAssessment,
     BestOverallResponse,
     ConformanceWarning,
+    CountedDiameter,
     TimepointAssessment,
 )
 from recist_app.recist.best_response import ResponseEvent, best_overall_responses
@@ -33,6 +34,7 @@ from recist_app.recist.editing import (
     replace_lesion,
 )
 from recist_app.recist.enums import (
+    CountedBasis,
     Criteria,
     LesionRole,
     MeasurementMethod,
@@ -77,6 +79,8 @@ __all__ = [
     "BaselineAssessment",
     "BestOverallResponse",
     "ConformanceWarning",
+    "CountedBasis",
+    "CountedDiameter",
     "Criteria",
     "CriteriaRules",
     "DrawnAxes",

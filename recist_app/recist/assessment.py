@@ -3,22 +3,57 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from recist_app.recist.errors import UnknownVisitError
 
 if TYPE_CHECKING:
     import datetime
 
-    from recist_app.recist.enums import Criteria, NewLesionFinding, Response
+    from recist_app.recist.enums import (
+        CountedBasis,
+        Criteria,
+        NewLesionFinding,
+        Response,
+    )
 
 __all__ = [
     "Assessment",
     "BaselineAssessment",
     "BestOverallResponse",
     "ConformanceWarning",
+    "CountedDiameter",
     "TimepointAssessment",
 ]
+
+
+class CountedDiameter(NamedTuple):
+    """The diameter one lesion counted at one visit, and why.
+
+    ``diameter_um`` is exactly what the rules added to the sum, in the integer
+    micrometres of the engine's exact arithmetic; :attr:`diameter_mm` is the same
+    value in millimetres (not rounded to 0.1 mm). It is the long axis, a node's
+    short axis (A2, A6) or, under mRECIST, the viable long axis (J1); the
+    ``too_small_mm`` parameter for a lesion too small to measure (B2); 0 for a
+    lesion that disappeared (B2) or merged into another (B3); the sum of a split
+    lesion's parts (B3). It is ``None`` when the lesion is not assessed (B4):
+    ``basis`` then says whether it was not evaluable, not done, missing, or
+    measured without the axis the criteria count.
+
+    A named tuple, not a frozen dataclass: the engine makes one per target per
+    visit, and a tuple is several times cheaper to make
+    (``benchmarks/bench_assess.py``).
+    """
+
+    lesion_id: str
+    diameter_um: int | None
+    basis: CountedBasis
+
+    @property
+    def diameter_mm(self) -> float | None:
+        """The counted diameter in millimetres, ``None`` when not assessed."""
+        value = self.diameter_um
+        return None if value is None else value / 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +74,8 @@ class BaselineAssessment:
 
     ``sum_of_diameters_mm`` is ``None`` when a target lacks a baseline diameter.
     ``overall_response`` is ``NED`` when there is no disease at all (A8), else None.
+    ``target_diameters`` holds each target's counted diameter in lesion order
+    (A6; empty without a baseline visit).
     """
 
     visit: str | None
@@ -48,6 +85,7 @@ class BaselineAssessment:
     non_target_count: int
     overall_response: Response | None
     warnings: tuple[ConformanceWarning, ...]
+    target_diameters: tuple[CountedDiameter, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,9 +94,13 @@ class TimepointAssessment:
 
     Sums and changes are ``None`` where they cannot be computed (no targets, or a
     target not assessed). ``best_overall_response_so_far`` uses only the visits up
-    to this one. ``new_lesion_sum_mm`` is iRECIST's sum of new-lesion targets (H4).
-    Percentages are rounded to 0.1 %, millimetres to 0.1 mm;
-    the classification itself uses exact values.
+    to this one. ``target_diameters`` holds what each target counted, in lesion
+    order (A2, A6, B2–B4, J1). Under iRECIST ``new_lesion_sum_mm`` is the sum of the
+    new-lesion targets (H4, ``None`` when none has been chosen) and
+    ``new_lesion_diameters`` what each new-lesion target seen at this visit counted;
+    other criteria leave them ``None`` and empty. Percentages and sums are rounded
+    to 0.1 % and 0.1 mm, counted diameters are exact; the classification itself
+    uses exact values.
     """
 
     visit: str
@@ -76,7 +118,9 @@ class TimepointAssessment:
     overall_response: Response
     best_overall_response_so_far: Response
     reasons: tuple[str, ...]
-    new_lesion_sum_mm: float | None = None
+    target_diameters: tuple[CountedDiameter, ...]
+    new_lesion_sum_mm: float | None
+    new_lesion_diameters: tuple[CountedDiameter, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,3 +167,15 @@ class Assessment:
             if timepoint.visit == visit:
                 return timepoint
         raise UnknownVisitError(f"visit {visit}: no such follow-up in the assessment")
+
+    def target_diameters_at(self, visit: str) -> dict[str, CountedDiameter]:
+        """What each target counted at ``visit`` (the baseline too), by lesion id.
+
+        Raises :class:`UnknownVisitError` when ``visit`` is neither the baseline nor a
+        follow-up.
+        """
+        if visit == self.baseline.visit:
+            found = self.baseline.target_diameters
+        else:
+            found = self.timepoint(visit).target_diameters
+        return {diameter.lesion_id: diameter for diameter in found}

@@ -44,6 +44,11 @@ _NON_CR_NON_PD = Response.NON_CR_NON_PD
 _NED = Response.NED
 
 _SD_QUALIFYING = frozenset({_CR, _PR, _SD})
+# G3: what may come between a response and its confirmation
+_ALLOWED_BEFORE_CONFIRMATION = {
+    _CR: frozenset({_CR, _NE}),
+    _PR: frozenset({_CR, _PR, _NE}),
+}
 _STABLE_CATEGORIES = (
     (_SD_QUALIFYING, _SD),
     (frozenset({_NON_CR_NON_PD}), _NON_CR_NON_PD),
@@ -270,7 +275,7 @@ def _find_confirmed(
     window: Sequence[ResponseEvent], target: Response, params: ResponseParameters
 ) -> tuple[ResponseEvent, ResponseEvent] | None:
     """First ``target`` response confirmed per G3 (admiralonco ``cbor_cr/cbor_pr``)."""
-    allowed_between = {_CR, _NE} if target is _CR else {_CR, _PR, _NE}
+    allowed_between = _ALLOWED_BEFORE_CONFIRMATION[target]
     for index, first in enumerate(window):
         if first.response is not target:
             continue

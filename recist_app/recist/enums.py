@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "CountedBasis",
     "Criteria",
     "LesionRole",
     "MeasurementMethod",
@@ -47,6 +48,28 @@ class MeasurementState(StrEnum):
     NOT_DONE = "not_done"
     SPLIT = "split"
     MERGED = "merged"
+
+
+class CountedBasis(StrEnum):
+    """Why a lesion counts the diameter it does at one visit (A2, A6, B2–B4, J1, H4).
+
+    The first three are measured diameters; ``too_small`` counts ``too_small_mm``
+    (B2); ``disappeared`` and ``merged`` count 0 mm (B2, B3); ``split`` counts the
+    sum of the parts (B3); the last four count nothing: the lesion is not assessed
+    (B4).
+    """
+
+    LONG_AXIS = "long_axis"
+    SHORT_AXIS = "short_axis"
+    VIABLE_LONG_AXIS = "viable_long_axis"
+    TOO_SMALL = "too_small"
+    DISAPPEARED = "disappeared"
+    SPLIT = "split"
+    MERGED = "merged"
+    NOT_EVALUABLE = "not_evaluable"
+    NOT_DONE = "not_done"
+    MISSING = "missing"
+    AXIS_NOT_MEASURED = "axis_not_measured"
 
 
 class MeasurementMethod(StrEnum):

@@ -21,8 +21,9 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from recist_app.recist.assessment import CountedDiameter
 from recist_app.recist.best_response import ResponseEvent, best_overall_response
-from recist_app.recist.enums import Criteria, NewLesionFinding, Response
+from recist_app.recist.enums import CountedBasis, Criteria, NewLesionFinding, Response
 from recist_app.recist.response import Recist11Rules, mm_to_um
 
 if TYPE_CHECKING:
@@ -106,20 +107,31 @@ def new_lesion_targets(reading: Reading) -> tuple[str, ...]:
 
 def _new_lesion_sum_um(
     timepoint: TimePoint, targets: tuple[str, ...], lesions: dict[str, Lesion]
-) -> int:
+) -> tuple[int, tuple[CountedDiameter, ...]]:
+    """The new-lesion target sum (H4) and what each target seen here counted.
+
+    Nodes count the short axis, other lesions the long axis; a new-lesion target
+    seen without that diameter counts nothing (``axis_not_measured``).
+    """
     total = 0
+    diameters: list[CountedDiameter] = []
     for observation in timepoint.new_lesions:
-        if observation.lesion_id not in targets:
+        lesion_id = observation.lesion_id
+        if lesion_id not in targets:
             continue
-        lesion = lesions[observation.lesion_id]
-        size_mm = (
-            observation.short_axis_mm
-            if lesion.is_lymph_node
-            else observation.long_axis_mm
-        )
-        if size_mm is not None:
-            total += mm_to_um(size_mm)
-    return total
+        if lesions[lesion_id].is_lymph_node:
+            size_mm, basis = observation.short_axis_mm, CountedBasis.SHORT_AXIS
+        else:
+            size_mm, basis = observation.long_axis_mm, CountedBasis.LONG_AXIS
+        if size_mm is None:
+            diameters.append(
+                CountedDiameter(lesion_id, None, CountedBasis.AXIS_NOT_MEASURED)
+            )
+            continue
+        size_um = mm_to_um(size_mm)
+        total += size_um
+        diameters.append(CountedDiameter(lesion_id, size_um, basis))
+    return total, tuple(diameters)
 
 
 class IRecistRules(Recist11Rules):
@@ -143,7 +155,7 @@ class IRecistRules(Recist11Rules):
         events: list[ResponseEvent] = []
         results: list[TimepointAssessment] = []
         for timepoint, base in zip(reading.follow_ups, recist.timepoints, strict=True):
-            nl_sum_um = _new_lesion_sum_um(timepoint, nl_targets, lesions)
+            nl_sum_um, nl_diameters = _new_lesion_sum_um(timepoint, nl_targets, lesions)
             if confirmed:
                 overall, why = Response.ICPD, "progression already confirmed (iCPD)"
             elif pending is None:
@@ -177,6 +189,7 @@ class IRecistRules(Recist11Rules):
                     new_lesion_sum_mm=round(nl_sum_um / 1000, 1)
                     if nl_targets
                     else None,
+                    new_lesion_diameters=nl_diameters,
                     reasons=(*base.reasons[:-1], why),
                 )
             )

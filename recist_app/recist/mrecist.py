@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from recist_app.recist.assessment import ConformanceWarning
-from recist_app.recist.enums import Criteria, LesionRole, MeasurementState
+from recist_app.recist.assessment import ConformanceWarning, CountedDiameter
+from recist_app.recist.enums import (
+    CountedBasis,
+    Criteria,
+    LesionRole,
+    MeasurementState,
+)
 from recist_app.recist.enums import NonTargetState as _NonTargetState
 from recist_app.recist.response import Recist11Rules, mm_to_um
 
@@ -45,17 +50,18 @@ class MRecistRules(Recist11Rules):
 
     criteria: Criteria = Criteria.MRECIST
 
-    def lesion_diameter_um(
+    def counted_diameter(
         self,
         lesion: Lesion,
         measurement: Measurement | None,
         params: ResponseParameters,
-    ) -> int | None:
+    ) -> CountedDiameter:
         """Viable long axis for non-nodal targets (J1); nodes per RECIST (J4).
 
         A non-nodal target measured without a viable diameter is not assessed under
-        mRECIST: the reader must measure the enhancing part, or mark it disappeared
-        when no enhancement is left (J3: CR with residual non-enhancing tissue).
+        mRECIST (``axis_not_measured``): the reader must measure the enhancing part,
+        or mark it disappeared when no enhancement is left (J3: CR with residual
+        non-enhancing tissue).
         """
         if (
             measurement is not None
@@ -63,8 +69,14 @@ class MRecistRules(Recist11Rules):
             and not lesion.is_lymph_node
         ):
             viable_mm = measurement.viable_long_axis_mm
-            return None if viable_mm is None else mm_to_um(viable_mm)
-        return super().lesion_diameter_um(lesion, measurement, params)
+            if viable_mm is None:
+                return CountedDiameter(
+                    lesion.lesion_id, None, CountedBasis.AXIS_NOT_MEASURED
+                )
+            return CountedDiameter(
+                lesion.lesion_id, mm_to_um(viable_mm), CountedBasis.VIABLE_LONG_AXIS
+            )
+        return super().counted_diameter(lesion, measurement, params)
 
     def pd_min_increase_mm(self, params: ResponseParameters) -> float | None:
         """The 5 mm rule is not in the original paper: off unless set (J3)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from recist_app.recist.assessment import (
     Assessment,
     BaselineAssessment,
+    CountedDiameter,
     TimepointAssessment,
 )
 from recist_app.recist.best_response import (
@@ -27,6 +28,7 @@ from recist_app.recist.best_response import (
 )
 from recist_app.recist.conformance import check_baseline
 from recist_app.recist.enums import (
+    CountedBasis,
     Criteria,
     LesionRole,
     MeasurementState,
@@ -68,7 +70,7 @@ _NE = Response.NE
 _NON_CR_NON_PD = Response.NON_CR_NON_PD
 _NED = Response.NED
 
-ENGINE_VERSION = "recist_app-rules/1"
+ENGINE_VERSION = "recist_app-rules/2"
 
 NODE_NORMAL_SHORT_AXIS_UM = 10_000  # C1: nodes < 10 mm short axis count as normal
 
@@ -77,6 +79,19 @@ _TOO_SMALL = MeasurementState.TOO_SMALL
 _DISAPPEARED = MeasurementState.DISAPPEARED
 _MERGED = MeasurementState.MERGED
 _SPLIT = MeasurementState.SPLIT
+_BY_LONG_AXIS = CountedBasis.LONG_AXIS
+_BY_SHORT_AXIS = CountedBasis.SHORT_AXIS
+_AXIS_NOT_MEASURED = CountedBasis.AXIS_NOT_MEASURED
+_MISSING = CountedBasis.MISSING
+_COUNTED_BASIS = {  # B2, B3, B4: the states that are not a measured diameter
+    MeasurementState.TOO_SMALL: CountedBasis.TOO_SMALL,
+    MeasurementState.DISAPPEARED: CountedBasis.DISAPPEARED,
+    MeasurementState.SPLIT: CountedBasis.SPLIT,
+    MeasurementState.MERGED: CountedBasis.MERGED,
+    MeasurementState.NOT_EVALUABLE: CountedBasis.NOT_EVALUABLE,
+    MeasurementState.NOT_DONE: CountedBasis.NOT_DONE,
+}
+_new_tuple = tuple.__new__  # CountedDiameter without NamedTuple.__new__'s call
 _NT_PROGRESSION = NonTargetState.UNEQUIVOCAL_PROGRESSION
 _NT_NOT_EVALUABLE = NonTargetState.NOT_EVALUABLE
 _NT_PRESENT = (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
@@ -121,14 +136,18 @@ class CriteriaRules(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class TargetFinding:
-    """Target-lesion result of one timepoint, before the overall response."""
+class TargetFinding(NamedTuple):
+    """Target-lesion result of one timepoint, before the overall response.
+
+    ``diameters`` is what each target counted, in lesion order (A6, B2–B4). A
+    named tuple, not a frozen dataclass: one is made per follow-up.
+    """
 
     sum_um: int
     complete: bool
     response: Response | None
     reasons: tuple[str, ...]
+    diameters: tuple[CountedDiameter, ...]
 
 
 @dataclass(slots=True)
@@ -145,54 +164,80 @@ class Recist11Rules:
     criteria: Criteria = Criteria.RECIST_1_1
 
     # ----------------------------------------------------------------- lesions
-    def lesion_diameter_um(
+    def counted_diameter(
         self,
         lesion: Lesion,
         measurement: Measurement | None,
         params: ResponseParameters,
-    ) -> int | None:
-        """Diameter a target contributes to the sum, or None when not assessed.
+    ) -> CountedDiameter:
+        """The diameter a target contributes to the sum, and why.
 
         Nodes count the short axis (A2, A6); too small counts ``too_small_mm``
         (B2); disappeared and merged-away count 0 (B2, B3); split parts are summed
-        (B3); not evaluable / not done / missing are not assessed (B4).
+        (B3); not evaluable / not done / missing, or measured without the axis
+        counted, are not assessed: no diameter (B4).
         """
+        lesion_id = lesion.lesion_id
         if measurement is None:
-            return None
+            return _new_tuple(CountedDiameter, (lesion_id, None, _MISSING))
         state = measurement.state
         if state is _MEASURED:
-            value = (
-                measurement.short_axis_mm
-                if lesion.is_lymph_node
-                else measurement.long_axis_mm
-            )
+            if lesion.is_lymph_node:
+                value, basis = measurement.short_axis_mm, _BY_SHORT_AXIS
+            else:
+                value, basis = measurement.long_axis_mm, _BY_LONG_AXIS
+            if value is None:
+                return _new_tuple(
+                    CountedDiameter, (lesion_id, None, _AXIS_NOT_MEASURED)
+                )
             # mm_to_um inlined: this runs once per target per visit
-            return None if value is None else round(value * 1000)
+            return _new_tuple(CountedDiameter, (lesion_id, round(value * 1000), basis))
+        basis = _COUNTED_BASIS[state]
+        value_um: int | None = None
         if state is _TOO_SMALL:
-            return mm_to_um(params.too_small_mm)
-        if state is _DISAPPEARED or state is _MERGED:
-            return 0
-        if state is _SPLIT:
-            return sum(mm_to_um(part) for part in measurement.parts_mm)
-        return None
+            value_um = mm_to_um(params.too_small_mm)
+        elif state is _DISAPPEARED or state is _MERGED:
+            value_um = 0
+        elif state is _SPLIT:
+            value_um = sum(mm_to_um(part) for part in measurement.parts_mm)
+        return CountedDiameter(lesion_id, value_um, basis)
 
     def target_sum(
         self,
         timepoint: TimePoint,
         targets: tuple[Lesion, ...],
         params: ResponseParameters,
-    ) -> tuple[int, dict[str, int | None]]:
-        """Sum of the assessed targets and each target's diameter (A6)."""
-        by_id = {m.lesion_id: m for m in timepoint.measurements}
-        diameter = self.lesion_diameter_um
-        diameters: dict[str, int | None] = {}
+    ) -> tuple[int, tuple[CountedDiameter, ...], list[str]]:
+        """Sum of the assessed targets, what each target counted, who was not (A6).
+
+        Returns ``(sum in micrometres, each target's counted diameter in the order
+        of ``targets``, the ids of the targets not assessed (B4))``. The diameters
+        are reported as the rules used them, so nothing downstream (exports,
+        panels) counts them again.
+        """
+        # Measurements usually come in target order: look them up by position and
+        # build the id index only when they do not (this runs once per visit).
+        measurements = timepoint.measurements
+        count = len(measurements)
+        by_id: dict[str, Measurement] | None = None
+        counted = self.counted_diameter
+        diameters: list[CountedDiameter] = []
+        missing: list[str] = []
         total = 0
-        for lesion in targets:
-            value = diameter(lesion, by_id.get(lesion.lesion_id), params)
-            diameters[lesion.lesion_id] = value
-            if value is not None:
+        for index, lesion in enumerate(targets):
+            measurement = measurements[index] if index < count else None
+            if measurement is None or measurement.lesion_id != lesion.lesion_id:
+                if by_id is None:
+                    by_id = {m.lesion_id: m for m in measurements}
+                measurement = by_id.get(lesion.lesion_id)
+            diameter = counted(lesion, measurement, params)
+            diameters.append(diameter)
+            value = diameter[1]  # diameter_um, by index: once per target per visit
+            if value is None:
+                missing.append(diameter[0])
+            else:
                 total += value
-        return total, diameters
+        return total, tuple(diameters), missing
 
     # ----------------------------------------------------------------- target
     def is_progression(
@@ -214,11 +259,15 @@ class Recist11Rules:
     def is_complete_response(
         self,
         targets: tuple[Lesion, ...],
-        diameters: dict[str, int | None],
+        diameters: tuple[CountedDiameter, ...],
     ) -> bool:
-        """Non-nodal targets all 0 mm and every nodal target < 10 mm (C1)."""
-        for lesion in targets:
-            value = diameters[lesion.lesion_id]
+        """Non-nodal targets all 0 mm and every nodal target < 10 mm (C1).
+
+        ``diameters`` are the targets' counted diameters, in the order of
+        ``targets``.
+        """
+        for lesion, counted in zip(targets, diameters, strict=True):
+            value = counted.diameter_um
             if value is None:
                 return False
             if lesion.is_lymph_node:
@@ -236,25 +285,27 @@ class Recist11Rules:
         params: ResponseParameters,
     ) -> TargetFinding:
         """Target response of one follow-up (C1–C6, B4)."""
-        sum_um, diameters = self.target_sum(timepoint, targets, params)
-        missing = [lid for lid, value in diameters.items() if value is None]
+        sum_um, diameters, missing = self.target_sum(timepoint, targets, params)
         baseline_um, nadir_um = course.baseline_um, course.nadir_um
         if not targets:
-            return TargetFinding(sum_um, True, None, ())
+            return TargetFinding(sum_um, True, None, (), diameters)
         if baseline_um is None or nadir_um is None:
             return TargetFinding(
                 sum_um,
                 not missing,
                 _NE,
                 ("baseline sum incomplete: target response NE (A6)",),
+                diameters,
             )
         if missing:
-            return self._classify_incomplete(sum_um, missing, nadir_um, params)
+            return self._classify_incomplete(
+                sum_um, missing, nadir_um, params, diameters
+            )
         if self.is_complete_response(targets, diameters):
             why = "all non-nodal targets disappeared"
             if any(lesion.is_lymph_node for lesion in targets):
                 why += " and every nodal target < 10 mm short axis"
-            return TargetFinding(sum_um, True, _CR, (f"{why} → CR (C1)",))
+            return TargetFinding(sum_um, True, _CR, (f"{why} → CR (C1)",), diameters)
         increase_um = sum_um - nadir_um
         if self.is_progression(sum_um, nadir_um, params):
             return TargetFinding(
@@ -266,6 +317,7 @@ class Recist11Rules:
                     f" ({_fmt_signed(increase_um / 1000, ' mm')}) from nadir "
                     f"{_fmt_mm(nadir_um)} → PD (C3)",
                 ),
+                diameters,
             )
         reasons: list[str] = []
         minimum_mm = self.pd_min_increase_mm(params) or 0.0
@@ -283,7 +335,7 @@ class Recist11Rules:
             f"sum {_fmt_mm(sum_um)} is {_fmt_change(change, baseline_um)} from "
             f"baseline {_fmt_mm(baseline_um)} → {response} ({rule})"
         )
-        return TargetFinding(sum_um, True, response, tuple(reasons))
+        return TargetFinding(sum_um, True, response, tuple(reasons), diameters)
 
     def _classify_incomplete(
         self,
@@ -291,6 +343,7 @@ class Recist11Rules:
         missing: list[str],
         nadir_um: int,
         params: ResponseParameters,
+        diameters: tuple[CountedDiameter, ...],
     ) -> TargetFinding:
         names = ", ".join(missing)
         if self.is_progression(sum_um, nadir_um, params):
@@ -303,12 +356,14 @@ class Recist11Rules:
                     f"already {_fmt_change(sum_um - nadir_um, nadir_um)} from nadir "
                     f"{_fmt_mm(nadir_um)} → PD (B4, C3)",
                 ),
+                diameters,
             )
         return TargetFinding(
             sum_um,
             False,
             _NE,
             (f"{names} not assessed → target response NE (B4)",),
+            diameters,
         )
 
     # ----------------------------------------------------------------- others
@@ -482,9 +537,12 @@ class Recist11Rules:
         non_targets = reading.lesions_with_role(LesionRole.NON_TARGET)
         baseline = reading.baseline
         baseline_sum_um: int | None = None
+        baseline_diameters: tuple[CountedDiameter, ...] = ()
         if baseline is not None and targets:
-            sum_um, diameters = self.target_sum(baseline, targets, params)
-            if all(value is not None for value in diameters.values()):
+            sum_um, baseline_diameters, missing = self.target_sum(
+                baseline, targets, params
+            )
+            if not missing:
                 baseline_sum_um = sum_um
         no_disease = not targets and not non_targets
         baseline_result = BaselineAssessment(
@@ -497,6 +555,7 @@ class Recist11Rules:
             non_target_count=len(non_targets),
             overall_response=_NED if no_disease else None,
             warnings=self.baseline_warnings(reading),
+            target_diameters=baseline_diameters,
         )
         course = _TargetCourse(baseline_um=baseline_sum_um, nadir_um=baseline_sum_um)
         backdated = self.backdated_progression(reading.follow_ups)
@@ -651,6 +710,9 @@ class _PendingTimepoint(NamedTuple):
             overall_response=self.overall,
             best_overall_response_so_far=best_so_far,
             reasons=self.reasons,
+            target_diameters=target.diameters,
+            new_lesion_sum_mm=None,
+            new_lesion_diameters=(),
         )
 
 

@@ -15,6 +15,8 @@ from recist_app.recist import (
     BaselineAssessment,
     BestOverallResponse,
     ConformanceWarning,
+    CountedBasis,
+    CountedDiameter,
     Criteria,
     NewLesionFinding,
     Response,
@@ -61,7 +63,17 @@ def _timepoint(timepoint: TimepointAssessment) -> dict[str, Any]:
         "best_overall_response_so_far": timepoint.best_overall_response_so_far.value,
         "reasons": list(timepoint.reasons),
         "new_lesion_sum_mm": timepoint.new_lesion_sum_mm,
+        "target_diameters": _diameters(timepoint.target_diameters),
+        "new_lesion_diameters": _diameters(timepoint.new_lesion_diameters),
     }
+
+
+def _diameters(diameters: tuple[CountedDiameter, ...]) -> list[list[Any]]:
+    return [[d.lesion_id, d.diameter_um, d.basis.value] for d in diameters]
+
+
+def _diameters_from(data: list[list[Any]]) -> tuple[CountedDiameter, ...]:
+    return tuple(CountedDiameter(i, v, CountedBasis(b)) for i, v, b in data)
 
 
 def _value(response: Response | None) -> str | None:
@@ -87,6 +99,7 @@ def assessment_to_json(assessment: Assessment) -> str:
                     {"rule": w.rule, "message": w.message, "lesion_id": w.lesion_id}
                     for w in baseline.warnings
                 ],
+                "target_diameters": _diameters(baseline.target_diameters),
             },
             "timepoints": [_timepoint(t) for t in assessment.timepoints],
             "best_overall_response": _best(assessment.best_overall_response),
@@ -128,6 +141,8 @@ def _timepoint_from(data: dict[str, Any]) -> TimepointAssessment:
         best_overall_response_so_far=Response(data["best_overall_response_so_far"]),
         reasons=tuple(data["reasons"]),
         new_lesion_sum_mm=data["new_lesion_sum_mm"],
+        target_diameters=_diameters_from(data["target_diameters"]),
+        new_lesion_diameters=_diameters_from(data["new_lesion_diameters"]),
     )
 
 
@@ -152,6 +167,7 @@ def assessment_from_json(text: str) -> Assessment:
                 )
                 for w in baseline["warnings"]
             ),
+            target_diameters=_diameters_from(baseline["target_diameters"]),
         ),
         timepoints=tuple(_timepoint_from(t) for t in data["timepoints"]),
         best_overall_response=_best_from(data["best_overall_response"]),

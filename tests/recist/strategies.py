@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from hypothesis import strategies as st
@@ -87,10 +88,50 @@ def _measurement(draw: st.DrawFn, lesion: Lesion, *, baseline: bool) -> Measurem
     return Measurement(lesion_id=lesion.lesion_id, long_axis_mm=value)
 
 
+def _any_measurement(
+    draw: st.DrawFn, lesion: Lesion, targets: list[Lesion], *, baseline: bool
+) -> Measurement | None:
+    """Any state B1–B4 counts (split, merged, missing too), viable diameters (J1)."""
+    states = list(MeasurementState)
+    others = [t.lesion_id for t in targets if t.lesion_id != lesion.lesion_id]
+    if not others:
+        states.remove(MeasurementState.MERGED)
+    state = draw(st.sampled_from([*states, None]))
+    if state is None:
+        return None  # not recorded at this visit (B4)
+    lesion_id = lesion.lesion_id
+    if state is MeasurementState.SPLIT:
+        parts = draw(st.lists(st.integers(0, 600), min_size=2, max_size=3))
+        return Measurement(
+            lesion_id=lesion_id, state=state, parts_mm=tuple(p / 10 for p in parts)
+        )
+    if state is MeasurementState.MERGED:
+        return Measurement(
+            lesion_id=lesion_id, state=state, merged_into=draw(st.sampled_from(others))
+        )
+    if state is not MeasurementState.MEASURED:
+        return Measurement(lesion_id=lesion_id, state=state)
+    measured = _measurement(draw, lesion, baseline=baseline)
+    if lesion.is_lymph_node or draw(st.booleans()):
+        return measured
+    viable = draw(st.integers(min_value=0, max_value=1500)) / 10
+    return dataclasses.replace(measured, viable_long_axis_mm=viable)
+
+
 @st.composite
 def readings(
-    draw: st.DrawFn, *, max_follow_ups: int = 6, measured_only: bool = False
+    draw: st.DrawFn,
+    *,
+    max_follow_ups: int = 6,
+    measured_only: bool = False,
+    every_state: bool = False,
 ) -> Reading:
+    """A valid reading under RECIST 1.1.
+
+    ``measured_only``: every target measured and present at every visit.
+    ``every_state``: targets in any state at any visit, split, merged and missing
+    included, some with a viable diameter (J1); new lesions with diameters (H4).
+    """
     lesion_list = draw(lesions())
     targets = [lesion for lesion in lesion_list if lesion.role is LesionRole.TARGET]
     non_targets = [x for x in lesion_list if x.role is LesionRole.NON_TARGET]
@@ -104,14 +145,20 @@ def readings(
             date += datetime.timedelta(
                 days=draw(st.integers(min_value=14, max_value=70))
             )
-        measurements = tuple(
-            (
-                _measurement(draw, lesion, baseline=True)
-                if measured_only
-                else _measurement(draw, lesion, baseline=baseline)
+        if every_state:
+            found = [
+                _any_measurement(draw, t, targets, baseline=baseline) for t in targets
+            ]
+            measurements = tuple(m for m in found if m is not None)
+        else:
+            measurements = tuple(
+                (
+                    _measurement(draw, lesion, baseline=True)
+                    if measured_only
+                    else _measurement(draw, lesion, baseline=baseline)
+                )
+                for lesion in targets
             )
-            for lesion in targets
-        )
         non_target = tuple(
             NonTargetAssessment(
                 lesion_id=lesion.lesion_id,
@@ -132,6 +179,11 @@ def readings(
                     lesion_id=lesion_id,
                     state=draw(st.sampled_from(tuple(NewLesionState))),
                     typical_vascular_pattern=draw(st.sampled_from((None, True, False))),
+                    long_axis_mm=(
+                        draw(st.none() | st.integers(0, 600).map(lambda v: v / 10))
+                        if every_state
+                        else None
+                    ),
                 )
                 for lesion_id in seen
             )

@@ -2,12 +2,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from recist_app.recist import LesionRole, MeasurementState, NonTargetState
-from recist_app.ui.panels.lesion_table import LesionColumn
+from recist_app.recist import (
+    Criteria,
+    LesionRole,
+    MeasurementState,
+    NonTargetState,
+    ResponseParameters,
+    assess,
+)
+from recist_app.ui.panels.lesion_table import LesionColumn, LesionTableModel
 from recist_app.ui.vocabulary import load_vocabulary
+from tests.recist.builders import Visit, build, target
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
@@ -113,3 +122,39 @@ def test_editing_the_organ_cell_is_one_undo_step(
     assert panel.model.setData(index, "lung")
     assert window.document.reading.lesion("T01").organ == "lung"
     assert window.document.undo_stack.undoText() == "Set organ of T01 to lung"
+
+
+def test_B2_too_small_target_shows_the_counted_5mm_from_the_assessment(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = window.lesion_panel
+    panel.add_lesion(LesionRole.TARGET, panel.template())
+    window.document.set_visit("WEEK 8")
+    panel.set_state("T01", MeasurementState.TOO_SMALL.value)
+    (counted,) = window.document.assessment.timepoint("WEEK 8").target_diameters
+    assert counted.diameter_mm == 5.0
+    shown = "too small (5.0 mm)"
+    assert panel.model.index(0, LesionColumn.CURRENT).data() == shown
+    history = window.history_panel.model
+    assert history.index(0, 2).data() == shown
+    assert window.response_panel.cell("T01", Criteria.RECIST_1_1) == shown
+
+
+@pytest.mark.parametrize(
+    ("too_small_mm", "shown"),
+    [(5.0, "too small (5.0 mm)"), (3.5, "too small (3.5 mm)")],
+)
+def test_B2_the_table_shows_the_assessment_value_not_a_fixed_5mm(
+    qtbot: QtBot, too_small_mm: float, shown: str
+) -> None:
+    reading = build(
+        [target("T01"), target("T02", node=True)],
+        [Visit(0, {"T01": 40.0, "T02": 20.0}), Visit(42, {"T01": "too_small"})],
+        params=ResponseParameters(too_small_mm=too_small_mm),
+    )
+    model = LesionTableModel()
+    model.set_reading(reading, assess(reading), "DAY 42")
+    assert model.index(0, LesionColumn.PRIOR).data() == "40.0 mm"
+    assert model.index(1, LesionColumn.PRIOR).data() == "20.0 mm"
+    assert model.index(0, LesionColumn.CURRENT).data() == shown
+    assert model.index(1, LesionColumn.CURRENT).data() == "—"  # not recorded (B4)

@@ -1,8 +1,9 @@
 """Lesion history: a lesion × visit table of diameters and a plot over time.
 
 The table shows each lesion's diameter at every visit (the diameter the rules
-count: the short axis of nodes, 5 mm for too small, 0 for disappeared) or its
-state name, then the sum of diameters and the overall response. The plot draws
+counted, from the assessment: the short axis of nodes, ``too_small_mm`` for too
+small, 0 for disappeared, the viable part under mRECIST) or its state name, then
+the sum of diameters and the overall response. The plot draws
 the sum and each target over time and marks every follow-up's overall response.
 Both refresh only from the document's ``reading_changed``.
 """
@@ -25,14 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recist_app.recist import LesionRole, MeasurementState, Recist11Rules, rules_for
-from recist_app.ui.panels.lesion_table import finding_text
+from recist_app.recist import CountedBasis, LesionRole
+from recist_app.ui.panels.lesion_table import counted_text, finding_text
 from recist_app.ui.panels.response_panel import RESPONSE_COLORS
 
 if TYPE_CHECKING:
     import datetime
 
-    from recist_app.recist import Assessment, Lesion, Reading, TimePoint
+    from recist_app.recist import (
+        Assessment,
+        CountedDiameter,
+        Lesion,
+        Reading,
+        TimePoint,
+    )
     from recist_app.ui.document import ReadingDocument
 
 __all__ = ["HistoryPanel", "LesionHistory", "LesionHistoryModel", "lesion_history"]
@@ -40,6 +47,9 @@ __all__ = ["HistoryPanel", "LesionHistory", "LesionHistoryModel", "lesion_histor
 _Index = QModelIndex | QPersistentModelIndex
 _SUM_LABEL = "Sum of diameters"
 _RESPONSE_LABEL = "Overall response"
+_MEASURED = frozenset(
+    {CountedBasis.LONG_AXIS, CountedBasis.SHORT_AXIS, CountedBasis.VIABLE_LONG_AXIS}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,45 +87,48 @@ class LesionHistory:
     responses: tuple[str | None, ...]
 
 
-def _diameter_mm(
-    rules: Recist11Rules, reading: Reading, lesion: Lesion, timepoint: TimePoint
-) -> float | None:
-    diameter_um = rules.lesion_diameter_um(
-        lesion, timepoint.measurement(lesion.lesion_id), reading.params
-    )
-    return None if diameter_um is None else diameter_um / 1000
+def _cell(lesion: Lesion, timepoint: TimePoint, counted: CountedDiameter | None) -> str:
+    if counted is None:
+        return finding_text(lesion, timepoint)
+    if counted.basis in _MEASURED and counted.diameter_mm is not None:
+        return f"{counted.diameter_mm:.1f}"
+    return counted_text(counted)
 
 
-def _cell(lesion: Lesion, timepoint: TimePoint, diameter_mm: float | None) -> str:
-    measurement = timepoint.measurement(lesion.lesion_id)
-    if (
-        lesion.role is LesionRole.TARGET
-        and measurement is not None
-        and measurement.state is MeasurementState.MEASURED
-        and diameter_mm is not None
-    ):
-        return f"{diameter_mm:.1f}"
-    return finding_text(lesion, timepoint)
+def _counted_by_visit(
+    assessment: Assessment, timepoints: tuple[TimePoint, ...]
+) -> list[dict[str, CountedDiameter]]:
+    found: list[dict[str, CountedDiameter]] = []
+    for timepoint in timepoints:
+        try:
+            found.append(assessment.target_diameters_at(timepoint.visit))
+        except KeyError:
+            found.append({})  # a visit the assessment does not cover
+    return found
 
 
 def lesion_history(reading: Reading, assessment: Assessment) -> LesionHistory:
-    """The lesion × visit history of ``reading`` (pure; no Qt objects)."""
-    found = rules_for(reading.criteria)
-    # Criteria sets built on RECIST 1.1 count diameters their own way (mRECIST:
-    # viable tumour); any other falls back to the RECIST 1.1 diameters.
-    rules = found if isinstance(found, Recist11Rules) else Recist11Rules()
+    """The lesion × visit history of ``reading`` (pure; no Qt objects).
+
+    Targets show what they counted in ``assessment`` (``assess(reading)``).
+    """
     timepoints = reading.timepoints
     by_visit = {t.visit: t for t in assessment.timepoints}
+    counted_by_visit = _counted_by_visit(assessment, timepoints)
     order = {LesionRole.TARGET: 0, LesionRole.NON_TARGET: 1, LesionRole.NEW: 2}
     rows: list[HistoryRow] = []
     diameters: dict[str, tuple[float | None, ...]] = {}
     for lesion in sorted(reading.lesions, key=lambda x: order[x.role]):
-        values = tuple(_diameter_mm(rules, reading, lesion, t) for t in timepoints)
         if lesion.role is LesionRole.TARGET:
-            diameters[lesion.lesion_id] = values
-        cells = tuple(
-            _cell(lesion, t, value) for t, value in zip(timepoints, values, strict=True)
-        )
+            counted = [found.get(lesion.lesion_id) for found in counted_by_visit]
+            diameters[lesion.lesion_id] = tuple(
+                None if c is None else c.diameter_mm for c in counted
+            )
+            cells = tuple(
+                _cell(lesion, t, c) for t, c in zip(timepoints, counted, strict=True)
+            )
+        else:
+            cells = tuple(finding_text(lesion, t) for t in timepoints)
         label = lesion.lesion_id + (f" {lesion.organ}" if lesion.organ else "")
         rows.append(HistoryRow(label, cells, lesion.role))
     sums: list[float | None] = []

@@ -256,7 +256,7 @@ class LesionPanel(QWidget):
         document = self._document
         reading = document.reading
         self._syncing = True
-        self.model.set_reading(reading, document.visit)
+        self.model.set_reading(reading, document.assessment, document.visit)
         self._syncing = False
         self._show_selection(document.selected_lesion_id)
         self._show_warnings(reading, document.assessment)

@@ -8,12 +8,24 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from recist_app.recist import LesionRole, MeasurementState
+from recist_app.recist import CountedBasis, LesionRole, MeasurementState
 
 if TYPE_CHECKING:
-    from recist_app.recist import Lesion, Reading, TimePoint
+    from recist_app.recist import (
+        Assessment,
+        CountedDiameter,
+        Lesion,
+        Reading,
+        TimePoint,
+    )
 
-__all__ = ["LesionColumn", "LesionTableModel", "finding_text", "viable_text"]
+__all__ = [
+    "LesionColumn",
+    "LesionTableModel",
+    "counted_text",
+    "finding_text",
+    "viable_text",
+]
 
 _Index = QModelIndex | QPersistentModelIndex
 EditRequest = Callable[[str, str, object], None]
@@ -34,32 +46,57 @@ class LesionColumn:
     COUNT = 8
 
 
-_STATE_TEXT = {
-    MeasurementState.TOO_SMALL: "too small (5 mm)",
-    MeasurementState.DISAPPEARED: "disappeared (0 mm)",
-    MeasurementState.NOT_EVALUABLE: "not evaluable",
-    MeasurementState.NOT_DONE: "not done",
-    MeasurementState.SPLIT: "split",
-    MeasurementState.MERGED: "merged",
+_COUNTED_TEXT = {  # B2, B3, B4: how a state counts, with the value the rules used
+    CountedBasis.TOO_SMALL: "too small ({:.1f} mm)",
+    CountedBasis.DISAPPEARED: "disappeared (0 mm)",
+    CountedBasis.SPLIT: "split ({:.1f} mm)",
+    CountedBasis.MERGED: "merged (0 mm)",
+    CountedBasis.NOT_EVALUABLE: "not evaluable",
+    CountedBasis.NOT_DONE: "not done",
+    CountedBasis.MISSING: "—",
+    CountedBasis.AXIS_NOT_MEASURED: "not measured",
 }
 
 
-def _target_text(lesion: Lesion, timepoint: TimePoint) -> str:
+def counted_text(counted: CountedDiameter) -> str:
+    """A target's counted diameter as the panels show it: ``too small (5.0 mm)``.
+
+    The value is the assessment's (A2, A6, B2–B4, J1), never counted again here.
+    """
+    value_mm = counted.diameter_mm
+    template = _COUNTED_TEXT.get(counted.basis)
+    if template is not None:
+        return template.format(value_mm)
+    note = " viable" if counted.basis is CountedBasis.VIABLE_LONG_AXIS else ""
+    return f"{value_mm:.1f} mm{note}"
+
+
+def _axes_text(long_mm: float | None, short_mm: float | None) -> str:
+    text = "—" if long_mm is None else f"{long_mm:.1f} mm"
+    return text if short_mm is None else f"{text} (× {short_mm:.1f})"
+
+
+def _target_text(
+    lesion: Lesion, timepoint: TimePoint, counted: CountedDiameter | None
+) -> str:
     measurement = timepoint.measurement(lesion.lesion_id)
     if measurement is None:
         return "—"
-    if measurement.state is MeasurementState.SPLIT:
-        return f"split ({sum(measurement.parts_mm):.1f} mm)"
-    if measurement.state is not MeasurementState.MEASURED:
-        return _STATE_TEXT.get(measurement.state, measurement.state.value)
     long_mm, short_mm = measurement.long_axis_mm, measurement.short_axis_mm
-    counted, other = (
-        (short_mm, long_mm) if lesion.is_lymph_node else (long_mm, short_mm)
-    )
-    text = f"{counted:.1f} mm" if counted is not None else "—"
-    if other is not None:
-        text += f" (long {other:.1f})" if lesion.is_lymph_node else f" (× {other:.1f})"
-    return text
+    if counted is None:  # no assessment of this visit: what was recorded
+        if measurement.state is MeasurementState.MEASURED:
+            return _axes_text(long_mm, short_mm)
+        return measurement.state.value.replace("_", " ")
+    basis = counted.basis
+    if basis is CountedBasis.LONG_AXIS:
+        return _axes_text(counted.diameter_mm, short_mm)
+    if basis is CountedBasis.SHORT_AXIS:  # A2: the node's short axis first
+        text = counted_text(counted)
+        return text if long_mm is None else f"{text} (long {long_mm:.1f})"
+    if measurement.state is MeasurementState.MEASURED:
+        # mRECIST counts the viable part (the Viable column); show what was drawn
+        return _axes_text(long_mm, short_mm)
+    return counted_text(counted)
 
 
 def _new_lesion_text(lesion: Lesion, timepoint: TimePoint) -> str:
@@ -85,12 +122,19 @@ def _new_lesion_text(lesion: Lesion, timepoint: TimePoint) -> str:
     return ", ".join(parts)
 
 
-def finding_text(lesion: Lesion, timepoint: TimePoint | None) -> str:
-    """The lesion's finding at ``timepoint`` as the table shows it."""
+def finding_text(
+    lesion: Lesion,
+    timepoint: TimePoint | None,
+    counted: CountedDiameter | None = None,
+) -> str:
+    """The lesion's finding at ``timepoint`` as the table shows it.
+
+    ``counted`` is a target's counted diameter at that visit, from the assessment.
+    """
     if timepoint is None:
         return ""
     if lesion.role is LesionRole.TARGET:
-        return _target_text(lesion, timepoint)
+        return _target_text(lesion, timepoint, counted)
     if lesion.role is LesionRole.NEW:
         return _new_lesion_text(lesion, timepoint)
     assessment = next(
@@ -115,7 +159,8 @@ def viable_text(lesion: Lesion, timepoint: TimePoint | None) -> str:
 class LesionTableModel(QAbstractTableModel):
     """Lesions of a reading with their finding at the previous and current visit.
 
-    The last column is the viable long axis at the current visit (mRECIST).
+    The last column is the viable long axis at the current visit (mRECIST). A
+    target's finding shows the diameter it counted, from the assessment.
 
     The model never changes the reading: edits of organ, location and node flag
     go to ``edit_request``, which pushes an undo command; the model is refreshed
@@ -138,17 +183,37 @@ class LesionTableModel(QAbstractTableModel):
         self._lesions: tuple[Lesion, ...] = ()
         self._current: TimePoint | None = None
         self._prior: TimePoint | None = None
+        self._counted: dict[str, dict[str, CountedDiameter]] = {}
         self._edit_request = edit_request
 
-    def set_reading(self, reading: Reading, visit: str) -> None:
-        """Show ``reading`` at ``visit`` (the prior is the visit before it)."""
+    def set_reading(self, reading: Reading, assessment: Assessment, visit: str) -> None:
+        """Show ``reading`` at ``visit`` (the prior is the visit before it).
+
+        ``assessment`` is ``assess(reading)``: the targets' counted diameters.
+        """
         self.beginResetModel()
         self._lesions = reading.lesions
         visits = [t.visit for t in reading.timepoints]
         index = visits.index(visit) if visit in visits else -1
         self._current = reading.timepoints[index] if index >= 0 else None
         self._prior = reading.timepoints[index - 1] if index > 0 else None
+        self._counted = {}
+        for timepoint in (self._prior, self._current):
+            if timepoint is None:
+                continue
+            try:
+                self._counted[timepoint.visit] = assessment.target_diameters_at(
+                    timepoint.visit
+                )
+            except KeyError:
+                continue  # a visit the assessment does not cover
         self.endResetModel()
+
+    def _finding(self, lesion: Lesion, timepoint: TimePoint | None) -> str:
+        if timepoint is None:
+            return ""
+        counted = self._counted.get(timepoint.visit, {}).get(lesion.lesion_id)
+        return finding_text(lesion, timepoint, counted)
 
     def lesion_at(self, row: int) -> Lesion:
         """The lesion shown in ``row``."""
@@ -236,8 +301,8 @@ class LesionTableModel(QAbstractTableModel):
             LesionColumn.ORGAN: lesion.organ,
             LesionColumn.LOCATION: lesion.location,
             LesionColumn.NODE: "",
-            LesionColumn.PRIOR: finding_text(lesion, self._prior),
-            LesionColumn.CURRENT: finding_text(lesion, self._current),
+            LesionColumn.PRIOR: self._finding(lesion, self._prior),
+            LesionColumn.CURRENT: self._finding(lesion, self._current),
             LesionColumn.VIABLE: viable_text(lesion, self._current),
         }
         return values.get(column)

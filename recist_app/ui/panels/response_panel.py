@@ -3,11 +3,12 @@
 Readers measure once; the panel assesses the same reading under each criteria set
 shown (:func:`~recist_app.recist.assess` on the reading with its ``criteria``
 replaced, as ``recist-app evaluate --criteria all`` does) and lays the results out
-as one column per criteria: sums (mRECIST: the viable sum, iRECIST: also the
-new-lesion sum), changes from baseline and nadir, the target, non-target, new-lesion
-and overall responses, the best response so far and overall, then each column's
-reasons. Which columns show is a setting (check boxes above the table); the
-reading's own criteria always shows.
+as one column per criteria: the diameter each target counted (mRECIST: the viable
+part), sums (mRECIST: the viable sum, iRECIST: also the new-lesion sum), changes
+from baseline and nadir, the target, non-target, new-lesion and overall responses,
+the best response so far and overall, then each column's reasons. Which columns
+show is a setting (check boxes above the table); the reading's own criteria always
+shows.
 """
 
 from __future__ import annotations
@@ -33,11 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from recist_app.recist import Criteria, assess
+from recist_app.ui.panels.lesion_table import counted_text
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
 
-    from recist_app.recist import Assessment, Reading, TimepointAssessment
+    from recist_app.recist import (
+        Assessment,
+        CountedDiameter,
+        Reading,
+        TimepointAssessment,
+    )
     from recist_app.ui.document import ReadingDocument
 
 __all__ = [
@@ -119,6 +126,11 @@ def _best_text(assessment: Assessment) -> str:
     return f"{best.response.value} ({status})"
 
 
+def _target_rows(diameters: tuple[CountedDiameter, ...]) -> tuple[Row, ...]:
+    """One row per target: the diameter it counted (A2, A6, B2–B4, J1)."""
+    return tuple((d.lesion_id, counted_text(d)) for d in diameters)
+
+
 def follow_up_rows(
     criteria: Criteria, timepoint: TimepointAssessment, assessment: Assessment
 ) -> tuple[Row, ...]:
@@ -128,6 +140,7 @@ def follow_up_rows(
         _mm(timepoint.new_lesion_sum_mm) if criteria is Criteria.IRECIST else ""
     )
     return (
+        *_target_rows(timepoint.target_diameters),
         ("Target sum", _mm(timepoint.sum_of_diameters_mm, note)),
         (
             "Change from baseline",
@@ -154,6 +167,7 @@ def baseline_rows(criteria: Criteria, assessment: Assessment) -> tuple[Row, ...]
     """The rows of one criteria column at the baseline visit."""
     baseline = assessment.baseline
     return (
+        *_target_rows(baseline.target_diameters),
         (
             "Baseline sum",
             _mm(baseline.sum_of_diameters_mm, _SUM_NOTE.get(criteria, "")),
