@@ -12,6 +12,11 @@ from recist_app.recist.assessment import (
     CountedDiameter,
     TimepointAssessment,
 )
+from recist_app.recist.assessment_codec import (
+    ASSESSMENT_FORMAT,
+    assessment_from_dict,
+    assessment_to_dict,
+)
 from recist_app.recist.best_response import ResponseEvent, best_overall_responses
 from recist_app.recist.conformance import check_baseline, measurable_minimum_mm
 from recist_app.recist.drawing import (
@@ -46,6 +51,7 @@ from recist_app.recist.enums import (
     Response,
 )
 from recist_app.recist.errors import (
+    AssessmentDataError,
     ReadingError,
     UnknownLesionError,
     UnknownVisitError,
@@ -73,8 +79,10 @@ from recist_app.recist.response import (
 )
 
 __all__ = [
+    "ASSESSMENT_FORMAT",
     "ENGINE_VERSION",
     "Assessment",
+    "AssessmentDataError",
     "AxisGeometry",
     "BaselineAssessment",
     "BestOverallResponse",
@@ -113,6 +121,8 @@ __all__ = [
     "add_lesion",
     "add_timepoint",
     "assess",
+    "assessment_from_dict",
+    "assessment_to_dict",
     "best_overall_responses",
     "check_baseline",
     "lesion_geometry_near",

@@ -8,6 +8,7 @@ can be shown to the user as it is.
 from __future__ import annotations
 
 __all__ = [
+    "AssessmentDataError",
     "ReadingError",
     "UnknownLesionError",
     "UnknownVisitError",
@@ -41,3 +42,11 @@ class UnknownLesionError(_UnknownKeyError):
 
 class UnknownVisitError(_UnknownKeyError):
     """No timepoint of the reading has this visit label (lookups and edits alike)."""
+
+
+class AssessmentDataError(ReadingError):
+    """A dict is not a ``recist-assessment/1`` object.
+
+    The message names the field and where it is
+    (``assessment.timepoints[2]: overall_response must be ...``).
+    """

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
-from recist_app.recist import ENGINE_VERSION, ReadingError, assess
-from recist_app.store._assessment_codec import assessment_to_json
+from recist_app.recist import ENGINE_VERSION, ReadingError, assess, assessment_to_dict
 from recist_app.store._diff import FINDING_NAMES
 from recist_app.store._rows import (
     READING_COLUMNS,
+    canonical_json,
     ReadingRows,
     Values,
     later_column_defaults,
@@ -631,7 +631,7 @@ def _cached_responses(
         return []  # rows the rules cannot assess are reported by the store
     computed = assessment.best_overall_response
     if (
-        cached.assessment == assessment_to_json(assessment)
+        cached.assessment == canonical_json(assessment_to_dict(assessment))
         and cached.best_overall_response == computed.response.value
         and cached.best_response_confirmed == computed.confirmed
     ):

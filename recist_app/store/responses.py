@@ -11,6 +11,7 @@ content; the cache moves along with it.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, update
@@ -22,8 +23,10 @@ from recist_app.recist import (
     Reading,
     ReadingError,
     assess,
+    assessment_from_dict,
+    assessment_to_dict,
 )
-from recist_app.store._assessment_codec import assessment_from_json, assessment_to_json
+from recist_app.store._rows import canonical_json
 from recist_app.store._unit_of_work import as_criteria, label_of
 from recist_app.store.errors import StoreBusyError, StoreError
 from recist_app.store.schema import Base, CachedAssessmentRow
@@ -88,7 +91,7 @@ def write_cache(
         "computed_at": now,
         "best_overall_response": assessment.best_overall_response.response.value,
         "best_response_confirmed": assessment.best_overall_response.confirmed,
-        "assessment": assessment_to_json(assessment),
+        "assessment": canonical_json(assessment_to_dict(assessment)),
     }
     connection = session.connection()
     updated = connection.execute(
@@ -159,7 +162,7 @@ class ResponseCache:
             row = unit.require_reading(session, patient_id, criteria, reader)
             cached = session.get(CachedAssessmentRow, row.id)
             if cached is not None and _valid(cached, row.revision):
-                return assessment_from_json(cached.assessment)
+                return assessment_from_dict(json.loads(cached.assessment))
             revision = row.revision
             reading = unit.reading_from(unit.stored_rows(session, row, patient_id))
         if unit.read_only:  # nothing can be cached; the responses are the same

@@ -18,10 +18,7 @@ from recist_app.exchange import (
     write_reading_file,
 )
 from recist_app.recist import (
-    Assessment,
     AxisGeometry,
-    BaselineAssessment,
-    BestOverallResponse,
     Lesion,
     Measurement,
     MeasurementGeometry,
@@ -30,11 +27,9 @@ from recist_app.recist import (
     Reading,
     ResponseParameters,
     TimePoint,
-    TimepointAssessment,
     assess,
 )
 from recist_app.store import Store
-from recist_app.store._assessment_codec import assessment_from_json, assessment_to_json
 from recist_app.store._rows import (
     GEOMETRY_COLUMNS,
     LESION_COLUMNS,
@@ -100,16 +95,6 @@ def test_rows_and_snapshot_round_trip_without_a_database(reading: Reading) -> No
     rows = reading_to_rows(reading)
     assert reading_from_rows(rows) == reading
     assert reading_from_rows(rows_from_snapshot(rows_to_snapshot(rows))) == reading
-
-
-@settings(max_examples=60, deadline=None)
-@given(reading=readings())
-def test_cached_assessment_encoding_is_lossless(reading: Reading) -> None:
-    try:
-        assessment = assess(reading)
-    except ValueError:
-        return  # criteria without registered rules
-    assert assessment_from_json(assessment_to_json(assessment)) == assessment
 
 
 @settings(max_examples=20)
@@ -216,14 +201,6 @@ def test_every_domain_field_has_a_column() -> None:
         "method",
     }
     assert _names(AxisGeometry) == {"start_lps_mm", "end_lps_mm"}
-
-
-def test_every_assessment_field_is_cached(reading: Reading) -> None:
-    data = json.loads(assessment_to_json(assess(reading)))
-    assert set(data) == _names(Assessment)
-    assert set(data["baseline"]) == _names(BaselineAssessment)
-    assert set(data["timepoints"][0]) == _names(TimepointAssessment)
-    assert set(data["best_overall_response"]) == _names(BestOverallResponse)
 
 
 def test_a_snapshot_signed_before_later_columns_reads_with_their_defaults(
