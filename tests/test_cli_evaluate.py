@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from recist_app.cli import main
+from recist_app.exchange import VISIT_COLUMNS
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "HCC-001.reading.json"
 
@@ -31,12 +32,20 @@ def test_evaluate_writes_out_file(tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8"))["patient_id"] == "HCC-001"
 
 
-def test_evaluate_csv_has_one_row_per_visit(capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_csv_has_the_baseline_and_one_row_per_visit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["evaluate", str(EXAMPLE), "--format", "csv"]) == 0
     rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
-    assert [row["visit"] for row in rows] == ["WEEK 6", "WEEK 12"]
-    assert rows[0]["sum_of_diameters_mm"] == "39.0"
-    assert rows[0]["target_response"] == "PR"
+    assert tuple(rows[0]) == VISIT_COLUMNS
+    assert [(row["visit"], row["baseline"]) for row in rows] == [
+        ("BASELINE", "Y"),
+        ("WEEK 6", "N"),
+        ("WEEK 12", "N"),
+    ]
+    assert rows[0]["sum_of_diameters_mm"] == "60.0"
+    assert rows[1]["sum_of_diameters_mm"] == "39.0"
+    assert rows[1]["target_response"] == "PR"
 
 
 def test_evaluate_bad_input_exits_2_with_one_line(
@@ -97,4 +106,32 @@ def test_evaluate_one_other_criteria_as_csv(capsys: pytest.CaptureFixture[str]) 
     )
     rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
     assert {row["criteria"] for row in rows} == {"mRECIST"}
-    assert rows[0]["sum_of_diameters_mm"] == "29.0"
+    assert rows[0]["sum_of_diameters_mm"] == "53.0"  # baseline: viable 35 + node 18
+    assert rows[1]["sum_of_diameters_mm"] == "29.0"
+
+
+def test_evaluate_all_criteria_as_csv_is_one_block_per_criteria(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["evaluate", str(EXAMPLE), "--criteria", "all", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert [(r["criteria"], r["visit"]) for r in rows] == [
+        (criteria, visit)
+        for criteria in ("RECIST 1.1", "iRECIST", "mRECIST")
+        for visit in ("BASELINE", "WEEK 6", "WEEK 12")
+    ]
+
+
+def test_evaluate_json_carries_the_counted_diameters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["evaluate", str(EXAMPLE), "--criteria", "mrecist"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["baseline"]["target_diameters"] == [
+        {"lesion_id": "T01", "diameter_mm": 35.0, "basis": "viable_long_axis"},
+        {"lesion_id": "T02", "diameter_mm": 18.0, "basis": "short_axis"},
+    ]
+    week_6 = result["timepoints"][0]
+    assert week_6["target_diameters"][0]["basis"] == "viable_long_axis"
+    assert week_6["new_lesion_sum_mm"] is None
+    assert week_6["new_lesion_diameters"] == []

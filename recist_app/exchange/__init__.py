@@ -24,11 +24,10 @@ from recist_app.exchange.adam import (
 )
 from recist_app.exchange.assessment_file import (
     ASSESSMENT_FORMAT,
-    assessment_csv_text,
+    VISIT_COLUMNS,
     assessment_json_text,
     assessment_set_json_text,
-    assessment_to_dict,
-    assessments_csv_text,
+    visits_csv_text,
 )
 from recist_app.exchange.demo_reading import (
     DEMO_READER,
@@ -81,6 +80,7 @@ __all__ = [
     "ASSESSMENT_FORMAT",
     "DEMO_READER",
     "READING_FORMAT",
+    "VISIT_COLUMNS",
     "AnalysisDataset",
     "AnalysisVariable",
     "ExchangeError",
@@ -92,11 +92,8 @@ __all__ = [
     "ReportSignature",
     "SdtmDatasets",
     "adam_csv_text",
-    "assessment_csv_text",
     "assessment_json_text",
     "assessment_set_json_text",
-    "assessment_to_dict",
-    "assessments_csv_text",
     "build_measurement_report",
     "build_sdtm",
     "check_sdtm",
@@ -114,6 +111,7 @@ __all__ = [
     "reading_to_json_text",
     "sas_date",
     "unread_reading_from_ground_truth",
+    "visits_csv_text",
     "write_adam",
     "write_pdf_report",
     "write_reading_file",

@@ -1,4 +1,9 @@
-"""The assessment ``recist-assessment/1`` as JSON, and one row per visit as CSV."""
+"""The assessment ``recist-assessment/1`` as JSON, and one row per visit as CSV.
+
+Both come from :func:`~recist_app.recist.assessment_to_dict`, the one converter of
+an assessment: ``recist-app evaluate`` and ``recist-app export`` write the same
+JSON object and the same per-visit CSV layout (:data:`VISIT_COLUMNS`).
+"""
 
 from __future__ import annotations
 
@@ -7,35 +12,32 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import datetime
-    from collections.abc import Sequence
+from recist_app.recist import ASSESSMENT_FORMAT, assessment_to_dict
 
-    from recist_app.recist import (
-        Assessment,
-        BestOverallResponse,
-        Response,
-        TimepointAssessment,
-    )
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from recist_app.recist import Assessment
 
 __all__ = [
     "ASSESSMENT_FORMAT",
-    "CSV_COLUMNS",
-    "assessment_csv_text",
+    "ASSESSMENT_SET_FORMAT",
+    "VISIT_COLUMNS",
     "assessment_json_text",
     "assessment_set_json_text",
-    "assessment_to_dict",
-    "assessments_csv_text",
+    "visit_rows",
+    "visits_csv_text",
 ]
 
-ASSESSMENT_FORMAT = "recist-assessment/1"
 ASSESSMENT_SET_FORMAT = "recist-assessment-set/1"
 
-CSV_COLUMNS = (
+VISIT_COLUMNS = (
     "patient_id",
     "criteria",
+    "reader",
     "visit",
     "date",
+    "baseline",
     "sum_of_diameters_mm",
     "change_from_baseline_mm",
     "change_from_baseline_pct",
@@ -47,81 +49,22 @@ CSV_COLUMNS = (
     "new_lesions",
     "overall_response",
     "best_overall_response_so_far",
+    "new_lesion_sum_mm",
     "reasons",
 )
+"""The per-visit CSV: a baseline row (``baseline`` ``Y``: its sum, NED, and the
+conformance warnings as reasons) and one row per follow-up (``N``)."""
+
+_FOLLOW_UP_VALUES = frozenset(VISIT_COLUMNS) - {"patient_id", "criteria", "reader"}
 
 
-def _code(value: Response | None) -> str | None:
-    return None if value is None else value.value
-
-
-def _iso(value: datetime.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _bor_dict(bor: BestOverallResponse) -> dict[str, Any]:
-    return {
-        "response": bor.response.value,
-        "confirmed": bor.confirmed,
-        "date": _iso(bor.date),
-        "confirmation_date": _iso(bor.confirmation_date),
-        "reasons": list(bor.reasons),
-    }
-
-
-def _timepoint_dict(timepoint: TimepointAssessment) -> dict[str, Any]:
-    return {
-        "visit": timepoint.visit,
-        "date": timepoint.date.isoformat(),
-        "sum_of_diameters_mm": timepoint.sum_of_diameters_mm,
-        "all_targets_assessed": timepoint.all_targets_assessed,
-        "change_from_baseline_mm": timepoint.change_from_baseline_mm,
-        "change_from_baseline_pct": timepoint.change_from_baseline_pct,
-        "nadir_mm": timepoint.nadir_mm,
-        "change_from_nadir_pct": timepoint.change_from_nadir_pct,
-        "change_from_nadir_mm": timepoint.change_from_nadir_mm,
-        "target_response": _code(timepoint.target_response),
-        "non_target_response": _code(timepoint.non_target_response),
-        "new_lesions": timepoint.new_lesions.value,
-        "overall_response": timepoint.overall_response.value,
-        "best_overall_response_so_far": timepoint.best_overall_response_so_far.value,
-        "reasons": list(timepoint.reasons),
-    }
-
-
-def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
-    """The ``recist-assessment/1`` object (README, File formats) for ``assessment``."""
-    baseline = assessment.baseline
-    return {
-        "format": ASSESSMENT_FORMAT,
-        "patient_id": assessment.patient_id,
-        "criteria": assessment.criteria.value,
-        "engine_version": assessment.engine_version,
-        "timepoints": [_timepoint_dict(t) for t in assessment.timepoints],
-        "best_overall_response": _bor_dict(assessment.best_overall_response),
-        "best_overall_response_confirmed": _bor_dict(
-            assessment.best_overall_response_confirmed
-        ),
-        "best_overall_response_unconfirmed": _bor_dict(
-            assessment.best_overall_response_unconfirmed
-        ),
-        "baseline": {
-            "visit": baseline.visit,
-            "date": _iso(baseline.date),
-            "sum_of_diameters_mm": baseline.sum_of_diameters_mm,
-            "target_lesions": baseline.target_count,
-            "non_target_lesions": baseline.non_target_count,
-            "overall_response": _code(baseline.overall_response),
-            "warnings": [str(warning) for warning in baseline.warnings],
-        },
-    }
+def _json_text(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def assessment_json_text(assessment: Assessment) -> str:
-    """The assessment as indented JSON text ending in a newline."""
-    return (
-        json.dumps(assessment_to_dict(assessment), indent=2, ensure_ascii=False) + "\n"
-    )
+    """The ``recist-assessment/1`` object as indented JSON text ending in a newline."""
+    return _json_text(assessment_to_dict(assessment))
 
 
 def assessment_set_json_text(assessments: Sequence[Assessment]) -> str:
@@ -130,31 +73,62 @@ def assessment_set_json_text(assessments: Sequence[Assessment]) -> str:
     The object is ``{"format": "recist-assessment-set/1", "patient_id": ...,
     "assessments": [recist-assessment/1, ...]}`` in the order given.
     """
-    data = {
-        "format": ASSESSMENT_SET_FORMAT,
-        "patient_id": assessments[0].patient_id if assessments else None,
-        "assessments": [assessment_to_dict(a) for a in assessments],
+    return _json_text(
+        {
+            "format": ASSESSMENT_SET_FORMAT,
+            "patient_id": assessments[0].patient_id if assessments else None,
+            "assessments": [assessment_to_dict(a) for a in assessments],
+        }
+    )
+
+
+def visit_rows(assessment: Assessment, *, reader: str = "") -> list[dict[str, Any]]:
+    """The :data:`VISIT_COLUMNS` rows of one assessment: the baseline, then each visit.
+
+    ``reader`` fills the ``reader`` column (the assessment does not know who read).
+    Missing values are ``None``; reasons are joined by ``" | "``.
+    """
+    data = assessment_to_dict(assessment)
+    common = {
+        "patient_id": data["patient_id"],
+        "criteria": data["criteria"],
+        "reader": reader,
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    rows: list[dict[str, Any]] = []
+    baseline = data["baseline"]
+    if baseline["visit"] is not None:
+        rows.append(
+            {
+                **common,
+                "visit": baseline["visit"],
+                "date": baseline["date"],
+                "baseline": "Y",
+                "sum_of_diameters_mm": baseline["sum_of_diameters_mm"],
+                "overall_response": baseline["overall_response"],
+                "reasons": " | ".join(
+                    f"{w['rule']}: {w['message']}" for w in baseline["warnings"]
+                ),
+            }
+        )
+    for timepoint in data["timepoints"]:
+        values = {k: v for k, v in timepoint.items() if k in _FOLLOW_UP_VALUES}
+        values["reasons"] = " | ".join(timepoint["reasons"])
+        rows.append({**common, **values, "baseline": "N"})
+    return rows
 
 
-def assessment_csv_text(assessment: Assessment) -> str:
-    """One row per follow-up visit, with the reasons joined by ``" | "``."""
-    return assessments_csv_text((assessment,))
+def visits_csv_text(items: Iterable[tuple[Assessment, str]]) -> str:
+    """The per-visit CSV of ``(assessment, reader)`` items, one block per item.
 
-
-def assessments_csv_text(assessments: Sequence[Assessment]) -> str:
-    """One row per criteria and follow-up visit (the ``criteria`` column tells)."""
+    ``recist-app evaluate --format csv`` (one block per criteria) and ``export
+    --format csv`` (``responses.csv``, one block per reading) both write it.
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=VISIT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for assessment in assessments:
-        for timepoint in assessment.timepoints:
-            row = _timepoint_dict(timepoint)
-            row["reasons"] = " | ".join(timepoint.reasons)
-            row["patient_id"] = assessment.patient_id
-            row["criteria"] = assessment.criteria.value
+    for assessment, reader in items:
+        for row in visit_rows(assessment, reader=reader):
             writer.writerow(
-                {key: "" if row[key] is None else row[key] for key in CSV_COLUMNS}
+                {key: "" if row.get(key) is None else row[key] for key in VISIT_COLUMNS}
             )
     return buffer.getvalue()

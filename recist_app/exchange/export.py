@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from recist_app.exchange._staging import staged_output
-from recist_app.exchange.assessment_file import assessment_json_text
+from recist_app.exchange.assessment_file import assessment_json_text, visits_csv_text
 from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
 from recist_app.exchange.reading_file import reading_to_dict
@@ -30,7 +30,7 @@ from recist_app.exchange.sdtm import (
     response_assessments,
     write_sdtm,
 )
-from recist_app.exchange.tables import lesions_csv_text, visits_csv_text
+from recist_app.exchange.tables import lesions_csv_text
 from recist_app.recist import ReadingError, UnsupportedCriteriaError, assess
 
 if TYPE_CHECKING:
@@ -387,11 +387,14 @@ def export_readings(
                 _write_json(prepared, staging)
             elif fmt is ExportFormat.CSV:
                 (staging / "responses.csv").write_text(
-                    visits_csv_text([(p.reading, p.assessment) for p in prepared]),
+                    visits_csv_text(
+                        [(p.assessment, p.reading.reader) for p in prepared]
+                    ),
                     encoding="utf-8",
                 )
                 (staging / "lesions.csv").write_text(
-                    lesions_csv_text([p.reading for p in prepared]), encoding="utf-8"
+                    lesions_csv_text([(p.reading, p.assessment) for p in prepared]),
+                    encoding="utf-8",
                 )
             elif fmt is ExportFormat.SDTM:
                 datasets = merge_sdtm(

@@ -1,4 +1,8 @@
-"""Per-visit and per-lesion CSV tables for statisticians (many patients at once)."""
+"""The per-lesion CSV table for statisticians (many patients at once).
+
+The per-visit table is :func:`~recist_app.exchange.assessment_file.visits_csv_text`,
+the one layout ``evaluate`` and ``export`` share.
+"""
 
 from __future__ import annotations
 
@@ -11,37 +15,10 @@ from recist_app.recist import LesionRole
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from recist_app.recist import Assessment, Reading
+    from recist_app.recist import Assessment, CountedDiameter, Reading
 
-__all__ = [
-    "LESION_COLUMNS",
-    "VISIT_COLUMNS",
-    "lesion_rows",
-    "lesions_csv_text",
-    "visit_rows",
-    "visits_csv_text",
-]
+__all__ = ["LESION_COLUMNS", "lesion_rows", "lesions_csv_text"]
 
-VISIT_COLUMNS = (
-    "patient_id",
-    "criteria",
-    "reader",
-    "visit",
-    "date",
-    "baseline",
-    "sum_of_diameters_mm",
-    "change_from_baseline_mm",
-    "change_from_baseline_pct",
-    "nadir_mm",
-    "change_from_nadir_mm",
-    "change_from_nadir_pct",
-    "target_response",
-    "non_target_response",
-    "new_lesions",
-    "overall_response",
-    "best_overall_response_so_far",
-    "reasons",
-)
 LESION_COLUMNS = (
     "patient_id",
     "visit",
@@ -56,65 +33,30 @@ LESION_COLUMNS = (
     "short_axis_mm",
     "parts_mm",
     "merged_into",
+    "counted_diameter_mm",
+    "counted_basis",
     "sop_instance_uid",
 )
+"""One row per lesion per visit where it was recorded; a target's
+``counted_diameter_mm`` and ``counted_basis`` are what the assessment counted
+(A2, A6, B2–B4, J1)."""
 
 
-def _code(value: object) -> str:
-    return "" if value is None else str(getattr(value, "value", value))
+def _counted(assessment: Assessment, visit: str) -> dict[str, CountedDiameter]:
+    try:
+        return assessment.target_diameters_at(visit)
+    except KeyError:
+        return {}
 
 
-def visit_rows(reading: Reading, assessment: Assessment) -> list[dict[str, Any]]:
-    """One row per visit: the baseline (sum only) and every follow-up."""
-    rows: list[dict[str, Any]] = []
-    baseline = assessment.baseline
-    common = {
-        "patient_id": reading.patient_id,
-        "criteria": reading.criteria.value,
-        "reader": reading.reader,
-    }
-    if reading.baseline is not None:
-        rows.append(
-            {
-                **common,
-                "visit": reading.baseline.visit,
-                "date": reading.baseline.date.isoformat(),
-                "baseline": "Y",
-                "sum_of_diameters_mm": baseline.sum_of_diameters_mm,
-                "overall_response": _code(baseline.overall_response),
-                "reasons": " | ".join(str(w) for w in baseline.warnings),
-            }
-        )
-    for timepoint in assessment.timepoints:
-        rows.append(
-            {
-                **common,
-                "visit": timepoint.visit,
-                "date": timepoint.date.isoformat(),
-                "baseline": "N",
-                "sum_of_diameters_mm": timepoint.sum_of_diameters_mm,
-                "change_from_baseline_mm": timepoint.change_from_baseline_mm,
-                "change_from_baseline_pct": timepoint.change_from_baseline_pct,
-                "nadir_mm": timepoint.nadir_mm,
-                "change_from_nadir_mm": timepoint.change_from_nadir_mm,
-                "change_from_nadir_pct": timepoint.change_from_nadir_pct,
-                "target_response": _code(timepoint.target_response),
-                "non_target_response": _code(timepoint.non_target_response),
-                "new_lesions": _code(timepoint.new_lesions),
-                "overall_response": _code(timepoint.overall_response),
-                "best_overall_response_so_far": _code(
-                    timepoint.best_overall_response_so_far
-                ),
-                "reasons": " | ".join(timepoint.reasons),
-            }
-        )
-    return rows
+def lesion_rows(reading: Reading, assessment: Assessment) -> list[dict[str, Any]]:
+    """One row per lesion per visit where it was recorded.
 
-
-def lesion_rows(reading: Reading) -> list[dict[str, Any]]:
-    """One row per lesion per visit where it was assessed."""
+    ``assessment`` is ``assess(reading)``: the targets' counted diameters.
+    """
     rows: list[dict[str, Any]] = []
     for timepoint in reading.timepoints:
+        counted = _counted(assessment, timepoint.visit)
         common = {
             "patient_id": reading.patient_id,
             "visit": timepoint.visit,
@@ -122,9 +64,14 @@ def lesion_rows(reading: Reading) -> list[dict[str, Any]]:
         }
         findings: list[dict[str, Any]] = []
         for m in timepoint.measurements:
+            diameter = counted.get(m.lesion_id)
             findings.append(
                 {
                     "lesion_id": m.lesion_id,
+                    "counted_diameter_mm": None
+                    if diameter is None
+                    else (diameter.diameter_mm),
+                    "counted_basis": None if diameter is None else diameter.basis.value,
                     "state": m.state.value,
                     "long_axis_mm": m.long_axis_mm,
                     "short_axis_mm": m.short_axis_mm,
@@ -177,11 +124,6 @@ def _csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def visits_csv_text(items: Sequence[tuple[Reading, Assessment]]) -> str:
-    """``responses.csv``: one row per patient x visit, for any number of patients."""
-    return _csv(VISIT_COLUMNS, [row for r, a in items for row in visit_rows(r, a)])
-
-
-def lesions_csv_text(readings: Sequence[Reading]) -> str:
+def lesions_csv_text(items: Sequence[tuple[Reading, Assessment]]) -> str:
     """``lesions.csv``: one row per patient x lesion x visit."""
-    return _csv(LESION_COLUMNS, [row for r in readings for row in lesion_rows(r)])
+    return _csv(LESION_COLUMNS, [row for r, a in items for row in lesion_rows(r, a)])

@@ -81,6 +81,13 @@ def test_csv_export_has_patient_visit_and_lesion_rows(
     t02 = [r for r in lesions if r["lesion_id"] == "T02" and r["visit"] == "BASELINE"]
     assert t02[0]["is_lymph_node"] == "Y"
     assert t02[0]["short_axis_mm"] == "18.0"
+    # A2, A6: the node counted its short axis, as the assessment reports it
+    assert (t02[0]["counted_diameter_mm"], t02[0]["counted_basis"]) == (
+        "18.0",
+        "short_axis",
+    )
+    non_target = [r for r in lesions if r["lesion_id"] == "NT01"]
+    assert {r["counted_basis"] for r in non_target} == {""}
     assert len(lesions) == (4 + 4 + 4 + 5) + 3 * 4
 
 
