@@ -1,13 +1,14 @@
 """The reading report as PDF, drawn with matplotlib's PDF backend (no Qt).
 
-One page per visit: patient and study data, the lesion table with measurements and
-states, the sum of diameters and its changes, the target / non-target / new-lesion
-and overall responses with their reasons, the best overall response so far and
-overall, a key image of each lesion measured on an image with the axes drawn, and
-the signed-by line. matplotlib keeps ``exchange`` free of Qt (the layering allows
-QPdfWriter only behind one explicit seam; it is not needed). matplotlib, pydicom and
-highdicom are imported when a report is drawn, not when this module is imported, so
-the command line starts fast.
+One page per visit: patient and study data, the lesion table with measurements,
+states and the diameter each target counted (from the assessment), the sum of
+diameters (and iRECIST's new-lesion sum) and its changes, the target /
+non-target / new-lesion and overall responses with their reasons, the best
+overall response so far and overall, a key image of each lesion measured on an
+image with the axes drawn, and the signed-by line. matplotlib keeps ``exchange``
+free of Qt (the layering allows QPdfWriter only behind one explicit seam; it is not
+needed). matplotlib, pydicom and highdicom are imported when a report is drawn,
+not when this module is imported, so the command line starts fast.
 """
 
 from __future__ import annotations
@@ -77,7 +78,21 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:g}{unit}"
 
 
-def _lesion_rows(reading: Reading, timepoint: TimePoint) -> list[list[str]]:
+def _counted(assessment: Assessment, timepoint: TimePoint) -> dict[str, str]:
+    """Each target's counted diameter at ``timepoint`` (new-lesion targets too)."""
+    try:
+        found = list(assessment.target_diameters_at(timepoint.visit).values())
+    except KeyError:
+        return {}
+    if not timepoint.is_baseline:
+        found += assessment.timepoint(timepoint.visit).new_lesion_diameters
+    return {d.lesion_id: _fmt(d.diameter_mm) for d in found}
+
+
+def _lesion_rows(
+    reading: Reading, assessment: Assessment, timepoint: TimePoint
+) -> list[list[str]]:
+    counted = _counted(assessment, timepoint)
     rows: list[list[str]] = []
     for m in timepoint.measurements:
         lesion = reading.lesion(m.lesion_id)
@@ -86,30 +101,39 @@ def _lesion_rows(reading: Reading, timepoint: TimePoint) -> list[list[str]]:
             state += " " + "+".join(f"{p:g}" for p in m.parts_mm)
         if m.merged_into:
             state += f" into {m.merged_into}"
-        rows.append(_row(lesion, _fmt(m.long_axis_mm), _fmt(m.short_axis_mm), state))
+        rows.append(
+            _row(
+                lesion,
+                (_fmt(m.long_axis_mm), _fmt(m.short_axis_mm)),
+                counted.get(m.lesion_id, "-"),
+                state,
+            )
+        )
     for a in timepoint.non_target:
-        rows.append(_row(reading.lesion(a.lesion_id), "-", "-", a.state.value))
+        rows.append(_row(reading.lesion(a.lesion_id), ("-", "-"), "-", a.state.value))
     for o in timepoint.new_lesions:
         rows.append(
             _row(
                 reading.lesion(o.lesion_id),
-                _fmt(o.long_axis_mm),
-                _fmt(o.short_axis_mm),
+                (_fmt(o.long_axis_mm), _fmt(o.short_axis_mm)),
+                counted.get(o.lesion_id, "-"),
                 o.state.value,
             )
         )
     return rows
 
 
-def _row(lesion: Lesion, long_mm: str, short_mm: str, state: str) -> list[str]:
+def _row(
+    lesion: Lesion, axes_mm: tuple[str, str], counted_mm: str, state: str
+) -> list[str]:
     site = lesion.organ + (f", {lesion.location}" if lesion.location else "")
     return [
         lesion.lesion_id,
         lesion.role.value,
-        textwrap.shorten(site, 38, placeholder="..."),
+        textwrap.shorten(site, 32, placeholder="..."),
         "yes" if lesion.is_lymph_node else "no",
-        long_mm,
-        short_mm,
+        *axes_mm,
+        counted_mm,
         state,
     ]
 
@@ -133,11 +157,17 @@ def _response_lines(
     def code(value: object) -> str:
         return "-" if value is None else str(getattr(value, "value", value))
 
+    new_lesion_sum = (
+        []
+        if result.new_lesion_sum_mm is None
+        else [f"New-lesion sum (H4): {_fmt(result.new_lesion_sum_mm, ' mm')}"]
+    )
     return [
         f"Sum of diameters: {_fmt(result.sum_of_diameters_mm, ' mm')}   change from "
         f"baseline: {_fmt(result.change_from_baseline_pct, ' %')}   from nadir "
         f"({_fmt(result.nadir_mm, ' mm')}): {_fmt(result.change_from_nadir_pct, ' %')}"
         f" / {_fmt(result.change_from_nadir_mm, ' mm')}",
+        *new_lesion_sum,
         f"Target: {code(result.target_response)}   Non-target: "
         f"{code(result.non_target_response)}   New lesions: "
         f"{code(result.new_lesions)}   OVERALL: {code(result.overall_response)}",
@@ -264,7 +294,7 @@ def _page(
     text.text(
         0, 0.94, "\n".join(header[1:]), fontsize=7.5, va="top", family="monospace"
     )
-    rows = _lesion_rows(reading, timepoint)
+    rows = _lesion_rows(reading, assessment, timepoint)
     if rows and first:
         table = text.table(
             cellText=rows,
@@ -275,9 +305,10 @@ def _page(
                 "Node",
                 "Long mm",
                 "Short mm",
+                "Counted mm",
                 "State",
             ],
-            colWidths=[0.08, 0.11, 0.37, 0.06, 0.09, 0.09, 0.2],
+            colWidths=[0.07, 0.1, 0.31, 0.05, 0.08, 0.08, 0.1, 0.21],
             bbox=Bbox.from_bounds(
                 0.0, 0.78 - 0.045 * (len(rows) + 1), 1.0, 0.045 * (len(rows) + 1)
             ),

@@ -361,7 +361,20 @@ class _Builder:
             **result,
         }
 
+    def _counted_mm(self, timepoint: TimePoint, lesion: Lesion) -> float | None:
+        """The diameter ``lesion`` counted at ``timepoint`` in the assessment."""
+        try:
+            counted = self.assessment.target_diameters_at(timepoint.visit)
+        except KeyError:
+            return None
+        found = counted.get(lesion.lesion_id)
+        return None if found is None else found.diameter_mm
+
     def add_target(self, timepoint: TimePoint, measurement: Measurement) -> None:
+        """The target's TR row: the diameter the assessment counted (A6, B2–B4, J1).
+
+        A split lesion has a row per part (their sum is what it counted, B3).
+        """
         lesion = self.reading.lesion(measurement.lesion_id)
         state = measurement.state
         if state is MeasurementState.SPLIT:
@@ -373,19 +386,27 @@ class _Builder:
                     ),
                 )
             return
-        if state is MeasurementState.MEASURED:
-            value = _counted_diameter(lesion, measurement)
-            result = _measured(value)
+        counted_mm = self._counted_mm(timepoint, lesion)
+        result: Row
+        if state is MeasurementState.MEASURED or state is MeasurementState.DISAPPEARED:
+            result = (
+                # measured, but not the diameter these criteria count (mRECIST, J1)
+                {"TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"}
+                if counted_mm is None
+                else _measured(counted_mm)
+            )
         elif state is MeasurementState.TOO_SMALL:
-            small = self.reading.params.too_small_mm
+            if counted_mm is None:  # the rules count too_small_mm (B2)
+                raise ExchangeError(
+                    f"lesion {lesion.lesion_id} at {timepoint.visit}: too small "
+                    "but not counted in the assessment"
+                )
             result = {
                 "TRORRES": "TOO SMALL TO MEASURE",
-                "TRSTRESC": _number_text(small),
-                "TRSTRESN": _number(small),
+                "TRSTRESC": _number_text(counted_mm),
+                "TRSTRESN": _number(counted_mm),
                 "TRSTRESU": "mm",
             }
-        elif state is MeasurementState.DISAPPEARED:
-            result = _measured(0.0)
         elif state is MeasurementState.MERGED:
             result = {"TRSTAT": "NOT DONE", "TRREASND": "TUMOR MERGED"}
         elif state is MeasurementState.NOT_EVALUABLE:
@@ -517,21 +538,6 @@ def _measured(value: float) -> Row:
         "TRSTRESN": _number(value),
         "TRSTRESU": "mm",
     }
-
-
-def _counted_diameter(lesion: Lesion, measurement: Measurement) -> float:
-    value = (
-        measurement.short_axis_mm
-        if lesion.is_lymph_node
-        else (
-            measurement.long_axis_mm
-            if measurement.long_axis_mm is not None
-            else measurement.viable_long_axis_mm
-        )
-    )
-    if value is None:  # the model guarantees it; keep mypy and readers certain
-        raise ExchangeError(f"lesion {lesion.lesion_id}: measured without a diameter")
-    return value
 
 
 def _may_be_mrecist(reading: Reading) -> bool:
