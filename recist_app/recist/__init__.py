@@ -5,11 +5,13 @@ numbers in comments and messages refer to docs/rules.md.
 """
 
 from recist_app.recist.assessment import (
+    NO_DIAMETERS,
     Assessment,
     BaselineAssessment,
     BestOverallResponse,
     ConformanceWarning,
     CountedDiameter,
+    CountedDiameters,
     TimepointAssessment,
 )
 from recist_app.recist.assessment_codec import (
@@ -81,6 +83,7 @@ from recist_app.recist.response import (
 __all__ = [
     "ASSESSMENT_FORMAT",
     "ENGINE_VERSION",
+    "NO_DIAMETERS",
     "Assessment",
     "AssessmentDataError",
     "AxisGeometry",
@@ -89,6 +92,7 @@ __all__ = [
     "ConformanceWarning",
     "CountedBasis",
     "CountedDiameter",
+    "CountedDiameters",
     "Criteria",
     "CriteriaRules",
     "DrawnAxes",

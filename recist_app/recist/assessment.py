@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, overload
+
+from recist_app.recist.enums import CountedBasis
 
 from recist_app.recist.errors import UnknownVisitError
 
 if TYPE_CHECKING:
     import datetime
 
-    from recist_app.recist.enums import (
-        CountedBasis,
-        Criteria,
-        NewLesionFinding,
-        Response,
-    )
+    from recist_app.recist.enums import Criteria, NewLesionFinding, Response
 
 __all__ = [
+    "NO_DIAMETERS",
     "Assessment",
     "BaselineAssessment",
     "BestOverallResponse",
     "ConformanceWarning",
     "CountedDiameter",
+    "CountedDiameters",
     "TimepointAssessment",
 ]
+
+_BASIS_CODES = frozenset(basis.value for basis in CountedBasis)
 
 
 class CountedDiameter(NamedTuple):
@@ -40,9 +42,7 @@ class CountedDiameter(NamedTuple):
     ``basis`` then says whether it was not evaluable, not done, missing, or
     measured without the axis the criteria count.
 
-    A named tuple, not a frozen dataclass: the engine makes one per target per
-    visit, and a tuple is several times cheaper to make
-    (``benchmarks/bench_assess.py``).
+    One lesion's entry of :class:`CountedDiameters`, made when it is read.
     """
 
     lesion_id: str
@@ -54,6 +54,83 @@ class CountedDiameter(NamedTuple):
         """The counted diameter in millimetres, ``None`` when not assessed."""
         value = self.diameter_um
         return None if value is None else value / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CountedDiameters(Sequence[CountedDiameter]):
+    """What each lesion counted at one visit, as :class:`CountedDiameter` in order.
+
+    One object per visit holding three parallel tuples, not one object per lesion:
+    ``assess`` makes these for every target at every visit, and per-lesion objects
+    are each tracked by Python's garbage collector, which made collecting many
+    assessments (``benchmarks/bench_assess.py``) markedly slower. ``basis_codes``
+    are :class:`~recist_app.recist.CountedBasis` values (plain strings, so none of
+    the tuples needs tracking); iterating or indexing gives ``CountedDiameter``
+    with the enum member.
+
+    Raises
+    ------
+    ValueError
+        The tuples differ in length, or a basis code is unknown.
+    """
+
+    lesion_ids: tuple[str, ...]
+    diameters_um: tuple[int | None, ...]
+    basis_codes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        count = len(self.lesion_ids)
+        if len(self.diameters_um) != count or len(self.basis_codes) != count:
+            raise ValueError(
+                "counted diameters: lesion_ids, diameters_um and basis_codes "
+                "differ in length"
+            )
+        if not _BASIS_CODES.issuperset(self.basis_codes):
+            unknown = sorted(set(self.basis_codes) - _BASIS_CODES)
+            raise ValueError(f"counted diameters: unknown basis {', '.join(unknown)}")
+
+    def __len__(self) -> int:
+        return len(self.lesion_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> CountedDiameter: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[CountedDiameter, ...]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> CountedDiameter | tuple[CountedDiameter, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        return CountedDiameter(
+            self.lesion_ids[index],
+            self.diameters_um[index],
+            CountedBasis(self.basis_codes[index]),
+        )
+
+    def __iter__(self) -> Iterator[CountedDiameter]:
+        for lesion_id, value_um, code in zip(
+            self.lesion_ids, self.diameters_um, self.basis_codes, strict=True
+        ):
+            yield CountedDiameter(lesion_id, value_um, CountedBasis(code))
+
+    def by_lesion(self) -> dict[str, CountedDiameter]:
+        """The entries by lesion id."""
+        return {diameter.lesion_id: diameter for diameter in self}
+
+    @classmethod
+    def of(cls, diameters: Sequence[CountedDiameter]) -> CountedDiameters:
+        """The sequence of ``diameters`` (in that order)."""
+        return cls(
+            tuple(d.lesion_id for d in diameters),
+            tuple(d.diameter_um for d in diameters),
+            tuple(d.basis.value for d in diameters),
+        )
+
+
+NO_DIAMETERS = CountedDiameters((), (), ())
+"""No lesion counted anything (no targets, or not iRECIST's new lesions)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +162,7 @@ class BaselineAssessment:
     non_target_count: int
     overall_response: Response | None
     warnings: tuple[ConformanceWarning, ...]
-    target_diameters: tuple[CountedDiameter, ...]
+    target_diameters: CountedDiameters
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,9 +195,9 @@ class TimepointAssessment:
     overall_response: Response
     best_overall_response_so_far: Response
     reasons: tuple[str, ...]
-    target_diameters: tuple[CountedDiameter, ...]
+    target_diameters: CountedDiameters
     new_lesion_sum_mm: float | None
-    new_lesion_diameters: tuple[CountedDiameter, ...]
+    new_lesion_diameters: CountedDiameters
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,7 +252,5 @@ class Assessment:
         follow-up.
         """
         if visit == self.baseline.visit:
-            found = self.baseline.target_diameters
-        else:
-            found = self.timepoint(visit).target_diameters
-        return {diameter.lesion_id: diameter for diameter in found}
+            return self.baseline.target_diameters.by_lesion()
+        return self.timepoint(visit).target_diameters.by_lesion()

@@ -20,11 +20,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from recist_app.recist.assessment import (
+    NO_DIAMETERS,
     Assessment,
     BaselineAssessment,
     BestOverallResponse,
     ConformanceWarning,
     CountedDiameter,
+    CountedDiameters,
     TimepointAssessment,
 )
 from recist_app.recist.enums import (
@@ -306,20 +308,20 @@ _ASSESSMENT_KEYS = (
 )
 
 
-def _diameters_from(fields: _Object, key: str) -> tuple[CountedDiameter, ...]:
-    result: list[CountedDiameter] = []
+def _diameters_from(fields: _Object, key: str) -> CountedDiameters:
+    ids: list[str] = []
+    values_um: list[int | None] = []
+    codes: list[str] = []
     for where, item in fields.objects(key):
         diameter = _Object(item, where, _DIAMETER_KEYS)
         value_mm = diameter.number("diameter_mm")
-        result.append(
-            CountedDiameter(
-                diameter.text("lesion_id"),
-                # the engine's micrometres, written as mm / 1000: exact back
-                None if value_mm is None else round(value_mm * 1000),
-                diameter.code("basis", CountedBasis),
-            )
-        )
-    return tuple(result)
+        ids.append(diameter.text("lesion_id"))
+        # the engine's micrometres, written as mm / 1000: exact back
+        values_um.append(None if value_mm is None else round(value_mm * 1000))
+        codes.append(diameter.code("basis", CountedBasis).value)
+    if not ids:
+        return NO_DIAMETERS
+    return CountedDiameters(tuple(ids), tuple(values_um), tuple(codes))
 
 
 def _baseline_from(where: str, data: object) -> BaselineAssessment:

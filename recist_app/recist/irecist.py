@@ -21,7 +21,11 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from recist_app.recist.assessment import CountedDiameter
+from recist_app.recist.assessment import (
+    NO_DIAMETERS,
+    CountedDiameter,
+    CountedDiameters,
+)
 from recist_app.recist.best_response import ResponseEvent, best_overall_response
 from recist_app.recist.enums import CountedBasis, Criteria, NewLesionFinding, Response
 from recist_app.recist.response import Recist11Rules, mm_to_um
@@ -107,7 +111,7 @@ def new_lesion_targets(reading: Reading) -> tuple[str, ...]:
 
 def _new_lesion_sum_um(
     timepoint: TimePoint, targets: tuple[str, ...], lesions: dict[str, Lesion]
-) -> tuple[int, tuple[CountedDiameter, ...]]:
+) -> tuple[int, CountedDiameters]:
     """The new-lesion target sum (H4) and what each target seen here counted.
 
     Nodes count the short axis, other lesions the long axis; a new-lesion target
@@ -131,7 +135,7 @@ def _new_lesion_sum_um(
         size_um = mm_to_um(size_mm)
         total += size_um
         diameters.append(CountedDiameter(lesion_id, size_um, basis))
-    return total, tuple(diameters)
+    return total, CountedDiameters.of(diameters) if diameters else NO_DIAMETERS
 
 
 class IRecistRules(Recist11Rules):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from recist_app.recist.assessment import ConformanceWarning, CountedDiameter
+from recist_app.recist.assessment import ConformanceWarning
 from recist_app.recist.enums import (
     CountedBasis,
     Criteria,
@@ -50,12 +50,12 @@ class MRecistRules(Recist11Rules):
 
     criteria: Criteria = Criteria.MRECIST
 
-    def counted_diameter(
+    def counted_diameter_um(
         self,
         lesion: Lesion,
         measurement: Measurement | None,
         params: ResponseParameters,
-    ) -> CountedDiameter:
+    ) -> tuple[int | None, CountedBasis]:
         """Viable long axis for non-nodal targets (J1); nodes per RECIST (J4).
 
         A non-nodal target measured without a viable diameter is not assessed under
@@ -70,13 +70,9 @@ class MRecistRules(Recist11Rules):
         ):
             viable_mm = measurement.viable_long_axis_mm
             if viable_mm is None:
-                return CountedDiameter(
-                    lesion.lesion_id, None, CountedBasis.AXIS_NOT_MEASURED
-                )
-            return CountedDiameter(
-                lesion.lesion_id, mm_to_um(viable_mm), CountedBasis.VIABLE_LONG_AXIS
-            )
-        return super().counted_diameter(lesion, measurement, params)
+                return None, CountedBasis.AXIS_NOT_MEASURED
+            return mm_to_um(viable_mm), CountedBasis.VIABLE_LONG_AXIS
+        return super().counted_diameter_um(lesion, measurement, params)
 
     def pd_min_increase_mm(self, params: ResponseParameters) -> float | None:
         """The 5 mm rule is not in the original paper: off unless set (J3)."""

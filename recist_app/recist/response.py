@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from recist_app.recist.assessment import (
+    NO_DIAMETERS,
     Assessment,
     BaselineAssessment,
-    CountedDiameter,
+    CountedDiameters,
     TimepointAssessment,
 )
 from recist_app.recist.best_response import (
@@ -91,7 +92,8 @@ _COUNTED_BASIS = {  # B2, B3, B4: the states that are not a measured diameter
     MeasurementState.NOT_EVALUABLE: CountedBasis.NOT_EVALUABLE,
     MeasurementState.NOT_DONE: CountedBasis.NOT_DONE,
 }
-_new_tuple = tuple.__new__  # CountedDiameter without NamedTuple.__new__'s call
+_BASIS_CODE = {basis: basis.value for basis in CountedBasis}
+_new_tuple = tuple.__new__  # a named tuple without NamedTuple.__new__'s call
 _NT_PROGRESSION = NonTargetState.UNEQUIVOCAL_PROGRESSION
 _NT_NOT_EVALUABLE = NonTargetState.NOT_EVALUABLE
 _NT_PRESENT = (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
@@ -147,7 +149,7 @@ class TargetFinding(NamedTuple):
     complete: bool
     response: Response | None
     reasons: tuple[str, ...]
-    diameters: tuple[CountedDiameter, ...]
+    diameters: CountedDiameters
 
 
 @dataclass(slots=True)
@@ -164,22 +166,21 @@ class Recist11Rules:
     criteria: Criteria = Criteria.RECIST_1_1
 
     # ----------------------------------------------------------------- lesions
-    def counted_diameter(
+    def counted_diameter_um(
         self,
         lesion: Lesion,
         measurement: Measurement | None,
         params: ResponseParameters,
-    ) -> CountedDiameter:
+    ) -> tuple[int | None, CountedBasis]:
         """The diameter a target contributes to the sum, and why.
 
         Nodes count the short axis (A2, A6); too small counts ``too_small_mm``
         (B2); disappeared and merged-away count 0 (B2, B3); split parts are summed
         (B3); not evaluable / not done / missing, or measured without the axis
-        counted, are not assessed: no diameter (B4).
+        counted, are not assessed: ``None`` (B4).
         """
-        lesion_id = lesion.lesion_id
         if measurement is None:
-            return _new_tuple(CountedDiameter, (lesion_id, None, _MISSING))
+            return None, _MISSING
         state = measurement.state
         if state is _MEASURED:
             if lesion.is_lymph_node:
@@ -187,27 +188,24 @@ class Recist11Rules:
             else:
                 value, basis = measurement.long_axis_mm, _BY_LONG_AXIS
             if value is None:
-                return _new_tuple(
-                    CountedDiameter, (lesion_id, None, _AXIS_NOT_MEASURED)
-                )
+                return None, _AXIS_NOT_MEASURED
             # mm_to_um inlined: this runs once per target per visit
-            return _new_tuple(CountedDiameter, (lesion_id, round(value * 1000), basis))
+            return round(value * 1000), basis
         basis = _COUNTED_BASIS[state]
-        value_um: int | None = None
         if state is _TOO_SMALL:
-            value_um = mm_to_um(params.too_small_mm)
-        elif state is _DISAPPEARED or state is _MERGED:
-            value_um = 0
-        elif state is _SPLIT:
-            value_um = sum(mm_to_um(part) for part in measurement.parts_mm)
-        return CountedDiameter(lesion_id, value_um, basis)
+            return mm_to_um(params.too_small_mm), basis
+        if state is _DISAPPEARED or state is _MERGED:
+            return 0, basis
+        if state is _SPLIT:
+            return sum(mm_to_um(part) for part in measurement.parts_mm), basis
+        return None, basis
 
     def target_sum(
         self,
         timepoint: TimePoint,
         targets: tuple[Lesion, ...],
         params: ResponseParameters,
-    ) -> tuple[int, tuple[CountedDiameter, ...], list[str]]:
+    ) -> tuple[int, CountedDiameters, list[str]]:
         """Sum of the assessed targets, what each target counted, who was not (A6).
 
         Returns ``(sum in micrometres, each target's counted diameter in the order
@@ -215,29 +213,36 @@ class Recist11Rules:
         are reported as the rules used them, so nothing downstream (exports,
         panels) counts them again.
         """
+        if not targets:
+            return 0, NO_DIAMETERS, []
         # Measurements usually come in target order: look them up by position and
         # build the id index only when they do not (this runs once per visit).
         measurements = timepoint.measurements
         count = len(measurements)
         by_id: dict[str, Measurement] | None = None
-        counted = self.counted_diameter
-        diameters: list[CountedDiameter] = []
+        counted = self.counted_diameter_um
+        code = _BASIS_CODE
+        ids: list[str] = []
+        values: list[int | None] = []
+        codes: list[str] = []
         missing: list[str] = []
         total = 0
         for index, lesion in enumerate(targets):
+            lesion_id = lesion.lesion_id
             measurement = measurements[index] if index < count else None
-            if measurement is None or measurement.lesion_id != lesion.lesion_id:
+            if measurement is None or measurement.lesion_id != lesion_id:
                 if by_id is None:
                     by_id = {m.lesion_id: m for m in measurements}
-                measurement = by_id.get(lesion.lesion_id)
-            diameter = counted(lesion, measurement, params)
-            diameters.append(diameter)
-            value = diameter[1]  # diameter_um, by index: once per target per visit
+                measurement = by_id.get(lesion_id)
+            value, basis = counted(lesion, measurement, params)
+            ids.append(lesion_id)
+            values.append(value)
+            codes.append(code[basis])
             if value is None:
-                missing.append(diameter[0])
+                missing.append(lesion_id)
             else:
                 total += value
-        return total, tuple(diameters), missing
+        return total, CountedDiameters(tuple(ids), tuple(values), tuple(codes)), missing
 
     # ----------------------------------------------------------------- target
     def is_progression(
@@ -259,15 +264,14 @@ class Recist11Rules:
     def is_complete_response(
         self,
         targets: tuple[Lesion, ...],
-        diameters: tuple[CountedDiameter, ...],
+        diameters: CountedDiameters,
     ) -> bool:
         """Non-nodal targets all 0 mm and every nodal target < 10 mm (C1).
 
         ``diameters`` are the targets' counted diameters, in the order of
         ``targets``.
         """
-        for lesion, counted in zip(targets, diameters, strict=True):
-            value = counted.diameter_um
+        for lesion, value in zip(targets, diameters.diameters_um, strict=True):
             if value is None:
                 return False
             if lesion.is_lymph_node:
@@ -343,7 +347,7 @@ class Recist11Rules:
         missing: list[str],
         nadir_um: int,
         params: ResponseParameters,
-        diameters: tuple[CountedDiameter, ...],
+        diameters: CountedDiameters,
     ) -> TargetFinding:
         names = ", ".join(missing)
         if self.is_progression(sum_um, nadir_um, params):
@@ -537,7 +541,7 @@ class Recist11Rules:
         non_targets = reading.lesions_with_role(LesionRole.NON_TARGET)
         baseline = reading.baseline
         baseline_sum_um: int | None = None
-        baseline_diameters: tuple[CountedDiameter, ...] = ()
+        baseline_diameters = NO_DIAMETERS
         if baseline is not None and targets:
             sum_um, baseline_diameters, missing = self.target_sum(
                 baseline, targets, params
@@ -712,7 +716,7 @@ class _PendingTimepoint(NamedTuple):
             reasons=self.reasons,
             target_diameters=target.diameters,
             new_lesion_sum_mm=None,
-            new_lesion_diameters=(),
+            new_lesion_diameters=NO_DIAMETERS,
         )
 
 

@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recist_app.recist import (
+    NO_DIAMETERS,
     CountedBasis,
     CountedDiameter,
+    CountedDiameters,
     Criteria,
     Lesion,
     Measurement,
@@ -179,7 +181,9 @@ def test_B2_too_small_custom_value_is_in_the_sum_and_reported() -> None:
         params=ResponseParameters(too_small_mm=4.0),
     )
     (visit,) = assess(reading).timepoints
-    assert visit.target_diameters == (CountedDiameter("T01", 4_000, B.TOO_SMALL),)
+    assert tuple(visit.target_diameters) == (
+        CountedDiameter("T01", 4_000, B.TOO_SMALL),
+    )
     assert visit.sum_of_diameters_mm == 4.0
 
 
@@ -189,7 +193,7 @@ def test_A6_baseline_reports_what_each_target_counted() -> None:
         [Visit(0, {"T01": 42.0, "T02": 18.0}), Visit(42, {})],
     )
     baseline = assess(reading).baseline
-    assert baseline.target_diameters == (
+    assert tuple(baseline.target_diameters) == (
         CountedDiameter("T01", 42_000, B.LONG_AXIS),
         CountedDiameter("T02", 18_000, B.SHORT_AXIS),
         CountedDiameter("T03", None, B.MISSING),
@@ -223,12 +227,12 @@ def test_H4_new_lesion_targets_count_their_diameters_into_the_new_lesion_sum() -
         {"N01": _seen("N01", 21.5), "N02": _seen("N02", None)},
     )
     first, second = assess(reading).timepoints
-    assert first.new_lesion_diameters == (
+    assert tuple(first.new_lesion_diameters) == (
         CountedDiameter("N01", 15_000, B.LONG_AXIS),
         CountedDiameter("N02", 12_000, B.LONG_AXIS),
     )
     assert first.new_lesion_sum_mm == 27.0
-    assert second.new_lesion_diameters == (
+    assert tuple(second.new_lesion_diameters) == (
         CountedDiameter("N01", 21_500, B.LONG_AXIS),
         CountedDiameter("N02", None, B.AXIS_NOT_MEASURED),
     )
@@ -242,7 +246,7 @@ def test_H4_only_irecist_measures_new_lesions(criteria: Criteria) -> None:
     )
     (visit,) = assess(reading).timepoints
     assert visit.new_lesion_sum_mm is None
-    assert visit.new_lesion_diameters == ()
+    assert tuple(visit.new_lesion_diameters) == ()
 
 
 @settings(max_examples=150, deadline=None)
@@ -272,3 +276,40 @@ def test_A6_the_sum_is_the_sum_of_the_counted_diameters(
 
 def _is_target(lesion: Lesion) -> bool:
     return lesion.role.value == "target"
+
+
+# ------------------------------------------------ the per-visit sequence itself
+def test_counted_diameters_is_a_sequence_of_counted_diameter() -> None:
+    entries = (
+        CountedDiameter("T01", 30_000, B.LONG_AXIS),
+        CountedDiameter("T02", None, B.NOT_DONE),
+        CountedDiameter("T03", 5_000, B.TOO_SMALL),
+    )
+    counted = CountedDiameters.of(entries)
+    assert counted == CountedDiameters(
+        ("T01", "T02", "T03"),
+        (30_000, None, 5_000),
+        ("long_axis", "not_done", "too_small"),
+    )
+    assert len(counted) == 3
+    assert tuple(counted) == entries
+    assert counted[1] == entries[1]
+    assert counted[-1].basis is B.TOO_SMALL
+    assert counted[1:] == entries[1:]
+    assert counted.by_lesion()["T03"].diameter_mm == 5.0
+    assert tuple(NO_DIAMETERS) == ()
+
+
+@pytest.mark.parametrize(
+    ("ids", "values", "codes", "message"),
+    [
+        (("T01",), (), ("long_axis",), "differ in length"),
+        (("T01",), (1,), (), "differ in length"),
+        (("T01",), (1,), ("guessed",), "unknown basis guessed"),
+    ],
+)
+def test_counted_diameters_cannot_be_inconsistent(
+    ids: tuple[str, ...], values: tuple[int, ...], codes: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        CountedDiameters(ids, values, codes)

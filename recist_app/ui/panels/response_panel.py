@@ -37,6 +37,8 @@ from recist_app.recist import Criteria, assess
 from recist_app.ui.panels.lesion_table import counted_text
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from PySide6.QtCore import QSettings
 
     from recist_app.recist import (
@@ -126,7 +128,7 @@ def _best_text(assessment: Assessment) -> str:
     return f"{best.response.value} ({status})"
 
 
-def _target_rows(diameters: tuple[CountedDiameter, ...]) -> tuple[Row, ...]:
+def _target_rows(diameters: Iterable[CountedDiameter]) -> tuple[Row, ...]:
     """One row per target: the diameter it counted (A2, A6, B2–B4, J1)."""
     return tuple((d.lesion_id, counted_text(d)) for d in diameters)
 
