@@ -7,7 +7,6 @@ non-conforming choice (the protocol decides), but must see it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from recist_app.recist.assessment import ConformanceWarning
@@ -159,9 +158,9 @@ def _check_selection(targets: tuple[Lesion, ...]) -> list[ConformanceWarning]:
                 ),
             )
         )
-    by_organ: dict[str, list[Lesion]] = defaultdict(list)
+    by_organ: dict[str, list[Lesion]] = {}
     for lesion in targets:
-        by_organ[lesion.organ_group].append(lesion)
+        by_organ.setdefault(lesion.organ_group, []).append(lesion)
     for organ, lesions in by_organ.items():
         if len(lesions) > MAX_TARGETS_PER_ORGAN:
             ids = ", ".join(lesion.lesion_id for lesion in lesions)
@@ -186,8 +185,9 @@ def _check_non_targets(
     baseline: TimePoint, non_targets: tuple[Lesion, ...]
 ) -> list[ConformanceWarning]:
     warnings: list[ConformanceWarning] = []
+    states = {a.lesion_id: a.state for a in baseline.non_target}
     for lesion in non_targets:
-        state = baseline.non_target_state(lesion.lesion_id)
+        state = states.get(lesion.lesion_id)
         if state is None:
             warnings.append(
                 _warn(

@@ -583,7 +583,7 @@ class Reading:
 
     def lesions_with_role(self, role: LesionRole) -> tuple[Lesion, ...]:
         """Lesions of ``role`` in id order of entry."""
-        return tuple(lesion for lesion in self.lesions if lesion.role is role)
+        return tuple([lesion for lesion in self.lesions if lesion.role is role])
 
     def lesion(self, lesion_id: str) -> Lesion:
         """The lesion with ``lesion_id``.

@@ -97,6 +97,7 @@ _new_tuple = tuple.__new__  # a named tuple without NamedTuple.__new__'s call
 _NT_PROGRESSION = NonTargetState.UNEQUIVOCAL_PROGRESSION
 _NT_NOT_EVALUABLE = NonTargetState.NOT_EVALUABLE
 _NT_PRESENT = (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
+_NO_NEW_LESION = NewLesionFinding.NONE
 _NEW_LESION_TEXT = {
     NewLesionFinding.NONE: "no new lesion",
     NewLesionFinding.EQUIVOCAL: "equivocal new lesion",
@@ -431,6 +432,8 @@ class Recist11Rules:
         self, timepoint: TimePoint
     ) -> tuple[NewLesionFinding, str | None]:
         """New-lesion finding of one follow-up (E1–E3)."""
+        if not timepoint.new_lesions:  # the usual visit: nothing to look at
+            return _NO_NEW_LESION, None
         unequivocal = [
             o for o in timepoint.new_lesions if self.new_lesion_is_unequivocal(o)
         ]
@@ -454,7 +457,7 @@ class Recist11Rules:
                 NewLesionFinding.EQUIVOCAL,
                 f"equivocal new lesion {ids}: not PD unless confirmed later (E2)",
             )
-        return NewLesionFinding.NONE, None
+        return _NO_NEW_LESION, None
 
     def new_lesion_is_unequivocal(self, observation: NewLesionObservation) -> bool:
         """Whether a new lesion counts as progression when seen (E1, E3)."""
@@ -582,10 +585,13 @@ class Recist11Rules:
             )
             progressed = bool(events) and events[-1].response is _PD
             if on_treatment and not progressed:  # G1: from treatment start to PD
-                events.append(
-                    ResponseEvent(timepoint.visit, timepoint.date, pending.overall)
-                )
-                so_far = None
+                overall = pending.overall
+                events.append(ResponseEvent(timepoint.visit, timepoint.date, overall))
+                # G2-G6: a later NE, or a later response equal to the best so far,
+                # confirms nothing new and qualifies nothing new: the best so far
+                # stays (tested against the full derivation on random readings).
+                if overall is not _NE and overall is not so_far:
+                    so_far = None
             if so_far is None:
                 so_far = best_response_category(
                     events,
@@ -633,7 +639,10 @@ class Recist11Rules:
             target.response, non_target, new_lesions
         )
         reasons = list(target.reasons)
-        reasons += [r for r in (non_target_reason, new_reason) if r is not None]
+        if non_target_reason is not None:
+            reasons.append(non_target_reason)
+        if new_reason is not None:
+            reasons.append(new_reason)
         if timepoint.visit in backdated and overall is not _PD:
             lesion_id, confirmed_at = backdated[timepoint.visit]
             overall = _PD
@@ -645,16 +654,20 @@ class Recist11Rules:
         if on_treatment and targets and target.complete and course.nadir_um is not None:
             # C6, G1: the smallest sum since treatment start is the reference for PD
             course.nadir_um = min(course.nadir_um, target.sum_um)
-        return _PendingTimepoint(
-            timepoint=timepoint,
-            target=target,
-            has_targets=bool(targets),
-            baseline_um=course.baseline_um,
-            nadir_um=nadir_before_um,
-            non_target=non_target,
-            new_lesions=new_lesions,
-            overall=overall,
-            reasons=tuple(reasons),
+        # positional, in field order: the fastest way to make the named tuple
+        return _new_tuple(
+            _PendingTimepoint,
+            (
+                timepoint,
+                target,
+                bool(targets),
+                course.baseline_um,
+                nadir_before_um,
+                non_target,
+                new_lesions,
+                overall,
+                tuple(reasons),
+            ),
         )
 
 
@@ -676,13 +689,23 @@ class _PendingTimepoint(NamedTuple):
     reasons: tuple[str, ...]
 
     def result(self, best_so_far: Response) -> TimepointAssessment:
-        # _mm and _pct inlined (round to 0.1): this runs once per follow-up.
-        target = self.target
-        sum_um = target.sum_um
-        baseline_um, nadir_um = self.baseline_um, self.nadir_um
+        # _mm and _pct inlined (round to 0.1): this runs once per follow-up; the
+        # fields are unpacked once (tuple attribute access is not free).
+        (
+            timepoint,
+            target,
+            has_targets,
+            baseline_um,
+            nadir_um,
+            non_target,
+            new_lesions,
+            overall,
+            reasons,
+        ) = self
+        sum_um, complete, target_response, _, diameters = target
         sum_mm = from_baseline_mm = from_baseline_pct = None
         from_nadir_mm = from_nadir_pct = None
-        if self.has_targets and target.complete:
+        if has_targets and complete:
             sum_mm = round(sum_um / 1000, 1)
             if baseline_um is not None:
                 delta_um = sum_um - baseline_um
@@ -695,26 +718,26 @@ class _PendingTimepoint(NamedTuple):
                 if nadir_um:
                     from_nadir_pct = round(100 * delta_um / nadir_um, 1)
         return TimepointAssessment(
-            visit=self.timepoint.visit,
-            date=self.timepoint.date,
+            visit=timepoint.visit,
+            date=timepoint.date,
             sum_of_diameters_mm=sum_mm,
-            all_targets_assessed=target.complete,
+            all_targets_assessed=complete,
             change_from_baseline_mm=from_baseline_mm,
             change_from_baseline_pct=from_baseline_pct,
             nadir_mm=(
                 None
-                if nadir_um is None or not self.has_targets
+                if nadir_um is None or not has_targets
                 else round(nadir_um / 1000, 1)
             ),
             change_from_nadir_mm=from_nadir_mm,
             change_from_nadir_pct=from_nadir_pct,
-            target_response=target.response,
-            non_target_response=self.non_target,
-            new_lesions=self.new_lesions,
-            overall_response=self.overall,
+            target_response=target_response,
+            non_target_response=non_target,
+            new_lesions=new_lesions,
+            overall_response=overall,
             best_overall_response_so_far=best_so_far,
-            reasons=self.reasons,
-            target_diameters=target.diameters,
+            reasons=reasons,
+            target_diameters=diameters,
             new_lesion_sum_mm=None,
             new_lesion_diameters=NO_DIAMETERS,
         )

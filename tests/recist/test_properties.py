@@ -23,6 +23,7 @@ from recist_app.recist.best_response import (
     best_overall_response,
     best_response_category,
 )
+from tests.recist.builders import Visit, build, target
 from tests.recist.strategies import readings
 
 RANK = {
@@ -194,3 +195,87 @@ def test_G_best_response_category_equals_the_full_derivation(
         confirmation=confirmation,
     )
     assert fast is full.response
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_EVENT_RESPONSES), st.integers(1, 70)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_G_an_NE_or_a_repeat_of_the_best_so_far_leaves_it_unchanged(
+    steps: list[tuple[Response, int]], confirmation: bool, no_disease: bool
+) -> None:
+    # assess() keeps the best response so far when such a visit is added (G2-G6).
+    start = datetime.date(2024, 1, 1)
+    date = start
+    events: list[ResponseEvent] = []
+    params = ResponseParameters()
+
+    def best() -> Response:
+        return best_response_category(
+            events,
+            reference_date=start,
+            params=params,
+            no_disease=no_disease,
+            confirmation=confirmation,
+        )
+
+    for index, (response, gap_days) in enumerate(steps):
+        before = best()
+        date += datetime.timedelta(days=gap_days)
+        events.append(ResponseEvent(f"V{index + 1}", date, response))
+        if response is Response.NE or response is before:
+            assert best() is before
+
+
+@st.composite
+def _courses(draw: st.DrawFn) -> Reading:
+    """One 40 mm target followed for up to 8 visits: CR, PR, SD, PD and NE alike."""
+    day = 0
+    visits = [Visit(0, {"T01": 40.0})]
+    for _ in range(draw(st.integers(1, 8))):
+        day += draw(st.integers(14, 70))
+        value = draw(st.sampled_from(_COURSE_VALUES))
+        visits.append(Visit(day, {"T01": value}))
+    reading = build([target("T01")], visits, first_dose_day=draw(st.integers(0, 21)))
+    confirmation = draw(st.booleans())
+    return dataclasses.replace(
+        reading, params=ResponseParameters(require_confirmation=confirmation)
+    )
+
+
+_COURSE_VALUES: list[float | str] = [0.0, 20.0, 26.0, 32.0, 36.0, 40.0, 44.0, 52.0]
+_COURSE_VALUES += ["not_evaluable", "disappeared"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_courses(), readings()))
+def test_G_each_visits_best_so_far_is_the_derivation_up_to_it(
+    reading: Reading,
+) -> None:
+    confirmation = reading.params.require_confirmation
+    assessment = assess(reading)
+    baseline = reading.baseline
+    start = reading.first_dose_date or (
+        baseline.date if baseline is not None else datetime.date.min
+    )
+    no_disease = assessment.baseline.overall_response is Response.NED
+    events: list[ResponseEvent] = []
+    for visit in assessment.timepoints:
+        progressed = bool(events) and events[-1].response is Response.PD
+        if visit.date >= start and not progressed:
+            events.append(
+                ResponseEvent(visit.visit, visit.date, visit.overall_response)
+            )
+        assert visit.best_overall_response_so_far is best_response_category(
+            events,
+            reference_date=start,
+            params=reading.params,
+            no_disease=no_disease,
+            confirmation=confirmation,
+        )
