@@ -64,9 +64,9 @@ class CountedDiameters(Sequence[CountedDiameter]):
     ``assess`` makes these for every target at every visit, and per-lesion objects
     are each tracked by Python's garbage collector, which made collecting many
     assessments (``benchmarks/bench_assess.py``) markedly slower. ``basis_codes``
-    are :class:`~recist_app.recist.CountedBasis` values (plain strings, so none of
-    the tuples needs tracking); iterating or indexing gives ``CountedDiameter``
-    with the enum member.
+    are :class:`~recist_app.recist.CountedBasis` values (plain strings: a tuple of
+    strings and numbers stops being tracked after its first collection);
+    iterating or indexing gives ``CountedDiameter`` with the enum member.
 
     Raises
     ------
