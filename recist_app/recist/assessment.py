@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, overload
 
 from recist_app.recist.enums import CountedBasis
-
 from recist_app.recist.errors import UnknownVisitError
 
 if TYPE_CHECKING:

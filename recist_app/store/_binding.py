@@ -31,9 +31,9 @@ from recist_app.recist import ENGINE_VERSION, ReadingError, assess, assessment_t
 from recist_app.store._diff import FINDING_NAMES
 from recist_app.store._rows import (
     READING_COLUMNS,
-    canonical_json,
     ReadingRows,
     Values,
+    canonical_json,
     later_column_defaults,
     rows_from_snapshot,
     rows_sha256,

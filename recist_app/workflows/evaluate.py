@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Literal
 from recist_app.exchange import (
     assessment_json_text,
     assessment_set_json_text,
-    assessments_csv_text,
     read_reading_file,
+    visits_csv_text,
     write_text_atomically,
 )
 from recist_app.recist import assess
@@ -44,9 +44,16 @@ class Evaluation:
     assessments: tuple[Assessment, ...]
 
     def text(self, output_format: EvaluationFormat = "json") -> str:
-        """The assessments as ``recist-assessment/1`` JSON or per-visit CSV."""
+        """The assessments as ``recist-assessment/1`` JSON or per-visit CSV.
+
+        The CSV is the layout of ``export --format csv`` (``responses.csv``): a
+        baseline row and one row per follow-up, one block per criteria set.
+        """
         if output_format == "csv":
-            return assessments_csv_text(self.assessments)
+            reader = self.reading.reader
+            return visits_csv_text(
+                (assessment, reader) for assessment in self.assessments
+            )
         if len(self.assessments) == 1:
             return assessment_json_text(self.assessments[0])
         return assessment_set_json_text(self.assessments)

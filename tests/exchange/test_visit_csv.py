@@ -44,7 +44,7 @@ def _evaluate(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 def _export_csv(reading_file: Path, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'readings.sqlite3'}"
     with open_store(url) as store:
-        store.save_reading(read_reading_file(reading_file), user="dr-a")
+        store.readings.save(read_reading_file(reading_file), user="dr-a")
     out = tmp_path / "csv"
     code = main(
         ["export", "--database", url, "--patient", "HCC-001", "--format", "csv",

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import create_engine, text
 
-import recist_app.store.store as store_module
+import recist_app.store.responses as store_module
 from recist_app.recist import (
     Criteria,
     Measurement,
@@ -41,7 +41,7 @@ def _no_assess(reading: Reading) -> Assessment:
 def _cached(store: Store, reading: Reading, monkeypatch: pytest.MonkeyPatch) -> object:
     with monkeypatch.context() as patch:
         patch.setattr(store_module, "assess", _no_assess)
-        return store.load_assessment(
+        return store.responses.load(
             reading.patient_id, reading.criteria, reading.reader
         )
 
@@ -77,7 +77,7 @@ def test_the_cached_assessment_is_what_assess_gives(
     store: Store, criteria: Criteria, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reading = _every_count(criteria)
-    store.save_reading(reading, user="tester")
+    store.readings.save(reading, user="tester")
     cached = _cached(store, reading, monkeypatch)
     assert cached == assess(reading)
     week_6 = assess(reading).timepoint("WEEK 6")
@@ -90,7 +90,7 @@ def test_the_cache_stores_the_canonical_json_of_the_dict(
     store: Store, database_path: Path
 ) -> None:
     reading = _every_count(Criteria.IRECIST)
-    store.save_reading(reading, user="tester")
+    store.readings.save(reading, user="tester")
     engine = create_engine(sqlite_url(database_path))
     try:
         with engine.connect() as connection:
@@ -115,8 +115,8 @@ def test_the_cache_stores_the_canonical_json_of_the_dict(
 def test_any_cached_assessment_round_trips(
     store: Store, reading: Reading, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.save_reading(reading, user="tester")
+    store.readings.save(reading, user="tester")
     # The first load recaches when the database changed a value while storing it
     # (SQLite keeps -0.0 as 0.0, so the saved rows' digest differs).
-    store.load_assessment(reading.patient_id, reading.criteria, reading.reader)
+    store.responses.load(reading.patient_id, reading.criteria, reading.reader)
     assert _cached(store, reading, monkeypatch) == assess(reading)

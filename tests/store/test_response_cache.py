@@ -22,15 +22,26 @@ from recist_app.recist import (
     Reading,
     TimePoint,
     assess,
+    assessment_from_dict,
+    assessment_to_dict,
     record_measurement,
 )
 from recist_app.store import Store, StoreError, open_store
-from recist_app.store._assessment_codec import assessment_from_json, assessment_to_json
+from recist_app.store._rows import canonical_json
 from recist_app.store.database import _alembic_config
 from tests.store.conftest import example_reading, sqlite_url
 
 KEY = ("HCC-001", Criteria.RECIST_1_1, "dr-a")
 MARK = "served from the cache"
+
+
+def _to_json(assessment: Assessment) -> str:
+    """The cache's text: canonical JSON of the one assessment converter's dict."""
+    return canonical_json(assessment_to_dict(assessment))
+
+
+def _from_json(text: str) -> Assessment:
+    return assessment_from_dict(json.loads(text))
 
 
 def _cache(database_path: Path) -> tuple[int, str]:
@@ -75,7 +86,7 @@ def test_a_save_caches_the_responses_of_its_revision(
     record = store.readings.save(reading)
     revision, cached = _cache(database_path)
     assert revision == record.revision
-    assert assessment_from_json(cached) == assess(reading)
+    assert _from_json(cached) == assess(reading)
 
 
 def test_the_cache_of_the_stored_revision_is_served_as_it_is(
@@ -105,7 +116,7 @@ def test_a_cache_is_stale_after_another_save_and_valid_after_reloading(
     assert store.responses.load(*KEY) == assess(changed)
     revision, cached = _cache(database_path)
     assert revision == second.revision  # refreshed by the load
-    assert assessment_from_json(cached) == assess(changed)
+    assert _from_json(cached) == assess(changed)
     _mark(database_path)
     assert _served_from_cache(store.responses.load(*KEY))
 
@@ -140,7 +151,7 @@ def test_an_assessment_handed_in_is_cached_without_assessing_again(
     saved = store.readings.save(
         changed, base=reading, base_revision=record.revision, assessment=assessment
     )
-    assert _cache(database_path) == (saved.revision, assessment_to_json(assessment))
+    assert _cache(database_path) == (saved.revision, _to_json(assessment))
     monkeypatch.undo()
     assert store.responses.load(*KEY) == assessment
 
@@ -189,7 +200,7 @@ def _remeasured_baseline(reading: Reading) -> Reading:
 
 
 def _marked_assessment() -> str:
-    data = json.loads(assessment_to_json(assess(_small_reading())))
+    data = json.loads(_to_json(assess(_small_reading())))
     data["best_overall_response"]["reasons"] = [MARK]
     return json.dumps(data)
 
