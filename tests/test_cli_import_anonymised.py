@@ -109,3 +109,76 @@ def test_the_import_says_which_patient_was_made_up(
         if line.startswith("recist-app: note: ")
     ]
     assert any("ANON-" in note and "no Patient ID" in note for note in notes)
+
+
+def _patients(database: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    from recist_app.store import open_store
+
+    with open_store(database) as store:
+        return [p.patient_id for p in store.patients()]
+
+
+def test_the_placeholder_patient_gets_its_real_id_and_the_trail_stays_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    series = _series(tmp_path / "dicom")
+    _strip(series, "PatientID")
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    _import(tmp_path / "dicom", database, capsys)
+    (placeholder,) = _patients(database, capsys)
+    assert placeholder.startswith("ANON-")
+
+    rename = ["patient", "rename", placeholder, "HCC-042", "--database", database]
+    assert main([*rename, "--user", "dr-a"]) == 0
+    assert capsys.readouterr().out == f"patient {placeholder} renamed HCC-042\n"
+    assert _patients(database, capsys) == ["HCC-042"]
+    assert main(["audit", "verify", "--database", database]) == 0
+    capsys.readouterr()
+
+    # The same study imported again keeps its real id; a second placeholder study
+    # of the same patient merges into it.
+    other = _series(tmp_path / "second", description="CT arterial")
+    _strip(other, "PatientID", "StudyInstanceUID")
+    _import(tmp_path / "second", database, capsys)
+    (second,) = [p for p in _patients(database, capsys) if p.startswith("ANON-")]
+    assert main(["patient", "rename", second, "HCC-042", "--database", database]) == 0
+    assert capsys.readouterr().out == f"patient {second} merged into HCC-042\n"
+    assert _patients(database, capsys) == ["HCC-042"]
+    assert main(["audit", "verify", "--database", database]) == 0
+
+
+@pytest.mark.parametrize(
+    ("new_id", "message"),
+    [
+        ("  ", "the new patient id is empty"),
+        ("X" * 65, "more than the 64 the database holds"),
+        ("A\tB", "control characters"),
+    ],
+    ids=["empty", "too-long", "control-character"],
+)
+def test_a_bad_new_id_is_one_line(
+    new_id: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert main(["patient", "rename", "P1", new_id, "--database", database]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_read_patient_is_never_renamed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recist_app.recist import Reading
+    from recist_app.store import open_store
+
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with open_store(database) as store:
+        store.readings.save(Reading(patient_id="HCC-001"), user="dr-a")
+    assert (
+        main(["patient", "rename", "HCC-001", "HCC-002", "--database", database]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err == (
+        "recist-app: error: patient HCC-001: has readings; only a patient with "
+        "images alone (not yet read) can be renamed or merged\n"
+    )
+    assert _patients(database, capsys) == ["HCC-001"]

@@ -12,7 +12,16 @@ import sys
 from typing import TYPE_CHECKING
 
 from recist_app import __version__
-from recist_app.cli import audit, demo, endpoints, evaluate, export, images, reading
+from recist_app.cli import (
+    audit,
+    demo,
+    endpoints,
+    evaluate,
+    export,
+    images,
+    patients,
+    reading,
+)
 from recist_app.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, CliError
 from recist_app.cli.options import add_database_option, database_url
 from recist_app.workflows.errors import describe_error, is_project_error
@@ -40,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_database_option(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (evaluate, demo, endpoints, export, reading, images, audit):
+    for group in (evaluate, demo, endpoints, export, reading, images, patients, audit):
         group.add_parsers(subparsers)
     return parser
 

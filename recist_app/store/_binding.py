@@ -212,6 +212,11 @@ class TrailReplay:
         if entity == "patient":
             if action == "insert":
                 self.patients.add(row.entity_key)
+            elif action in ("rename", "merge"):
+                # An imaged patient given its real id, or merged into it.
+                self.patients.discard(row.entity_key)
+                if action == "rename" and row.after_values is not None:
+                    self.patients.add(json.loads(row.after_values)["patient_id"])
             return
         if entity not in ("reading", "clinical", *_ROW_NAMES):
             return  # the imaging index is not bound to the trail

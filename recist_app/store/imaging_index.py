@@ -20,7 +20,10 @@ from recist_app.store._unit_of_work import check_user
 from recist_app.store.audit import AuditChange, append_audit, find_or_add_patient
 from recist_app.store.errors import StoreError
 from recist_app.store.schema import (
+    AdverseEventRow,
+    ClinicalRow,
     PatientRow,
+    ReadingRow,
     SeriesFileRow,
     SeriesRow,
     StudyRow,
@@ -486,6 +489,91 @@ class ImagingIndex:
             summary, changes = index_discovery(session, result, now)
             append_audit(session, changes, user=who, reason=None, now=now)
             return summary
+
+    def rename_patient(
+        self, patient_id: str, new_patient_id: str, *, user: str
+    ) -> bool:
+        """Give an imaged patient another id, or merge it into an existing patient.
+
+        Meant for images indexed under a made-up id (an anonymised series gets a
+        placeholder ``ANON-…`` patient): when ``new_patient_id`` is new the patient
+        is renamed; when it exists, the studies move to it and the placeholder is
+        removed. Either is one transaction, recorded in the audit trail. A patient
+        with readings, clinical data or adverse events is refused: their records
+        and signatures name the patient, so they are never rewritten here.
+
+        Returns
+        -------
+        bool
+            ``True`` when merged into an existing patient, ``False`` when renamed.
+
+        Raises
+        ------
+        StoreError
+            Unknown patient, the same id, or a patient that is not images only.
+        """
+        who = check_user(user, f"renaming patient {patient_id}")
+        with self._unit.session("renaming a patient", write=True) as session:
+            source = session.scalars(
+                select(PatientRow).where(PatientRow.patient_id == patient_id)
+            ).one_or_none()
+            if source is None:
+                raise StoreError(
+                    f"patient {patient_id}: not in database {self._unit.url}"
+                )
+            if new_patient_id == patient_id:
+                raise StoreError(f"patient {patient_id}: the new id is the same")
+            for table, what in (
+                (ReadingRow, "readings"),
+                (ClinicalRow, "clinical data"),
+                (AdverseEventRow, "adverse events"),
+            ):
+                count = session.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.patient_row_id == source.id)
+                )
+                if count:
+                    raise StoreError(
+                        f"patient {patient_id}: has {what}; only a patient with "
+                        "images alone (not yet read) can be renamed or merged"
+                    )
+            target = session.scalars(
+                select(PatientRow).where(PatientRow.patient_id == new_patient_id)
+            ).one_or_none()
+            now = self._unit.now()
+            studies = session.scalars(
+                select(StudyRow).where(StudyRow.patient_row_id == source.id)
+            ).all()
+            if target is None:
+                source.patient_id = new_patient_id
+                change = AuditChange(
+                    action="rename",
+                    entity="patient",
+                    entity_key=patient_id,
+                    patient_id=new_patient_id,
+                    before={"patient_id": patient_id},
+                    after={"patient_id": new_patient_id},
+                )
+            else:
+                for study in studies:
+                    study.patient_row_id = target.id
+                session.flush()
+                session.delete(source)
+                change = AuditChange(
+                    action="merge",
+                    entity="patient",
+                    entity_key=patient_id,
+                    patient_id=new_patient_id,
+                    before={"patient_id": patient_id},
+                    after={
+                        "merged_into": new_patient_id,
+                        "studies": sorted(s.study_instance_uid for s in studies),
+                    },
+                )
+            session.flush()
+            append_audit(session, [change], user=who, reason=None, now=now)
+            return target is not None
 
     def studies(self, patient_id: str) -> tuple[StoredStudy, ...]:
         """The indexed studies of a patient, oldest first, with their series."""

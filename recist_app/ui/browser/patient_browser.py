@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from recist_app.ui.background import TaskRunner
 from recist_app.ui.browser.importer import DicomImporter
 from recist_app.ui.browser.thumbnails import THUMBNAIL_SIZE_PX, ThumbnailCache
 from recist_app.ui.browser.visit_table import VisitTable
-from recist_app.ui.error_dialog import show_error
+from recist_app.ui.error_dialog import show_error, show_message
+from recist_app.workflows.patients import PatientRenamed, rename_patient
 from recist_app.workflows.worklist import patient_list, patient_studies
 
 if TYPE_CHECKING:
@@ -70,9 +73,12 @@ class PatientBrowser(QWidget):
     -------
     patient_activated(str)
         A patient (or one of its studies or series) was double-clicked.
+    rename_requested(str)
+        "Rename or merge patient…" was chosen in a patient's context menu.
     """
 
     patient_activated = Signal(str)
+    rename_requested = Signal(str)
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +91,14 @@ class PatientBrowser(QWidget):
         self.tree.setIconSize(QSize(THUMBNAIL_SIZE_PX, THUMBNAIL_SIZE_PX))
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.tree.itemExpanded.connect(self._expanded)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.rename_action = QAction("Rename or merge patient…", self.tree)
+        self.rename_action.setToolTip(
+            "Give an imaged patient (an ANON-… placeholder, say) its real id, or "
+            "merge it into an existing patient"
+        )
+        self.rename_action.triggered.connect(self._rename_chosen)
+        self.tree.addAction(self.rename_action)
         self.import_button = QPushButton("Import DICOM folder…")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -185,6 +199,12 @@ class PatientBrowser(QWidget):
     def _thumbnail_ready(self, series_uid: str) -> None:
         self._show_thumbnail(series_uid)
 
+    def _rename_chosen(self) -> None:
+        item = self.tree.currentItem()
+        patient_id = item.data(0, _PATIENT_ROLE) if item is not None else None
+        if isinstance(patient_id, str):
+            self.rename_requested.emit(patient_id)
+
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         patient_id = item.data(0, _PATIENT_ROLE)
         if isinstance(patient_id, str):
@@ -262,6 +282,9 @@ class PatientsDock(QDockWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.setWidget(splitter)
+        self._user = user
+        self._runner = TaskRunner("patients", self)
+        self.browser.rename_requested.connect(self.rename_patient)
         self.importer = DicomImporter(store, user=user, parent=parent)
         self.importer.finished.connect(self._imported)
         self.importer.cancelled.connect(self._import_cancelled)
@@ -320,6 +343,34 @@ class PatientsDock(QDockWidget):
 
     def _import_failed(self, message: str) -> None:
         QMessageBox.warning(self.parentWidget(), "Import failed", message)
+
+    def rename_patient(self, patient_id: str) -> bool:
+        """Ask for ``patient_id``'s real id, then rename or merge it (background)."""
+        new_id, accepted = QInputDialog.getText(
+            self.parentWidget(),
+            "Rename or merge patient",
+            f"New patient id for {patient_id} (an id already in the database "
+            "merges the studies into that patient):",
+        )
+        if not accepted:
+            return False
+        self._runner.submit(
+            lambda _context: rename_patient(
+                self._store, patient_id, new_id, user=self._user
+            ),
+            done=self._renamed,
+            failed=lambda message: show_message(
+                self.parentWidget(), "Patient not renamed", message
+            ),
+            name="renaming a patient",
+        )
+        return True
+
+    def _renamed(self, done: PatientRenamed) -> None:
+        self.browser.refresh()
+        self.browser.select_patient(done.new_patient_id)
+        text = str(done)
+        self.message.emit(text[:1].upper() + text[1:], 8000)
 
     def _load_studies(self, patient_id: str) -> None:
         try:
