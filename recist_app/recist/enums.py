@@ -88,12 +88,30 @@ class Modality(StrEnum):
 
 
 class NonTargetState(StrEnum):
-    """State of one non-target lesion at one timepoint (docs/rules.md D1–D4)."""
+    """State of one non-target lesion at one timepoint (docs/rules.md D1–D4, H2).
+
+    ``unequivocal_progression`` is progression (D3), and after an iRECIST iUPD it
+    means "still unequivocally progressed, unchanged since the iUPD";
+    ``further_increase`` is unequivocal progression that has increased further
+    since the iUPD, which confirms a non-target iUPD as iCPD (H2; the iRECIST
+    FAQ's "further increase from last assessment"). Both are PD under RECIST 1.1.
+    """
 
     PRESENT = "present"
     ABSENT = "absent"
     UNEQUIVOCAL_PROGRESSION = "unequivocal_progression"
+    FURTHER_INCREASE = "further_increase"
     NOT_EVALUABLE = "not_evaluable"
+
+    @property
+    def is_progression(self) -> bool:
+        """Whether the state is unequivocal progression (D3), further or not."""
+        return self in _PROGRESSION_STATES
+
+
+_PROGRESSION_STATES = frozenset(
+    {NonTargetState.UNEQUIVOCAL_PROGRESSION, NonTargetState.FURTHER_INCREASE}
+)
 
 
 class NewLesionState(StrEnum):

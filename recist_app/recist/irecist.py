@@ -1,17 +1,34 @@
 """iRECIST for immunotherapy (Seymour et al. 2017; docs/rules.md H1–H5).
 
 RECIST 1.1 applies until progression (H1), which becomes *unconfirmed* progression,
-iUPD. The next assessment, within ``irecist_confirmation_min_days`` to
-``irecist_confirmation_max_days``, confirms it as iCPD when any trigger of H2 is
-met: the target sum grew ≥ 5 mm further, non-targets progressed further, the
-new-lesion target sum (NLTD) grew ≥ 5 mm, an additional new lesion appeared, or a
-category that was not progressing at iUPD now meets RECIST PD. When nothing
-progresses any more the status resets (H3) and the next iUPD needs a new trigger and
-a new confirmation, measured against the nadir. New lesions are measured: up to 5
-(2 per organ) new-lesion targets, the rest new-lesion non-targets (H4).
+iUPD. It is confirmed as iCPD (H2) by an assessment at least
+``irecist_confirmation_min_days`` after the first iUPD and at most
+``irecist_confirmation_max_days`` after the last assessment that kept it open (the
+iUPD itself, or a later one that was still iUPD), that shows any of:
 
-Non-target "further increase" after an iUPD is recorded as ``unequivocal_progression``
-at the confirming visit; ``present`` there means no further increase.
+- the target sum ≥ 5 mm above its value at the iUPD, when targets caused it (the
+  targets assessed at the iUPD compared one by one, so an iUPD found under B4 needs
+  ≥ 5 mm more like any other; a target not assessed now counts 0 mm);
+- a further increase of non-target disease (state ``further_increase``), when
+  non-targets caused it; ``unequivocal_progression`` again means unchanged;
+- the new-lesion target sum ≥ 5 mm above its value at the iUPD, any increase of a
+  new-lesion non-target, or an additional unequivocal new lesion;
+- RECIST 1.1 progression in a category that was not progressing at the iUPD.
+
+Growth is measured against the iUPD, so increases add up over iUPD visits (iRECIST
+FAQ, "sequential increases are additive"), and tested on unrounded diameters
+(integer micrometres). A scan earlier than the minimum is disregarded (FAQ: it
+neither confirms nor resets); a scan later than the window cannot confirm and is
+judged afresh, so it may be a new iUPD. Without a trigger the iUPD stays open while
+any category still progresses; an NE assessment neither confirms nor resets it nor
+extends the window; iSD, iPR, iCR (or NON-iCR/NON-iUPD) reset it (H3).
+
+New lesions (H4): an equivocal new lesion counts only once it is confirmed, and
+then from its first sighting on (E2, back-dated). After a reset the new lesions
+identified before are no longer new: they mean progression again only when the
+new-lesion targets among them meet RECIST 1.1 PD over their own nadir (≥ 20 % and
+≥ 5 mm); a further unseen new lesion is a new iUPD; until they have all gone the
+response cannot be iCR.
 """
 
 from __future__ import annotations
@@ -19,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from recist_app.recist.assessment import (
     NO_DIAMETERS,
@@ -27,23 +44,40 @@ from recist_app.recist.assessment import (
     CountedDiameters,
 )
 from recist_app.recist.best_response import ResponseEvent, best_overall_response
-from recist_app.recist.enums import CountedBasis, Criteria, NewLesionFinding, Response
+from recist_app.recist.enums import (
+    CountedBasis,
+    Criteria,
+    NewLesionFinding,
+    NonTargetState,
+    Response,
+)
 from recist_app.recist.response import Recist11Rules, mm_to_um
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from recist_app.recist.assessment import (
         Assessment,
         BestOverallResponse,
         TimepointAssessment,
     )
-    from recist_app.recist.model import Lesion, Reading, TimePoint
+    from recist_app.recist.model import (
+        Lesion,
+        NewLesionObservation,
+        Reading,
+        ResponseParameters,
+        TimePoint,
+    )
+    from recist_app.recist.response import NewLesionConfirmation
 
 __all__ = ["IRecistRules", "new_lesion_targets"]
 
 MAX_NEW_LESION_TARGETS = 5
 MAX_NEW_LESION_TARGETS_PER_ORGAN = 2
-FURTHER_INCREASE_UM = 5_000  # H2: ≥ 5 mm
+FURTHER_INCREASE_UM = 5_000  # H2: ≥ 5 mm, on unrounded diameters
 
+_PD = Response.PD
+_NE = Response.NE
 _TO_I = {
     Response.CR: Response.ICR,
     Response.PR: Response.IPR,
@@ -66,33 +100,83 @@ def _i(response: Response | None) -> Response | None:
     return None if response is None else _TO_I.get(response, response)
 
 
+def _exact_mm(value_um: int) -> str:
+    """Micrometres as millimetres without rounding away what decided a threshold."""
+    return f"{value_um / 1000:.3f}".rstrip("0").rstrip(".")
+
+
 @dataclass(frozen=True, slots=True)
 class _Unconfirmed:
-    """What an iUPD was measured at, for the confirmation triggers of H2."""
+    """An open iUPD: what it was measured at, for the triggers of H2.
+
+    ``target_um`` holds the targets assessed at the iUPD, ``new_lesion_um`` every
+    new lesion counted there (``None`` when not measured); ``last_visit`` and
+    ``last_date`` are the latest assessment that kept it open.
+    """
 
     visit: str
     date: datetime.date
-    target_sum_um: int | None
-    new_lesion_sum_um: int
-    new_lesion_ids: frozenset[str]
+    last_visit: str
+    last_date: datetime.date
+    target_um: tuple[tuple[str, int], ...]
+    new_lesion_um: tuple[tuple[str, int | None], ...]
     categories: frozenset[str]
 
+    @property
+    def new_lesion_ids(self) -> frozenset[str]:
+        return frozenset(lesion_id for lesion_id, _ in self.new_lesion_um)
 
-def new_lesion_targets(reading: Reading) -> tuple[str, ...]:
+
+class _Visit(NamedTuple):
+    """One follow-up as the iRECIST course sees it."""
+
+    timepoint: TimePoint
+    base: TimepointAssessment
+    targets_um: dict[str, int | None]
+    counted: dict[str, int | None]
+
+
+class _NewLesionView(NamedTuple):
+    """The new lesions of one visit against those identified before a reset."""
+
+    fresh: tuple[str, ...]
+    known_seen: tuple[str, ...]
+    known_sum_um: int | None
+    known_progressed: bool
+
+
+def _size_um(lesion: Lesion, observation: NewLesionObservation) -> int | None:
+    """A new lesion's diameter: nodes the short axis, others the long axis."""
+    size_mm = (
+        observation.short_axis_mm
+        if lesion.is_lymph_node
+        else (observation.long_axis_mm)
+    )
+    return None if size_mm is None else mm_to_um(size_mm)
+
+
+def new_lesion_targets(
+    reading: Reading, counted: Collection[str] | None = None
+) -> tuple[str, ...]:
     """New lesions chosen as new-lesion targets (H4), in order of first sighting.
 
     A new lesion is a candidate when it is measurable when first seen (non-nodal
     long axis ≥ 10 mm, node short axis ≥ 15 mm); at most 5 are chosen, at most 2
-    per organ (all nodes one organ).
+    per organ (all nodes one organ). ``counted`` limits the candidates to the new
+    lesions that count (unequivocal, or equivocal and confirmed later, E2).
     """
     lesions = {lesion.lesion_id: lesion for lesion in reading.lesions}
     chosen: list[str] = []
+    seen: set[str] = set()
     per_organ: dict[str, int] = {}
     for timepoint in reading.follow_ups:
         for observation in timepoint.new_lesions:
             lesion = lesions[observation.lesion_id]
-            if lesion.lesion_id in chosen or len(chosen) >= MAX_NEW_LESION_TARGETS:
+            if counted is not None and lesion.lesion_id not in counted:
                 continue
+            if lesion.lesion_id in seen or len(chosen) >= MAX_NEW_LESION_TARGETS:
+                continue
+            seen.add(lesion.lesion_id)  # judged at its first sighting only
             size_mm = (
                 observation.short_axis_mm
                 if lesion.is_lymph_node
@@ -138,6 +222,315 @@ def _new_lesion_sum_um(
     return total, CountedDiameters.of(diameters) if diameters else NO_DIAMETERS
 
 
+def _categories(base: TimepointAssessment, view: _NewLesionView) -> frozenset[str]:
+    """The categories progressing at an iUPD (H2 tells them apart)."""
+    categories = set()
+    if base.target_response is _PD:
+        categories.add("target")
+    if base.non_target_response is _PD:
+        categories.add("non-target")
+    if view.fresh or view.known_progressed or not categories:
+        categories.add("new lesions")
+    return frozenset(categories)
+
+
+@dataclass(slots=True)
+class _Course:
+    """The iUPD → iCPD / reset course across the follow-ups (H1–H4)."""
+
+    rules: IRecistRules
+    params: ResponseParameters
+    nl_targets: tuple[str, ...]
+    pending: _Unconfirmed | None = None
+    confirmed: bool = False
+    known: frozenset[str] = frozenset()
+    known_nadir_um: int | None = None
+
+    def step(self, visit: _Visit) -> tuple[Response, tuple[str, ...]]:
+        """The iRECIST response of one follow-up and the reasons it adds."""
+        view = self._view(visit)
+        known_before = self.known
+        result: tuple[Response, tuple[str, ...]]
+        if self.confirmed:
+            result = Response.ICPD, ("progression already confirmed (iCPD)",)
+        elif self.pending is None:
+            result = self._open(visit, view)
+        else:
+            result = self._follow(visit, view, self.pending)
+        known_sum_um = view.known_sum_um
+        if self.known is known_before and known_sum_um is not None:
+            # H3: the nadir of the new lesions identified before a reset (a reset
+            # at this visit has just set it from this visit)
+            nadir_um = self.known_nadir_um
+            self.known_nadir_um = (
+                known_sum_um if nadir_um is None else min(nadir_um, known_sum_um)
+            )
+        return result
+
+    # ------------------------------------------------------------- new lesions
+    def _view(self, visit: _Visit) -> _NewLesionView:
+        known = self.known
+        fresh = tuple(lid for lid in visit.counted if lid not in known)
+        known_seen = tuple(lid for lid in visit.counted if lid in known)
+        known_sum_um = self._known_sum_um(visit)
+        progressed = (
+            known_sum_um is not None
+            and self.known_nadir_um is not None
+            and self.rules.is_progression(
+                known_sum_um, self.known_nadir_um, self.params
+            )
+        )
+        return _NewLesionView(fresh, known_seen, known_sum_um, progressed)
+
+    def _known_sum_um(self, visit: _Visit) -> int | None:
+        """Sum of the known new-lesion targets; one gone counts 0 (H3, C6)."""
+        targets = [lid for lid in self.nl_targets if lid in self.known]
+        if not targets:
+            return None
+        total = 0
+        for lesion_id in targets:
+            if lesion_id not in visit.counted:
+                continue
+            size_um = visit.counted[lesion_id]
+            if size_um is None:
+                return None  # seen but not measured: cannot be judged
+            total += size_um
+        return total
+
+    def _recist_overall(
+        self, visit: _Visit, view: _NewLesionView
+    ) -> tuple[Response, str | None]:
+        """RECIST 1.1's overall response, new lesions judged the iRECIST way.
+
+        A new lesion counts from its first sighting once confirmed (E2); those
+        identified before a reset count only when their targets meet PD over
+        their nadir (H3), and while any is seen the response is not CR.
+        """
+        base = visit.base
+        if not visit.counted and not self.known:
+            return base.overall_response, None
+        finding = (
+            NewLesionFinding.UNEQUIVOCAL
+            if view.fresh or view.known_progressed
+            else NewLesionFinding.NONE
+        )
+        overall, why = self.rules.combine_overall(
+            base.target_response, base.non_target_response, finding
+        )
+        if view.known_seen:
+            nadir = self.known_nadir_um
+            judged = (
+                f"new-lesion targets {_exact_mm(view.known_sum_um)} mm against "
+                f"their nadir {_exact_mm(nadir)} mm"
+                if view.known_sum_um is not None and nadir is not None
+                else "no new-lesion target to measure"
+            )
+            why = (
+                f"new lesion {', '.join(view.known_seen)} identified before the "
+                f"reset: {judged}"
+                + (" → PD" if view.known_progressed else ", not new progression")
+                + f" (H3); {why}"
+            )
+            if overall is Response.CR:
+                overall = (
+                    Response.PR
+                    if base.target_response is not None
+                    else Response.NON_CR_NON_PD
+                )
+                why += f"; not iCR while new lesions are seen → {overall} (H3)"
+        if overall is base.overall_response:
+            return overall, None
+        return overall, why
+
+    # ------------------------------------------------------------- the course
+    def _open(
+        self, visit: _Visit, view: _NewLesionView
+    ) -> tuple[Response, tuple[str, ...]]:
+        """No iUPD open: RECIST 1.1 decides (H1), progression is iUPD."""
+        overall, why = self._recist_overall(visit, view)
+        shown = () if why is None else (why,)
+        if overall is not _PD:
+            i_overall = _i(overall) or _NE
+            return i_overall, (*shown, f"RECIST 1.1 {overall} → {i_overall} (H1)")
+        categories = _categories(visit.base, view)
+        self.pending = _Unconfirmed(
+            visit=visit.timepoint.visit,
+            date=visit.timepoint.date,
+            last_visit=visit.timepoint.visit,
+            last_date=visit.timepoint.date,
+            target_um=tuple(
+                (lesion_id, value_um)
+                for lesion_id, value_um in visit.targets_um.items()
+                if value_um is not None
+            ),
+            new_lesion_um=tuple(visit.counted.items()),
+            categories=categories,
+        )
+        params = self.params
+        return Response.IUPD, (
+            *shown,
+            f"RECIST 1.1 PD ({', '.join(sorted(categories))}) → iUPD, unconfirmed "
+            f"until an assessment {params.irecist_confirmation_min_days}–"
+            f"{params.irecist_confirmation_max_days} days later (H1, H2)",
+        )
+
+    def _follow(
+        self, visit: _Visit, view: _NewLesionView, pending: _Unconfirmed
+    ) -> tuple[Response, tuple[str, ...]]:
+        """An iUPD is open: confirm it, keep it open, or reset (H2, H3)."""
+        params = self.params
+        date = visit.timepoint.date
+        days = (date - pending.date).days
+        minimum = params.irecist_confirmation_min_days
+        maximum = params.irecist_confirmation_max_days
+        if days < minimum:
+            # iRECIST FAQ: scans before the minimum after the first iUPD are
+            # disregarded (neither confirm nor reset) and repeated in the window.
+            return Response.IUPD, (
+                f"{days} days after iUPD at {pending.visit} (< {minimum}): "
+                f"disregarded, iUPD stands until an assessment {minimum}–{maximum} "
+                "days after it (H2)",
+            )
+        gap = (date - pending.last_date).days
+        if gap > maximum:
+            return self._lapse(visit, view, pending, gap)
+        triggers = self._triggers(visit, view, pending)
+        if triggers:
+            self.pending = None
+            self.confirmed = True
+            return Response.ICPD, (
+                f"{'; '.join(triggers)} → iCPD, confirming iUPD at {pending.visit} "
+                f"({days} days later) (H2)",
+            )
+        base = visit.base
+        overall, why = self._recist_overall(visit, view)
+        if (
+            base.target_response is _PD
+            or base.non_target_response is _PD
+            or not pending.new_lesion_ids.isdisjoint(visit.counted)
+            or overall is _PD
+        ):
+            self.pending = dataclasses.replace(
+                pending, last_visit=visit.timepoint.visit, last_date=date
+            )
+            return Response.IUPD, (
+                f"no further increase since iUPD at {pending.visit}: iUPD stays "
+                "unconfirmed (H2)",
+            )
+        shown = () if why is None else (why,)
+        if overall is _NE:
+            return _NE, (
+                *shown,
+                f"NE after iUPD at {pending.visit}: neither confirms nor resets it "
+                "(H3)",
+            )
+        self._reset(pending, visit)
+        i_overall = _i(overall) or _NE
+        return i_overall, (
+            *shown,
+            f"no progression left after iUPD at {pending.visit}: status resets → "
+            f"{i_overall}; a later iUPD needs its own confirmation (H3)",
+        )
+
+    def _lapse(
+        self, visit: _Visit, view: _NewLesionView, pending: _Unconfirmed, gap: int
+    ) -> tuple[Response, tuple[str, ...]]:
+        """Too late to confirm (H2): this visit is judged afresh."""
+        self.pending = None
+        overall, reasons = self._open(visit, view)
+        if self.pending is None and overall is not _NE:
+            self._reset(pending, visit)
+        since = (
+            f"iUPD at {pending.visit}"
+            if pending.last_visit == pending.visit
+            else f"{pending.last_visit}, still iUPD"
+        )
+        return overall, (
+            f"{gap} days after {since} (> {self.params.irecist_confirmation_max_days})"
+            f": too late to confirm iUPD at {pending.visit} (H2)",
+            *reasons,
+        )
+
+    def _reset(self, pending: _Unconfirmed, visit: _Visit) -> None:
+        """H3: the iUPD lapses; its new lesions are no longer new."""
+        self.pending = None
+        self.known = self.known | pending.new_lesion_ids | frozenset(visit.counted)
+        self.known_nadir_um = self._known_sum_um(visit)
+
+    def _triggers(
+        self, visit: _Visit, view: _NewLesionView, pending: _Unconfirmed
+    ) -> list[str]:
+        """What confirms ``pending`` at this visit (H2), as reasons."""
+        base = visit.base
+        triggers: list[str] = []
+        if "target" in pending.categories:
+            # The targets assessed at the iUPD, one by one (B4 iUPD too); one not
+            # assessed now counts 0 mm, so the growth is never overstated.
+            growth_um = sum(
+                (visit.targets_um.get(lesion_id) or 0) - value_um
+                for lesion_id, value_um in pending.target_um
+            )
+            if growth_um >= FURTHER_INCREASE_UM:
+                triggers.append(
+                    f"target sum +{_exact_mm(growth_um)} mm since iUPD (≥ 5 mm)"
+                )
+        elif base.target_response is _PD:
+            triggers.append("target lesions now meet PD (C3)")
+        if "non-target" in pending.categories:
+            increased = [
+                a.lesion_id
+                for a in visit.timepoint.non_target
+                if a.state is NonTargetState.FURTHER_INCREASE
+            ]
+            if increased:
+                triggers.append(
+                    f"further increase of non-target {', '.join(increased)}"
+                )
+        elif base.non_target_response is _PD:
+            triggers.append("non-target lesions now meet PD (D3)")
+        triggers.extend(self._new_lesion_triggers(visit, view, pending))
+        return triggers
+
+    def _new_lesion_triggers(
+        self, visit: _Visit, view: _NewLesionView, pending: _Unconfirmed
+    ) -> list[str]:
+        triggers: list[str] = []
+        additional = [
+            lesion_id
+            for lesion_id in view.fresh
+            if lesion_id not in pending.new_lesion_ids
+        ]
+        if additional:
+            triggers.append(f"additional new lesion {', '.join(additional)}")
+        reference = [
+            (lesion_id, value_um)
+            for lesion_id, value_um in pending.new_lesion_um
+            if value_um is not None
+        ]
+        targets = [(lid, um) for lid, um in reference if lid in self.nl_targets]
+        if targets:
+            growth_um = sum(
+                (visit.counted.get(lesion_id) or 0) - value_um
+                for lesion_id, value_um in targets
+            )
+            if growth_um >= FURTHER_INCREASE_UM:
+                triggers.append(
+                    f"new-lesion target sum +{_exact_mm(growth_um)} mm (≥ 5 mm, H4)"
+                )
+        for lesion_id, value_um in reference:
+            now_um = visit.counted.get(lesion_id)
+            if lesion_id in self.nl_targets or now_um is None or now_um <= value_um:
+                continue
+            # iRECIST FAQ: any increase of a new-lesion non-target confirms
+            triggers.append(
+                f"new-lesion non-target {lesion_id} grew {_exact_mm(value_um)} → "
+                f"{_exact_mm(now_um)} mm"
+            )
+        if view.known_progressed and pending.new_lesion_ids.isdisjoint(view.known_seen):
+            triggers.append("new-lesion targets identified before now meet PD (H3)")
+        return triggers
+
+
 class IRecistRules(Recist11Rules):
     """iRECIST: RECIST 1.1 until progression, then iUPD → iCPD or reset."""
 
@@ -148,35 +541,41 @@ class IRecistRules(Recist11Rules):
         recist = super().assess(reading)
         params = reading.params
         lesions = {lesion.lesion_id: lesion for lesion in reading.lesions}
-        nl_targets = new_lesion_targets(reading)
+        follow_ups = reading.follow_ups
+        confirmations: dict[str, NewLesionConfirmation] = {}
+        nl_targets: tuple[str, ...] = ()
+        if any(timepoint.new_lesions for timepoint in follow_ups):
+            confirmations = self.new_lesion_confirmations(reading)
+            nl_targets = new_lesion_targets(reading, confirmations)
         baseline = reading.baseline
         reference_date = reading.first_dose_date or (
             baseline.date if baseline else datetime.date.min
         )
         no_disease = recist.baseline.overall_response is Response.NED
-        pending: _Unconfirmed | None = None
-        confirmed = False
+        course = _Course(rules=self, params=params, nl_targets=nl_targets)
         events: list[ResponseEvent] = []
         results: list[TimepointAssessment] = []
-        for timepoint, base in zip(reading.follow_ups, recist.timepoints, strict=True):
+        for timepoint, base in zip(follow_ups, recist.timepoints, strict=True):
             nl_sum_um, nl_diameters = _new_lesion_sum_um(timepoint, nl_targets, lesions)
-            if confirmed:
-                overall, why = Response.ICPD, "progression already confirmed (iCPD)"
-            elif pending is None:
-                overall, why, pending = self._before_progression(
-                    timepoint, base, nl_sum_um
-                )
-            else:
-                overall, why, pending, confirmed = self._after_progression(
-                    timepoint,
-                    base,
-                    nl_sum_um,
-                    pending,
-                    params.irecist_confirmation_min_days,
-                    params.irecist_confirmation_max_days,
-                )
+            visit = _Visit(
+                timepoint=timepoint,
+                base=base,
+                targets_um=dict(
+                    zip(
+                        base.target_diameters.lesion_ids,
+                        base.target_diameters.diameters_um,
+                        strict=True,
+                    )
+                ),
+                counted={
+                    o.lesion_id: _size_um(lesions[o.lesion_id], o)
+                    for o in timepoint.new_lesions
+                    if o.lesion_id in confirmations
+                },
+            )
+            overall, added = course.step(visit)
             on_treatment = timepoint.date >= reference_date
-            if on_treatment and not (events and events[-1].response is Response.PD):
+            if on_treatment and not (events and events[-1].response is _PD):
                 events.append(
                     ResponseEvent(
                         timepoint.visit, timepoint.date, _FROM_I.get(overall, overall)
@@ -194,7 +593,7 @@ class IRecistRules(Recist11Rules):
                     if nl_targets
                     else None,
                     new_lesion_diameters=nl_diameters,
-                    reasons=(*base.reasons[:-1], why),
+                    reasons=_merged_reasons(base, added),
                 )
             )
         ibor_confirmed = self._ibor(
@@ -212,126 +611,6 @@ class IRecistRules(Recist11Rules):
             best_overall_response_confirmed=ibor_confirmed,
             best_overall_response_unconfirmed=ibor_unconfirmed,
         )
-
-    @staticmethod
-    def _categories(base: TimepointAssessment) -> frozenset[str]:
-        categories = set()
-        if base.target_response is Response.PD:
-            categories.add("target")
-        if base.non_target_response is Response.PD:
-            categories.add("non-target")
-        if base.new_lesions is NewLesionFinding.UNEQUIVOCAL or (
-            base.overall_response is Response.PD and not categories
-        ):
-            categories.add("new lesions")
-        return frozenset(categories)
-
-    def _before_progression(
-        self, timepoint: TimePoint, base: TimepointAssessment, nl_sum_um: int
-    ) -> tuple[Response, str, _Unconfirmed | None]:
-        recist_overall = base.overall_response
-        if recist_overall is not Response.PD:
-            overall = _i(recist_overall) or Response.NE
-            return (
-                overall,
-                f"RECIST 1.1 {recist_overall.value} → {overall.value} (H1)",
-                None,
-            )
-        categories = self._categories(base)
-        pending = _Unconfirmed(
-            visit=timepoint.visit,
-            date=timepoint.date,
-            target_sum_um=(
-                None
-                if base.sum_of_diameters_mm is None
-                else mm_to_um(base.sum_of_diameters_mm)
-            ),
-            new_lesion_sum_um=nl_sum_um,
-            new_lesion_ids=frozenset(o.lesion_id for o in timepoint.new_lesions),
-            categories=categories,
-        )
-        why = (
-            f"RECIST 1.1 PD ({', '.join(sorted(categories))}) → iUPD, unconfirmed "
-            "until the next assessment (H1, H2)"
-        )
-        return Response.IUPD, why, pending
-
-    def _after_progression(
-        self,
-        timepoint: TimePoint,
-        base: TimepointAssessment,
-        nl_sum_um: int,
-        pending: _Unconfirmed,
-        min_days: int,
-        max_days: int,
-    ) -> tuple[Response, str, _Unconfirmed | None, bool]:
-        triggers = self._triggers(timepoint, base, nl_sum_um, pending)
-        days = (timepoint.date - pending.date).days
-        if triggers:
-            if days < min_days:
-                why = (
-                    f"{'; '.join(triggers)}, but only {days} days after iUPD at "
-                    f"{pending.visit} (< {min_days}): still iUPD (H2)"
-                )
-                return Response.IUPD, why, pending, False
-            late = (
-                f" (confirmed {days} days after iUPD, beyond {max_days})"
-                if days > max_days
-                else ""
-            )
-            why = (
-                f"{'; '.join(triggers)} since iUPD at {pending.visit} → iCPD (H2){late}"
-            )
-            return Response.ICPD, why, None, True
-        still = (
-            base.target_response is Response.PD
-            or base.non_target_response is Response.PD
-            or bool(timepoint.new_lesions)
-        )
-        if still:
-            why = (
-                f"no further increase since iUPD at {pending.visit}: iUPD stays "
-                "unconfirmed (H2)"
-            )
-            return Response.IUPD, why, pending, False
-        overall = _i(base.overall_response) or Response.NE
-        why = (
-            f"no progression left after iUPD at {pending.visit}: status resets → "
-            f"{overall.value}; a later iUPD needs a new confirmation (H3)"
-        )
-        return overall, why, None, False
-
-    @staticmethod
-    def _triggers(
-        timepoint: TimePoint,
-        base: TimepointAssessment,
-        nl_sum_um: int,
-        pending: _Unconfirmed,
-    ) -> list[str]:
-        triggers: list[str] = []
-        if base.sum_of_diameters_mm is not None:
-            sum_um = mm_to_um(base.sum_of_diameters_mm)
-            if "target" in pending.categories and pending.target_sum_um is not None:
-                growth_um = sum_um - pending.target_sum_um
-                if growth_um >= FURTHER_INCREASE_UM:
-                    triggers.append(f"target sum +{growth_um / 1000:.1f} mm")
-            elif base.target_response is Response.PD:
-                triggers.append("target lesions now meet PD")
-        if base.non_target_response is Response.PD:
-            triggers.append(
-                "further increase of non-target lesions"
-                if "non-target" in pending.categories
-                else "non-target lesions now meet PD"
-            )
-        additional = sorted(
-            {o.lesion_id for o in timepoint.new_lesions} - pending.new_lesion_ids
-        )
-        if additional:
-            triggers.append(f"additional new lesion {', '.join(additional)}")
-        nl_growth_um = nl_sum_um - pending.new_lesion_sum_um
-        if nl_growth_um >= FURTHER_INCREASE_UM:
-            triggers.append(f"new-lesion target sum +{nl_growth_um / 1000:.1f} mm")
-        return triggers
 
     @staticmethod
     def _ibor(
@@ -367,3 +646,10 @@ class IRecistRules(Recist11Rules):
             response = Response.IUPD
             reasons = (*reasons, "unconfirmed progression only → iUPD (H5)")
         return dataclasses.replace(bor, response=response, reasons=reasons)
+
+
+def _merged_reasons(
+    base: TimepointAssessment, added: tuple[str, ...]
+) -> tuple[str, ...]:
+    """RECIST's reasons up to its overall response, then iRECIST's."""
+    return (*base.reasons[:-1], *added)

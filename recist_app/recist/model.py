@@ -247,7 +247,9 @@ class NewLesionObservation:
     ``not_imaged_at_baseline`` marks a lesion in an area not scanned at baseline; it
     counts as unequivocal (E3). Diameters are optional (iRECIST measures new lesions,
     H4). ``typical_vascular_pattern`` (arterial hyperenhancement with washout) decides
-    an HCC new lesion under mRECIST (J5); ``None`` means not assessed.
+    a new liver lesion under mRECIST (J5); ``None`` means not assessed.
+    ``cytology_confirmed`` marks a new effusion or ascites proven neoplastic; only
+    then is it progression under mRECIST (J4).
     """
 
     lesion_id: str
@@ -256,6 +258,7 @@ class NewLesionObservation:
     long_axis_mm: float | None = None
     short_axis_mm: float | None = None
     typical_vascular_pattern: bool | None = None
+    cytology_confirmed: bool = False
     geometry: MeasurementGeometry | None = None
 
     def __post_init__(self) -> None:
@@ -269,6 +272,8 @@ class NewLesionObservation:
         _check_length_mm(self.short_axis_mm, "short_axis_mm", where)
         if self.typical_vascular_pattern not in (None, True, False):
             raise ReadingError(f"{where}: typical_vascular_pattern must be a boolean")
+        if not isinstance(self.cytology_confirmed, bool):
+            raise ReadingError(f"{where}: cytology_confirmed must be true or false")
 
     @property
     def is_unequivocal(self) -> bool:

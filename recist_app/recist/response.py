@@ -40,6 +40,8 @@ from recist_app.recist.enums import (
 from recist_app.recist.errors import UnsupportedCriteriaError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from recist_app.recist.assessment import ConformanceWarning
     from recist_app.recist.model import (
         Lesion,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENGINE_VERSION",
     "CriteriaRules",
+    "NewLesionConfirmation",
     "Recist11Rules",
     "TargetFinding",
     "assess",
@@ -71,7 +74,7 @@ _NE = Response.NE
 _NON_CR_NON_PD = Response.NON_CR_NON_PD
 _NED = Response.NED
 
-ENGINE_VERSION = "recist_app-rules/2"
+ENGINE_VERSION = "recist_app-rules/3"
 
 NODE_NORMAL_SHORT_AXIS_UM = 10_000  # C1: nodes < 10 mm short axis count as normal
 
@@ -94,9 +97,12 @@ _COUNTED_BASIS = {  # B2, B3, B4: the states that are not a measured diameter
 }
 _BASIS_CODE = {basis: basis.value for basis in CountedBasis}
 _new_tuple = tuple.__new__  # a named tuple without NamedTuple.__new__'s call
-_NT_PROGRESSION = NonTargetState.UNEQUIVOCAL_PROGRESSION
+_NT_PROGRESSION = (  # D3; after an iRECIST iUPD, unchanged or further increased (H2)
+    NonTargetState.UNEQUIVOCAL_PROGRESSION,
+    NonTargetState.FURTHER_INCREASE,
+)
 _NT_NOT_EVALUABLE = NonTargetState.NOT_EVALUABLE
-_NT_PRESENT = (NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION)
+_NT_PRESENT = (NonTargetState.PRESENT, *_NT_PROGRESSION)
 _NO_NEW_LESION = NewLesionFinding.NONE
 _NEW_LESION_TEXT = {
     NewLesionFinding.NONE: "no new lesion",
@@ -151,6 +157,20 @@ class TargetFinding(NamedTuple):
     response: Response | None
     reasons: tuple[str, ...]
     diameters: CountedDiameters
+
+
+class NewLesionConfirmation(NamedTuple):
+    """Where a new lesion is first unequivocal, and why (E1–E3, J4, J5).
+
+    ``follow_up`` is the index in :attr:`Reading.follow_ups` of the visit from
+    which the lesion counts as an unequivocal new lesion, ``visit`` its label;
+    ``note`` is what the reasons add after the lesion id (``" (area not imaged at
+    baseline, E3)"``), empty when the reader's call alone decided.
+    """
+
+    follow_up: int
+    visit: str
+    note: str
 
 
 @dataclass(slots=True)
@@ -419,8 +439,12 @@ class Recist11Rules:
     def non_target_progressed(
         self, lesion: Lesion, assessment: NonTargetAssessment
     ) -> bool:
-        """Whether this non-target shows unequivocal progression (D3)."""
-        return assessment.state is _NT_PROGRESSION
+        """Whether this non-target shows unequivocal progression (D3).
+
+        ``further_increase`` (iRECIST H2) is unequivocal progression that grew
+        further, so it is progression under every criteria set.
+        """
+        return assessment.state in _NT_PROGRESSION
 
     def non_target_note(
         self, lesion: Lesion, assessment: NonTargetAssessment
@@ -429,64 +453,82 @@ class Recist11Rules:
         return None
 
     def classify_new_lesions(
-        self, timepoint: TimePoint
+        self,
+        timepoint: TimePoint,
+        follow_up: int,
+        confirmations: Mapping[str, NewLesionConfirmation],
+        lesions: Mapping[str, Lesion],
     ) -> tuple[NewLesionFinding, str | None]:
-        """New-lesion finding of one follow-up (E1–E3)."""
+        """New-lesion finding of follow-up number ``follow_up`` (E1–E3).
+
+        A new lesion is unequivocal from the visit where it is confirmed on
+        (``confirmations``, from :meth:`new_lesion_confirmations`), so a lesion
+        confirmed by growth stays unequivocal at later visits (mRECIST J5).
+        """
         if not timepoint.new_lesions:  # the usual visit: nothing to look at
             return _NO_NEW_LESION, None
-        unequivocal = [
-            o for o in timepoint.new_lesions if self.new_lesion_is_unequivocal(o)
-        ]
+        unequivocal: list[str] = []
+        notes: list[str] = []
+        for observation in timepoint.new_lesions:
+            lesion_id = observation.lesion_id
+            confirmation = confirmations.get(lesion_id)
+            if confirmation is not None and confirmation.follow_up <= follow_up:
+                unequivocal.append(lesion_id + confirmation.note)
+                continue
+            note = self.new_lesion_note(lesions[lesion_id], observation)
+            if note:
+                notes.append(note)
         if unequivocal:
-            parts = [
-                f"{o.lesion_id}"
-                + (
-                    " (area not imaged at baseline, E3)"
-                    if o.not_imaged_at_baseline
-                    else ""
-                )
-                for o in unequivocal
-            ]
-            return (
-                NewLesionFinding.UNEQUIVOCAL,
-                f"unequivocal new lesion {', '.join(parts)} → PD (E1)",
-            )
-        if timepoint.new_lesions:
+            finding = NewLesionFinding.UNEQUIVOCAL
+            reason = f"unequivocal new lesion {', '.join(unequivocal)} → PD (E1)"
+        else:
             ids = ", ".join(o.lesion_id for o in timepoint.new_lesions)
-            return (
-                NewLesionFinding.EQUIVOCAL,
-                f"equivocal new lesion {ids}: not PD unless confirmed later (E2)",
-            )
-        return _NO_NEW_LESION, None
+            finding = NewLesionFinding.EQUIVOCAL
+            reason = f"equivocal new lesion {ids}: not PD unless confirmed later (E2)"
+        return finding, "; ".join([*notes, reason])
 
-    def new_lesion_is_unequivocal(self, observation: NewLesionObservation) -> bool:
+    def new_lesion_is_unequivocal(
+        self, lesion: Lesion, observation: NewLesionObservation
+    ) -> bool:
         """Whether a new lesion counts as progression when seen (E1, E3)."""
         return observation.is_unequivocal
+
+    def new_lesion_note(
+        self, lesion: Lesion, observation: NewLesionObservation
+    ) -> str | None:
+        """A criteria-specific remark on a new lesion not (yet) unequivocal."""
+        return None
+
+    def new_lesion_confirmations(
+        self, reading: Reading
+    ) -> dict[str, NewLesionConfirmation]:
+        """The visit from which each new lesion is unequivocal (E1–E3).
+
+        A lesion is confirmed at the first visit where
+        :meth:`new_lesion_is_unequivocal` holds for it and counts as unequivocal
+        from then on; an equivocal sighting before that is dated back to (E2).
+        Lesions never confirmed are left out.
+        """
+        lesions = {lesion.lesion_id: lesion for lesion in reading.lesions}
+        found: dict[str, NewLesionConfirmation] = {}
+        for index, timepoint in enumerate(reading.follow_ups):
+            for observation in timepoint.new_lesions:
+                lesion_id = observation.lesion_id
+                if lesion_id in found or not self.new_lesion_is_unequivocal(
+                    lesions[lesion_id], observation
+                ):
+                    continue
+                note = (
+                    " (area not imaged at baseline, E3)"
+                    if observation.not_imaged_at_baseline
+                    else ""
+                )
+                found[lesion_id] = NewLesionConfirmation(index, timepoint.visit, note)
+        return found
 
     def baseline_warnings(self, reading: Reading) -> tuple[ConformanceWarning, ...]:
         """Baseline conformance warnings (A1–A8)."""
         return check_baseline(reading)
-
-    def backdated_progression(
-        self, follow_ups: tuple[TimePoint, ...]
-    ) -> dict[str, tuple[str, str]]:
-        """Visits where an equivocal new lesion was first seen and later confirmed.
-
-        Returns ``{visit of first equivocal sighting: (lesion id, visit confirmed)}``
-        (E2).
-        """
-        first_equivocal: dict[str, str] = {}
-        backdated: dict[str, tuple[str, str]] = {}
-        for timepoint in follow_ups:
-            for observation in timepoint.new_lesions:
-                lesion_id = observation.lesion_id
-                if self.new_lesion_is_unequivocal(observation):
-                    first_visit = first_equivocal.pop(lesion_id, None)
-                    if first_visit is not None and first_visit not in backdated:
-                        backdated[first_visit] = (lesion_id, timepoint.visit)
-                else:
-                    first_equivocal.setdefault(lesion_id, timepoint.visit)
-        return backdated
 
     def combine_overall(
         self,
@@ -565,22 +607,34 @@ class Recist11Rules:
             target_diameters=baseline_diameters,
         )
         course = _TargetCourse(baseline_um=baseline_sum_um, nadir_um=baseline_sum_um)
-        backdated = self.backdated_progression(reading.follow_ups)
+        follow_ups = reading.follow_ups
+        confirmations: dict[str, NewLesionConfirmation] = {}
+        backdated: dict[str, tuple[str, str]] = {}
+        new_lesions: dict[str, Lesion] = {}
+        if any(timepoint.new_lesions for timepoint in follow_ups):
+            confirmations = self.new_lesion_confirmations(reading)
+            backdated = backdated_progression(follow_ups, confirmations)
+            new_lesions = {
+                lesion.lesion_id: lesion
+                for lesion in reading.lesions_with_role(LesionRole.NEW)
+            }
         reference_date = reading.first_dose_date or (
             baseline.date if baseline else datetime.date.min
         )
         events: list[ResponseEvent] = []
         results: list[TimepointAssessment] = []
         so_far: Response | None = None
-        for timepoint in reading.follow_ups:
+        new = _NewLesionContext(confirmations, backdated, new_lesions)
+        for index, timepoint in enumerate(follow_ups):
             on_treatment = timepoint.date >= reference_date
             pending = self._assess_timepoint(
                 timepoint,
+                index,
                 targets,
                 non_targets,
                 course,
                 params,
-                backdated,
+                new,
                 on_treatment=on_treatment,
             )
             progressed = bool(events) and events[-1].response is _PD
@@ -623,18 +677,22 @@ class Recist11Rules:
     def _assess_timepoint(
         self,
         timepoint: TimePoint,
+        follow_up: int,
         targets: tuple[Lesion, ...],
         non_targets: tuple[Lesion, ...],
         course: _TargetCourse,
         params: ResponseParameters,
-        backdated: dict[str, tuple[str, str]],
+        new: _NewLesionContext,
         *,
         on_treatment: bool,
     ) -> _PendingTimepoint:
         nadir_before_um = course.nadir_um
         target = self.classify_target(timepoint, targets, course, params)
         non_target, non_target_reason = self.classify_non_target(timepoint, non_targets)
-        new_lesions, new_reason = self.classify_new_lesions(timepoint)
+        new_lesions, new_reason = self.classify_new_lesions(
+            timepoint, follow_up, new.confirmations, new.lesions
+        )
+        backdated = new.backdated
         overall, overall_reason = self.combine_overall(
             target.response, non_target, new_lesions
         )
@@ -669,6 +727,38 @@ class Recist11Rules:
                 tuple(reasons),
             ),
         )
+
+
+class _NewLesionContext(NamedTuple):
+    """What the follow-ups need to know about the reading's new lesions."""
+
+    confirmations: Mapping[str, NewLesionConfirmation]
+    backdated: Mapping[str, tuple[str, str]]
+    lesions: Mapping[str, Lesion]
+
+
+def backdated_progression(
+    follow_ups: tuple[TimePoint, ...],
+    confirmations: Mapping[str, NewLesionConfirmation],
+) -> dict[str, tuple[str, str]]:
+    """Visits where a new lesion confirmed later was first seen (E2).
+
+    Returns ``{visit of the first sighting: (lesion id, visit confirmed)}``: PD is
+    dated back to the first sighting of a lesion that was equivocal there and
+    confirmed at a later visit (the first such lesion per visit).
+    """
+    backdated: dict[str, tuple[str, str]] = {}
+    seen: set[str] = set()
+    for index, timepoint in enumerate(follow_ups):
+        for observation in timepoint.new_lesions:
+            lesion_id = observation.lesion_id
+            if lesion_id in seen:
+                continue
+            seen.add(lesion_id)
+            confirmation = confirmations.get(lesion_id)
+            if confirmation is not None and confirmation.follow_up > index:
+                backdated.setdefault(timepoint.visit, (lesion_id, confirmation.visit))
+    return backdated
 
 
 class _PendingTimepoint(NamedTuple):

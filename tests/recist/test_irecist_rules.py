@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -175,3 +176,438 @@ def test_every_criteria_set_assesses_the_same_reading(criteria: Criteria) -> Non
     assert assessment.criteria is criteria
     expected = Response.IPR if criteria is Criteria.IRECIST else Response.PR
     assert assessment.timepoints[0].overall_response is expected
+
+
+# ------------------------------------------------------------------ issue 16
+# One course per row: the visits (day, targets, non-targets, new lesions) and the
+# iRECIST response of every follow-up, checked against Seymour et al. 2017 and the
+# iRECIST FAQ.
+
+
+@dataclass(frozen=True)
+class V:
+    day: int
+    targets: dict[str, TargetValue]
+    non_targets: dict[str, str] = field(default_factory=dict)
+    new: tuple[NewLesionObservation, ...] = ()
+
+
+def _nl(
+    lesion_id: str,
+    size_mm: float | None = None,
+    *,
+    state: NewLesionState = NewLesionState.UNEQUIVOCAL,
+    short_mm: float | None = None,
+) -> NewLesionObservation:
+    return NewLesionObservation(
+        lesion_id=lesion_id, state=state, long_axis_mm=size_mm, short_axis_mm=short_mm
+    )
+
+
+def _course(*visits: V, params: ResponseParameters | None = None) -> Reading:
+    """T01 (liver) and T02 (lung) as the visits name them, NT01, new N01–N04."""
+    named = {lid for v in visits for lid in v.targets}
+    lesions = [
+        target(lid, "liver" if lid == "T01" else "lung") for lid in sorted(named)
+    ]
+    if any(v.non_targets for v in visits):
+        lesions.append(non_target("NT01"))
+    lesions += [
+        new("N01", "lung"),
+        new("N02", "bone"),
+        new("N03", "lung"),
+        Lesion(
+            lesion_id="N04",
+            role=LesionRole.NEW,
+            organ="lymph node",
+            location="para-aortic",
+            is_lymph_node=True,
+        ),
+    ]
+    reading = build(
+        lesions, [Visit(v.day, v.targets, v.non_targets) for v in visits], params=params
+    )
+    timepoints = tuple(
+        dataclasses.replace(timepoint, new_lesions=v.new)
+        for timepoint, v in zip(reading.timepoints, visits, strict=True)
+    )
+    return dataclasses.replace(
+        reading, criteria=Criteria.IRECIST, timepoints=timepoints
+    )
+
+
+def _run(rows: dict[str, tuple[list[V], list[Response]]]) -> list[object]:
+    return [pytest.param(v, r, id=name) for name, (v, r) in rows.items()]
+
+
+def _t(mm: TargetValue) -> dict[str, TargetValue]:
+    return {"T01": mm}
+
+
+WINDOW = {
+    "H2-57-days-after-iUPD-cannot-confirm-it-a-new-iUPD": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(85, _t(60.0))],
+        [IUPD, IUPD],
+    ),
+    "H2-56-days-after-iUPD-confirms": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(84, _t(60.0))],
+        [IUPD, ICPD],
+    ),
+    "H2-28-days-after-iUPD-confirms": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(56, _t(60.0))],
+        [IUPD, ICPD],
+    ),
+    "H2-27-days-after-iUPD-disregarded-then-confirmed-in-window": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(55, _t(60.0)), V(84, _t(60.0))],
+        [IUPD, IUPD, ICPD],
+    ),
+    "H2-early-shrinkage-disregarded-not-a-reset": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(42, _t(30.0)), V(70, _t(56.0))],
+        [IUPD, IUPD, ICPD],
+    ),
+    "H2-too-late-scan-is-a-new-iUPD-confirmed-by-the-next": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(90, _t(60.0)), V(120, _t(66.0))],
+        [IUPD, IUPD, ICPD],
+    ),
+    "H2-window-runs-from-the-last-iUPD-visit-increases-add-up": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(70, _t(52.0)), V(112, _t(55.0))],
+        [IUPD, IUPD, ICPD],
+    ),
+}
+
+
+@pytest.mark.parametrize(("visits", "expected"), _run(WINDOW))
+def test_H2_confirmation_window(visits: list[V], expected: list[Response]) -> None:
+    assert _overall(_course(*visits)) == expected
+
+
+def test_H2_too_late_scan_says_why_and_is_not_iCPD() -> None:
+    last = assess(_course(V(0, _t(40.0)), V(28, _t(50.0)), V(85, _t(60.0))))
+    reasons = " | ".join(last.timepoints[-1].reasons)
+    assert "57 days after iUPD at DAY 28 (> 56): too late to confirm" in reasons
+    assert "iCPD" not in reasons
+
+
+def test_H2_window_upper_bound_is_a_parameter() -> None:
+    params = ResponseParameters(irecist_confirmation_max_days=70)
+    reading = _course(V(0, _t(40.0)), V(28, _t(50.0)), V(85, _t(60.0)), params=params)
+    assert _overall(reading) == [IUPD, ICPD]
+
+
+def _nt(state: str) -> dict[str, str]:
+    return {"NT01": state}
+
+
+NON_TARGET = {
+    "H2-nt-unequivocal-progression-unchanged-stays-iUPD": (
+        [
+            V(0, _t(50.0), _nt("present")),
+            V(42, _t(50.0), _nt("unequivocal_progression")),
+            V(84, _t(50.0), _nt("unequivocal_progression")),
+        ],
+        [IUPD, IUPD],
+    ),
+    "H2-nt-further-increase-confirms": (
+        [
+            V(0, _t(50.0), _nt("present")),
+            V(42, _t(50.0), _nt("unequivocal_progression")),
+            V(84, _t(50.0), _nt("further_increase")),
+        ],
+        [IUPD, ICPD],
+    ),
+    "H2-nt-unchanged-twice-then-further-increase-confirms": (
+        [
+            V(0, _t(50.0), _nt("present")),
+            V(42, _t(50.0), _nt("unequivocal_progression")),
+            V(84, _t(50.0), _nt("unequivocal_progression")),
+            V(126, _t(50.0), _nt("further_increase")),
+        ],
+        [IUPD, IUPD, ICPD],
+    ),
+    "H3-nt-present-again-resets": (
+        [
+            V(0, _t(50.0), _nt("present")),
+            V(42, _t(50.0), _nt("unequivocal_progression")),
+            V(84, _t(50.0), _nt("present")),
+        ],
+        [IUPD, ISD],
+    ),
+    "H2-nt-iUPD-confirmed-by-targets-now-meeting-PD": (
+        [
+            V(0, _t(50.0), _nt("present")),
+            V(42, _t(50.0), _nt("unequivocal_progression")),
+            V(84, _t(62.0), _nt("unequivocal_progression")),
+        ],
+        [IUPD, ICPD],
+    ),
+    "H2-target-iUPD-confirmed-by-non-targets-now-meeting-PD": (
+        [
+            V(0, _t(40.0), _nt("present")),
+            V(42, _t(50.0), _nt("present")),
+            V(84, _t(50.0), _nt("further_increase")),
+        ],
+        [IUPD, ICPD],
+    ),
+}
+
+
+@pytest.mark.parametrize(("visits", "expected"), _run(NON_TARGET))
+def test_H2_non_target_progression_needs_a_further_increase(
+    visits: list[V], expected: list[Response]
+) -> None:
+    assert _overall(_course(*visits)) == expected
+
+
+NEW_LESION_GROWTH = {
+    "H2-nlnt-8-to-12mm-confirms": ([_nl("N01", 8.0)], [_nl("N01", 12.0)], ICPD),
+    "H2-nlnt-any-increase-confirms": ([_nl("N01", 8.0)], [_nl("N01", 8.1)], ICPD),
+    "H2-nlnt-unchanged-stays-iUPD": ([_nl("N01", 8.0)], [_nl("N01", 8.0)], IUPD),
+    "H2-nlnt-smaller-stays-iUPD": ([_nl("N01", 8.0)], [_nl("N01", 6.0)], IUPD),
+    "H2-nlnt-not-measured-stays-iUPD": ([_nl("N01", 8.0)], [_nl("N01")], IUPD),
+    "H2-nlnt-node-short-axis-13-to-14mm-confirms": (
+        [_nl("N04", 20.0, short_mm=13.0)],
+        [_nl("N04", 20.0, short_mm=14.0)],
+        ICPD,
+    ),
+    "H2-nlt-plus-4.9mm-stays-iUPD": ([_nl("N01", 12.0)], [_nl("N01", 16.9)], IUPD),
+    "H2-nlt-plus-5mm-confirms": ([_nl("N01", 12.0)], [_nl("N01", 17.0)], ICPD),
+    "H2-nlt-plus-4.95mm-exact-stays-iUPD": (
+        [_nl("N01", 12.0)],
+        [_nl("N01", 16.95)],
+        IUPD,
+    ),
+    "H2-nlt-and-nlnt-growing-together-confirm": (
+        [_nl("N01", 12.0), _nl("N03", 6.0)],
+        [_nl("N01", 12.0), _nl("N03", 6.5)],
+        ICPD,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("at_iupd", "next_seen", "expected"),
+    [pytest.param(*row, id=name) for name, row in NEW_LESION_GROWTH.items()],
+)
+def test_H2_new_lesion_growth_confirms(
+    at_iupd: list[NewLesionObservation],
+    next_seen: list[NewLesionObservation],
+    expected: Response,
+) -> None:
+    reading = _course(
+        V(0, _t(50.0)),
+        V(42, _t(50.0), new=tuple(at_iupd)),
+        V(84, _t(50.0), new=tuple(next_seen)),
+    )
+    assert _overall(reading) == [IUPD, expected]
+
+
+EXACT = {
+    "H2-target-plus-4.95mm-stays-iUPD": (52.95, IUPD),
+    "H2-target-plus-4.999mm-stays-iUPD": (52.999, IUPD),
+    "H2-target-plus-5mm-confirms": (53.0, ICPD),
+}
+
+
+@pytest.mark.parametrize(
+    ("confirming_mm", "expected"),
+    [pytest.param(*row, id=name) for name, row in EXACT.items()],
+)
+def test_H2_further_5mm_is_tested_on_unrounded_diameters(
+    confirming_mm: float, expected: Response
+) -> None:
+    reading = _course(V(0, _t(40.0)), V(42, _t(48.0)), V(84, _t(confirming_mm)))
+    assert _overall(reading) == [IUPD, expected]
+
+
+def test_H2_further_5mm_over_two_targets_is_exact() -> None:
+    # 24.00 + 24.00 = 48.00 at iUPD; 26.48 + 26.47 = 52.95: +4.95 mm
+    reading = _course(
+        V(0, {"T01": 20.0, "T02": 20.0}),
+        V(42, {"T01": 24.0, "T02": 24.0}),
+        V(84, {"T01": 26.48, "T02": 26.47}),
+    )
+    assessment = assess(reading)
+    assert [t.overall_response for t in assessment.timepoints] == [IUPD, IUPD]
+    assert assessment.timepoints[-1].sum_of_diameters_mm == 53.0  # shown rounded
+
+
+NOT_EVALUABLE = {
+    "H3-NE-does-not-reset-growth-in-window-confirms": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(56, _t("not_evaluable")), V(84, _t(56.0))],
+        [IUPD, NE, ICPD],
+    ),
+    "H3-NE-then-no-change-stays-iUPD": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(56, _t("not_done")), V(84, _t(50.0))],
+        [IUPD, NE, IUPD],
+    ),
+    "H3-NE-then-shrinkage-resets": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(56, _t("not_evaluable")), V(84, _t(42.0))],
+        [IUPD, NE, ISD],
+    ),
+    "H2-NE-does-not-extend-the-window-late-growth-is-a-new-iUPD": (
+        [V(0, _t(40.0)), V(28, _t(50.0)), V(56, _t("not_evaluable")), V(90, _t(56.0))],
+        [IUPD, NE, IUPD],
+    ),
+}
+
+
+@pytest.mark.parametrize(("visits", "expected"), _run(NOT_EVALUABLE))
+def test_H3_only_iSD_iPR_iCR_reset_iUPD(
+    visits: list[V], expected: list[Response]
+) -> None:
+    assert _overall(_course(*visits)) == expected
+
+
+AFTER_RESET = {
+    "H3-new-lesion-target-back-small-after-reset-is-not-progression": (
+        [
+            V(0, _t(50.0)),
+            V(42, _t(50.0), new=(_nl("N01", 12.0),)),
+            V(84, _t(50.0)),
+            V(126, _t(50.0), new=(_nl("N01", 4.0),)),
+        ],
+        [IUPD, ISD, ISD],
+    ),
+    "H3-new-lesion-target-5mm-over-its-nadir-is-a-new-iUPD": (
+        [
+            V(0, _t(50.0)),
+            V(42, _t(50.0), new=(_nl("N01", 12.0),)),
+            V(84, _t(50.0)),
+            V(126, _t(50.0), new=(_nl("N01", 4.0),)),
+            V(168, _t(50.0), new=(_nl("N01", 6.0),)),
+        ],
+        [IUPD, ISD, ISD, IUPD],
+    ),
+    "H3-new-lesion-non-target-back-after-reset-is-not-progression": (
+        [
+            V(0, _t(50.0)),
+            V(42, _t(50.0), new=(_nl("N01", 8.0),)),
+            V(84, _t(50.0)),
+            V(126, _t(50.0), new=(_nl("N01", 9.0),)),
+        ],
+        [IUPD, ISD, ISD],
+    ),
+    "H3-a-lesion-never-seen-after-reset-is-a-new-iUPD": (
+        [
+            V(0, _t(50.0)),
+            V(42, _t(50.0), new=(_nl("N01", 12.0),)),
+            V(84, _t(50.0)),
+            V(126, _t(50.0), new=(_nl("N02", 4.0),)),
+        ],
+        [IUPD, ISD, IUPD],
+    ),
+    "H3-no-iCR-while-a-new-lesion-identified-before-is-seen": (
+        [
+            V(0, _t(50.0)),
+            V(42, _t(30.0), new=(_nl("N01", 12.0),)),
+            V(84, _t("disappeared")),
+            V(126, _t("disappeared"), new=(_nl("N01", 3.0),)),
+        ],
+        [IUPD, ICR, IPR],
+    ),
+}
+
+
+@pytest.mark.parametrize(("visits", "expected"), _run(AFTER_RESET))
+def test_H3_new_lesions_after_a_reset_are_judged_against_their_own_nadir(
+    visits: list[V], expected: list[Response]
+) -> None:
+    assert _overall(_course(*visits)) == expected
+
+
+def _eq(lesion_id: str, size_mm: float = 12.0) -> NewLesionObservation:
+    return _nl(lesion_id, size_mm, state=NewLesionState.EQUIVOCAL)
+
+
+EQUIVOCAL = {
+    "H2-equivocal-new-lesion-after-iUPD-does-not-confirm": (
+        [
+            V(0, _t(40.0)),
+            V(28, _t(50.0)),
+            V(56, _t(50.0), new=(_eq("N01"),)),
+            V(84, _t(50.0), new=(_eq("N01"),)),
+        ],
+        [IUPD, IUPD, IUPD],
+    ),
+    "H2-E2-equivocal-then-unequivocal-confirms-back-dated": (
+        [
+            V(0, _t(40.0)),
+            V(28, _t(50.0)),
+            V(56, _t(50.0), new=(_eq("N01"),)),
+            V(84, _t(50.0), new=(_nl("N01", 12.0),)),
+        ],
+        [IUPD, ICPD, ICPD],
+    ),
+    "H2-E2-back-dated-to-a-disregarded-scan-confirms-at-the-next": (
+        [
+            V(0, _t(40.0)),
+            V(28, _t(50.0)),
+            V(42, _t(50.0), new=(_eq("N01"),)),
+            V(63, _t(50.0), new=(_eq("N01"),)),
+            V(84, _t(50.0), new=(_nl("N01", 12.0),)),
+        ],
+        [IUPD, IUPD, ICPD, ICPD],
+    ),
+    "H1-E2-equivocal-lesion-confirmed-later-dates-the-iUPD-back": (
+        [
+            V(0, _t(50.0)),
+            V(42, _t(50.0), new=(_eq("N01"),)),
+            V(84, _t(50.0), new=(_nl("N01", 12.0),)),
+        ],
+        [IUPD, IUPD],
+    ),
+}
+
+
+@pytest.mark.parametrize(("visits", "expected"), _run(EQUIVOCAL))
+def test_H2_equivocal_new_lesion_confirms_only_once_unequivocal(
+    visits: list[V], expected: list[Response]
+) -> None:
+    assert _overall(_course(*visits)) == expected
+
+
+def _b4(*later: dict[str, TargetValue]) -> list[V]:
+    return [
+        V(0, {"T01": 40.0, "T02": 20.0}),
+        V(42, {"T01": 75.0, "T02": "not_evaluable"}),  # 75 ≥ 60 + 20 %: PD (B4)
+        *(V(42 * (i + 2), values) for i, values in enumerate(later)),
+    ]
+
+
+TARGET_B4 = {
+    "H2-B4-iUPD-not-confirmed-by-targets-still-meeting-PD": (
+        _b4({"T01": 76.0, "T02": 20.0}),
+        [IUPD, IUPD],
+    ),
+    "H2-B4-iUPD-confirmed-by-5mm-more-of-the-targets-assessed-then": (
+        _b4({"T01": 80.0, "T02": 20.0}),
+        [IUPD, ICPD],
+    ),
+    "H2-B4-iUPD-growth-of-the-target-not-assessed-then-does-not-count": (
+        _b4({"T01": 75.0, "T02": 40.0}),
+        [IUPD, IUPD],
+    ),
+    "H2-target-not-assessed-at-confirmation-counts-0mm": (
+        [
+            V(0, {"T01": 40.0, "T02": 20.0}),
+            V(42, {"T01": 60.0, "T02": 20.0}),
+            V(84, {"T01": 86.0, "T02": "not_evaluable"}),
+        ],
+        [IUPD, ICPD],
+    ),
+    "H2-target-not-assessed-at-confirmation-not-enough-growth": (
+        [
+            V(0, {"T01": 40.0, "T02": 20.0}),
+            V(42, {"T01": 60.0, "T02": 20.0}),
+            V(84, {"T01": 84.0, "T02": "not_evaluable"}),
+        ],
+        [IUPD, IUPD],
+    ),
+}
+
+
+@pytest.mark.parametrize(("visits", "expected"), _run(TARGET_B4))
+def test_H2_target_iUPD_under_B4_needs_a_further_5mm(
+    visits: list[V], expected: list[Response]
+) -> None:
+    assert _overall(_course(*visits)) == expected
