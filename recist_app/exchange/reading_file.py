@@ -11,7 +11,9 @@ visit ``baseline`` (otherwise a visit labelled BASELINE or SCREENING is the base
 ``modality``, ``study_instance_uid``, ``series_instance_uid``; per measurement the
 states ``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for rule B3
 (docs/rules.md), ``geometry`` and ``viable_geometry`` (where the mRECIST viable long
-axis was drawn); per new lesion ``not_imaged_at_baseline`` (E3) and diameters;
+axis was drawn); per new lesion ``not_imaged_at_baseline`` (E3), diameters,
+``typical_vascular_pattern`` (mRECIST J5) and ``cytology_confirmed`` (J4); the
+non-target state ``further_increase`` (iRECIST H2);
 ``params.max_ne_between_confirmation``, ``too_small_mm``, ``pd_min_increase_mm``,
 ``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer,
 time and version of the signature, written by exports; validated, never used by
@@ -177,6 +179,7 @@ _NEW_LESION_KEYS = {
     "long_axis_mm": False,
     "short_axis_mm": False,
     "typical_vascular_pattern": False,
+    "cytology_confirmed": False,
     "geometry": False,
 }
 _GEOMETRY_KEYS = {
@@ -645,6 +648,11 @@ def _new_lesion(
                     context,
                 )
             ),
+            cytology_confirmed=_bool(
+                item.get("cytology_confirmed", False),
+                f"{field}.cytology_confirmed",
+                context,
+            ),
             geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
         )
     except ReadingError as error:
@@ -1084,6 +1092,8 @@ def _new_lesion_dict(observation: NewLesionObservation) -> dict[str, Any]:
         value = getattr(observation, key)
         if value is not None:
             data[key] = value
+    if observation.cytology_confirmed:
+        data["cytology_confirmed"] = True
     if observation.geometry is not None:
         data["geometry"] = _geometry_dict(observation.geometry)
     return data

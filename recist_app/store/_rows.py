@@ -141,6 +141,7 @@ NEW_LESION_COLUMNS = (
     "long_axis_mm",
     "short_axis_mm",
     "typical_vascular_pattern",
+    "cytology_confirmed",
     *GEOMETRY_COLUMNS,
 )
 
@@ -309,6 +310,7 @@ def add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) -
             "long_axis_mm": _optional_float(observation.long_axis_mm),
             "short_axis_mm": _optional_float(observation.short_axis_mm),
             "typical_vascular_pattern": observation.typical_vascular_pattern,
+            "cytology_confirmed": observation.cytology_confirmed,
             **_geometry_values(observation.geometry),
         }
 
@@ -380,6 +382,7 @@ def _timepoint(rows: ReadingRows, values: Mapping[str, Any]) -> TimePoint:
             long_axis_mm=v["long_axis_mm"],
             short_axis_mm=v["short_axis_mm"],
             typical_vascular_pattern=v["typical_vascular_pattern"],
+            cytology_confirmed=v["cytology_confirmed"],
             geometry=_geometry(v),
         )
         for lesion_id, v in _in_position_order(rows.new_lesions, visit)
@@ -502,7 +505,9 @@ _LATER_COLUMNS: dict[str, Values] = {
     ),
     "measurements": dict.fromkeys(VIABLE_GEOMETRY_COLUMNS),  # no viable line
     "non_target": _field_defaults(NonTargetAssessment, ("cytology_confirmed",)),
-    "new_lesions": _field_defaults(NewLesionObservation, ("typical_vascular_pattern",)),
+    "new_lesions": _field_defaults(
+        NewLesionObservation, ("typical_vascular_pattern", "cytology_confirmed")
+    ),
 }
 
 

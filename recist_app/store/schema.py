@@ -267,7 +267,11 @@ class NonTargetRow(Base):
 
 
 class NewLesionRow(_GeometryColumns, Base):
-    """A new lesion seen at one visit, with optional diameters and geometry."""
+    """A new lesion seen at one visit, with optional diameters and geometry.
+
+    ``cytology_confirmed`` (revision 0009): a new effusion or ascites proven
+    neoplastic, the only kind that is progression under mRECIST (J4).
+    """
 
     __tablename__ = "new_lesion_observations"
     __table_args__ = (UniqueConstraint("timepoint_id", "lesion_row_id"),)
@@ -281,6 +285,7 @@ class NewLesionRow(_GeometryColumns, Base):
     long_axis_mm: Mapped[float | None] = mapped_column(Float)
     short_axis_mm: Mapped[float | None] = mapped_column(Float)
     typical_vascular_pattern: Mapped[bool | None] = mapped_column(Boolean)
+    cytology_confirmed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ReadingVersionRow(Base):

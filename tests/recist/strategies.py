@@ -179,6 +179,7 @@ def readings(
                     lesion_id=lesion_id,
                     state=draw(st.sampled_from(tuple(NewLesionState))),
                     typical_vascular_pattern=draw(st.sampled_from((None, True, False))),
+                    cytology_confirmed=draw(st.booleans()),
                     long_axis_mm=(
                         draw(st.none() | st.integers(0, 600).map(lambda v: v / 10))
                         if every_state

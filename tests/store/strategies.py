@@ -166,6 +166,7 @@ def readings(draw: st.DrawFn, patient_id: str | None = None) -> Reading:
                         long_axis_mm=draw(st.none() | diameters_mm),
                         short_axis_mm=draw(st.none() | diameters_mm),
                         typical_vascular_pattern=draw(st.none() | st.booleans()),
+                        cytology_confirmed=draw(st.booleans()),
                         geometry=draw(geometries),
                     )
                     for lesion in chosen_new
