@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from recist_app.recist import Criteria, LesionRole, NonTargetState, assess
+from recist_app.recist import (
+    Criteria,
+    Lesion,
+    LesionRole,
+    Measurement,
+    NonTargetAssessment,
+    NonTargetState,
+    Reading,
+    TimePoint,
+    assess,
+)
+from recist_app.ui.document import ReadingDocument
 from recist_app.ui.main_window import MainWindow
 from recist_app.ui.panels.lesion_table import LesionColumn
 from recist_app.ui.panels.response_panel import SETTINGS_KEY
@@ -28,7 +41,6 @@ if TYPE_CHECKING:
 
     from pytestqt.qtbot import QtBot
 
-    from recist_app.ui.document import ReadingDocument
 
 ALL = (Criteria.RECIST_1_1, Criteria.IRECIST, Criteria.MRECIST)
 
@@ -281,3 +293,155 @@ def test_cytology_flag_decides_ascites_progression_under_mrecist(
     document.set_signature("signed by dr-test at 2024-03-05 09:00 UTC")
     assert not check.isEnabled()
     assert not window.tool_actions[Tool.VIABLE].isEnabled()
+
+
+def _three_visit_window(qtbot: QtBot) -> MainWindow:
+    """T01 (viable measured) and NT01 read at baseline, week 8 and week 14."""
+
+    def t01(long_mm: float) -> Measurement:
+        return Measurement(
+            lesion_id="T01", long_axis_mm=long_mm, viable_long_axis_mm=long_mm - 5
+        )
+
+    present = (NonTargetAssessment(lesion_id="NT01"),)
+    reading = Reading(
+        patient_id="UI-TEST",
+        lesions=(
+            Lesion(lesion_id="T01", role=LesionRole.TARGET, organ="liver"),
+            Lesion(lesion_id="NT01", role=LesionRole.NON_TARGET, organ="bone"),
+        ),
+        timepoints=(
+            TimePoint(
+                visit="BASELINE",
+                date=datetime.date(2024, 1, 8),
+                is_baseline=True,
+                series_instance_uid=BASELINE_SERIES,
+                measurements=(t01(40.0),),
+                non_target=present,
+            ),
+            TimePoint(
+                visit="WEEK 8",
+                date=datetime.date(2024, 3, 4),
+                series_instance_uid=FOLLOW_UP_SERIES,
+                measurements=(t01(40.0),),
+                non_target=present,
+            ),
+            TimePoint(
+                visit="WEEK 14",
+                date=datetime.date(2024, 4, 15),
+                series_instance_uid=FOLLOW_UP_SERIES,
+                measurements=(t01(40.0),),
+                non_target=present,
+            ),
+        ),
+    )
+    volumes = {
+        BASELINE_SERIES: disc_volume(BASELINE_SERIES, radius_mm=12.0),
+        FOLLOW_UP_SERIES: disc_volume(FOLLOW_UP_SERIES, radius_mm=7.5),
+    }
+    window = MainWindow(ReadingDocument(reading), volumes)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    # Ctrl+Z reaches the undo action only in the active window.
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
+    return window
+
+
+def _set_state_through_the_combo(window: MainWindow, lesion_id: str, value: str) -> str:
+    """Pick ``value`` in the state combo of ``lesion_id`` and press Set state."""
+    window.document.select_lesion(lesion_id)
+    panel = window.lesion_panel
+    values = [panel.state_combo.itemData(i) for i in range(panel.state_combo.count())]
+    index = values.index(value)
+    panel.state_combo.setCurrentIndex(index)
+    QTest.mouseClick(panel.state_button, Qt.MouseButton.LeftButton)
+    return panel.state_combo.itemText(index)
+
+
+def test_H2_further_increase_of_a_non_target_is_recorded_in_the_panel(
+    qtbot: QtBot,
+) -> None:
+    window = _three_visit_window(qtbot)
+    document = window.document
+    panel = window.lesion_panel
+    response = window.response_panel
+    document.select_lesion("NT01")
+    offered = [panel.state_combo.itemData(i) for i in range(panel.state_combo.count())]
+    assert NonTargetState.FURTHER_INCREASE.value not in offered  # not at baseline
+
+    document.set_visit("WEEK 8")
+    _set_state_through_the_combo(
+        window, "NT01", NonTargetState.UNEQUIVOCAL_PROGRESSION.value
+    )
+    assert [response.cell("Overall", c) for c in ALL] == ["PD", "iUPD", "PD"]
+
+    document.set_visit("WEEK 14")
+    label = _set_state_through_the_combo(
+        window, "NT01", NonTargetState.UNEQUIVOCAL_PROGRESSION.value
+    )
+    assert label == "unequivocal progression"
+    assert response.cell("Overall", Criteria.IRECIST) == "iUPD"  # unchanged
+    label = _set_state_through_the_combo(
+        window, "NT01", NonTargetState.FURTHER_INCREASE.value
+    )
+    assert label == "further increase since iUPD (iRECIST)"
+    assert document.undo_stack.undoText() == "Set NT01 further increase at WEEK 14"
+    (assessment,) = document.reading.timepoint("WEEK 14").non_target
+    assert assessment.state is NonTargetState.FURTHER_INCREASE
+    assert [response.cell("Overall", c) for c in ALL] == ["PD", "iCPD", "PD"]
+    assert "further increase of non-target NT01" in response.text()
+    row = panel.model.row_of("NT01")
+    assert panel.model.index(row, LesionColumn.CURRENT).data() == "further increase"
+
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert response.cell("Overall", Criteria.IRECIST) == "iUPD"
+    _set_state_through_the_combo(window, "NT01", NonTargetState.PRESENT.value)
+    assert response.cell("Overall", Criteria.IRECIST) == "iSD"  # reset (H3)
+
+
+def test_J4_cytology_flag_of_a_new_effusion_is_set_under_the_table(
+    qtbot: QtBot,
+) -> None:
+    window = _three_visit_window(qtbot)
+    document = window.document
+    panel = window.lesion_panel
+    response = window.response_panel
+    document.set_visit("WEEK 8")
+    panel.role_combo.setCurrentIndex(panel.role_combo.findData("new"))
+    panel.organ_combo.setCurrentText("pleura")
+    panel.location_combo.setCurrentText("right effusion")
+    QTest.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    assert document.reading.lesion("N01").location == "right effusion"
+    document.select_lesion("N01")
+    assert [response.cell("New lesions", c) for c in ALL] == [
+        "UNEQUIVOCAL",
+        "UNEQUIVOCAL",
+        "EQUIVOCAL",
+    ]
+    assert [response.cell("Overall", c) for c in ALL] == ["PD", "iUPD", "SD"]
+    assert "is not cytologically proven neoplastic: not PD (J4)" in response.text()
+
+    check = panel.flags_box.cytology_check
+    assert check.isVisibleTo(panel)
+    assert not check.isChecked()
+    QTest.mouseClick(check, Qt.MouseButton.LeftButton)
+    assert document.undo_stack.undoText() == "Set N01 cytology confirmed at WEEK 8"
+    (observation,) = document.reading.timepoint("WEEK 8").new_lesions
+    assert observation.cytology_confirmed
+    assert response.cell("New lesions", Criteria.MRECIST) == "UNEQUIVOCAL"
+    assert response.cell("Overall", Criteria.MRECIST) == "PD"
+    row = panel.model.row_of("N01")
+    assert panel.model.index(row, LesionColumn.CURRENT).data() == (
+        "unequivocal, cytology +"
+    )
+    # Equivocal or not, the flag stays with the lesion.
+    panel.set_state("N01", "equivocal")
+    assert document.reading.timepoint("WEEK 8").new_lesions[0].cytology_confirmed
+    assert response.cell("Overall", Criteria.MRECIST) == "PD"
+
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not check.isChecked()
+    assert response.cell("Overall", Criteria.MRECIST) == "SD"

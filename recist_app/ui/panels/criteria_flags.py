@@ -2,7 +2,7 @@
 
 Under the lesion table: for a new lesion, whether its area was imaged at baseline
 (E3) and its vascular pattern (mRECIST J5: arterial hyperenhancement with washout);
-for a non-target effusion or ascites, whether cytology proved it neoplastic
+for a new or non-target effusion or ascites, whether cytology proved it neoplastic
 (mRECIST J4). Equivocal / unequivocal is the new lesion's state in the panel's state
 row; its diameters come from drawing it with the line or bidirectional tool
 (iRECIST H4, mRECIST J5). Every change is one undo step on the document.
@@ -72,8 +72,8 @@ class CriteriaFlagsBox(QGroupBox):
             "(arterial hyperenhancement, washout) and >= 10 mm"
         )
         self.cytology_check.setToolTip(
-            "mRECIST J4: a growing effusion or ascites is progression only when "
-            "cytology proves it neoplastic"
+            "mRECIST J4: a new or growing effusion or ascites is progression only "
+            "when cytology proves it neoplastic"
         )
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
@@ -124,8 +124,11 @@ class CriteriaFlagsBox(QGroupBox):
                 self.pattern_combo,
             ):
                 widget.setVisible(observation is not None)
-            self.cytology_check.setVisible(assessment is not None)
+            self.cytology_check.setVisible(
+                observation is not None or assessment is not None
+            )
             if observation is not None:
+                self.cytology_check.setChecked(observation.cytology_confirmed)
                 self.not_imaged_check.setChecked(observation.not_imaged_at_baseline)
                 self.pattern_combo.setCurrentIndex(
                     _pattern_index(observation.typical_vascular_pattern)
@@ -181,8 +184,17 @@ class CriteriaFlagsBox(QGroupBox):
         )
 
     def _cytology_toggled(self, checked: bool) -> None:
+        if self._syncing:
+            return
+        observation = self._observation()
+        if observation is not None:  # a new effusion or ascites (J4)
+            self._replace_observation(
+                dataclasses.replace(observation, cytology_confirmed=checked),
+                f"cytology {'confirmed' if checked else 'not confirmed'}",
+            )
+            return
         assessment = self._non_target()
-        if self._syncing or assessment is None:
+        if assessment is None:
             return
         document = self._document
         with error_boundary(self, "Set cytology"):

@@ -53,13 +53,23 @@ if TYPE_CHECKING:
     from recist_app.ui.document import ReadingDocument
     from recist_app.ui.vocabulary import OrganTerm
 
-__all__ = ["LesionPanel", "state_choices"]
+__all__ = ["NON_TARGET_STATE_LABELS", "LesionPanel", "state_choices"]
 
 _ROLE_LABELS = {
     LesionRole.TARGET: "Target",
     LesionRole.NON_TARGET: "Non-target",
     LesionRole.NEW: "New lesion",
 }
+
+
+NON_TARGET_STATE_LABELS = {
+    NonTargetState.PRESENT: "present",
+    NonTargetState.ABSENT: "absent",
+    NonTargetState.UNEQUIVOCAL_PROGRESSION: "unequivocal progression",
+    NonTargetState.FURTHER_INCREASE: "further increase since iUPD (iRECIST)",
+    NonTargetState.NOT_EVALUABLE: "not evaluable",
+}
+"""What the state combo says for each non-target state (D1–D4, H2)."""
 
 
 def state_choices(lesion: Lesion, *, is_baseline: bool) -> tuple[tuple[str, str], ...]:
@@ -78,9 +88,9 @@ def state_choices(lesion: Lesion, *, is_baseline: bool) -> tuple[tuple[str, str]
         return tuple((value.value, label) for value, label in states)
     if lesion.role is LesionRole.NON_TARGET:
         return tuple(
-            (state.value, state.value.replace("_", " "))
+            (state.value, NON_TARGET_STATE_LABELS[state])
             for state in NonTargetState
-            if not (is_baseline and state is NonTargetState.UNEQUIVOCAL_PROGRESSION)
+            if not (is_baseline and state.is_progression)
         )
     if is_baseline:
         return ()

@@ -119,6 +119,8 @@ def _new_lesion_text(lesion: Lesion, timepoint: TimePoint) -> str:
         parts.append(
             "typical HCC" if observation.typical_vascular_pattern else "atypical"
         )
+    if observation.cytology_confirmed:
+        parts.append("cytology +")
     return ", ".join(parts)
 
 
