@@ -189,6 +189,10 @@ _NON_TARGET_STATES = {
     NonTargetState.PRESENT: "PRESENT",
     NonTargetState.ABSENT: "ABSENT",
     NonTargetState.UNEQUIVOCAL_PROGRESSION: "UNEQUIVOCAL",
+    # iRECIST H2: unequivocal progression increased further since the iUPD (the
+    # FAQ's "further increase from last assessment"; sponsor term, unverified
+    # against CDISC CT)
+    NonTargetState.FURTHER_INCREASE: "FURTHER INCREASE",
 }
 _INDEPENDENT = "INDEPENDENT ASSESSOR"
 
@@ -516,15 +520,13 @@ class _Builder:
         found = result.new_lesions is not NewLesionFinding.NONE
         add("NEWLIND", "New Lesion Indicator", "Y" if found else "N")
         if found:
-            unequivocal = (
-                any(o.is_unequivocal for o in timepoint.new_lesions)
-                or result.new_lesions is NewLesionFinding.UNEQUIVOCAL
-            )
+            # The criteria's own finding: under mRECIST a new lesion the reader
+            # called unequivocal may still be equivocal (J4, J5).
             add(
                 "NEWLPROG",
                 "New Lesion Progression",
                 "UNEQUIVOCAL"
-                if unequivocal
+                if result.new_lesions is NewLesionFinding.UNEQUIVOCAL
                 else NewLesionState.EQUIVOCAL.value.upper(),
             )
         add("OVRLRESP", "Overall Response", result.overall_response.value)

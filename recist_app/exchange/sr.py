@@ -10,7 +10,11 @@ One Comprehensive 3D SR per visit (docs/standards.md section 2), built with high
   diameters typed in), so every lesion of the visit is in the report;
 - Tracking Identifier = lesion id (= SDTM link id) and a Tracking UID that is the
   same at every visit; finding site coded in SNOMED CT; the RECIST role as Baseline
-  Category and RECIST 1.1 as Response Evaluation Method; a TID 1502 time point.
+  Category and RECIST 1.1 as Response Evaluation Method; a TID 1502 time point;
+- a non-target's state as its Current Response (DCM 112048, CID 6144: complete
+  response, incomplete response or stable disease, progressive disease), and for
+  iRECIST's further increase since the iUPD (H2) also Trend (DCM 122151) =
+  Increase in size (SCT 15454001), the one state CID 6144 cannot tell apart.
 
 :func:`read_measurement_report` parses such an SR (ours or another tool's TID 1500
 with the same codes) and :func:`import_measurement_report` puts its measurements
@@ -45,6 +49,7 @@ from recist_app.recist import (
     Modality,
     NewLesionObservation,
     NewLesionState,
+    NonTargetState,
     ReadingError,
     record_measurement,
 )
@@ -119,6 +124,13 @@ _BASELINE_CATEGORY = {
     LesionRole.TARGET: codes.DCM.TargetLesionAtBaseline,
     LesionRole.NON_TARGET: codes.DCM.NonTargetLesionAtBaseline,
 }
+_NON_TARGET_RESPONSE = {  # CID 6144, per non-target lesion (D1–D3)
+    NonTargetState.ABSENT: codes.DCM.NonTargetLesionCompleteResponse,
+    NonTargetState.PRESENT: codes.DCM.NonTargetLesionIncompleteResponseOrStableDisease,
+    NonTargetState.UNEQUIVOCAL_PROGRESSION: codes.DCM.NonTargetLesionProgressiveDisease,
+    NonTargetState.FURTHER_INCREASE: codes.DCM.NonTargetLesionProgressiveDisease,
+}
+_INCREASE_IN_SIZE = hd.sr.CodedConcept("15454001", "SCT", "Increase in size")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,12 +219,23 @@ def _measurements(
     return found
 
 
-def _evaluations(lesion: Lesion) -> list[hd.sr.QualitativeEvaluation]:
+def _evaluations(
+    lesion: Lesion, state: NonTargetState | None
+) -> list[hd.sr.QualitativeEvaluation]:
     evaluations = [
         hd.sr.QualitativeEvaluation(
             name=codes.DCM.ResponseEvaluationMethod, value=codes.DCM.RECIST1Point1
         )
     ]
+    response = None if state is None else _NON_TARGET_RESPONSE.get(state)
+    if response is not None:
+        evaluations.append(
+            hd.sr.QualitativeEvaluation(name=codes.DCM.CurrentResponse, value=response)
+        )
+    if state is NonTargetState.FURTHER_INCREASE:  # iRECIST H2
+        evaluations.append(
+            hd.sr.QualitativeEvaluation(name=codes.DCM.Trend, value=_INCREASE_IN_SIZE)
+        )
     category = _BASELINE_CATEGORY.get(lesion.role)
     if category is not None:
         evaluations.insert(
@@ -237,6 +260,7 @@ class _Finding:
     long_axis_mm: float | None
     short_axis_mm: float | None
     geometry: MeasurementGeometry | None
+    non_target_state: NonTargetState | None = None
 
 
 def _findings(reading: Reading, timepoint: TimePoint) -> list[_Finding]:
@@ -249,7 +273,7 @@ def _findings(reading: Reading, timepoint: TimePoint) -> list[_Finding]:
             _Finding(reading.lesion(m.lesion_id), long_mm, short_mm, m.geometry)
         )
     for a in timepoint.non_target:
-        found.append(_Finding(reading.lesion(a.lesion_id), None, None, None))
+        found.append(_Finding(reading.lesion(a.lesion_id), None, None, None, a.state))
     for o in timepoint.new_lesions:
         found.append(
             _Finding(
@@ -354,7 +378,7 @@ def build_measurement_report(
             "finding_sites": _finding_sites(lesion),
             "measurements": _measurements(finding.long_axis_mm, finding.short_axis_mm)
             or None,
-            "qualitative_evaluations": _evaluations(lesion),
+            "qualitative_evaluations": _evaluations(lesion, finding.non_target_state),
         }
         roi = _roi_axis(finding)
         if roi is None or finding.geometry is None:
@@ -710,16 +734,16 @@ def _record_new(
     timepoint = reading.timepoint(visit)
     previous = next(
         (o for o in timepoint.new_lesions if o.lesion_id == lesion.lesion_id), None
+    ) or NewLesionObservation(
+        lesion_id=lesion.lesion_id, state=NewLesionState.UNEQUIVOCAL
     )
-    observation = NewLesionObservation(
-        lesion_id=lesion.lesion_id,
-        state=previous.state if previous else NewLesionState.UNEQUIVOCAL,
-        not_imaged_at_baseline=previous.not_imaged_at_baseline if previous else False,
+    # The SR brings the diameters; the reader's calls on the lesion (state, E3,
+    # vascular pattern J5, cytology J4) stay as the reading has them.
+    observation = dataclasses.replace(
+        previous,
         long_axis_mm=found.long_axis_mm,
         short_axis_mm=found.short_axis_mm,
-        geometry=_imported_geometry(
-            found, images, previous.geometry if previous else None
-        ),
+        geometry=_imported_geometry(found, images, previous.geometry),
     )
     others = tuple(o for o in timepoint.new_lesions if o.lesion_id != lesion.lesion_id)
     updated = dataclasses.replace(timepoint, new_lesions=(*others, observation))

@@ -17,7 +17,17 @@ from recist_app.exchange.sdtm import (
     response_assessments,
     write_sdtm,
 )
-from recist_app.recist import Criteria, Measurement, Reading, assess
+from recist_app.recist import (
+    Criteria,
+    Lesion,
+    LesionRole,
+    Measurement,
+    NewLesionObservation,
+    NonTargetAssessment,
+    NonTargetState,
+    Reading,
+    assess,
+)
 from recist_app.store import open_store
 from tests.exchange.readings import standards_example
 
@@ -149,3 +159,44 @@ def test_cli_response_criteria(
     assert code == 0
     rs = pd.read_csv(out / "rs.csv", dtype=str, keep_default_na=False)
     assert set(rs["RSCAT"]) == categories
+
+
+def test_issue16_states_reach_TR_and_each_criteria_keeps_its_new_lesion_call() -> None:
+    """H2's further increase in TR; NEWLPROG is each criteria set's finding (J4)."""
+    reading = _with_viable_diameters()
+    effusion = Lesion(
+        lesion_id="N01", role=LesionRole.NEW, organ="pleura", location="right effusion"
+    )
+    week_12 = dataclasses.replace(
+        reading.timepoints[2],
+        non_target=(
+            NonTargetAssessment(
+                lesion_id="NT01", state=NonTargetState.FURTHER_INCREASE
+            ),
+        ),
+        new_lesions=(NewLesionObservation(lesion_id="N01", long_axis_mm=20.0),),
+    )
+    reading = dataclasses.replace(
+        reading,
+        lesions=(*reading.lesions, effusion),
+        timepoints=(*reading.timepoints[:2], week_12),
+    )
+    datasets = _build(reading, None)
+    check_sdtm(datasets)
+    states = {
+        (row["VISIT"], row["TRLNKID"]): row["TRORRES"]
+        for row in datasets.tr
+        if row["TRTESTCD"] == "TUMSTATE"
+    }
+    assert states["WEEK 12", "NT01"] == "FURTHER INCREASE"
+    assert states["WEEK 12", "N01"] == "PRESENT"
+    progression = {
+        row["RSCAT"]: row["RSORRES"]
+        for row in datasets.rs
+        if row["RSTESTCD"] == "NEWLPROG" and row["VISIT"] == "WEEK 12"
+    }
+    assert progression == {
+        "RECIST 1.1": "UNEQUIVOCAL",
+        "iRECIST": "UNEQUIVOCAL",
+        "mRECIST": "EQUIVOCAL",  # a new effusion without cytology (J4)
+    }

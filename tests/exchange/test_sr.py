@@ -23,6 +23,12 @@ from recist_app.exchange.sr import (
     lesion_tracking_uid,
     read_measurement_report,
 )
+from recist_app.recist import (
+    NewLesionState,
+    NonTargetAssessment,
+    NonTargetState,
+    Reading,
+)
 from tests.exchange.demo import DemoPatient
 
 
@@ -217,3 +223,95 @@ def test_import_rejects_an_unknown_lesion(
     )
     with pytest.raises(ExchangeError, match=r"NT01 .* is not in the reading"):
         import_measurement_report(reading, dcmread(written["BASELINE"]), _headers(demo))
+
+
+def _with_week_24(reading: Reading, **changes: object) -> Reading:
+    week_24 = dataclasses.replace(reading.timepoint("WEEK 24"), **changes)
+    return dataclasses.replace(
+        reading,
+        timepoints=tuple(
+            week_24 if t.visit == "WEEK 24" else t for t in reading.timepoints
+        ),
+    )
+
+
+def _evaluations_of(sr: Dataset, lesion_id: str) -> dict[str, str]:
+    content = sr.content
+    assert isinstance(content, hd.sr.MeasurementReport)
+    (group,) = [
+        g
+        for g in content.get_image_measurement_groups()
+        if str(g.tracking_identifier) == lesion_id
+    ]
+    return {
+        item.name.meaning: item.value.meaning
+        for item in group.get_qualitative_evaluations()
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "response", "finding"),
+    [
+        (NonTargetState.PRESENT, "Non-Target Lesion Incomplete Response or "
+         "Stable Disease", None),
+        (NonTargetState.ABSENT, "Non-Target Lesion Complete Response", None),
+        (NonTargetState.UNEQUIVOCAL_PROGRESSION,
+         "Non-Target Lesion Progressive Disease", None),
+        (NonTargetState.FURTHER_INCREASE, "Non-Target Lesion Progressive Disease",
+         "Increase in size"),
+        (NonTargetState.NOT_EVALUABLE, None, None),
+    ],
+    ids=["D2-present", "D1-absent", "D3-unequivocal", "H2-further-increase", "D4-NE"],
+)  # fmt: skip
+def test_non_target_state_is_in_the_report(
+    demo: DemoPatient,
+    tmp_path: Path,
+    state: NonTargetState,
+    response: str | None,
+    finding: str | None,
+) -> None:
+    reading = _with_week_24(
+        demo.reading,
+        non_target=(NonTargetAssessment(lesion_id="NT01", state=state),),
+    )
+    path = tmp_path / "week24.dcm"
+    build_measurement_report(reading, "WEEK 24", _headers(demo)).save_as(path)
+    evaluations = _evaluations_of(hd.sr.srread(path), "NT01")
+    assert evaluations.get("Current Response") == response
+    assert evaluations.get("Trend") == finding
+    if state is NonTargetState.FURTHER_INCREASE and shutil.which("dciodvfy"):
+        result = subprocess.run(
+            ["dciodvfy", str(path)], capture_output=True, text=True, check=False
+        )
+        report = result.stdout + result.stderr
+        assert [line for line in report.splitlines() if line.startswith("Error")] == []
+
+
+def test_import_keeps_the_readers_calls_on_a_new_lesion(
+    demo: DemoPatient, written: dict[str, Path]
+) -> None:
+    """The SR brings diameters; state, E3, J5 pattern and J4 cytology stay."""
+    (seen,) = demo.reading.timepoint("WEEK 24").new_lesions
+    flagged = dataclasses.replace(
+        seen,
+        state=NewLesionState.EQUIVOCAL,
+        not_imaged_at_baseline=True,
+        typical_vascular_pattern=False,
+        cytology_confirmed=True,
+        long_axis_mm=None,
+        short_axis_mm=None,
+        geometry=None,
+    )
+    bare = _with_week_24(demo.reading, new_lesions=(flagged,))
+    restored = import_measurement_report(
+        bare, hd.sr.srread(written["WEEK 24"]), _headers(demo)
+    )
+    (back,) = restored.timepoint("WEEK 24").new_lesions
+    assert back == dataclasses.replace(
+        flagged,
+        long_axis_mm=seen.long_axis_mm,
+        short_axis_mm=seen.short_axis_mm,
+        geometry=back.geometry,
+    )
+    assert back.long_axis_mm == 14.0
+    assert back.geometry is not None
