@@ -128,12 +128,18 @@ class _Unconfirmed:
 
 
 class _Visit(NamedTuple):
-    """One follow-up as the iRECIST course sees it."""
+    """One follow-up as the iRECIST course sees it.
+
+    ``counted`` holds the new lesions that count here (unequivocal, or equivocal
+    and confirmed later, E2) with their diameters; ``later`` those of them
+    confirmed only at a later visit, with that visit.
+    """
 
     timepoint: TimePoint
     base: TimepointAssessment
     targets_um: dict[str, int | None]
     counted: dict[str, int | None]
+    later: dict[str, str]
 
 
 class _NewLesionView(NamedTuple):
@@ -501,7 +507,13 @@ class _Course:
             if lesion_id not in pending.new_lesion_ids
         ]
         if additional:
-            triggers.append(f"additional new lesion {', '.join(additional)}")
+            named = [
+                f"{lesion_id} (confirmed at {visit.later[lesion_id]}, dated back: E2)"
+                if lesion_id in visit.later
+                else lesion_id
+                for lesion_id in additional
+            ]
+            triggers.append(f"additional new lesion {', '.join(named)}")
         reference = [
             (lesion_id, value_um)
             for lesion_id, value_um in pending.new_lesion_um
@@ -555,7 +567,9 @@ class IRecistRules(Recist11Rules):
         course = _Course(rules=self, params=params, nl_targets=nl_targets)
         events: list[ResponseEvent] = []
         results: list[TimepointAssessment] = []
-        for timepoint, base in zip(follow_ups, recist.timepoints, strict=True):
+        for index, (timepoint, base) in enumerate(
+            zip(follow_ups, recist.timepoints, strict=True)
+        ):
             nl_sum_um, nl_diameters = _new_lesion_sum_um(timepoint, nl_targets, lesions)
             visit = _Visit(
                 timepoint=timepoint,
@@ -571,6 +585,12 @@ class IRecistRules(Recist11Rules):
                     o.lesion_id: _size_um(lesions[o.lesion_id], o)
                     for o in timepoint.new_lesions
                     if o.lesion_id in confirmations
+                },
+                later={
+                    o.lesion_id: confirmations[o.lesion_id].visit
+                    for o in timepoint.new_lesions
+                    if o.lesion_id in confirmations
+                    and confirmations[o.lesion_id].follow_up > index
                 },
             )
             overall, added = course.step(visit)

@@ -613,7 +613,7 @@ class Recist11Rules:
         new_lesions: dict[str, Lesion] = {}
         if any(timepoint.new_lesions for timepoint in follow_ups):
             confirmations = self.new_lesion_confirmations(reading)
-            backdated = backdated_progression(follow_ups, confirmations)
+            backdated = _backdated_progression(follow_ups, confirmations)
             new_lesions = {
                 lesion.lesion_id: lesion
                 for lesion in reading.lesions_with_role(LesionRole.NEW)
@@ -737,7 +737,7 @@ class _NewLesionContext(NamedTuple):
     lesions: Mapping[str, Lesion]
 
 
-def backdated_progression(
+def _backdated_progression(
     follow_ups: tuple[TimePoint, ...],
     confirmations: Mapping[str, NewLesionConfirmation],
 ) -> dict[str, tuple[str, str]]:

@@ -12,6 +12,7 @@ from recist_app.recist import (
     Lesion,
     LesionRole,
     Measurement,
+    NewLesionFinding,
     NewLesionObservation,
     NewLesionState,
     Reading,
@@ -611,3 +612,16 @@ def test_H2_target_iUPD_under_B4_needs_a_further_5mm(
     visits: list[V], expected: list[Response]
 ) -> None:
     assert _overall(_course(*visits)) == expected
+
+
+def test_H2_E2_back_dated_confirmation_says_where_the_lesion_was_confirmed() -> None:
+    reading = _course(
+        *EQUIVOCAL["H2-E2-equivocal-then-unequivocal-confirms-back-dated"][0]
+    )
+    first_sighting = assess(reading).timepoints[1]  # DAY 56
+    assert first_sighting.overall_response is ICPD
+    assert first_sighting.new_lesions is NewLesionFinding.EQUIVOCAL  # as seen that day
+    assert (
+        "additional new lesion N01 (confirmed at DAY 84, dated back: E2)"
+        in first_sighting.reasons[-1]
+    )
