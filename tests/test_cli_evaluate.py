@@ -135,3 +135,60 @@ def test_evaluate_json_carries_the_counted_diameters(
     assert week_6["target_diameters"][0]["basis"] == "viable_long_axis"
     assert week_6["new_lesion_sum_mm"] is None
     assert week_6["new_lesion_diameters"] == []
+
+
+def _issue16_reading(tmp_path: Path, *, cytology: object) -> Path:
+    """The example with NT01 progressing at week 12, further at week 18, and a new
+    right pleural effusion at week 18."""
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["lesions"].append(
+        {"lesion_id": "N02", "role": "new", "organ": "pleura",
+         "location": "right effusion"}
+    )  # fmt: skip
+    week_12 = data["timepoints"][2]
+    week_12["non_target"] = [{"lesion_id": "NT01", "state": "unequivocal_progression"}]
+    week_18 = json.loads(json.dumps(week_12))
+    week_18.update(visit="WEEK 18", date="2024-07-08")
+    week_18["non_target"] = [{"lesion_id": "NT01", "state": "further_increase"}]
+    week_18["new_lesions"] = [
+        {"lesion_id": "N02", "state": "unequivocal", "cytology_confirmed": cytology}
+    ]
+    data["timepoints"].append(week_18)
+    path = tmp_path / "HCC-001.reading.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("cytology", "mrecist_new"), [(False, "EQUIVOCAL"), (True, "UNEQUIVOCAL")]
+)
+def test_evaluate_reads_H2_further_increase_and_J4_cytology_of_a_new_lesion(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    cytology: bool,
+    mrecist_new: str,
+) -> None:
+    path = _issue16_reading(tmp_path, cytology=cytology)
+    assert main(["evaluate", str(path), "--criteria", "all"]) == 0
+    found = {
+        a["criteria"]: a for a in json.loads(capsys.readouterr().out)["assessments"]
+    }
+    irecist = [t["overall_response"] for t in found["iRECIST"]["timepoints"]]
+    assert irecist == ["iPR", "iUPD", "iCPD"]
+    assert (
+        "further increase of non-target NT01"
+        in (found["iRECIST"]["timepoints"][-1]["reasons"][-1])
+    )
+    assert found["RECIST 1.1"]["timepoints"][-1]["new_lesions"] == "UNEQUIVOCAL"
+    assert found["mRECIST"]["timepoints"][-1]["new_lesions"] == mrecist_new
+
+
+def test_evaluate_refuses_a_cytology_flag_that_is_not_true_or_false(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _issue16_reading(tmp_path, cytology="yes")
+    assert main(["evaluate", str(path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error
+    assert "cytology_confirmed" in error
+    assert "WEEK 18" in error

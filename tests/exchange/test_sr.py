@@ -24,6 +24,7 @@ from recist_app.exchange.sr import (
     read_measurement_report,
 )
 from recist_app.recist import (
+    NewLesionObservation,
     NewLesionState,
     NonTargetAssessment,
     NonTargetState,
@@ -225,8 +226,18 @@ def test_import_rejects_an_unknown_lesion(
         import_measurement_report(reading, dcmread(written["BASELINE"]), _headers(demo))
 
 
-def _with_week_24(reading: Reading, **changes: object) -> Reading:
-    week_24 = dataclasses.replace(reading.timepoint("WEEK 24"), **changes)
+def _with_week_24(
+    reading: Reading,
+    *,
+    non_target: tuple[NonTargetAssessment, ...] | None = None,
+    new_lesions: tuple[NewLesionObservation, ...] | None = None,
+) -> Reading:
+    week_24 = reading.timepoint("WEEK 24")
+    week_24 = dataclasses.replace(
+        week_24,
+        non_target=week_24.non_target if non_target is None else non_target,
+        new_lesions=week_24.new_lesions if new_lesions is None else new_lesions,
+    )
     return dataclasses.replace(
         reading,
         timepoints=tuple(
@@ -243,10 +254,12 @@ def _evaluations_of(sr: Dataset, lesion_id: str) -> dict[str, str]:
         for g in content.get_image_measurement_groups()
         if str(g.tracking_identifier) == lesion_id
     ]
-    return {
-        item.name.meaning: item.value.meaning
-        for item in group.get_qualitative_evaluations()
-    }
+    found: dict[str, str] = {}
+    for item in group.get_qualitative_evaluations():
+        value = item.value
+        assert isinstance(value, hd.sr.CodedConcept)
+        found[item.name.meaning] = value.meaning
+    return found
 
 
 @pytest.mark.parametrize(
