@@ -401,7 +401,16 @@ def _best_overall_responses(
             again.best_overall_response_unconfirmed,
         )
     return best_overall_responses(
-        [ResponseEvent(t.visit, t.date, t.overall_response) for t in response_window],
+        [
+            ResponseEvent(
+                t.visit,
+                t.date,
+                t.overall_response,
+                t.target_response,
+                t.non_target_response,
+            )
+            for t in response_window
+        ],
         reference_date=first_dose,
         params=params,
         no_disease=no_disease,

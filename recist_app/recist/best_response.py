@@ -7,16 +7,29 @@ confirmed (G2, G3): CR confirmed by a CR ≥ ``confirmation_min_days`` later wit
 CR/NE between; else PR confirmed by a CR/PR that late with only CR/PR/NE between and
 no PR after a CR; at most ``max_ne_between_confirmation`` NE between. Then SD (any
 CR/PR/SD at ≥ ``sd_min_days`` after first dose, G4, G6), NON-CR/NON-PD on the same
-condition, PD, and NE. A CR followed by a worse response that cannot be SD is PD
-(Table 3 footnote: a true CR followed by any disease is progression).
+condition, PD, and NE. A CR followed by disease that cannot be SD is PD (Table 3
+footnote: a true CR followed by any disease is progression).
+
+Each event carries the visit's target and non-target categories, not only its
+overall response, so the derivation can tell disease seen from disease not
+evaluated. A PR whose targets are still CR and whose non-targets were not
+evaluated (Table 1: CR, not evaluated, no new lesion → PR) shows no disease: it is
+a CR visit with an incomplete non-target read. For it (docs/rules.md G3):
+
+- the Table 3 footnote does not apply: after a CR it is not "disease", so alone it
+  gives NE, or SD once the SD minimum is met (G4), never PD;
+- admiralonco's "no PR after a CR" (``cbor_pr``, STANDARDS.md 3.2) is about a PR
+  that shows disease again; this PR does not stop a PR's confirmation and, being
+  at least a PR, confirms it;
+- between a CR and the CR that confirms it, it counts as an NE (its non-targets
+  were not evaluated), within ``max_ne_between_confirmation``.
 
 unconfirmed (G5): the best single response, SD subject to G4.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from recist_app.recist.assessment import BestOverallResponse
 from recist_app.recist.enums import Response
@@ -44,6 +57,8 @@ _NON_CR_NON_PD = Response.NON_CR_NON_PD
 _NED = Response.NED
 
 _SD_QUALIFYING = frozenset({_CR, _PR, _SD})
+_RELAPSE = frozenset({_PR, _SD, _NON_CR_NON_PD})  # after a CR, if disease was seen
+_DISEASE_TARGET = frozenset({_PR, _SD})  # targets neither gone nor PD
 # G3: what may come between a response and its confirmation
 _ALLOWED_BEFORE_CONFIRMATION = {
     _CR: frozenset({_CR, _NE}),
@@ -55,13 +70,23 @@ _STABLE_CATEGORIES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseEvent:
-    """One follow-up's overall response, as the BOR derivation sees it."""
+class ResponseEvent(NamedTuple):
+    """One follow-up's responses, as the BOR derivation sees them.
+
+    ``response`` is the overall response; ``target`` and ``non_target`` are the
+    visit's target and non-target categories (``None`` when the patient has no
+    target, or no non-target, lesions), so that a PR after a CR can be told
+    apart: disease seen again, or a CR visit whose non-targets were not
+    evaluated (Table 3 footnote, module docstring). A named tuple, not a frozen
+    dataclass: ``assess`` makes one per follow-up, and a tuple is several times
+    cheaper to make (``benchmarks/bench_assess.py``).
+    """
 
     visit: str
     date: datetime.date
     response: Response
+    target: Response | None
+    non_target: Response | None
 
 
 def best_overall_responses(
@@ -282,19 +307,41 @@ def _find_confirmed(
         not_evaluable = 0
         seen_cr = False
         for later in window[index + 1 :]:
-            if later.response not in allowed_between:
+            response = later.response
+            if target is _CR and response is _PR and _non_targets_not_evaluated(later):
+                # G3: a CR visit whose non-targets were not evaluated is NE here
+                response = _NE
+            if response not in allowed_between:
                 break
-            if later.response is _NE:
+            if response is _NE:
                 not_evaluable += 1
                 if not_evaluable > params.max_ne_between_confirmation:
                     break
                 continue
-            if later.response is _PR and seen_cr:
-                break  # no PR after a CR (admiralonco cbor_pr)
-            seen_cr = seen_cr or later.response is _CR
+            if response is _PR and seen_cr and _disease_seen(later):
+                # admiralonco cbor_pr: no PR after a CR, where that PR shows
+                # disease again; targets still CR with non-targets not evaluated
+                # are no disease and confirm the PR (G3, STANDARDS.md 3.2)
+                break
+            seen_cr = seen_cr or response is _CR
             if (later.date - first.date).days >= params.confirmation_min_days:
                 return first, later
     return None
+
+
+def _disease_seen(event: ResponseEvent) -> bool:
+    """Whether the visit saw disease: targets PR/SD or non-targets present.
+
+    After a CR this is the "disease" of the Table 3 footnote (G3). Overall PD is
+    decided apart; an overall PR whose targets are CR and whose non-targets were
+    not evaluated saw none.
+    """
+    return event.target in _DISEASE_TARGET or event.non_target is _NON_CR_NON_PD
+
+
+def _non_targets_not_evaluated(event: ResponseEvent) -> bool:
+    """Table 1's "CR, not evaluated, no new lesion → PR": a CR visit, read in part."""
+    return event.target is _CR and event.non_target is _NE
 
 
 def _stable_event(
@@ -340,11 +387,16 @@ def _stable_disease(
 def _cr_followed_by_disease(
     window: Sequence[ResponseEvent],
 ) -> tuple[ResponseEvent, ResponseEvent] | None:
+    """A CR and the first later visit that saw disease again (Table 3 footnote).
+
+    Only disease seen counts (:func:`_disease_seen`): a PR that merely reflects
+    non-targets not evaluated after the CR is no relapse (G3).
+    """
     for index, event in enumerate(window):
         if event.response is not _CR:
             continue
         for later in window[index + 1 :]:
-            if later.response in (_PR, _SD, _NON_CR_NON_PD):
+            if later.response in _RELAPSE and _disease_seen(later):
                 return event, later
     return None
 
@@ -379,11 +431,23 @@ def _not_evaluable(
 
 
 def _unconfirmed_notes(window: Sequence[ResponseEvent]) -> tuple[str, ...]:
-    return tuple(
-        f"{event.response.value} at {event.visit} not confirmed (G2)"
-        for event in window
-        if event.response in (_CR, _PR)
-    )
+    notes: list[str] = []
+    cr_visit: str | None = None
+    for event in window:
+        response = event.response
+        if response is not _CR and response is not _PR:
+            continue
+        note = f"{response.value} at {event.visit} not confirmed (G2)"
+        if cr_visit is not None and _non_targets_not_evaluated(event):
+            note += (
+                f"; targets still CR, non-targets not evaluated: no disease seen "
+                f"after the CR at {cr_visit}, so no progression (Table 3 footnote, "
+                "G3)"
+            )
+        notes.append(note)
+        if response is _CR and cr_visit is None:
+            cr_visit = event.visit
+    return tuple(notes)
 
 
 def _first(window: Sequence[ResponseEvent], response: Response) -> ResponseEvent | None:

@@ -598,7 +598,11 @@ class IRecistRules(Recist11Rules):
             if on_treatment and not (events and events[-1].response is _PD):
                 events.append(
                     ResponseEvent(
-                        timepoint.visit, timepoint.date, _FROM_I.get(overall, overall)
+                        timepoint.visit,
+                        timepoint.date,
+                        _FROM_I.get(overall, overall),
+                        base.target_response,  # RECIST 1.1 categories (G3)
+                        base.non_target_response,
                     )
                 )
             so_far = self._ibor(events, reference_date, reading, no_disease)

@@ -640,7 +640,19 @@ class Recist11Rules:
             progressed = bool(events) and events[-1].response is _PD
             if on_treatment and not progressed:  # G1: from treatment start to PD
                 overall = pending.overall
-                events.append(ResponseEvent(timepoint.visit, timepoint.date, overall))
+                # G3: the categories let the footnote tell disease from not read
+                events.append(
+                    _new_tuple(
+                        ResponseEvent,
+                        (
+                            timepoint.visit,
+                            timepoint.date,
+                            overall,
+                            pending.target.response,
+                            pending.non_target,
+                        ),
+                    )
+                )
                 # G2-G6: a later NE, or a later response equal to the best so far,
                 # confirms nothing new and qualifies nothing new: the best so far
                 # stays (tested against the full derivation on random readings).

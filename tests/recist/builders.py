@@ -21,6 +21,8 @@ from recist_app.recist import (
     NonTargetAssessment,
     NonTargetState,
     Reading,
+    Response,
+    ResponseEvent,
     ResponseParameters,
     TimePoint,
 )
@@ -136,3 +138,37 @@ def build(
 
 def day(offset: int) -> datetime.date:
     return BASE_DATE + datetime.timedelta(days=offset)
+
+
+# The target and non-target categories a visit with this overall response
+# usually has (one target and one non-target lesion; Table 2 for NON-CR/NON-PD).
+TYPICAL_CATEGORIES: dict[Response, tuple[Response | None, Response | None]] = {
+    Response.CR: (Response.CR, Response.CR),
+    Response.PR: (Response.PR, Response.NON_CR_NON_PD),
+    Response.SD: (Response.SD, Response.NON_CR_NON_PD),
+    Response.PD: (Response.PD, Response.NON_CR_NON_PD),
+    Response.NE: (Response.NE, Response.NE),
+    Response.NON_CR_NON_PD: (None, Response.NON_CR_NON_PD),
+    Response.NED: (None, None),
+}
+
+CR_NOT_EVALUATED = (Response.CR, Response.NE)
+"""Targets CR, non-targets not evaluated: overall PR by Table 1, no disease seen."""
+
+
+def event(
+    offset: int,
+    response: Response,
+    categories: tuple[Response | None, Response | None] | None = None,
+    *,
+    start: datetime.date = BASE_DATE,
+) -> ResponseEvent:
+    """A follow-up's event at ``offset`` days with typical (or given) categories."""
+    target, non_target = categories or TYPICAL_CATEGORIES[response]
+    return ResponseEvent(
+        f"DAY {offset}",
+        start + datetime.timedelta(days=offset),
+        response,
+        target,
+        non_target,
+    )

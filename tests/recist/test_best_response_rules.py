@@ -14,23 +14,32 @@ from recist_app.recist import (
     assess,
     best_overall_responses,
 )
-from tests.recist.builders import BASE_DATE, Visit, build, day, target
+from tests.recist.builders import (
+    BASE_DATE,
+    CR_NOT_EVALUATED,
+    Visit,
+    build,
+    day,
+    event,
+    non_target,
+    target,
+)
 
 CR, PR, SD, PD, NE = Response.CR, Response.PR, Response.SD, Response.PD, Response.NE
 NONCRPD = Response.NON_CR_NON_PD
 
 
 def _bor(
-    *responses: tuple[int, Response],
+    *responses: tuple[int, Response] | ResponseEvent,
     params: ResponseParameters | None = None,
 ) -> tuple[BestOverallResponse, BestOverallResponse]:
-    events = [ResponseEvent(f"DAY {d}", day(d), r) for d, r in responses]
+    events = [r if isinstance(r, ResponseEvent) else event(*r) for r in responses]
     return best_overall_responses(
         events, reference_date=BASE_DATE, params=params or ResponseParameters()
     )
 
 
-def _confirmed(*responses: tuple[int, Response]) -> Response:
+def _confirmed(*responses: tuple[int, Response] | ResponseEvent) -> Response:
     return _bor(*responses)[0].response
 
 
@@ -250,3 +259,96 @@ def test_standards_example_confirmed_PR() -> None:
     assert (bor.response, bor.confirmed) == (PR, True)
     assert bor.date == BASE_DATE + datetime.timedelta(days=49)
     assert bor.confirmation_date == BASE_DATE + datetime.timedelta(days=91)
+
+
+# G3, Table 3 after a CR: the next visit's targets and non-targets tell whether
+# disease was seen again (footnote: PD) or the non-targets were not evaluated.
+# (first day, next day, next visit's categories, confirmed BOR)
+AFTER_CR = [
+    ("not-evaluated-early", 14, 35, CR_NOT_EVALUATED, NE),
+    ("not-evaluated-sd-minimum-met", 42, 70, CR_NOT_EVALUATED, SD),
+    ("residual-target-early", 14, 35, (PR, Response.CR), PD),
+    ("non-target-present-early", 14, 35, (CR, NONCRPD), PD),
+    ("residual-target-sd-minimum-met", 42, 70, (PR, NONCRPD), SD),
+]
+
+
+@pytest.mark.parametrize(
+    ("first_day", "next_day", "categories", "expected"),
+    [row[1:] for row in AFTER_CR],
+    ids=[row[0] for row in AFTER_CR],
+)
+def test_G3_cr_then_pr_is_pd_only_when_disease_was_seen(
+    first_day: int,
+    next_day: int,
+    categories: tuple[Response | None, Response | None],
+    expected: Response,
+) -> None:
+    confirmed = _bor((first_day, CR), event(next_day, PR, categories))[0]
+    assert confirmed.response is expected
+
+
+def test_G3_cr_then_not_evaluated_is_ne() -> None:
+    # targets still CR, non-targets not evaluated: PR by Table 1, no disease seen
+    confirmed, unconfirmed = _bor((14, CR), event(35, PR, CR_NOT_EVALUATED))
+    assert confirmed.response is NE
+    assert not any("Table 3 footnote" in r and "PD" in r for r in confirmed.reasons)
+    assert any("no disease seen after the CR" in r for r in confirmed.reasons)
+    assert unconfirmed.response is CR  # G5: the best single response
+
+
+def test_G3_cr_then_not_evaluated_is_sd_once_sd_minimum_met() -> None:
+    confirmed, _ = _bor((42, CR), event(70, PR, CR_NOT_EVALUATED))
+    assert confirmed.response is SD
+
+
+def test_G3_cr_then_not_evaluated_then_disease_is_pd() -> None:
+    confirmed, _ = _bor((14, CR), event(28, PR, CR_NOT_EVALUATED), (35, SD))
+    assert confirmed.response is PD
+    assert "Table 3 footnote" in confirmed.reasons[-1]
+
+
+def test_G3_pr_after_cr_with_non_targets_not_evaluated_confirms_the_pr() -> None:
+    # admiralonco's "no PR after a CR" is about disease seen again: targets still
+    # CR with non-targets not evaluated confirm the PR (STANDARDS.md 3.2)
+    confirmed, _ = _bor((42, PR), (56, CR), event(84, PR, CR_NOT_EVALUATED))
+    assert (confirmed.response, confirmed.confirmed) == (PR, True)
+    assert (confirmed.date, confirmed.confirmation_date) == (day(42), day(84))
+
+
+def test_G3_pr_after_cr_with_disease_seen_still_cannot_confirm() -> None:
+    confirmed, _ = _bor((42, PR), (56, CR), event(84, PR, (PR, NONCRPD)))
+    assert confirmed.response is SD
+
+
+@pytest.mark.parametrize(
+    ("max_ne", "expected"),
+    [(1, CR), (0, PR)],  # without an NE allowed, that visit's PR is confirmed
+    ids=["counts-as-the-one-ne-allowed", "no-ne-allowed"],
+)
+def test_G3_cr_confirmed_across_a_visit_with_non_targets_not_evaluated(
+    max_ne: int, expected: Response
+) -> None:
+    params = ResponseParameters(max_ne_between_confirmation=max_ne)
+    confirmed, _ = _bor(
+        (42, CR), event(70, PR, CR_NOT_EVALUATED), (98, CR), params=params
+    )
+    assert confirmed.response is expected
+
+
+def test_G3_cr_then_not_evaluated_through_assess_is_ne() -> None:
+    # the engine gives the events their categories: CR at day 14 (targets gone,
+    # non-target absent), day 35 targets still gone, non-target not evaluated
+    lesions = [target("T01"), non_target("NT01")]
+    reading = build(
+        lesions,
+        [
+            Visit(0, {"T01": 30.0}, {"NT01": "present"}),
+            Visit(14, {"T01": "disappeared"}, {"NT01": "absent"}),
+            Visit(35, {"T01": "disappeared"}, {"NT01": "not_evaluable"}),
+        ],
+    )
+    assessment = assess(reading)
+    assert [t.overall_response for t in assessment.timepoints] == [CR, PR]
+    assert assessment.best_overall_response_confirmed.response is NE
+    assert assessment.timepoints[-1].best_overall_response_so_far is NE

@@ -23,7 +23,13 @@ from recist_app.recist.best_response import (
     best_overall_response,
     best_response_category,
 )
-from tests.recist.builders import Visit, build, target
+from tests.recist.builders import (
+    CR_NOT_EVALUATED,
+    TYPICAL_CATEGORIES,
+    Visit,
+    build,
+    target,
+)
 from tests.recist.strategies import readings
 
 RANK = {
@@ -146,13 +152,21 @@ def test_G1_visits_after_first_progression_do_not_change_best_response(
     assert assess(truncated).best_overall_response == assessment.best_overall_response
 
 
-_EVENT_RESPONSES = [
-    Response.CR,
-    Response.PR,
-    Response.SD,
-    Response.NON_CR_NON_PD,
-    Response.PD,
-    Response.NE,
+_EVENT_RESPONSES: list[tuple[Response, tuple[Response | None, Response | None]]] = [
+    *(
+        (response, TYPICAL_CATEGORIES[response])
+        for response in (
+            Response.CR,
+            Response.PR,
+            Response.SD,
+            Response.NON_CR_NON_PD,
+            Response.PD,
+            Response.NE,
+        )
+    ),
+    (Response.PR, CR_NOT_EVALUATED),  # no disease seen (G3)
+    (Response.PR, (Response.CR, Response.NON_CR_NON_PD)),
+    (Response.SD, (Response.SD, Response.NE)),
 ]
 
 
@@ -167,7 +181,7 @@ _EVENT_RESPONSES = [
     st.integers(0, 60),
 )
 def test_G_best_response_category_equals_the_full_derivation(
-    steps: list[tuple[Response, int]],
+    steps: list[tuple[tuple[Response, tuple[Response | None, Response | None]], int]],
     confirmation: bool,
     no_disease: bool,
     start_offset_days: int,
@@ -176,9 +190,11 @@ def test_G_best_response_category_equals_the_full_derivation(
     start = datetime.date(2024, 1, 1)
     date = start + datetime.timedelta(days=start_offset_days)
     events = []
-    for index, (response, gap_days) in enumerate(steps):
+    for index, ((response, (target, non_target)), gap_days) in enumerate(steps):
         date += datetime.timedelta(days=gap_days)
-        events.append(ResponseEvent(f"V{index + 1}", date, response))
+        events.append(
+            ResponseEvent(f"V{index + 1}", date, response, target, non_target)
+        )
     params = ResponseParameters()
     full = best_overall_response(
         events,
@@ -208,7 +224,9 @@ def test_G_best_response_category_equals_the_full_derivation(
     st.booleans(),
 )
 def test_G_an_NE_or_a_repeat_of_the_best_so_far_leaves_it_unchanged(
-    steps: list[tuple[Response, int]], confirmation: bool, no_disease: bool
+    steps: list[tuple[tuple[Response, tuple[Response | None, Response | None]], int]],
+    confirmation: bool,
+    no_disease: bool,
 ) -> None:
     # assess() keeps the best response so far when such a visit is added (G2-G6).
     start = datetime.date(2024, 1, 1)
@@ -225,10 +243,12 @@ def test_G_an_NE_or_a_repeat_of_the_best_so_far_leaves_it_unchanged(
             confirmation=confirmation,
         )
 
-    for index, (response, gap_days) in enumerate(steps):
+    for index, ((response, (target, non_target)), gap_days) in enumerate(steps):
         before = best()
         date += datetime.timedelta(days=gap_days)
-        events.append(ResponseEvent(f"V{index + 1}", date, response))
+        events.append(
+            ResponseEvent(f"V{index + 1}", date, response, target, non_target)
+        )
         if response is Response.NE or response is before:
             assert best() is before
 
@@ -270,7 +290,13 @@ def test_G_each_visits_best_so_far_is_the_derivation_up_to_it(
         progressed = bool(events) and events[-1].response is Response.PD
         if visit.date >= start and not progressed:
             events.append(
-                ResponseEvent(visit.visit, visit.date, visit.overall_response)
+                ResponseEvent(
+                    visit.visit,
+                    visit.date,
+                    visit.overall_response,
+                    visit.target_response,
+                    visit.non_target_response,
+                )
             )
         assert visit.best_overall_response_so_far is best_response_category(
             events,
