@@ -190,10 +190,12 @@ def test_G_best_response_category_equals_the_full_derivation(
     start = datetime.date(2024, 1, 1)
     date = start + datetime.timedelta(days=start_offset_days)
     events = []
-    for index, ((response, (target, non_target)), gap_days) in enumerate(steps):
+    for index, ((response, (target_category, nt_category)), gap_days) in enumerate(
+        steps
+    ):
         date += datetime.timedelta(days=gap_days)
         events.append(
-            ResponseEvent(f"V{index + 1}", date, response, target, non_target)
+            ResponseEvent(f"V{index + 1}", date, response, target_category, nt_category)
         )
     params = ResponseParameters()
     full = best_overall_response(
@@ -243,11 +245,13 @@ def test_G_an_NE_or_a_repeat_of_the_best_so_far_leaves_it_unchanged(
             confirmation=confirmation,
         )
 
-    for index, ((response, (target, non_target)), gap_days) in enumerate(steps):
+    for index, ((response, (target_category, nt_category)), gap_days) in enumerate(
+        steps
+    ):
         before = best()
         date += datetime.timedelta(days=gap_days)
         events.append(
-            ResponseEvent(f"V{index + 1}", date, response, target, non_target)
+            ResponseEvent(f"V{index + 1}", date, response, target_category, nt_category)
         )
         if response is Response.NE or response is before:
             assert best() is before
