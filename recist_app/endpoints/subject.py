@@ -64,6 +64,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from recist_app.endpoints.errors import EndpointError
 from recist_app.endpoints.options import CbrDefinition, EndpointOptions, Population
 from recist_app.recist import (
     Assessment,
@@ -255,8 +256,12 @@ def derive_subject(
             f"from {first_dose.isoformat()} in the clinical file; the clinical "
             "file is used"
         )
+    # A follow-up not read is no assessment: no response, not adequate, no
+    # event (README "Not read"); its scan date still counts for OS below.
     timepoints = (
-        assessment.timepoints if assessment is not None and has_baseline else ()
+        [t for t in assessment.timepoints if t.is_read]
+        if assessment is not None and has_baseline
+        else []
     )
     in_window = [t for t in timepoints if first_dose <= t.date <= cutoff]
     response_window = [
@@ -319,7 +324,7 @@ def derive_subject(
             (
                 t.date
                 for t in response_window
-                if endpoint_response(t.overall_response) in _RESPONDERS
+                if endpoint_response(_overall(t)) in _RESPONDERS
             ),
             None,
         ),
@@ -379,7 +384,7 @@ def _best_overall_responses(
         and assessment is not None
         and reading.first_dose_date == first_dose
         and len(response_window)
-        == sum(1 for t in assessment.timepoints if t.date >= first_dose)
+        == sum(1 for t in assessment.timepoints if t.is_read and t.date >= first_dose)
     ):
         return (
             assessment.best_overall_response_confirmed,
@@ -405,7 +410,7 @@ def _best_overall_responses(
             ResponseEvent(
                 t.visit,
                 t.date,
-                t.overall_response,
+                _overall(t),
                 t.target_response,
                 t.non_target_response,
             )
@@ -655,7 +660,7 @@ def _clinical_benefit(
     if category not in (Response.SD, Response.NON_CR_NON_PD):
         return False
     for timepoint in response_window:
-        if endpoint_response(timepoint.overall_response) is Response.PD:
+        if endpoint_response(_overall(timepoint)) is Response.PD:
             return False
         if (
             _adequate(timepoint)
@@ -677,8 +682,22 @@ def _visit_point(
         date=timepoint.date,
         study_day=(timepoint.date - first_dose).days + 1,
         change_from_baseline_pct=timepoint.change_from_baseline_pct,
-        overall_response=timepoint.overall_response,
+        overall_response=_overall(timepoint),
     )
+
+
+def _overall(timepoint: TimepointAssessment) -> Response:
+    """The overall response of a follow-up that was read.
+
+    Only read follow-ups reach the endpoints (:func:`derive_subject` leaves the
+    others out); one without a response here is a bug, not bad input.
+    """
+    response = timepoint.overall_response
+    if response is None:
+        raise EndpointError(
+            f"visit {timepoint.visit}: not read, yet counted as an assessment"
+        )
+    return response
 
 
 def _on_or_before(

@@ -53,7 +53,12 @@ VISIT_COLUMNS = (
     "reasons",
 )
 """The per-visit CSV: a baseline row (``baseline`` ``Y``: its sum, NED, and the
-conformance warnings as reasons) and one row per follow-up (``N``)."""
+conformance warnings as reasons) and one row per follow-up (``N``). A visit not
+read has empty response columns and says so in ``reasons``."""
+
+BASELINE_NOT_READ_REASON = (
+    "not read: no finding recorded and no 'no disease at baseline'"
+)
 
 _FOLLOW_UP_VALUES = frozenset(VISIT_COLUMNS) - {"patient_id", "criteria", "reader"}
 
@@ -106,7 +111,8 @@ def visit_rows(assessment: Assessment, *, reader: str = "") -> list[dict[str, An
                 "sum_of_diameters_mm": baseline["sum_of_diameters_mm"],
                 "overall_response": baseline["overall_response"],
                 "reasons": " | ".join(
-                    f"{w['rule']}: {w['message']}" for w in baseline["warnings"]
+                    ([] if baseline["read"] else [BASELINE_NOT_READ_REASON])
+                    + [f"{w['rule']}: {w['message']}" for w in baseline["warnings"]]
                 ),
             }
         )

@@ -5,7 +5,8 @@ states and the diameter each target counted (from the assessment), the sum of
 diameters (and iRECIST's new-lesion sum) and its changes, the target /
 non-target / new-lesion and overall responses with their reasons, the best
 overall response so far and overall, a key image of each lesion measured on an
-image with the axes drawn, and the signed-by line. matplotlib keeps ``exchange``
+image with the axes drawn, and the signed-by line. A visit that was not read
+gets its page marked "not read" (it has no response). matplotlib keeps ``exchange``
 free of Qt (the layering allows QPdfWriter only behind one explicit seam; it is not
 needed). matplotlib, pydicom and highdicom are imported when a report is drawn,
 not when this module is imported, so the command line starts fast.
@@ -45,6 +46,8 @@ _A4 = (8.27, 11.69)
 _SOFT_TISSUE = (40.0, 400.0)
 _LUNG = (-600.0, 1500.0)
 _KEY_IMAGES_PER_PAGE = 6
+NOT_READ = "not read"
+"""A visit not read has no response: the report says so (never "NED")."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,11 +151,20 @@ def _response_lines(
             f"  ({baseline.target_count} target, {baseline.non_target_count} "
             "non-target lesions)"
         ]
-        if baseline.overall_response is not None:
+        if not baseline.read:
+            lines.append(f"Overall: {NOT_READ} (no finding recorded)")
+        elif baseline.overall_response is not None:
             lines.append(f"Overall: {baseline.overall_response.value}")
         lines += [f"Warning: {w}" for w in baseline.warnings]
         return lines
     result = assessment.timepoint(timepoint.visit)
+    if not result.is_read:  # no response, never "no disease" (README, not read)
+        return [
+            f"OVERALL: {NOT_READ}",
+            f"Best overall response so far: "
+            f"{result.best_overall_response_so_far.value}",
+            *(f"- {reason}" for reason in result.reasons),
+        ]
 
     def code(value: object) -> str:
         return "-" if value is None else str(getattr(value, "value", value))

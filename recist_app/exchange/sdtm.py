@@ -513,6 +513,9 @@ class _Builder:
                 add("OVRLRESP", "Overall Response", overall.value)
             return
         result = assessment.timepoint(timepoint.visit)
+        overall_response = result.overall_response
+        if overall_response is None:
+            return  # not read: no response, so no RS record (README, not read)
         if result.target_response is not None:
             add("TRGRESP", "Target Response", result.target_response.value)
         if result.non_target_response is not None:
@@ -529,7 +532,7 @@ class _Builder:
                 if result.new_lesions is NewLesionFinding.UNEQUIVOCAL
                 else NewLesionState.EQUIVOCAL.value.upper(),
             )
-        add("OVRLRESP", "Overall Response", result.overall_response.value)
+        add("OVRLRESP", "Overall Response", overall_response.value)
 
 
 def _measured(value: float) -> Row:

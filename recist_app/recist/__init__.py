@@ -39,6 +39,7 @@ from recist_app.recist.editing import (
     remove_lesion,
     remove_timepoint,
     replace_lesion,
+    set_no_disease,
 )
 from recist_app.recist.enums import (
     CountedBasis,
@@ -72,6 +73,7 @@ from recist_app.recist.model import (
 )
 from recist_app.recist.response import (
     ENGINE_VERSION,
+    NOT_READ_REASON,
     CriteriaRules,
     Recist11Rules,
     TargetFinding,
@@ -83,6 +85,7 @@ from recist_app.recist.response import (
 __all__ = [
     "ASSESSMENT_FORMAT",
     "ENGINE_VERSION",
+    "NOT_READ_REASON",
     "NO_DIAMETERS",
     "Assessment",
     "AssessmentDataError",
@@ -142,4 +145,5 @@ __all__ = [
     "remove_timepoint",
     "replace_lesion",
     "rules_for",
+    "set_no_disease",
 ]

@@ -148,14 +148,18 @@ class ConformanceWarning:
 class BaselineAssessment:
     """The baseline: its sum of diameters, disease status and conformance warnings.
 
+    ``read`` is whether the baseline was read: a finding recorded, or the
+    reader's explicit "no disease at baseline" (:attr:`TimePoint.no_disease`); a
+    baseline with neither, or no baseline visit, is not read.
     ``sum_of_diameters_mm`` is ``None`` when a target lacks a baseline diameter.
-    ``overall_response`` is ``NED`` when there is no disease at all (A8), else None.
-    ``target_diameters`` holds each target's counted diameter in lesion order
-    (A6; empty without a baseline visit).
+    ``overall_response`` is ``NED`` when the reader found no disease at all (A8),
+    else None. ``target_diameters`` holds each target's counted diameter in lesion
+    order (A6; empty without a baseline visit).
     """
 
     visit: str | None
     date: datetime.date | None
+    read: bool
     sum_of_diameters_mm: float | None
     target_count: int
     non_target_count: int
@@ -168,6 +172,11 @@ class BaselineAssessment:
 class TimepointAssessment:
     """Responses at one follow-up, each with the reason a radiologist can read.
 
+    A follow-up that was not read (no measurement, no non-target state, no
+    new-lesion entry: :attr:`TimePoint.is_read`) has no response at all:
+    ``overall_response``, ``new_lesions`` and the target and non-target responses
+    are ``None`` (:attr:`is_read` is false), its reason says so, and it is no
+    assessment for the best response, the nadir or the endpoints.
     Sums and changes are ``None`` where they cannot be computed (no targets, or a
     target not assessed). ``best_overall_response_so_far`` uses only the visits up
     to this one. ``target_diameters`` holds what each target counted, in lesion
@@ -190,13 +199,18 @@ class TimepointAssessment:
     change_from_nadir_pct: float | None
     target_response: Response | None
     non_target_response: Response | None
-    new_lesions: NewLesionFinding
-    overall_response: Response
+    new_lesions: NewLesionFinding | None
+    overall_response: Response | None
     best_overall_response_so_far: Response
     reasons: tuple[str, ...]
     target_diameters: CountedDiameters
     new_lesion_sum_mm: float | None
     new_lesion_diameters: CountedDiameters
+
+    @property
+    def is_read(self) -> bool:
+        """Whether the visit was read (it then has an overall response)."""
+        return self.overall_response is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,10 @@ output that carries an assessment uses them: ``recist-app evaluate`` and the JSO
 export, the store's response cache, the per-visit CSV, SDTM, the PDF report and the
 panels, so a field added here reaches all of them.
 
+A follow-up that was not read has ``"overall_response": null`` (and
+``new_lesions`` and the target and non-target responses ``null``): no response,
+never "no disease"; the baseline's ``read`` says whether it was read.
+
 A counted diameter (A2, A6, B2–B4, J1, H4) is ``{"lesion_id", "diameter_mm",
 "basis"}``: the engine's exact micrometres as millimetres (``null`` when not
 assessed) and why the lesion counted it.
@@ -80,6 +84,7 @@ def _baseline_dict(baseline: BaselineAssessment) -> dict[str, Any]:
     return {
         "visit": baseline.visit,
         "date": _iso(baseline.date),
+        "read": baseline.read,
         "sum_of_diameters_mm": baseline.sum_of_diameters_mm,
         "target_count": baseline.target_count,
         "non_target_count": baseline.non_target_count,
@@ -102,8 +107,8 @@ def _timepoint_dict(timepoint: TimepointAssessment) -> dict[str, Any]:
         "change_from_nadir_pct": timepoint.change_from_nadir_pct,
         "target_response": _code(timepoint.target_response),
         "non_target_response": _code(timepoint.non_target_response),
-        "new_lesions": timepoint.new_lesions.value,
-        "overall_response": timepoint.overall_response.value,
+        "new_lesions": _code(timepoint.new_lesions),
+        "overall_response": _code(timepoint.overall_response),
         "best_overall_response_so_far": timepoint.best_overall_response_so_far.value,
         "new_lesion_sum_mm": timepoint.new_lesion_sum_mm,
         "target_diameters": _diameters(timepoint.target_diameters),
@@ -268,6 +273,7 @@ _BEST_KEYS = ("response", "confirmed", "date", "confirmation_date", "reasons")
 _BASELINE_KEYS = (
     "visit",
     "date",
+    "read",
     "sum_of_diameters_mm",
     "target_count",
     "non_target_count",
@@ -339,6 +345,7 @@ def _baseline_from(where: str, data: object) -> BaselineAssessment:
     return BaselineAssessment(
         visit=fields.optional_text("visit"),
         date=fields.optional_date("date"),
+        read=fields.flag("read"),
         sum_of_diameters_mm=fields.number("sum_of_diameters_mm"),
         target_count=fields.integer("target_count"),
         non_target_count=fields.integer("non_target_count"),
@@ -362,8 +369,8 @@ def _timepoint_from(where: str, data: object) -> TimepointAssessment:
         change_from_nadir_pct=fields.number("change_from_nadir_pct"),
         target_response=fields.optional_code("target_response", Response),
         non_target_response=fields.optional_code("non_target_response", Response),
-        new_lesions=fields.code("new_lesions", NewLesionFinding),
-        overall_response=fields.code("overall_response", Response),
+        new_lesions=fields.optional_code("new_lesions", NewLesionFinding),
+        overall_response=fields.optional_code("overall_response", Response),
         best_overall_response_so_far=fields.code(
             "best_overall_response_so_far", Response
         ),

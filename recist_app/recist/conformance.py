@@ -85,12 +85,19 @@ def check_baseline(reading: Reading) -> tuple[ConformanceWarning, ...]:
     warnings += _check_baseline_sum(targets, measured)
     warnings += _check_timing(reading, baseline)
     if not targets:
-        message = (
-            "no measurable disease at baseline: the response follows the non-target "
-            "lesions only (Table 2)"
-            if non_targets
-            else "no disease at baseline: NED"
-        )
+        if non_targets:
+            message = (
+                "no measurable disease at baseline: the response follows the "
+                "non-target lesions only (Table 2)"
+            )
+        elif baseline.no_disease:
+            message = "no disease at baseline (the reader's 'no disease'): NED"
+        else:
+            # never NED by default: an empty baseline is a baseline not read
+            message = (
+                "baseline not read: no lesion recorded; record them, or mark "
+                "'no measurable / no disease at baseline'"
+            )
         warnings.append(ConformanceWarning(rule="A8", message=message))
     return tuple(warnings)
 

@@ -31,6 +31,7 @@ __all__ = [
     "remove_lesion",
     "remove_timepoint",
     "replace_lesion",
+    "set_no_disease",
 ]
 
 _Finding = TypeVar("_Finding", Measurement, NonTargetAssessment, NewLesionObservation)
@@ -59,8 +60,36 @@ def next_lesion_id(reading: Reading, role: LesionRole) -> str:
 
 
 def add_lesion(reading: Reading, lesion: Lesion) -> Reading:
-    """Add ``lesion`` (its id must be new)."""
-    return dataclasses.replace(reading, lesions=(*reading.lesions, lesion))
+    """Add ``lesion`` (its id must be new).
+
+    A target or non-target lesion is disease: adding one withdraws the reader's
+    "no disease" wherever it was recorded (A8), in the same step.
+    """
+    timepoints = reading.timepoints
+    if lesion.role is not LesionRole.NEW:
+        timepoints = tuple(_without_no_disease(t) for t in timepoints)
+    return dataclasses.replace(
+        reading, lesions=(*reading.lesions, lesion), timepoints=timepoints
+    )
+
+
+def set_no_disease(reading: Reading, visit: str, no_disease: bool) -> Reading:
+    """Record (or withdraw) the reader's "no disease" at ``visit`` (A8).
+
+    At the baseline this is "no measurable / no disease at baseline": the
+    baseline was read and holds no target and no non-target lesion, so the
+    patient is NED. At a follow-up of such a patient it says the visit was read
+    and nothing new was found. Without it a visit with no finding is *not read*,
+    never "no disease".
+
+    Raises
+    ------
+    ReadingError
+        The visit has findings, or the reading has target or non-target lesions.
+    """
+    return _update(
+        reading, visit, lambda t: dataclasses.replace(t, no_disease=no_disease)
+    )
 
 
 def replace_lesion(reading: Reading, lesion: Lesion) -> Reading:
@@ -127,7 +156,8 @@ def record_measurement(
         reading,
         visit,
         lambda t: dataclasses.replace(
-            t, measurements=_upsert(t.measurements, measurement)
+            _without_no_disease(t),
+            measurements=_upsert(t.measurements, measurement),
         ),
     )
 
@@ -139,7 +169,9 @@ def record_non_target(
     return _update(
         reading,
         visit,
-        lambda t: dataclasses.replace(t, non_target=_upsert(t.non_target, assessment)),
+        lambda t: dataclasses.replace(
+            _without_no_disease(t), non_target=_upsert(t.non_target, assessment)
+        ),
     )
 
 
@@ -151,9 +183,16 @@ def record_new_lesion(
         reading,
         visit,
         lambda t: dataclasses.replace(
-            t, new_lesions=_upsert(t.new_lesions, observation)
+            _without_no_disease(t), new_lesions=_upsert(t.new_lesions, observation)
         ),
     )
+
+
+def _without_no_disease(timepoint: TimePoint) -> TimePoint:
+    """A finding recorded at a visit replaces its "no disease" (A8)."""
+    if not timepoint.no_disease:
+        return timepoint
+    return dataclasses.replace(timepoint, no_disease=False)
 
 
 def _has_findings(reading: Reading, lesion_id: str) -> bool:

@@ -314,7 +314,8 @@ class _Course:
         """
         base = visit.base
         if not visit.counted and not self.known:
-            return base.overall_response, None
+            # only read visits reach the course (A8), and they all have a response
+            return base.overall_response or Response.NE, None
         finding = (
             NewLesionFinding.UNEQUIVOCAL
             if view.fresh or view.known_progressed
@@ -570,6 +571,14 @@ class IRecistRules(Recist11Rules):
         for index, (timepoint, base) in enumerate(
             zip(follow_ups, recist.timepoints, strict=True)
         ):
+            if not base.is_read:  # not read: no response and no event, as in H1
+                so_far = self._ibor(events, reference_date, reading, no_disease)
+                results.append(
+                    dataclasses.replace(
+                        base, best_overall_response_so_far=so_far.response
+                    )
+                )
+                continue
             nl_sum_um, nl_diameters = _new_lesion_sum_um(timepoint, nl_targets, lesions)
             visit = _Visit(
                 timepoint=timepoint,

@@ -322,7 +322,16 @@ class Lesion:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimePoint:
-    """One visit: its date, what was read, and the lesion findings."""
+    """One visit: its date, what was read, and the lesion findings.
+
+    A visit with no measurement, no non-target state and no new-lesion entry is
+    *not read* (:attr:`is_read`), never "no disease": the rules give it no
+    response. ``no_disease`` is the reader's explicit statement that the visit was
+    read and holds nothing to record: at the baseline, no measurable and no
+    non-measurable disease (A8, NED); at a follow-up of such a patient, still
+    none. It cannot go with findings, nor with a reading that has target or
+    non-target lesions (:class:`Reading`).
+    """
 
     visit: str
     date: datetime.date
@@ -334,6 +343,7 @@ class TimePoint:
     new_lesions: tuple[NewLesionObservation, ...] = ()
     study_instance_uid: str | None = None
     series_instance_uid: str | None = None
+    no_disease: bool = False
 
     def __post_init__(self) -> None:
         _check_text(self.visit, "visit", "timepoint")
@@ -364,6 +374,25 @@ class TimePoint:
                 seen.add(item.lesion_id)
         if self.is_baseline and self.new_lesions:
             raise ReadingError(f"{where}: a baseline cannot have new lesions")
+        if not isinstance(self.no_disease, bool):
+            raise ReadingError(f"{where}: no_disease must be true or false")
+        if self.no_disease and (
+            self.measurements or self.non_target or self.new_lesions
+        ):
+            raise ReadingError(
+                f"{where}: no_disease is recorded together with findings; it says "
+                "the visit was read and holds nothing to record"
+            )
+
+    @property
+    def is_read(self) -> bool:
+        """Whether the visit was read: a finding recorded, or ``no_disease``.
+
+        A visit with neither is not read: no response, never "no disease".
+        """
+        return bool(
+            self.measurements or self.non_target or self.new_lesions or self.no_disease
+        )
 
     def measurement(self, lesion_id: str) -> Measurement | None:
         """The measurement of ``lesion_id`` at this visit, if recorded."""
@@ -481,6 +510,7 @@ class Reading:
         self._check_timepoint_order()
         for timepoint in self.timepoints:
             self._check_references(timepoint, lesions)
+        self._check_no_disease()
 
     def _check_lesions(self) -> dict[str, Lesion]:
         lesions: dict[str, Lesion] = {}
@@ -489,6 +519,23 @@ class Reading:
                 raise ReadingError(f"lesion {lesion.lesion_id}: duplicate lesion_id")
             lesions[lesion.lesion_id] = lesion
         return lesions
+
+    def _check_no_disease(self) -> None:
+        """``no_disease`` only where there is no baseline disease to follow (A8)."""
+        flagged = [t.visit for t in self.timepoints if t.no_disease]
+        if not flagged:
+            return
+        disease = [
+            lesion.lesion_id
+            for lesion in self.lesions
+            if lesion.role is not LesionRole.NEW
+        ]
+        if disease:
+            raise ReadingError(
+                f"visit {flagged[0]}: no_disease, but the reading has target or "
+                f"non-target lesion {', '.join(disease)}; record their states "
+                "instead"
+            )
 
     def _check_timepoint_order(self) -> None:
         visits: set[str] = set()

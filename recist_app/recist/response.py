@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENGINE_VERSION",
+    "NOT_READ_REASON",
     "CriteriaRules",
     "NewLesionConfirmation",
     "Recist11Rules",
@@ -74,7 +75,13 @@ _NE = Response.NE
 _NON_CR_NON_PD = Response.NON_CR_NON_PD
 _NED = Response.NED
 
-ENGINE_VERSION = "recist_app-rules/3"
+ENGINE_VERSION = "recist_app-rules/4"  # 3: iRECIST/mRECIST by the papers; 4: not read
+
+NOT_READ_REASON = (
+    "not read: no measurement, non-target state or new-lesion entry recorded "
+    "→ no response, never 'no disease' (A8)"
+)
+"""The reason of a follow-up that was not read (:attr:`TimePoint.is_read`)."""
 
 NODE_NORMAL_SHORT_AXIS_UM = 10_000  # C1: nodes < 10 mm short axis count as normal
 
@@ -175,10 +182,15 @@ class NewLesionConfirmation(NamedTuple):
 
 @dataclass(slots=True)
 class _TargetCourse:
-    """Running state across follow-ups: baseline sum and nadir (C6)."""
+    """Running state across follow-ups: baseline sum and nadir (C6).
+
+    ``no_disease`` is the reader's "no disease at baseline" (A8): only then is a
+    follow-up without target and non-target lesions NED.
+    """
 
     baseline_um: int | None
     nadir_um: int | None
+    no_disease: bool = False
 
 
 class Recist11Rules:
@@ -593,10 +605,14 @@ class Recist11Rules:
             )
             if not missing:
                 baseline_sum_um = sum_um
-        no_disease = not targets and not non_targets
+        baseline_read = baseline is not None and baseline.is_read
+        # A8: NED only by the reader's explicit "no disease at baseline", never
+        # by default of an empty (not read) baseline
+        no_disease = baseline_read and not targets and not non_targets
         baseline_result = BaselineAssessment(
             visit=baseline.visit if baseline else None,
             date=baseline.date if baseline else None,
+            read=baseline_read,
             sum_of_diameters_mm=(
                 None if baseline_sum_um is None else _mm(baseline_sum_um)
             ),
@@ -606,7 +622,9 @@ class Recist11Rules:
             warnings=self.baseline_warnings(reading),
             target_diameters=baseline_diameters,
         )
-        course = _TargetCourse(baseline_um=baseline_sum_um, nadir_um=baseline_sum_um)
+        course = _TargetCourse(
+            baseline_um=baseline_sum_um, nadir_um=baseline_sum_um, no_disease=no_disease
+        )
         follow_ups = reading.follow_ups
         confirmations: dict[str, NewLesionConfirmation] = {}
         backdated: dict[str, tuple[str, str]] = {}
@@ -626,6 +644,22 @@ class Recist11Rules:
         so_far: Response | None = None
         new = _NewLesionContext(confirmations, backdated, new_lesions)
         for index, timepoint in enumerate(follow_ups):
+            if not (
+                timepoint.measurements
+                or timepoint.non_target
+                or timepoint.new_lesions
+                or timepoint.no_disease
+            ):  # not read (TimePoint.is_read, inlined): no response, no event
+                if so_far is None:
+                    so_far = best_response_category(
+                        events,
+                        reference_date=reference_date,
+                        params=params,
+                        no_disease=no_disease,
+                        confirmation=params.require_confirmation,
+                    )
+                results.append(self._not_read(timepoint, targets, params, so_far))
+                continue
             on_treatment = timepoint.date >= reference_date
             pending = self._assess_timepoint(
                 timepoint,
@@ -686,6 +720,36 @@ class Recist11Rules:
             best_overall_response_unconfirmed=unconfirmed,
         )
 
+    def _not_read(
+        self,
+        timepoint: TimePoint,
+        targets: tuple[Lesion, ...],
+        params: ResponseParameters,
+        best_so_far: Response,
+    ) -> TimepointAssessment:
+        """A follow-up not read: no response, never "no disease" (A8, B4)."""
+        _, diameters, _ = self.target_sum(timepoint, targets, params)
+        return TimepointAssessment(
+            visit=timepoint.visit,
+            date=timepoint.date,
+            sum_of_diameters_mm=None,
+            all_targets_assessed=not targets,  # every target missing (B4)
+            change_from_baseline_mm=None,
+            change_from_baseline_pct=None,
+            nadir_mm=None,
+            change_from_nadir_mm=None,
+            change_from_nadir_pct=None,
+            target_response=None,
+            non_target_response=None,
+            new_lesions=None,
+            overall_response=None,
+            best_overall_response_so_far=best_so_far,
+            reasons=(NOT_READ_REASON,),
+            target_diameters=diameters,
+            new_lesion_sum_mm=None,
+            new_lesion_diameters=NO_DIAMETERS,
+        )
+
     def _assess_timepoint(
         self,
         timepoint: TimePoint,
@@ -713,6 +777,14 @@ class Recist11Rules:
             reasons.append(non_target_reason)
         if new_reason is not None:
             reasons.append(new_reason)
+        if overall is _NED and not course.no_disease:
+            # A8: NED needs the reader's "no disease at baseline"; without it the
+            # baseline was not read and nothing can be compared
+            overall = _NE
+            overall_reason = (
+                "no target or non-target lesion and the baseline not read as "
+                "'no disease' → NE (A8)"
+            )
         if timepoint.visit in backdated and overall is not _PD:
             lesion_id, confirmed_at = backdated[timepoint.visit]
             overall = _PD

@@ -5,7 +5,10 @@
 
 Each row shows the patient, criteria, reader, status (draft or signed), how many
 visits are read out of those known, the latest overall response and the best
-overall response so far, as a text table or as CSV.
+overall response so far, as a text table or as CSV. A visit is read when it has a
+finding or the reader's "no disease" (:attr:`recist_app.recist.TimePoint.is_read`);
+a visit not read has no response, so a reading none of whose visits is read shows
+``0/4`` and ``-``, never "NED".
 """
 
 from __future__ import annotations
@@ -55,13 +58,14 @@ class WorklistRow:
     Parameters
     ----------
     visits_read
-        Visits with at least one finding recorded.
+        Visits read: a finding recorded, or the reader's "no disease".
     visits_total
         Visits known for the patient: the reading's visits or the indexed
         studies, whichever are more.
     latest_overall_response, bor_so_far
-        Response codes (``PR``, ``iUPD``, ...), ``"-"`` before the first
-        follow-up or when the rules cannot assess the reading.
+        Response codes (``PR``, ``iUPD``, ...) of the latest follow-up read and
+        the best overall response; ``"-"`` while no follow-up is read (or the
+        baseline is not) or when the rules cannot assess the reading.
     """
 
     patient_id: str
@@ -87,11 +91,7 @@ class WorklistRow:
 
 
 def _visits_read(reading: Reading) -> int:
-    return sum(
-        1
-        for timepoint in reading.timepoints
-        if timepoint.measurements or timepoint.non_target or timepoint.new_lesions
-    )
+    return sum(1 for timepoint in reading.timepoints if timepoint.is_read)
 
 
 def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
@@ -113,8 +113,10 @@ def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
         except ReadingError:
             pass
         else:
-            if assessment.timepoints:
-                latest = assessment.timepoints[-1].overall_response.value
+            read = [t.overall_response for t in assessment.timepoints]
+            responses = [response for response in read if response is not None]
+            if responses and assessment.baseline.read:
+                latest = responses[-1].value
                 bor = assessment.best_overall_response.response.value
         rows.append(
             WorklistRow(

@@ -77,6 +77,7 @@ class Visit:
     label: str | None = None
     slice_thickness_mm: float | None = None
     modality: Modality = Modality.CT
+    no_disease: bool = False
 
 
 def _measurement(lesion: Lesion, value: TargetValue) -> Measurement:
@@ -121,6 +122,7 @@ def build(
                     NewLesionObservation(lesion_id=lid, state=NewLesionState(state))
                     for lid, state in visit.new_lesions.items()
                 ),
+                no_disease=visit.no_disease,
             )
         )
     return Reading(

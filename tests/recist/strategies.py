@@ -188,6 +188,11 @@ def readings(
                 )
                 for lesion_id in seen
             )
+        # A8: without target and non-target lesions, a visit with no finding is
+        # either not read or the reader's explicit "no disease"
+        no_disease = (
+            not targets and not non_targets and not new_lesions and draw(st.booleans())
+        )
         timepoints.append(
             TimePoint(
                 visit="BASELINE" if baseline else f"FU{index}",
@@ -197,6 +202,7 @@ def readings(
                 measurements=measurements,
                 non_target=non_target,
                 new_lesions=new_lesions,
+                no_disease=no_disease,
             )
         )
     first_dose = draw(

@@ -223,12 +223,70 @@ def test_A8_no_measurable_disease_follows_non_targets_only() -> None:
     assert visit.overall_response is Response.NON_CR_NON_PD
 
 
-def test_A8_no_disease_at_all_is_NED() -> None:
-    reading = build([new("N01")], [Visit(0), Visit(60)])
+def test_A8_no_disease_at_all_is_NED_when_the_reader_says_so() -> None:
+    reading = build(
+        [new("N01")], [Visit(0, no_disease=True), Visit(60, no_disease=True)]
+    )
     assessment = assess(reading)
+    assert assessment.baseline.read
     assert assessment.baseline.overall_response is Response.NED
     assert assessment.timepoints[0].overall_response is Response.NED
     assert assessment.best_overall_response.response is Response.NED
+    assert "NED" in str(assessment.baseline.warnings[-1])
+
+
+# A8: "no disease" is the reader's explicit choice, never the default of an
+# empty visit. (baseline no_disease, follow-up visit, baseline read, disease
+# status, follow-up overall response)
+NOT_READ_IS_NOT_NED = [
+    ("nothing-recorded", False, Visit(60), False, None, None),
+    (
+        "baseline-not-read-new-lesion-later",
+        False,
+        Visit(60, new_lesions={"N01": "equivocal"}),
+        False,
+        None,
+        Response.NE,
+    ),
+    (
+        "unequivocal-new-lesion-is-pd",
+        False,
+        Visit(60, new_lesions={"N01": "unequivocal"}),
+        False,
+        None,
+        Response.PD,
+    ),
+    ("no-disease-then-not-read", True, Visit(60), True, Response.NED, None),
+    (
+        "no-disease-then-equivocal",
+        True,
+        Visit(60, new_lesions={"N01": "equivocal"}),
+        True,
+        Response.NED,
+        Response.NED,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("no_disease", "follow_up", "read", "status", "overall"),
+    [row[1:] for row in NOT_READ_IS_NOT_NED],
+    ids=[row[0] for row in NOT_READ_IS_NOT_NED],
+)
+def test_A8_not_read_is_never_no_evidence_of_disease(
+    no_disease: bool,
+    follow_up: Visit,
+    read: bool,
+    status: Response | None,
+    overall: Response | None,
+) -> None:
+    reading = build([new("N01")], [Visit(0, no_disease=no_disease), follow_up])
+    assessment = assess(reading)
+    assert assessment.baseline.read is read
+    assert assessment.baseline.overall_response is status
+    assert assessment.timepoints[0].overall_response is overall
+    if not read:
+        assert "baseline not read" in str(assessment.baseline.warnings[-1])
 
 
 def test_conforming_baseline_has_no_warnings() -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from recist_app.recist import CountedBasis, LesionRole
 from recist_app.ui.panels.lesion_table import counted_text, finding_text
-from recist_app.ui.panels.response_panel import RESPONSE_COLORS
+from recist_app.ui.panels.response_panel import NOT_READ, RESPONSE_COLORS
 
 if TYPE_CHECKING:
     import datetime
@@ -76,7 +76,8 @@ class LesionHistory:
     sums_mm
         Sum of diameters per visit (``None``: not all targets assessed).
     responses
-        Overall response code per visit (``None`` at baseline).
+        Overall response code per visit (``None`` at a baseline with disease),
+        or "not read" for a visit not read (it has no response).
     """
 
     visits: tuple[str, ...]
@@ -137,13 +138,19 @@ def lesion_history(reading: Reading, assessment: Assessment) -> LesionHistory:
         if timepoint.is_baseline:
             sums.append(assessment.baseline.sum_of_diameters_mm)
             baseline = assessment.baseline.overall_response
-            responses.append(None if baseline is None else str(baseline.value))
+            if not assessment.baseline.read:
+                responses.append(NOT_READ)
+            else:
+                responses.append(None if baseline is None else str(baseline.value))
             continue
         assessed = by_visit.get(timepoint.visit)
         sums.append(None if assessed is None else assessed.sum_of_diameters_mm)
-        responses.append(
-            None if assessed is None else str(assessed.overall_response.value)
-        )
+        if assessed is None:
+            responses.append(None)
+        elif assessed.overall_response is None:
+            responses.append(NOT_READ)  # no response, never "NED"
+        else:
+            responses.append(str(assessed.overall_response.value))
     rows.append(
         HistoryRow(_SUM_LABEL, tuple("—" if s is None else f"{s:.1f}" for s in sums))
     )

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from recist_app.ui.document import ReadingDocument
 
 __all__ = [
+    "NOT_READ",
     "RESPONSE_COLORS",
     "ResponsePanel",
     "assessments_by_criteria",
@@ -122,7 +123,15 @@ def assessments_by_criteria(
     }
 
 
+NOT_READ = "not read"
+"""What a visit not read shows instead of a response (never "NED")."""
+
+
 def _best_text(assessment: Assessment) -> str:
+    if not assessment.baseline.read or not any(
+        t.is_read for t in assessment.timepoints
+    ):
+        return NOT_READ
     best = assessment.best_overall_response
     status = "confirmed" if best.confirmed else "unconfirmed"
     return f"{best.response.value} ({status})"
@@ -158,8 +167,13 @@ def follow_up_rows(
         ("New-lesion sum", new_lesion_sum),
         ("Target", _code(timepoint.target_response)),
         ("Non-target", _code(timepoint.non_target_response)),
-        ("New lesions", timepoint.new_lesions.value),
-        ("Overall", timepoint.overall_response.value),
+        ("New lesions", _code(timepoint.new_lesions)),
+        (
+            "Overall",
+            NOT_READ
+            if timepoint.overall_response is None
+            else timepoint.overall_response.value,
+        ),
         ("Best so far", timepoint.best_overall_response_so_far.value),
         ("Best overall", _best_text(assessment)),
     )
@@ -176,7 +190,10 @@ def baseline_rows(criteria: Criteria, assessment: Assessment) -> tuple[Row, ...]
         ),
         ("Target lesions", str(baseline.target_count)),
         ("Non-target lesions", str(baseline.non_target_count)),
-        ("Disease status", _code(baseline.overall_response)),
+        (
+            "Disease status",
+            _code(baseline.overall_response) if baseline.read else NOT_READ,
+        ),
         ("Conformance", f"{len(baseline.warnings)} warning(s)"),
         ("Best overall", _best_text(assessment)),
     )
