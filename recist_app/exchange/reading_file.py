@@ -8,7 +8,9 @@ the file, the field, the visit and the lesion.
 Extensions over the format's first version (README, File formats), all optional: per
 lesion ``location``, ``tracking_uid``, ``is_cystic``, ``previously_irradiated``; per
 visit ``baseline`` (otherwise a visit labelled BASELINE or SCREENING is the baseline),
-``modality``, ``study_instance_uid``, ``series_instance_uid``; per measurement the
+``modality``, ``study_instance_uid``, ``series_instance_uid``, ``no_disease`` (the
+reader's "no measurable / no disease", rule A8: without it a visit with no finding
+is not read); per measurement the
 states ``split`` (with ``parts_mm``) and ``merged`` (with ``merged_into``) for rule B3
 (docs/rules.md), ``geometry`` and ``viable_geometry`` (where the mRECIST viable long
 axis was drawn); per new lesion ``not_imaged_at_baseline`` (E3), diameters,
@@ -159,6 +161,7 @@ _TIMEPOINT_KEYS = {
     "measurements": False,
     "non_target": False,
     "new_lesions": False,
+    "no_disease": False,
 }
 _MEASUREMENT_KEYS = {
     "lesion_id": True,
@@ -535,6 +538,9 @@ def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
             measurements=measurements,
             non_target=non_target,
             new_lesions=new_lesions,
+            no_disease=_bool(
+                item.get("no_disease", False), f"{field}.no_disease", context
+            ),
         )
     except ReadingError as error:
         raise context.fail(field, str(error)) from None
@@ -1058,6 +1064,8 @@ def _timepoint_dict(timepoint: TimePoint) -> dict[str, Any]:
         for a in timepoint.non_target
     ]
     data["new_lesions"] = [_new_lesion_dict(o) for o in timepoint.new_lesions]
+    if timepoint.no_disease:
+        data["no_disease"] = True
     return data
 
 

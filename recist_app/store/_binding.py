@@ -527,13 +527,27 @@ def signature_problem(
             f"signed version {number}: the reading, the version and the audit trail "
             "name different signers or times"
         )
-    if rows_sha256(rows) != version.snapshot_sha256:
+    if not _is_signed_version(rows, version):
         where = first_difference(rows_from_snapshot(snapshot), rows)
         return (
             f"the stored reading differs from signed version {number} "
             f"({where or 'row order'})"
         )
     return None
+
+
+def _is_signed_version(rows: ReadingRows, version: ReadingVersionRow) -> bool:
+    """Whether the stored ``rows`` are exactly the signed ``version``.
+
+    The snapshot's own SHA-256 is checked against the trail apart. A snapshot
+    signed before a later revision added columns lacks them; read back, it holds
+    the values that revision gave every row (``later_column_defaults``), so the
+    rows are compared with it as read back when the digests differ.
+    """
+    digest = rows_sha256(rows)
+    if digest == version.snapshot_sha256:
+        return True
+    return digest == rows_sha256(rows_from_snapshot(version.snapshot))
 
 
 def _version_problem(
@@ -605,7 +619,7 @@ def _signatures(
                     "is not in the database"
                 )
             )
-        elif rows_sha256(rows) != version.snapshot_sha256:
+        elif not _is_signed_version(rows, version):
             where = first_difference(rows_from_snapshot(version.snapshot), rows)
             found.append(
                 reading.divergence(

@@ -121,6 +121,7 @@ VISIT_COLUMNS = (
     "modality",
     "study_instance_uid",
     "series_instance_uid",
+    "no_disease",
 )
 MEASUREMENT_COLUMNS = (
     "position",
@@ -283,6 +284,7 @@ def add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) -
         "modality": timepoint.modality.value,
         "study_instance_uid": timepoint.study_instance_uid,
         "series_instance_uid": timepoint.series_instance_uid,
+        "no_disease": timepoint.no_disease,
     }
     for index, measurement in enumerate(timepoint.measurements):
         rows.measurements[visit, measurement.lesion_id] = {
@@ -398,6 +400,7 @@ def _timepoint(rows: ReadingRows, values: Mapping[str, Any]) -> TimePoint:
         new_lesions=new_lesions,
         study_instance_uid=values["study_instance_uid"],
         series_instance_uid=values["series_instance_uid"],
+        no_disease=bool(values["no_disease"]),
     )
 
 
@@ -503,6 +506,7 @@ _LATER_COLUMNS: dict[str, Values] = {
             "mrecist_pd_min_increase_mm",
         ),
     ),
+    "timepoints": {"no_disease": False},  # revision 0010: not the reader's A8
     "measurements": dict.fromkeys(VIABLE_GEOMETRY_COLUMNS),  # no viable line
     "non_target": _field_defaults(NonTargetAssessment, ("cytology_confirmed",)),
     "new_lesions": _field_defaults(
@@ -540,7 +544,10 @@ def rows_from_snapshot(text: str) -> ReadingRows:
         reader=data["reader"],
         reading=_with_dates({**_LATER_COLUMNS["reading"], **data["reading"]}),
         lesions={v["lesion_id"]: dict(v) for v in data["lesions"]},
-        timepoints={v["visit"]: _with_dates(v) for v in data["timepoints"]},
+        timepoints={
+            v["visit"]: _with_dates({**_LATER_COLUMNS["timepoints"], **v})
+            for v in data["timepoints"]
+        },
         measurements=_findings(data, "measurements"),
         non_target=_findings(data, "non_target"),
         new_lesions=_findings(data, "new_lesions"),

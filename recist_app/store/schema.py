@@ -165,7 +165,12 @@ class LesionRow(Base):
 
 
 class TimePointRow(Base):
-    """A visit of a reading: label, date, what was read, slice thickness."""
+    """A visit of a reading: label, date, what was read, slice thickness.
+
+    ``no_disease`` is the reader's "no measurable / no disease" at the visit
+    (:attr:`recist_app.recist.TimePoint.no_disease`): without it a visit with no
+    finding is not read.
+    """
 
     __tablename__ = "timepoints"
     __table_args__ = (UniqueConstraint("reading_id", "visit"),)
@@ -180,6 +185,8 @@ class TimePointRow(Base):
     modality: Mapped[str] = mapped_column(String(8))
     study_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
     series_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
+    # revision 0010: the reader's explicit "no disease" (A8), never a default
+    no_disease: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class _GeometryColumns:

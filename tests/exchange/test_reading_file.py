@@ -135,6 +135,16 @@ BAD_INPUTS = [
         lambda d: d["lesions"].append(dict(d["lesions"][0])),
         ["lesion T01", "duplicate"],
     ),
+    (
+        "A8-no-disease-with-findings",
+        lambda d: d["timepoints"][1].update(no_disease=True),
+        ["timepoints[1]", "visit WEEK 6", "no_disease", "together with findings"],
+    ),
+    (
+        "A8-no-disease-not-a-boolean",
+        lambda d: d["timepoints"][1].update(no_disease="yes"),
+        ["timepoints[1].no_disease", "expected true or false"],
+    ),
 ]
 
 
@@ -198,3 +208,22 @@ def test_write_then_read(tmp_path: Path) -> None:
     write_reading_file(reading, path)
     assert read_reading_file(path) == reading
     assert not (tmp_path / "out.json.tmp").exists()
+
+
+def test_A8_no_disease_at_baseline_is_read_from_and_written_to_the_file() -> None:
+    data = {
+        "format": "recist-reading/1",
+        "patient_id": "HCC-900",
+        "lesions": [],
+        "timepoints": [
+            {"visit": "BASELINE", "date": "2024-01-01", "no_disease": True},
+            {"visit": "WEEK 4", "date": "2024-01-29"},
+        ],
+    }
+    reading = parse_reading(data)
+    assert reading.timepoints[0].no_disease
+    assert not reading.timepoints[1].no_disease
+    written = reading_to_dict(reading)
+    assert written["timepoints"][0]["no_disease"] is True
+    assert "no_disease" not in written["timepoints"][1]  # written only when set
+    assert parse_reading(written) == reading

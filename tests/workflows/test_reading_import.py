@@ -502,7 +502,8 @@ def test_reading_list_shows_status_visits_and_responses(
         f"{PATIENT_ID},RECIST 1.1,{demo.reading.reader},signed,4/4,"
         f"{demo_assessment.timepoints[-1].overall_response.value},"
         f"{demo_assessment.best_overall_response.response.value}",
-        "LT-01-001,RECIST 1.1,Dr Example,draft,3/4,NE,PR",
+        # WEEK 18 is not read: no response; the latest read is WEEK 12's PR
+        "LT-01-001,RECIST 1.1,Dr Example,draft,3/4,PR,PR",
     ]
     assert main(["reading", "list", "--database", database]) == 0
     table = capsys.readouterr().out.splitlines()
