@@ -64,6 +64,10 @@ def test_export_dialog_writes_the_chosen_formats_and_lists_them(
     window = stored_window
     window.slice_view.set_slice_index(LESION_SLICE)
     draw_bidirectional(window.slice_view, radius_mm=12.0)
+    # WEEK 8 read too: a visit not read has no response and so no RS record
+    (target,) = window.document.reading.lesions
+    window.document.set_visit("WEEK 8")
+    window.lesion_panel.set_state(target.lesion_id, "too_small")
     dialog = _open_dialog(qtbot, window)
     assert dialog.this_patient.isChecked()
     assert dialog.all_patients.isEnabled()

@@ -11,6 +11,7 @@ from recist_app.recist import (
     LesionRole,
     MeasurementState,
     NonTargetState,
+    Response,
     ResponseParameters,
     assess,
 )
@@ -158,3 +159,40 @@ def test_B2_the_table_shows_the_assessment_value_not_a_fixed_5mm(
     assert model.index(1, LesionColumn.PRIOR).data() == "20.0 mm"
     assert model.index(0, LesionColumn.CURRENT).data() == shown
     assert model.index(1, LesionColumn.CURRENT).data() == "—"  # not recorded (B4)
+
+
+def test_A8_no_disease_at_baseline_is_the_readers_explicit_action(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    from recist_app.ui.panels.lesion_panel import (
+        NO_DISEASE_AT_BASELINE,
+        NO_DISEASE_AT_VISIT,
+    )
+
+    panel = window.lesion_panel
+    document = window.document
+    # An empty baseline is not read, never "no disease".
+    assert not document.assessment.baseline.read
+    assert document.assessment.baseline.overall_response is None
+    check = panel.no_disease_check
+    assert check.text() == NO_DISEASE_AT_BASELINE
+    assert check.isEnabled()
+    assert not check.isChecked()
+    check.click()  # as a mouse click on its box
+    assert document.reading.timepoint("BASELINE").no_disease
+    assert document.assessment.baseline.overall_response is Response.NED
+    assert document.undo_stack.count() == 1
+    document.set_visit("WEEK 8")
+    assert check.text() == NO_DISEASE_AT_VISIT
+    assert not check.isChecked()
+    assert document.assessment.timepoints[0].overall_response is None  # not read
+    # Adding a target is disease: the baseline's "no disease" goes in that step,
+    # and the box no longer applies.
+    document.set_visit("BASELINE")
+    panel.add_lesion(LesionRole.TARGET, panel.template())
+    assert not document.reading.timepoint("BASELINE").no_disease
+    assert not check.isChecked()
+    assert not check.isEnabled()
+    document.undo_stack.undo()
+    assert document.reading.timepoint("BASELINE").no_disease
+    assert check.isChecked()

@@ -43,6 +43,7 @@ from recist_app.recist import (
     record_non_target,
     remove_lesion,
     replace_lesion,
+    set_no_disease,
 )
 from recist_app.ui.error_dialog import error_boundary
 from recist_app.ui.panels.criteria_flags import CriteriaFlagsBox
@@ -53,7 +54,16 @@ if TYPE_CHECKING:
     from recist_app.ui.document import ReadingDocument
     from recist_app.ui.vocabulary import OrganTerm
 
-__all__ = ["NON_TARGET_STATE_LABELS", "LesionPanel", "state_choices"]
+__all__ = [
+    "NON_TARGET_STATE_LABELS",
+    "NO_DISEASE_AT_BASELINE",
+    "NO_DISEASE_AT_VISIT",
+    "LesionPanel",
+    "state_choices",
+]
+
+NO_DISEASE_AT_BASELINE = "No measurable / no disease at baseline"
+NO_DISEASE_AT_VISIT = "No disease at this visit"
 
 _ROLE_LABELS = {
     LesionRole.TARGET: "Target",
@@ -212,6 +222,17 @@ class LesionPanel(QWidget):
         state_row.addWidget(self.state_combo, 1)
         state_row.addWidget(self.state_button)
 
+        # A8: "no disease" is the reader's explicit choice, never the default of
+        # a visit with nothing recorded (which is a visit not read)
+        self.no_disease_check = QCheckBox(NO_DISEASE_AT_BASELINE)
+        self.no_disease_check.setToolTip(
+            "Record that this visit was read and holds no disease to record "
+            "(rule A8: at baseline the patient is NED). Without it a visit with "
+            "no finding is not read, never 'no disease'. Only for a patient "
+            "without target or non-target lesions."
+        )
+        self.no_disease_check.toggled.connect(self._no_disease_toggled)
+
         self.warnings_list = QListWidget()
         self.warnings_list.setWordWrap(True)
         self.warnings_list.setMaximumHeight(120)
@@ -221,6 +242,7 @@ class LesionPanel(QWidget):
         layout.addWidget(new_box)
         layout.addWidget(self.table, 1)
         layout.addLayout(state_row)
+        layout.addWidget(self.no_disease_check)
         self.flags_box = CriteriaFlagsBox(document)
         layout.addWidget(self.flags_box)
         layout.addWidget(self.warnings_title)
@@ -261,6 +283,7 @@ class LesionPanel(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self._fill_states(self._document.selected_lesion_id)
+        self._show_no_disease()
 
     def _refresh(self, *_args: object) -> None:
         document = self._document
@@ -270,6 +293,37 @@ class LesionPanel(QWidget):
         self._syncing = False
         self._show_selection(document.selected_lesion_id)
         self._show_warnings(reading, document.assessment)
+        self._show_no_disease()
+
+    def _show_no_disease(self) -> None:
+        """The visit's "no disease" box: its state, label and whether it applies."""
+        reading = self._document.reading
+        visit = self._document.visit
+        timepoint = (
+            next((t for t in reading.timepoints if t.visit == visit), None)
+            if visit
+            else None
+        )
+        self._syncing = True
+        try:
+            if timepoint is None:
+                self.no_disease_check.setChecked(False)
+                self.no_disease_check.setEnabled(False)
+                return
+            self.no_disease_check.setText(
+                NO_DISEASE_AT_BASELINE if timepoint.is_baseline else NO_DISEASE_AT_VISIT
+            )
+            self.no_disease_check.setChecked(timepoint.no_disease)
+            disease = any(x.role is not LesionRole.NEW for x in reading.lesions)
+            findings = bool(
+                timepoint.measurements or timepoint.non_target or timepoint.new_lesions
+            )
+            self.no_disease_check.setEnabled(
+                not self._read_only
+                and (timepoint.no_disease or not (disease or findings))
+            )
+        finally:
+            self._syncing = False
 
     def _show_warnings(self, reading: Reading, assessment: Assessment) -> None:
         self.warnings_list.clear()
@@ -366,6 +420,27 @@ class LesionPanel(QWidget):
         )
         document.select_lesion(lesion.lesion_id)
         return lesion.lesion_id
+
+    def _no_disease_toggled(self, checked: bool) -> None:
+        if self._syncing:
+            return
+        with error_boundary(self, "No disease"):
+            self.set_no_disease(checked)
+
+    def set_no_disease(self, no_disease: bool) -> None:
+        """Record the reader's "no disease" at the visit read (one undo step, A8)."""
+        document = self._document
+        visit = document.visit
+        after = set_no_disease(document.reading, visit, no_disease)
+        timepoint = after.timepoint(visit)
+        what = (
+            "no measurable / no disease at baseline"
+            if timepoint.is_baseline
+            else "no disease"
+        )
+        document.replace(
+            after, f"{'Mark' if no_disease else 'Unmark'} {what} at {visit}"
+        )
 
     def _delete_clicked(self) -> None:
         lesion_id = self._document.selected_lesion_id
