@@ -23,7 +23,19 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parsers"]
 
-CBR_HELP = "CBR: CR/PR lasting >= 183 days (default) or CR+PR+SD >= 24 weeks"
+CBR_HELP = (
+    "clinical benefit rate: 'response-6m' (default) = confirmed CR/PR whose "
+    "duration of response (end - start + 1 days) is >= 183 days; 'cr-pr-sd-24w' = "
+    "confirmed CR/PR, or SD lasting >= 168 days (24 weeks) from the first dose "
+    "until progression criteria are met (RECIST 1.1 4.4.2; without progression, "
+    "to the last adequate assessment); NON-CR/NON-PD is not SD and counts only "
+    "with --cbr-non-cr-non-pd"
+)
+CBR_NON_CR_NON_PD_HELP = (
+    "cr-pr-sd-24w: also count NON-CR/NON-PD (non-measurable disease only) lasting "
+    "as long as SD must; off by default, because NON-CR/NON-PD is not SD "
+    "(RECIST 1.1 Table 2 footnote)"
+)
 
 
 def cutoff_type(text: str) -> tuple[str, float]:
@@ -56,6 +68,7 @@ def _analysis(args: argparse.Namespace) -> TrialAnalysis:
         censor_at_new_therapy=not args.no_censor_new_therapy,
         use_confirmed_response=not args.unconfirmed,
         cbr_definition=args.cbr,
+        cbr_counts_non_cr_non_pd=args.cbr_non_cr_non_pd,
         population=args.population,
         allow_unread_patients=args.allow_unread_patients,
         survival_ci=args.survival_ci,
@@ -238,6 +251,9 @@ def add_parsers(subparsers: Any) -> None:
         choices=("response-6m", "cr-pr-sd-24w"),
         default="response-6m",
         help=CBR_HELP,
+    )
+    endpoints.add_argument(
+        "--cbr-non-cr-non-pd", action="store_true", help=CBR_NON_CR_NON_PD_HELP
     )
     endpoints.add_argument(
         "--population",

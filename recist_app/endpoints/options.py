@@ -23,9 +23,11 @@ class CbrDefinition(StrEnum):
     """Which clinical benefit rate to report (docs/standards.md 3.3)."""
 
     RESPONSE_6_MONTHS = "response-6m"
-    """This trial: confirmed CR/PR whose response lasted ≥ 183 days."""
+    """This trial: confirmed CR/PR whose duration of response is ≥ 183 days."""
     CR_PR_SD_24_WEEKS = "cr-pr-sd-24w"
-    """The other common one: confirmed CR/PR, or SD still documented at ≥ 24 weeks."""
+    """The other common one: confirmed CR/PR, or SD lasting ≥ 24 weeks (168 days)
+    from the first dose until progression (RECIST 1.1 §4.4.2); NON-CR/NON-PD only
+    with ``cbr_counts_non_cr_non_pd``."""
 
 
 class Population(StrEnum):
@@ -67,7 +69,12 @@ class EndpointOptions:
     use_confirmed_response
         ORR, DCR, CBR and DOR from the confirmed BOR (primary) or the unconfirmed.
     cbr_definition, cbr_response_min_days, cbr_sd_min_days
-        Clinical benefit rate definition and its thresholds (183 d; 24 weeks).
+        Clinical benefit rate definition and its thresholds in days, counted
+        end − start + 1 like every duration: the duration of response (183), or
+        stable disease from the first dose until progression (168 = 24 weeks).
+    cbr_counts_non_cr_non_pd
+        ``cr-pr-sd-24w``: count NON-CR/NON-PD lasting as long as SD must. Off by
+        default: NON-CR/NON-PD is not SD (RECIST 1.1 Table 2 footnote).
     population
         Denominator of ORR, DCR and CBR.
     allow_unread_patients
@@ -95,6 +102,7 @@ class EndpointOptions:
     cbr_definition: CbrDefinition = CbrDefinition.RESPONSE_6_MONTHS
     cbr_response_min_days: int = 183
     cbr_sd_min_days: int = 168
+    cbr_counts_non_cr_non_pd: bool = False
     population: Population = Population.MEASURABLE
     allow_unread_patients: bool = False
     confidence_level: float = 0.95

@@ -77,6 +77,7 @@ from recist_app.recist import (
     TimepointAssessment,
     assess,
     best_overall_responses,
+    response_start,
 )
 
 if TYPE_CHECKING:
@@ -304,7 +305,11 @@ def derive_subject(
         options=options,
     )
     responder = in_population and endpoint_response(bor.response) in _RESPONDERS
-    dor = _dor(bor, pfs) if responder else None
+    dor = (
+        _dor(bor, pfs, response_window, params, options.use_confirmed_response)
+        if responder
+        else None
+    )
     return SubjectEndpoints(
         patient_id=clinical.patient_id,
         first_dose_date=first_dose,
@@ -342,7 +347,13 @@ def derive_subject(
         responder=responder,
         disease_control=in_population and _disease_control(bor, options),
         clinical_benefit=in_population
-        and _clinical_benefit(bor, dor, response_window, first_dose, options),
+        and _clinical_benefit(
+            bor,
+            dor,
+            _stable_disease_end(response_window, progression, new_therapy),
+            first_dose,
+            options,
+        ),
         pfs=pfs,
         ttp=ttp,
         os=derive_os(
@@ -406,20 +417,31 @@ def _best_overall_responses(
             again.best_overall_response_unconfirmed,
         )
     return best_overall_responses(
-        [
-            ResponseEvent(
-                t.visit,
-                t.date,
-                _overall(t),
-                t.target_response,
-                t.non_target_response,
-            )
-            for t in response_window
-        ],
+        _events(response_window),
         reference_date=first_dose,
         params=params,
         no_disease=no_disease,
     )
+
+
+def _events(response_window: Sequence[TimepointAssessment]) -> list[ResponseEvent]:
+    """The window's follow-ups as the BOR derivation sees them (G1–G6).
+
+    iRECIST codes count as their RECIST category (:func:`endpoint_response`);
+    the target and non-target categories go along (G3, Table 3 footnote).
+    """
+    return [
+        ResponseEvent(
+            t.visit,
+            t.date,
+            endpoint_response(_overall(t)),
+            None if t.target_response is None else endpoint_response(t.target_response),
+            None
+            if t.non_target_response is None
+            else endpoint_response(t.non_target_response),
+        )
+        for t in response_window
+    ]
 
 
 def derive_pfs(
@@ -599,12 +621,29 @@ def derive_os(
     )
 
 
-def _dor(bor: BestOverallResponse, pfs: TimeToEvent) -> TimeToEvent | None:
-    if bor.date is None:
+def _dor(
+    bor: BestOverallResponse,
+    pfs: TimeToEvent,
+    response_window: Sequence[TimepointAssessment],
+    params: ResponseParameters,
+    confirmed: bool,
+) -> TimeToEvent | None:
+    """Duration of response: from the first CR/PR (later confirmed) to PFS's end.
+
+    RECIST 1.1 §4.4.1, STANDARDS.md 3.5: from when the criteria for CR or PR
+    are first met, whichever is first recorded — a PR later confirmed (by a CR,
+    say) starts it, not the CR the BOR names
+    (:func:`recist_app.recist.response_start`).
+    """
+    started = response_start(
+        _events(response_window), params=params, confirmation=confirmed
+    )
+    start = started.date if started is not None else bor.date
+    if start is None:
         return None
     return TimeToEvent(
-        start_date=bor.date,
-        end_date=max(pfs.end_date, bor.date),
+        start_date=start,
+        end_date=max(pfs.end_date, start),
         event=pfs.event,
         cnsr=pfs.cnsr,
         reason=pfs.reason,
@@ -643,31 +682,52 @@ def _disease_control(bor: BestOverallResponse, options: EndpointOptions) -> bool
 def _clinical_benefit(
     bor: BestOverallResponse,
     dor: TimeToEvent | None,
-    response_window: Sequence[TimepointAssessment],
+    stable_until: datetime.date | None,
     first_dose: datetime.date,
     options: EndpointOptions,
 ) -> bool:
+    """CBR by ``options.cbr_definition`` (STANDARDS.md 3.3; README, CBR).
+
+    ``response-6m``: a responder whose duration of response (days, end − start
+    + 1, as ADTTE's AVAL) is at least ``cbr_response_min_days`` (183), ended by
+    PD or death or censored after that long. ``cr-pr-sd-24w``: a responder, or
+    BOR SD whose stable disease lasted ``cbr_sd_min_days`` (168): RECIST 1.1
+    §4.4.2, SD lasts from the start of treatment until progression criteria are
+    met (``stable_until``; without progression, the last adequate assessment),
+    days counted end − start + 1. NON-CR/NON-PD is not SD (RECIST 1.1 Table 2
+    footnote) and counts the same way only with ``cbr_counts_non_cr_non_pd``.
+    """
     if options.cbr_definition is CbrDefinition.RESPONSE_6_MONTHS:
-        if dor is None:
-            return False
-        lasted = (dor.end_date - dor.start_date).days
-        if dor.event:
-            return lasted > options.cbr_response_min_days
-        return lasted >= options.cbr_response_min_days
+        return dor is not None and dor.days >= options.cbr_response_min_days
     category = endpoint_response(bor.response)
     if category in _RESPONDERS:
         return True
-    if category not in (Response.SD, Response.NON_CR_NON_PD):
-        return False
-    for timepoint in response_window:
-        if endpoint_response(_overall(timepoint)) is Response.PD:
+    if category is Response.NON_CR_NON_PD:
+        if not options.cbr_counts_non_cr_non_pd:
             return False
-        if (
-            _adequate(timepoint)
-            and (timepoint.date - first_dose).days >= options.cbr_sd_min_days
-        ):
-            return True
-    return False
+    elif category is not Response.SD:
+        return False
+    if stable_until is None:
+        return False
+    return (stable_until - first_dose).days + 1 >= options.cbr_sd_min_days
+
+
+def _stable_disease_end(
+    response_window: Sequence[TimepointAssessment],
+    progression: datetime.date | None,
+    new_therapy: datetime.date | None,
+) -> datetime.date | None:
+    """Until when stable disease lasted (RECIST 1.1 §4.4.2).
+
+    From the start of treatment until the criteria for progression are met: the
+    progression date (PFS's: the PD visit, or under iRECIST the iUPD that iCPD
+    confirmed) when it falls before any new anticancer therapy; otherwise SD is
+    documented up to the last adequate assessment of the window.
+    """
+    if progression is not None and (new_therapy is None or progression <= new_therapy):
+        return progression
+    adequate = [t.date for t in response_window if _adequate(t)]
+    return adequate[-1] if adequate else None
 
 
 def _adequate(timepoint: TimepointAssessment) -> bool:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from recist_app.endpoints.adverse_events import SafetySummary
     from recist_app.endpoints.biomarkers import BiomarkerResult, HazardRatio
+    from recist_app.endpoints.options import EndpointOptions
     from recist_app.endpoints.statistics import (
         KaplanMeierEstimate,
         LandmarkEstimate,
@@ -110,10 +111,7 @@ def summary_table(result: TrialEndpoints) -> Table:
         ),
         (f"ORR ({responses}), {level}", _proportion_text(result.orr)),
         (f"DCR, {level}", _proportion_text(result.dcr)),
-        (
-            f"CBR ({result.options.cbr_definition.value}), {level}",
-            _proportion_text(result.cbr),
-        ),
+        (f"CBR ({_cbr_name(result.options)}), {level}", _proportion_text(result.cbr)),
         (f"Median PFS, {level}", _median_text(result.pfs)),
         (f"Median TTP, {level}", _median_text(result.ttp)),
         (f"Median OS, {level}", _median_text(result.os)),
@@ -497,6 +495,19 @@ def _subject_dict(subject: SubjectEndpoints) -> dict[str, Any]:
     }
 
 
+def _cbr_name(options: EndpointOptions) -> str:
+    """The CBR definition as the summary names it (``+ NON-CR/NON-PD`` if asked)."""
+    from recist_app.endpoints.options import CbrDefinition
+
+    name = options.cbr_definition.value
+    if (
+        options.cbr_counts_non_cr_non_pd
+        and options.cbr_definition is CbrDefinition.CR_PR_SD_24_WEEKS
+    ):
+        name += " + NON-CR/NON-PD"
+    return name
+
+
 def endpoints_to_dict(result: TrialEndpoints) -> dict[str, Any]:
     """The whole analysis as JSON-ready data (``endpoints.json``)."""
     options = result.options
@@ -513,6 +524,7 @@ def endpoints_to_dict(result: TrialEndpoints) -> dict[str, Any]:
             "censor_at_new_therapy": options.censor_at_new_therapy,
             "use_confirmed_response": options.use_confirmed_response,
             "cbr_definition": options.cbr_definition.value,
+            "cbr_counts_non_cr_non_pd": options.cbr_counts_non_cr_non_pd,
             "population": options.population.value,
             "confidence_level": options.confidence_level,
             "survival_ci": options.survival_ci.value,

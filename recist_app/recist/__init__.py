@@ -19,7 +19,11 @@ from recist_app.recist.assessment_codec import (
     assessment_from_dict,
     assessment_to_dict,
 )
-from recist_app.recist.best_response import ResponseEvent, best_overall_responses
+from recist_app.recist.best_response import (
+    ResponseEvent,
+    best_overall_responses,
+    response_start,
+)
 from recist_app.recist.conformance import check_baseline, measurable_minimum_mm
 from recist_app.recist.drawing import (
     DrawnAxes,
@@ -144,6 +148,7 @@ __all__ = [
     "remove_lesion",
     "remove_timepoint",
     "replace_lesion",
+    "response_start",
     "rules_for",
     "set_no_disease",
 ]

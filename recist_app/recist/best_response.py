@@ -45,6 +45,7 @@ __all__ = [
     "best_overall_response",
     "best_overall_responses",
     "best_response_category",
+    "response_start",
 ]
 
 # Enum members bound once: class attribute access on enums is slow in hot loops.
@@ -300,32 +301,80 @@ def _find_confirmed(
     window: Sequence[ResponseEvent], target: Response, params: ResponseParameters
 ) -> tuple[ResponseEvent, ResponseEvent] | None:
     """First ``target`` response confirmed per G3 (admiralonco ``cbor_cr/cbor_pr``)."""
-    allowed_between = _ALLOWED_BEFORE_CONFIRMATION[target]
     for index, first in enumerate(window):
         if first.response is not target:
             continue
-        not_evaluable = 0
-        seen_cr = False
-        for later in window[index + 1 :]:
-            response = later.response
-            if target is _CR and response is _PR and _non_targets_not_evaluated(later):
-                # G3: a CR visit whose non-targets were not evaluated is NE here
-                response = _NE
-            if response not in allowed_between:
-                break
-            if response is _NE:
-                not_evaluable += 1
-                if not_evaluable > params.max_ne_between_confirmation:
-                    break
-                continue
-            if response is _PR and seen_cr and _disease_seen(later):
-                # admiralonco cbor_pr: no PR after a CR, where that PR shows
-                # disease again; targets still CR with non-targets not evaluated
-                # are no disease and confirm the PR (G3, STANDARDS.md 3.2)
-                break
-            seen_cr = seen_cr or response is _CR
-            if (later.date - first.date).days >= params.confirmation_min_days:
-                return first, later
+        confirming = _confirmation(window, index, params)
+        if confirming is not None:
+            return first, confirming
+    return None
+
+
+def _confirmation(
+    window: Sequence[ResponseEvent], index: int, params: ResponseParameters
+) -> ResponseEvent | None:
+    """The assessment that confirms the CR or PR at ``window[index]`` (G3), if any."""
+    first = window[index]
+    target = first.response
+    allowed_between = _ALLOWED_BEFORE_CONFIRMATION[target]
+    not_evaluable = 0
+    seen_cr = False
+    for later in window[index + 1 :]:
+        response = later.response
+        if target is _CR and response is _PR and _non_targets_not_evaluated(later):
+            # G3: a CR visit whose non-targets were not evaluated is NE here
+            response = _NE
+        if response not in allowed_between:
+            return None
+        if response is _NE:
+            not_evaluable += 1
+            if not_evaluable > params.max_ne_between_confirmation:
+                return None
+            continue
+        if response is _PR and seen_cr and _disease_seen(later):
+            # admiralonco cbor_pr: no PR after a CR, where that PR shows disease
+            # again; targets still CR with non-targets not evaluated are no
+            # disease and confirm the PR (G3, STANDARDS.md 3.2)
+            return None
+        seen_cr = seen_cr or response is _CR
+        if (later.date - first.date).days >= params.confirmation_min_days:
+            return later
+    return None
+
+
+def response_start(
+    events: Sequence[ResponseEvent],
+    *,
+    params: ResponseParameters,
+    confirmation: bool,
+) -> ResponseEvent | None:
+    """Where the response began: the first CR or PR, or the first one confirmed.
+
+    RECIST 1.1 §4.4.1 (docs/standards.md 3.5): the duration of response runs
+    "from the time measurement criteria are first met for CR/PR (whichever is
+    first recorded)". With ``confirmation`` that is the first CR or PR that was
+    later confirmed (G3) — a PR confirmed by a later CR starts the response, not
+    the CR — otherwise the first CR or PR (G5). ``None`` without a response.
+    Events after the first PD are ignored (G1).
+
+    >>> import datetime
+    >>> from recist_app.recist import ResponseParameters
+    >>> day = lambda n: datetime.date(2024, 1, 1) + datetime.timedelta(days=n)
+    >>> events = [
+    ...     ResponseEvent("W8", day(56), Response.PR, Response.PR, None),
+    ...     ResponseEvent("W16", day(112), Response.CR, Response.CR, None),
+    ...     ResponseEvent("W24", day(168), Response.CR, Response.CR, None),
+    ... ]
+    >>> start = response_start(events, params=ResponseParameters(), confirmation=True)
+    >>> start.visit
+    'W8'
+    """
+    window = _until_first_progression(events)
+    for index, event in enumerate(window):
+        if event.response is not _CR and event.response is not _PR:
+            continue
+        if not confirmation or _confirmation(window, index, params) is not None:
+            return event
     return None
 
 

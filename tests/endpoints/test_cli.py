@@ -132,6 +132,7 @@ def test_endpoints_switches_change_the_analysis(
                 "--unconfirmed",
                 "--cbr",
                 "cr-pr-sd-24w",
+                "--cbr-non-cr-non-pd",
                 "--no-censor-new-therapy",
                 "--no-censor-missed-assessments",
                 "--survival-ci",
@@ -143,6 +144,8 @@ def test_endpoints_switches_change_the_analysis(
     primary = json.loads((tmp_path / "a" / "endpoints.json").read_text())
     sensitivity = json.loads((tmp_path / "b" / "endpoints.json").read_text())
     assert sensitivity["options"]["cbr_definition"] == "cr-pr-sd-24w"
+    assert sensitivity["options"]["cbr_counts_non_cr_non_pd"] is True
+    assert primary["options"]["cbr_counts_non_cr_non_pd"] is False
     assert sensitivity["orr"]["count"] >= primary["orr"]["count"]
     assert sensitivity["cbr"]["count"] >= primary["cbr"]["count"]
     assert not (tmp_path / "a" / "report.pdf").exists()
