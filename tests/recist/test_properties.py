@@ -22,6 +22,7 @@ from recist_app.recist.best_response import (
     ResponseEvent,
     best_overall_response,
     best_response_category,
+    response_start,
 )
 from tests.recist.builders import (
     CR_NOT_EVALUATED,
@@ -90,6 +91,7 @@ def test_E1_adding_an_unequivocal_new_lesion_always_gives_PD(
     timepoints = list(reading.timepoints)
     timepoints[index] = dataclasses.replace(
         timepoints[index],
+        no_disease=False,  # a finding replaces the reader's "no disease" (A8)
         new_lesions=(
             *timepoints[index].new_lesions,
             NewLesionObservation(lesion_id="N99", state=NewLesionState.UNEQUIVOCAL),
@@ -309,3 +311,37 @@ def test_G_each_visits_best_so_far_is_the_derivation_up_to_it(
             no_disease=no_disease,
             confirmation=confirmation,
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_EVENT_RESPONSES), st.integers(1, 70)),
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_dor_start_exists_exactly_for_responders_and_precedes_the_bor_date(
+    steps: list[tuple[tuple[Response, tuple[Response | None, Response | None]], int]],
+    confirmation: bool,
+) -> None:
+    # RECIST 1.1 §4.4.1: the response starts at the first CR/PR later confirmed
+    start = datetime.date(2024, 1, 1)
+    date = start
+    events = []
+    for index, ((response, (target_category, nt_category)), gap_days) in enumerate(
+        steps
+    ):
+        date += datetime.timedelta(days=gap_days)
+        events.append(
+            ResponseEvent(f"V{index + 1}", date, response, target_category, nt_category)
+        )
+    params = ResponseParameters()
+    bor = best_overall_response(
+        events, reference_date=start, params=params, confirmation=confirmation
+    )
+    began = response_start(events, params=params, confirmation=confirmation)
+    responder = bor.response in (Response.CR, Response.PR)
+    assert (began is not None) is responder
+    if began is not None and bor.date is not None:
+        assert began.date <= bor.date
