@@ -98,6 +98,58 @@ def test_a_reading_without_clinical_row_is_left_out_and_named_by_both_doors(
     )
 
 
+@pytest.mark.gui
+def test_a_patient_not_read_is_left_out_with_the_reason_by_both_doors(
+    qtbot: QtBot,
+    store: Store,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # rule A8: a reading whose visits have no findings is not read, never a
+    # patient without disease: out of every analysis, named with the reason
+    simulated = simulate_trial(5, seed=11)
+    first = simulated.readings[0]
+    unread = dataclasses.replace(
+        first,
+        lesions=(),
+        timepoints=tuple(
+            dataclasses.replace(t, measurements=(), non_target=(), new_lesions=())
+            for t in first.timepoints
+        ),
+    )
+    for reading in (unread, *simulated.readings[1:]):
+        store.readings.save(reading, user="dr-test")
+    clinical = tmp_path / "clinical.csv"
+    write_clinical_csv(simulated.clinical, clinical)
+    assert main(["clinical", "import", str(clinical), "--database", store.url]) == 0
+    capsys.readouterr()
+    out = tmp_path / "endpoints"
+    assert main(["endpoints", "--database", database_url, "--out", str(out)]) == 0
+    visits = len(first.timepoints)
+    line = (
+        f"patient {first.patient_id} left out of every analysis: not read: none "
+        f"of its {visits} visits has a finding recorded"
+    )
+    assert f"warning: {line}" in capsys.readouterr().err.splitlines()
+    written = json.loads((out / "endpoints.json").read_text(encoding="utf-8"))
+    assert written["treated"] == 4
+    assert line in written["warnings"]
+    assert first.patient_id not in {s["patient_id"] for s in written["subjects"]}
+
+    view = TrialWindow(store, user="dr-test")
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.computed, timeout=60_000):
+        pass
+    assert view.result is not None
+    assert view.result.treated == 4
+    assert f"1 patient(s) not read left out ({first.patient_id}; see Left out)" in (
+        view.status_label.text()
+    )
+    assert view.left_out_model.cell(0, 0) == first.patient_id
+    assert view.left_out_model.cell(0, 1).startswith("not read: none of its")
+
+
 # ------------------------------------------------------------ de-identification
 
 

@@ -452,6 +452,11 @@ def _hazard_ratio(
     lower, upper = (float(v) for v in fitter.confidence_intervals_.loc["group"])
     if not all(math.isfinite(v) for v in (coefficient, lower, upper)):
         return None
-    return HazardRatio(
-        estimate=math.exp(coefficient), lower=math.exp(lower), upper=math.exp(upper)
-    )
+    try:
+        return HazardRatio(
+            estimate=math.exp(coefficient),
+            lower=math.exp(lower),
+            upper=math.exp(upper),
+        )
+    except OverflowError:  # a bound so wide its exponential is not a float
+        return None

@@ -11,6 +11,13 @@ analysis and named in its warnings, the same way on the command line and in the
 app. Clinical rows without a reading stop the analysis unless
 ``allow_unread_patients`` says they count as treated and never assessed.
 
+A patient whose reading is *not read* — no visit read, or a baseline not read
+(no finding and no "no measurable / no disease at baseline", rule A8) — is no
+patient "without disease": :func:`analyse_trial`, the one place for the command
+line and the app, leaves them out of every analysis (response, time to event,
+safety, biomarkers, ADaM) and lists each with the reason
+(:attr:`TrialAnalysis.unread`, one warning per patient).
+
 Adverse events come from an AE file or, with the database, from its imported
 adverse events; biomarkers from a biomarker file. Either joins the analysis
 (the safety summary, response by biomarker); an AE or biomarker row of a patient
@@ -57,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ClinicalDataImport",
     "TrialAnalysis",
+    "UnreadPatient",
     "adverse_events_from_store",
     "analyse_trial",
     "clinical_from_store",
@@ -67,21 +75,63 @@ __all__ = [
     "readings_from_store",
     "trial_from_files",
     "trial_from_store",
+    "unread_reason",
     "write_adam_datasets",
     "write_trial_outputs",
 ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UnreadPatient:
+    """A patient left out of the analysis because the reading is not read."""
+
+    patient_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"patient {self.patient_id} left out of every analysis: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrialAnalysis:
     """The endpoints of one analysis and the readings it left out.
 
-    ``left_out`` holds the patients whose reading has no clinical row; the
-    endpoints' ``warnings`` name them too, so every output says so.
+    ``left_out`` holds the patients whose reading has no clinical row;
+    ``unread`` the patients whose reading is not read, with the reason. The
+    endpoints' ``warnings`` name them all, so every output says so.
     """
 
     endpoints: TrialEndpoints
     left_out: tuple[str, ...] = ()
+    unread: tuple[UnreadPatient, ...] = ()
+
+    def left_out_reasons(self) -> tuple[tuple[str, str], ...]:
+        """Every patient left out, by id, with the reason: ``(patient, reason)``."""
+        rows = [(p, "no row in the clinical data") for p in self.left_out]
+        rows += [(item.patient_id, item.reason) for item in self.unread]
+        return tuple(sorted(rows))
+
+
+def unread_reason(reading: Reading) -> str | None:
+    """Why ``reading`` cannot enter an analysis yet, or ``None`` when it can.
+
+    Not read: none of its visits is read, or its baseline is not
+    (:attr:`recist_app.recist.TimePoint.is_read`; rule A8: "no disease" is the
+    reader's explicit choice, never the default of an empty visit).
+    """
+    visits = len(reading.timepoints)
+    if not any(timepoint.is_read for timepoint in reading.timepoints):
+        return (
+            f"not read: none of its {visits} visit{'s' if visits != 1 else ''} has "
+            "a finding recorded"
+        )
+    baseline = reading.baseline
+    if baseline is not None and not baseline.is_read:
+        return (
+            f"baseline {baseline.visit} not read: no finding recorded and no 'no "
+            "measurable / no disease at baseline'"
+        )
+    return None
 
 
 def readings_from_folder(folder: Path) -> tuple[Reading, ...]:
@@ -368,11 +418,16 @@ def analyse_trial(
     """The endpoints of the clinical data's patients under ``criteria``.
 
     Readings of patients without a clinical row are left out and named in the
-    warnings (see the module docstring). With ``adverse_events`` the analysis has
-    its safety summary, with ``biomarkers`` response and survival by biomarker.
+    warnings; patients whose reading is not read (:func:`unread_reason`) are
+    left out of every analysis, their adverse events and biomarkers too, each
+    named with the reason (see the module docstring). With ``adverse_events``
+    the analysis has its safety summary, with ``biomarkers`` response and
+    survival by biomarker.
 
     Raises
     ------
+    WorkflowError
+        Every patient of the clinical data is left out as not read.
     EndpointError
         A clinical row without a reading (unless allowed), two readings of one
         patient, a reading the rules cannot assess, or an adverse event or
@@ -382,21 +437,60 @@ def analyse_trial(
     left_out = tuple(
         sorted({r.patient_id for r in readings if r.patient_id not in in_trial})
     )
+    unread = tuple(
+        sorted(
+            (
+                UnreadPatient(patient_id=r.patient_id, reason=reason)
+                for r in readings
+                if r.patient_id in in_trial and (reason := unread_reason(r)) is not None
+            ),
+            key=lambda item: item.patient_id,
+        )
+    )
+    out = {item.patient_id for item in unread}
+    kept_clinical = [record for record in clinical if record.patient_id not in out]
+    if unread and not kept_clinical:
+        raise WorkflowError(
+            f"no patient to analyse: all {len(unread)} are not read "
+            f"({', '.join(sorted(out)[:5])}{', …' if len(out) > 5 else ''}); read "
+            "their baselines first"
+        )
     endpoints = compute_trial_endpoints(
-        [r for r in readings if r.patient_id in in_trial],
-        clinical,
+        [r for r in readings if r.patient_id in in_trial and r.patient_id not in out],
+        kept_clinical,
         options,
         criteria=criteria,
-        adverse_events=adverse_events,
-        biomarkers=biomarkers,
+        adverse_events=(
+            None
+            if adverse_events is None
+            else [e for e in adverse_events if e.patient_id not in out]
+        ),
+        biomarkers=_without_patients(biomarkers, out),
     )
+    notes = [str(item) for item in unread]
     if left_out:
-        note = (
+        notes.insert(
+            0,
             f"{len(left_out)} reading{'s' if len(left_out) != 1 else ''} without a "
-            f"row in the clinical data left out: {', '.join(left_out)}"
+            f"row in the clinical data left out: {', '.join(left_out)}",
         )
-        endpoints = dataclasses.replace(endpoints, warnings=(note, *endpoints.warnings))
-    return TrialAnalysis(endpoints=endpoints, left_out=left_out)
+    if notes:
+        endpoints = dataclasses.replace(
+            endpoints, warnings=(*notes, *endpoints.warnings)
+        )
+    return TrialAnalysis(endpoints=endpoints, left_out=left_out, unread=unread)
+
+
+def _without_patients(
+    biomarkers: BiomarkerTable | None, patients: set[str]
+) -> BiomarkerTable | None:
+    """``biomarkers`` without the rows of ``patients`` (left out as not read)."""
+    if biomarkers is None or not patients:
+        return biomarkers
+    return dataclasses.replace(
+        biomarkers,
+        values={p: v for p, v in biomarkers.values.items() if p not in patients},
+    )
 
 
 def trial_from_files(

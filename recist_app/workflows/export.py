@@ -338,6 +338,9 @@ def _export_adam(
     )
     patients = None
     if request.patient_id is not None:
+        unread = {item.patient_id: item for item in analysis.unread}
+        if request.patient_id in unread:
+            raise WorkflowError(f"ADaM: {unread[request.patient_id]}")
         if request.patient_id not in {
             s.patient_id for s in analysis.endpoints.subjects
         }:

@@ -3,7 +3,8 @@
 Everything shown comes from :mod:`recist_app.endpoints` for all patients in the
 reading database: the summary table (ORR/DCR/CBR with exact intervals, medians,
 landmark rates), the BOR, numbers-at-risk, safety (TEAEs by system organ class)
-and biomarker tables, the per-patient subjects table and the waterfall, spider,
+and biomarker tables, the patients left out with the reason (a reading not read,
+or without clinical data), the per-patient subjects table and the waterfall, spider,
 swimmer, Kaplan–Meier (PFS, TTP, OS), adverse event, forest and ORR-by-biomarker
 plots drawn by the engine's ``draw_*`` functions on Qt canvases. The analysis is
 the workflow of ``recist-app endpoints --database``
@@ -211,7 +212,18 @@ class TrialWindow(QWidget):
         )
         self.biomarker_model = EndpointTableModel(self)
         self.biomarker_view = _table_view(self.biomarker_model)
-        for view in (self.summary_view, self.bor_view, self.safety_view):
+        self.left_out_model = EndpointTableModel(self, align_numbers=False)
+        self.left_out_view = _table_view(self.left_out_model)
+        self.left_out_view.setToolTip(
+            "Patients left out of every analysis, with the reason: a reading not "
+            "read (no visit read, or the baseline not read) or without clinical data"
+        )
+        for view in (
+            self.summary_view,
+            self.bor_view,
+            self.safety_view,
+            self.left_out_view,
+        ):
             header = view.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setStretchLastSection(True)
@@ -221,6 +233,7 @@ class TrialWindow(QWidget):
         tables.addTab(self.risk_view, "Numbers at risk")
         tables.addTab(self.safety_view, "Safety")
         tables.addTab(self.biomarker_view, "Biomarkers")
+        tables.addTab(self.left_out_view, "Left out")
         self.table_tabs = tables
 
         self.canvases: dict[str, FigureCanvasQTAgg] = {}
@@ -340,7 +353,7 @@ class TrialWindow(QWidget):
             self._failed(outcome.message)
             self.import_button.setFocus()
             return
-        result, left_out = outcome.endpoints, outcome.left_out
+        result, left_out, unread = outcome.endpoints, outcome.left_out, outcome.unread
         self.result = result
         summary = summary_table(result)
         self.summary_model.set_table(summary)
@@ -349,6 +362,9 @@ class TrialWindow(QWidget):
         self.safety_model.set_table(safety_table(result))
         self.biomarker_model.set_table(biomarker_table(result))
         self.biomarker_view.resizeColumnsToContents()
+        self.left_out_model.set_table(
+            Table(columns=("patient_id", "reason"), rows=outcome.left_out_reasons())
+        )
         subjects = subjects_table(result)
         keep = [subjects.columns.index(name) for name in _SUBJECT_COLUMNS_SHOWN]
         self.subjects_model.set_table(
@@ -363,13 +379,19 @@ class TrialWindow(QWidget):
             canvas = self.canvases[stem]
             draw(canvas.figure, result)
             canvas.draw_idle()  # type: ignore[no-untyped-call]
-        # The first warning names the readings left out; the others are notes.
-        others = len(result.warnings) - (1 if left_out else 0)
+        # The first warnings name the patients left out; the others are notes.
+        others = len(result.warnings) - (1 if left_out else 0) - len(unread)
         notes = f"; {others} warnings" if others else ""
         if left_out:
             notes += (
                 f"; {len(left_out)} reading(s) without clinical data left out "
                 f"({', '.join(left_out[:3])}{'…' if len(left_out) > 3 else ''})"
+            )
+        if unread:
+            ids = [item.patient_id for item in unread]
+            notes += (
+                f"; {len(unread)} patient(s) not read left out "
+                f"({', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}; see Left out)"
             )
         self.status_label.setText(
             f"{result.treated} patients under {result.criteria.value}, data cut-off "
