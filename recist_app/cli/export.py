@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recist_app.cli.errors import EXIT_OK, CliError
+from recist_app.cli.errors import EXIT_BAD_INPUT, EXIT_OK, CliError
 from recist_app.cli.options import (
     CRITERIA_HELP,
     DEID_KEY_ENV,
@@ -72,10 +72,14 @@ def _run(args: argparse.Namespace) -> int:
         result = export(store, request)
     for line in result.skipped:
         print(f"recist-app: skipped {line}", file=sys.stderr)
+    for line in result.notes:
+        print(f"recist-app: note: {line}", file=sys.stderr)
+    for line in result.failed:  # --all: each patient's problem, the others written
+        print(f"recist-app: not exported: {line}", file=sys.stderr)
     print(
         f"wrote {len(result.files)} files for {result.readings} readings to {args.out}"
     )
-    return EXIT_OK
+    return EXIT_OK if result.ok else EXIT_BAD_INPUT
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -91,7 +95,11 @@ def add_parsers(subparsers: Any) -> None:
             "ADTTE and ADAE of the trial's endpoints from the database's readings, "
             "clinical data and adverse events, as CSV and SAS XPORT + "
             "define.csv; --criteria chooses the criteria, default RECIST 1.1). "
-            "Files appear in --out only when the whole export succeeded."
+            "Files appear in --out only when the whole export succeeded; with "
+            "--all, a patient that cannot be exported is one line naming the "
+            "patient and the reason, the others are written, and the exit status "
+            "is 2. A visit not read has no SR (a note says so), no RS record, and "
+            "the PDF marks it 'not read'."
         ),
     )
     add_database_option(export)

@@ -39,8 +39,10 @@ from recist_app.exchange.export import (
     ExportFormat,
     ExportItem,
     ExportOptions,
+    ExportReport,
     export_readings,
     index_images,
+    write_export,
 )
 from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
 from recist_app.exchange.reading_file import (
@@ -87,6 +89,7 @@ __all__ = [
     "ExportFormat",
     "ExportItem",
     "ExportOptions",
+    "ExportReport",
     "Pseudonymizer",
     "ReadingFile",
     "ReportSignature",
@@ -113,6 +116,7 @@ __all__ = [
     "unread_reading_from_ground_truth",
     "visits_csv_text",
     "write_adam",
+    "write_export",
     "write_pdf_report",
     "write_reading_file",
     "write_sdtm",

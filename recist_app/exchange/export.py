@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from recist_app.exchange._staging import staged_output
 from recist_app.exchange.assessment_file import assessment_json_text, visits_csv_text
@@ -25,6 +27,7 @@ from recist_app.exchange.errors import ExchangeError
 from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
 from recist_app.exchange.reading_file import reading_to_dict
 from recist_app.exchange.sdtm import (
+    SdtmDatasets,
     build_sdtm,
     merge_sdtm,
     response_assessments,
@@ -34,20 +37,23 @@ from recist_app.exchange.tables import lesions_csv_text
 from recist_app.recist import ReadingError, UnsupportedCriteriaError, assess
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
 
     from pydicom.dataset import Dataset
 
     from recist_app.exchange.deidentify import Pseudonymizer
+    from recist_app.exchange.sr import SrVerification
     from recist_app.recist import Assessment, Criteria, Reading
 
 __all__ = [
     "ExportFormat",
     "ExportItem",
     "ExportOptions",
+    "ExportReport",
     "export_readings",
     "index_images",
+    "write_export",
 ]
 
 
@@ -195,17 +201,112 @@ def _sign_off_dict(signature: ReportSignature) -> dict[str, object]:
     }
 
 
-def _write_json(items: Sequence[_Prepared], folder: Path) -> None:
+_T = TypeVar("_T")
+
+
+class _Outcome:
+    """What writing one format left out: notes, and readings that failed.
+
+    With ``keep_going`` (``export --all``) a reading's problem is its own line
+    and the others are still written; otherwise it stops the export.
+    """
+
+    def __init__(self, *, keep_going: bool) -> None:
+        self.keep_going = keep_going
+        self.notes: list[str] = []
+        self.failed: list[str] = []
+
+    def attempt(self, label: str, action: Callable[[], _T]) -> _T | None:
+        """``action()`` for the reading ``label``; ``None`` if it failed."""
+        try:
+            return action()
+        except ExchangeError as error:
+            if not self.keep_going:
+                raise
+            self.failed.append(f"{label}: {error}")
+            return None
+
+
+def _label(reading: Reading) -> str:
+    """The reading as one line names it: patient, criteria and reader."""
+    reader = f", reader {reading.reader}" if reading.reader else ""
+    return f"patient {reading.patient_id} ({reading.criteria.value}{reader})"
+
+
+def _write_json(items: Sequence[_Prepared], folder: Path, outcome: _Outcome) -> None:
     for item in items:
-        data = reading_to_dict(item.reading)
-        data["sign_off"] = _sign_off_dict(item.signature)
         stem = _stem(item.reading)
-        (folder / f"{stem}.reading.json").write_text(
-            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        paths = (
+            folder / f"{stem}.reading.json",
+            folder / f"{stem}.assessment.json",
         )
-        (folder / f"{stem}.assessment.json").write_text(
-            assessment_json_text(item.assessment), encoding="utf-8"
+
+        def write(item: _Prepared = item, paths: tuple[Path, Path] = paths) -> None:
+            data = reading_to_dict(item.reading)
+            data["sign_off"] = _sign_off_dict(item.signature)
+            try:
+                paths[0].write_text(
+                    json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8",
+                )
+                paths[1].write_text(
+                    assessment_json_text(item.assessment), encoding="utf-8"
+                )
+            except ExchangeError:
+                for path in paths:
+                    path.unlink(missing_ok=True)
+                raise
+
+        outcome.attempt(_label(item.original), write)
+
+
+def _write_csv(items: Sequence[_Prepared], folder: Path, outcome: _Outcome) -> None:
+    # each reading's rows first on their own, so one reading's problem is its own
+    good = [
+        p
+        for p in items
+        if outcome.attempt(_label(p.original), functools.partial(_csv_texts, [p]))
+        is not None
+    ]
+    if not good:
+        return
+    responses, lesions = _csv_texts(good)
+    (folder / "responses.csv").write_text(responses, encoding="utf-8")
+    (folder / "lesions.csv").write_text(lesions, encoding="utf-8")
+
+
+def _csv_texts(items: Sequence[_Prepared]) -> tuple[str, str]:
+    """``responses.csv`` and ``lesions.csv`` of ``items``."""
+    return (
+        visits_csv_text([(p.assessment, p.reading.reader) for p in items]),
+        lesions_csv_text([(p.reading, p.assessment) for p in items]),
+    )
+
+
+def _write_sdtm(
+    items: Sequence[_Prepared],
+    folder: Path,
+    options: ExportOptions,
+    outcome: _Outcome,
+) -> None:
+    built: list[SdtmDatasets] = []
+    for p in items:
+        datasets = outcome.attempt(
+            _label(p.original),
+            functools.partial(
+                build_sdtm,
+                p.reading,
+                p.assessment,
+                study_id=options.study_id,
+                evaluator=options.evaluator,
+                evaluator_id=options.evaluator_id,
+                responses=response_assessments(p.reading, options.response_criteria),
+            ),
         )
+        if datasets is not None:
+            built.append(datasets)
+    if built:
+        write_sdtm(merge_sdtm(built), folder)
 
 
 def read_image_headers(
@@ -246,61 +347,144 @@ def _headers(images: Mapping[str, Path], reading: Reading) -> dict[str, Dataset]
     return read_image_headers(wanted, images)
 
 
+def _verification(
+    item: _Prepared, headers: Mapping[str, Dataset], options: ExportOptions
+) -> SrVerification | None:
+    """A signed reading's sign-off as the SR's Verifying Observer (else ``None``).
+
+    The organization is the measured images' institution, else the site id (a
+    de-identified export removes the institution: PS3.15 X).
+    """
+    from recist_app.exchange.sr import SrVerification
+
+    signature = item.signature
+    if signature.status != "signed":
+        return None
+    if not signature.signed_by or not signature.signed_at:
+        raise ExchangeError(
+            f"SR of {item.reading.patient_id}: the reading is signed but its "
+            "signer or signing time is unknown"
+        )
+    try:
+        signed_at = datetime.datetime.fromisoformat(signature.signed_at)
+    except ValueError:
+        raise ExchangeError(
+            f"SR of {item.reading.patient_id}: signing time "
+            f"{signature.signed_at!r} is not an ISO timestamp"
+        ) from None
+    if signed_at.tzinfo is None:
+        signed_at = signed_at.replace(tzinfo=datetime.UTC)
+    institutions = sorted(
+        {str(h.InstitutionName) for h in headers.values() if h.get("InstitutionName")}
+    )
+    return SrVerification(
+        signer=signature.signed_by,
+        signed_at=signed_at,
+        organization=(institutions[0] if institutions else options.site_id)
+        or "UNKNOWN",
+    )
+
+
+def _on_date(value: str, date: datetime.date) -> str:
+    """A DICOM DT ``value`` moved to ``date``, its time of day kept."""
+    return date.strftime("%Y%m%d") + str(value)[8:]
+
+
 def _write_sr(
     items: Sequence[_Prepared],
     folder: Path,
     images: Mapping[str, Path],
     options: ExportOptions,
+    outcome: _Outcome,
 ) -> None:
+    for item in items:
+        target = folder / _stem(item.reading)
+
+        def write(item: _Prepared = item, target: Path = target) -> None:
+            try:
+                _write_sr_reading(item, target, images, options, outcome)
+            except ExchangeError:
+                shutil.rmtree(target, ignore_errors=True)  # none of its SRs
+                raise
+
+        outcome.attempt(_label(item.original), write)
+
+
+def _write_sr_reading(
+    item: _Prepared,
+    target: Path,
+    images: Mapping[str, Path],
+    options: ExportOptions,
+    outcome: _Outcome,
+) -> None:
+    """The SR of each visit of one reading; a visit not read has none (noted)."""
     from recist_app.exchange.deidentify import deidentify_dataset, mark_deidentified
     from recist_app.exchange.sr import build_measurement_report
 
-    for item in items:
-        headers = _headers(images, item.original)
-        pseudonyms = options.pseudonymizer
-        patient = item.original.patient_id
-        for number, timepoint in enumerate(item.reading.timepoints, start=1):
-            if pseudonyms is not None:
-                visit_headers = {
-                    pseudonyms.uid(uid): deidentify_dataset(
-                        header,
-                        pseudonyms,
-                        patient_id=patient,
-                        sponsor_name=options.sponsor_name,
-                        protocol_id=options.study_id,
-                        time_point=timepoint.visit,
-                        site_id=options.site_id,
-                    )
-                    for uid, header in headers.items()
-                }
-            else:
-                visit_headers = headers
-            try:
-                sr = build_measurement_report(
-                    item.reading, timepoint.visit, visit_headers
-                )
-            except (ValueError, TypeError) as error:
-                if isinstance(error, ExchangeError):
-                    raise
-                raise ExchangeError(
-                    f"SR of {item.reading.patient_id} visit {timepoint.visit}: {error}"
-                ) from None
-            if pseudonyms is not None:
-                mark_deidentified(
-                    sr,
-                    item.reading.patient_id,
+    headers = _headers(images, item.original)
+    verification = _verification(item, headers, options)
+    pseudonyms = options.pseudonymizer
+    patient = item.original.patient_id
+    for number, timepoint in enumerate(item.reading.timepoints, start=1):
+        if not timepoint.is_read:
+            # no finding, so nothing to report: a visit not read has no SR
+            outcome.notes.append(
+                f"{_label(item.original)}: SR of visit {timepoint.visit} not "
+                "written: the visit is not read (no finding recorded)"
+            )
+            continue
+        if pseudonyms is not None:
+            visit_headers = {
+                pseudonyms.uid(uid): deidentify_dataset(
+                    header,
+                    pseudonyms,
+                    patient_id=patient,
                     sponsor_name=options.sponsor_name,
                     protocol_id=options.study_id,
                     time_point=timepoint.visit,
                     site_id=options.site_id,
                 )
-                # the export's own clock would date the SR; use the shifted visit
-                for keyword in ("ContentDate", "SeriesDate", "InstanceCreationDate"):
-                    setattr(sr, keyword, timepoint.date.strftime("%Y%m%d"))
-            visit = re.sub(r"[^A-Za-z0-9]+", "_", timepoint.visit).strip("_")
-            target = folder / _stem(item.reading) / f"{number:02d}_{visit}.SR.dcm"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            sr.save_as(target, enforce_file_format=True)
+                for uid, header in headers.items()
+            }
+        else:
+            visit_headers = headers
+        try:
+            sr = build_measurement_report(
+                item.reading,
+                timepoint.visit,
+                visit_headers,
+                verification=verification,
+            )
+        except (ValueError, TypeError) as error:
+            if isinstance(error, ExchangeError):
+                raise
+            raise ExchangeError(
+                f"SR of {item.reading.patient_id} visit {timepoint.visit}: {error}"
+            ) from None
+        if pseudonyms is not None:
+            mark_deidentified(
+                sr,
+                item.reading.patient_id,
+                sponsor_name=options.sponsor_name,
+                protocol_id=options.study_id,
+                time_point=timepoint.visit,
+                site_id=options.site_id,
+            )
+            # Every date of the SR on the patient's shifted timeline, like the
+            # others: the export's own clock would date it (and, known, would
+            # give the shift away), so the shifted visit date stands in for it.
+            # The verification is the signing, shifted already (_prepare).
+            for keyword in ("ContentDate", "SeriesDate", "InstanceCreationDate"):
+                setattr(sr, keyword, timepoint.date.strftime("%Y%m%d"))
+            for equipment in sr.get("ContributingEquipmentSequence", []):
+                if equipment.get("ContributionDateTime"):
+                    equipment.ContributionDateTime = _on_date(
+                        equipment.ContributionDateTime, timepoint.date
+                    )
+        visit = re.sub(r"[^A-Za-z0-9]+", "_", timepoint.visit).strip("_")
+        path = target / f"{number:02d}_{visit}.SR.dcm"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sr.save_as(path, enforce_file_format=True)
 
 
 def _write_pdf(
@@ -308,21 +492,45 @@ def _write_pdf(
     folder: Path,
     images: Mapping[str, Path],
     options: ExportOptions,
+    outcome: _Outcome,
 ) -> None:
     pseudonyms = options.pseudonymizer
+    files = (
+        {pseudonyms.uid(uid): path for uid, path in images.items()}
+        if pseudonyms is not None
+        else images
+    )
     for item in items:
-        files = (
-            {pseudonyms.uid(uid): path for uid, path in images.items()}
-            if pseudonyms is not None
-            else images
-        )
-        write_pdf_report(
-            item.reading,
-            item.assessment,
-            folder / f"{_stem(item.reading)}.report.pdf",
-            images=files,
-            signature=item.signature,
-        )
+        path = folder / f"{_stem(item.reading)}.report.pdf"
+
+        def write(item: _Prepared = item, path: Path = path) -> None:
+            try:
+                write_pdf_report(
+                    item.reading,
+                    item.assessment,
+                    path,
+                    images=files,
+                    signature=item.signature,
+                )
+            except ExchangeError:
+                path.unlink(missing_ok=True)
+                raise
+
+        outcome.attempt(_label(item.original), write)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportReport:
+    """What exporting one format wrote, and what it left out.
+
+    ``notes`` say what was not written for a reason that is no problem (a visit
+    not read has no SR). ``failed`` holds, with ``keep_going``, one line per
+    reading written in no file of this format: the patient and the reason.
+    """
+
+    files: tuple[Path, ...]
+    notes: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
 
 
 def export_readings(
@@ -335,6 +543,29 @@ def export_readings(
 ) -> tuple[Path, ...]:
     """Write ``items`` in ``export_format`` into ``out_dir``; return the files.
 
+    :func:`write_export` without its notes, stopping at the first problem.
+
+    Raises
+    ------
+    ExchangeError
+        See :func:`write_export`.
+    """
+    return write_export(
+        items, export_format, out_dir, images=images, options=options
+    ).files
+
+
+def write_export(
+    items: Sequence[ExportItem],
+    export_format: ExportFormat | str,
+    out_dir: Path,
+    *,
+    images: Mapping[str, Path] | None = None,
+    options: ExportOptions | None = None,
+    keep_going: bool = False,
+) -> ExportReport:
+    """Write ``items`` in ``export_format`` into ``out_dir``; say what was left out.
+
     Parameters
     ----------
     items
@@ -343,7 +574,8 @@ def export_readings(
     export_format
         ``json`` (reading with geometry, reader and sign-off + assessment), ``csv``
         (``responses.csv``, ``lesions.csv``), ``sdtm`` (TU/TR/RS as CSV and XPT,
-        ``define.csv``), ``sr`` (one TID 1500 SR per visit) or ``pdf`` (report).
+        ``define.csv``), ``sr`` (one TID 1500 SR per visit read; a visit not read
+        has none, and a note says so) or ``pdf`` (report).
     out_dir
         Output folder (created).
     images
@@ -351,12 +583,17 @@ def export_readings(
         images of ``pdf``.
     options
         Study ids, evaluator and de-identification.
+    keep_going
+        A reading's problem is one line in :attr:`ExportReport.failed` (naming
+        the patient and the reason) and the other readings are written; without
+        it the first problem stops the export.
 
     Raises
     ------
     ExchangeError
-        One line: nothing to export, an unknown format, a reading or image problem,
-        or an unwritable folder. Nothing is left in ``out_dir`` then.
+        One line: nothing to export, an unknown format, a reading or image problem
+        (without ``keep_going``), or an unwritable folder. Nothing is left in
+        ``out_dir`` then.
     """
     options = options or ExportOptions()
     try:
@@ -375,7 +612,17 @@ def export_readings(
         raise ExchangeError("nothing to export: no readings")
     if fmt is ExportFormat.SR and not images:
         raise ExchangeError("SR export needs the images: pass the DICOM folder")
-    prepared = [_prepare(item, options) for item in items]
+    outcome = _Outcome(keep_going=keep_going)
+    prepared = [
+        p
+        for item in items
+        if (
+            p := outcome.attempt(
+                _label(item.reading), functools.partial(_prepare, item, options)
+            )
+        )
+        is not None
+    ]
     stems = [_stem(p.reading) for p in prepared]
     if len(set(stems)) != len(stems):
         raise ExchangeError(
@@ -384,39 +631,15 @@ def export_readings(
     with staged_output(out_dir) as staging:
         try:
             if fmt is ExportFormat.JSON:
-                _write_json(prepared, staging)
+                _write_json(prepared, staging, outcome)
             elif fmt is ExportFormat.CSV:
-                (staging / "responses.csv").write_text(
-                    visits_csv_text(
-                        [(p.assessment, p.reading.reader) for p in prepared]
-                    ),
-                    encoding="utf-8",
-                )
-                (staging / "lesions.csv").write_text(
-                    lesions_csv_text([(p.reading, p.assessment) for p in prepared]),
-                    encoding="utf-8",
-                )
+                _write_csv(prepared, staging, outcome)
             elif fmt is ExportFormat.SDTM:
-                datasets = merge_sdtm(
-                    [
-                        build_sdtm(
-                            p.reading,
-                            p.assessment,
-                            study_id=options.study_id,
-                            evaluator=options.evaluator,
-                            evaluator_id=options.evaluator_id,
-                            responses=response_assessments(
-                                p.reading, options.response_criteria
-                            ),
-                        )
-                        for p in prepared
-                    ]
-                )
-                write_sdtm(datasets, staging)
+                _write_sdtm(prepared, staging, options, outcome)
             elif fmt is ExportFormat.SR:
-                _write_sr(prepared, staging, images or {}, options)
+                _write_sr(prepared, staging, images or {}, options, outcome)
             else:
-                _write_pdf(prepared, staging, images or {}, options)
+                _write_pdf(prepared, staging, images or {}, options, outcome)
         except OSError as error:
             raise ExchangeError(
                 f"{out_dir}: cannot write: {error.strerror or error}"
@@ -424,4 +647,8 @@ def export_readings(
         written = sorted(
             p.relative_to(staging) for p in staging.rglob("*") if p.is_file()
         )
-    return tuple(out_dir / p for p in written)
+    return ExportReport(
+        files=tuple(out_dir / p for p in written),
+        notes=tuple(outcome.notes),
+        failed=tuple(outcome.failed),
+    )

@@ -55,6 +55,7 @@ from recist_app.recist import (
 )
 
 if TYPE_CHECKING:
+    import datetime
     from collections.abc import Mapping
 
     import numpy.typing as npt
@@ -68,6 +69,7 @@ __all__ = [
     "SHORT_AXIS",
     "SrLesion",
     "SrReport",
+    "SrVerification",
     "build_measurement_report",
     "import_measurement_report",
     "lesion_tracking_uid",
@@ -144,6 +146,25 @@ class SrLesion:
     finding_site: str | None
     sop_instance_uid: str | None
     roi_points_px: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SrVerification:
+    """Who signed the reading and when: the SR's Verifying Observer.
+
+    ``signed_at`` must be timezone-aware; ``organization`` is the Verifying
+    Organization the SR names (Type 1 with the observer).
+    """
+
+    signer: str
+    signed_at: datetime.datetime
+    organization: str
+
+    def __post_init__(self) -> None:
+        if not self.signer.strip():
+            raise ExchangeError("SR verification: the signer's name is empty")
+        if self.signed_at.tzinfo is None:
+            raise ExchangeError("SR verification: the signing time has no time zone")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -309,6 +330,7 @@ def build_measurement_report(
     series_number: int = 900,
     instance_number: int = 1,
     observer_name: str | None = None,
+    verification: SrVerification | None = None,
 ) -> hd.sr.Comprehensive3DSR:
     """The TID 1500 Measurement Report of one visit.
 
@@ -326,6 +348,11 @@ def build_measurement_report(
         so re-exporting the same visit gives the same UIDs).
     observer_name
         Person observer (default: the reading's reader).
+    verification
+        The sign-off of a signed reading: the SR is then final — Completion
+        Flag COMPLETE, Preliminary Flag FINAL, Verification Flag VERIFIED with
+        the signer and signing time as Verifying Observer. Without it (a draft)
+        the SR is PARTIAL, PRELIMINARY and UNVERIFIED.
 
     Raises
     ------
@@ -422,7 +449,8 @@ def build_measurement_report(
         referenced_images=list(evidence.values()),
     )
     entropy = ["recist_app sr", reading.patient_id, reading.reader, visit]
-    return hd.sr.Comprehensive3DSR(
+    signed = verification is not None
+    sr = hd.sr.Comprehensive3DSR(
         evidence=list(evidence.values()),
         content=report,
         series_instance_uid=series_instance_uid
@@ -431,10 +459,30 @@ def build_measurement_report(
         sop_instance_uid=sop_instance_uid or str(generate_uid(entropy_srcs=entropy)),
         instance_number=instance_number,
         manufacturer="recist_app",
-        is_complete=True,
-        is_final=False,
+        # signed means final (PS3.3 C.17.2): complete, final and verified by
+        # the signer; a draft is partial, preliminary and unverified
+        is_complete=signed,
+        is_final=signed,
+        is_verified=signed,
+        verifying_observer_name=(
+            None if verification is None else _person_name(verification.signer)
+        ),
+        verifying_organization=(
+            None if verification is None else verification.organization
+        ),
         series_description=f"RECIST 1.1 measurements {visit}"[:64],
     )
+    if verification is not None:
+        # highdicom dates the verification with its own clock: it is the signing
+        sr.VerifyingObserverSequence[
+            0
+        ].VerificationDateTime = verification.signed_at.strftime("%Y%m%d%H%M%S%z")
+    return sr
+
+
+def _person_name(name: str) -> str:
+    """A DICOM person name: one component holds the whole name (PS3.5 6.2.1.2)."""
+    return name if "^" in name else f"{name}^"
 
 
 _Group = (

@@ -107,6 +107,8 @@ class ExportDialog(QDialog):
         self._runner = TaskRunner("export", self)
         self._task: Task[ExportResult] | None = None
         self.written: tuple[Path, ...] = ()
+        self.left_out: tuple[str, ...] = ()
+        """The last export's lines: not exported, skipped, notes."""
 
         patient = document.reading.patient_id
         self.format_boxes: dict[ExportFormat, QCheckBox] = {}
@@ -251,6 +253,7 @@ class ExportDialog(QDialog):
         self._remember(request)
         self.files_list.clear()
         self.written = ()
+        self.left_out = ()
         self.export_button.setEnabled(False)
         self.progress.setRange(0, len(request.formats) + 1)
         self.progress.setValue(0)
@@ -295,6 +298,18 @@ class ExportDialog(QDialog):
         self._task = None
         self.export_button.setEnabled(True)
         self._show_files(result.files)
+        self.left_out = (*result.failed, *result.skipped, *result.notes)
+        for line in result.failed:
+            self.files_list.addItem(f"⚠ not exported: {line}")
+        for line in result.skipped:
+            self.files_list.addItem(f"skipped: {line}")
+        for line in result.notes:
+            self.files_list.addItem(f"note: {line}")
+        if result.failed:
+            self.status_label.setText(
+                f"{self.status_label.text()}; {len(result.failed)} not exported "
+                "(listed)"
+            )
 
     def _failed(self, message: str) -> None:
         self._task = None

@@ -25,9 +25,9 @@ from recist_app.exchange import (
     ExportItem,
     ExportOptions,
     ReportSignature,
-    export_readings,
     index_images,
     write_adam,
+    write_export,
     write_reading_file,
 )
 from recist_app.recist import Criteria
@@ -109,11 +109,24 @@ class ExportRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExportResult:
-    """What an export wrote, and the readings it left out (one line each)."""
+    """What an export wrote, and what it left out (one line each).
+
+    ``skipped``: readings not chosen (drafts of a signed-only export).
+    ``failed``: with every patient (``--all``), a reading or format that could
+    not be written, naming the patient and the reason; the others were written.
+    ``notes``: what was left out on purpose, e.g. no SR for a visit not read.
+    """
 
     files: tuple[Path, ...]
     readings: int
     skipped: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every reading chosen was written in every format."""
+        return not self.failed
 
 
 def load_deidentification_key(
@@ -263,6 +276,10 @@ def export(
 
     ``progress(done, total, message)`` is called before each format and at the end.
     A failing format leaves no file of its own; formats finished before it stay.
+    For every patient (no ``patient_id``) a patient's problem never stops the
+    export: it is one line in :attr:`ExportResult.failed` (the patient, the
+    format and the reason) and the other patients are written. A visit not
+    read gets no SR, which :attr:`ExportResult.notes` says.
 
     Raises
     ------
@@ -281,9 +298,19 @@ def export(
     report(0, total, "Reading the readings…")
     records, skipped = _chosen_records(store, request)
     reading_formats = [f for f in request.formats if f is not ExportFormat.ADAM]
-    items = [
-        _export_item(store, record) for record in (records if reading_formats else ())
-    ]
+    # Every patient (--all): one patient's problem is its own line, the others
+    # are written; one patient: the problem stops the export.
+    keep_going = request.patient_id is None
+    failed: list[str] = []
+    notes: list[str] = []
+    items: list[ExportItem] = []
+    for record in records if reading_formats else ():
+        try:
+            items.append(_export_item(store, record))
+        except WorkflowError as error:
+            if not keep_going:
+                raise
+            failed.append(f"{record.label}: {error}")
     images: dict[str, Path] = {}
     if {ExportFormat.SR, ExportFormat.PDF} & set(request.formats):
         images = _measured_images(store, request, [item.reading for item in items])
@@ -305,12 +332,26 @@ def export(
         if fmt is ExportFormat.ADAM:
             written += _export_adam(store, request, folder, pseudonymizer)
             continue
-        written += export_readings(
-            items, fmt, folder, images=images or None, options=options
+        if not items:
+            continue  # every reading failed already (listed)
+        outcome = write_export(
+            items,
+            fmt,
+            folder,
+            images=images or None,
+            options=options,
+            keep_going=keep_going,
         )
+        written += outcome.files
+        failed += [f"{fmt.value}: {line}" for line in outcome.failed]
+        notes += list(outcome.notes)
     report(total, total, f"Wrote {len(written)} files")
     return ExportResult(
-        files=tuple(written), readings=len(records), skipped=tuple(skipped)
+        files=tuple(written),
+        readings=len(records),
+        skipped=tuple(skipped),
+        failed=tuple(failed),
+        notes=tuple(notes),
     )
 
 

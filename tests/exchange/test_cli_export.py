@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,62 @@ def test_unwritable_out_is_one_line(
     )  # fmt: skip
     assert code == 2
     assert "cannot create the output folder" in _error(capsys)
+
+
+def test_export_all_never_stops_at_one_patients_problem(
+    demo: DemoPatient,
+    database: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # LT-01-001's diameters were typed in: no SR can reference an image for it
+    out = tmp_path / "sr"
+    images = Path(next(iter(demo.images.values()))).parents[1]
+    code = _export(
+        database, "--all", "--format", "sr", "--out", str(out), "--images",
+        str(images),
+    )  # fmt: skip
+    assert code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "recist-app: not exported: sr: patient LT-01-001 (RECIST 1.1, reader "
+        "Dr Example): "
+    )
+    assert "no lesion was measured on an image" in lines[0]
+    assert len(list(out.rglob("*.SR.dcm"))) == 4  # the demo patient's, written
+    assert not list(out.glob("LT-01-001*"))
+
+
+def test_a_signed_reading_with_a_missed_visit_exports_with_a_note(
+    demo: DemoPatient, database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    timepoints = list(demo.reading.timepoints)
+    missed = timepoints[2].visit
+    timepoints[2] = dataclasses.replace(
+        timepoints[2], measurements=(), non_target=(), new_lesions=()
+    )
+    reading = dataclasses.replace(
+        demo.reading, reader="Dr Second", timepoints=tuple(timepoints)
+    )
+    with open_store(database) as store:
+        store.readings.save(reading, user="dr-second")
+        store.signing.sign(reading.patient_id, reading.criteria, reading.reader)
+    images = Path(next(iter(demo.images.values()))).parents[1]
+    for fmt in ("json", "csv", "sdtm", "sr", "pdf"):
+        out = tmp_path / fmt
+        code = _export(
+            database, "--patient", PATIENT_ID, "--reader", "Dr Second", "--format",
+            fmt, "--out", str(out), "--images", str(images),
+        )  # fmt: skip
+        assert code == 0, fmt
+        err = capsys.readouterr().err
+        if fmt == "sr":
+            assert err.strip() == (
+                f"recist-app: note: patient {PATIENT_ID} (RECIST 1.1, reader Dr "
+                f"Second): SR of visit {missed} not written: the visit is not read "
+                "(no finding recorded)"
+            )
+            assert len(list(out.rglob("*.SR.dcm"))) == 3
+        else:
+            assert err == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from recist_app.exchange import (
     ReportSignature,
     export_readings,
     read_reading_file,
+    write_export,
 )
 from recist_app.recist import assess
 from tests.exchange.demo import BIRTH_DATE, PATIENT_ID, PATIENT_NAME, DemoPatient
@@ -273,3 +275,101 @@ def test_pseudonyms_are_stable_and_keyed() -> None:
     reading = standards_example()
     shifted = dataclasses.replace(reading)
     assert assess(shifted) == assess(reading)
+
+
+# ------------------------------------------------- missed visits, signed = final
+
+
+def _with_unread_visit(demo: DemoPatient, index: int = 2) -> DemoPatient:
+    """The demo reading with follow-up ``index`` left unread (no finding)."""
+    timepoints = list(demo.reading.timepoints)
+    timepoints[index] = dataclasses.replace(
+        timepoints[index], measurements=(), non_target=(), new_lesions=()
+    )
+    reading = dataclasses.replace(demo.reading, timepoints=tuple(timepoints))
+    return dataclasses.replace(demo, reading=reading)
+
+
+def test_a_signed_reading_with_a_visit_not_read_exports_to_every_format(
+    demo: DemoPatient, tmp_path: Path
+) -> None:
+    missed = _with_unread_visit(demo)
+    unread = missed.reading.timepoints[2].visit
+    item = ExportItem(reading=missed.reading, signature=SIGNED)
+    # SR: the visit not read is skipped, and a note says so
+    sr = write_export([item], "sr", tmp_path / "sr", images=demo.images)
+    assert len(sr.files) == len(missed.reading.timepoints) - 1
+    assert sr.notes == (
+        f"patient {PATIENT_ID} (RECIST 1.1, reader Dr Jane Reader): SR of visit "
+        f"{unread} not written: the visit is not read (no finding recorded)",
+    )
+    assert not any(unread.replace(" ", "_") in f.name for f in sr.files)
+    # SDTM: no RS record for it (no response), the other visits as before
+    write_export([item], "sdtm", tmp_path / "sdtm")
+    with (tmp_path / "sdtm" / "rs.csv").open(encoding="utf-8") as handle:
+        visits = {row["VISIT"] for row in csv.DictReader(handle)}
+    assert unread not in visits
+    assert missed.reading.timepoints[3].visit in visits
+    # PDF: the visit's page says "not read"
+    (pdf,) = write_export([item], "pdf", tmp_path / "pdf", images=demo.images).files
+    text = subprocess.run(
+        [_poppler("pdftotext"), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "OVERALL: not read" in text
+    # JSON and CSV carry it without a response
+    write_export([item], "csv", tmp_path / "csv")
+    with (tmp_path / "csv" / "responses.csv").open(encoding="utf-8") as handle:
+        rows = {row["visit"]: row for row in csv.DictReader(handle)}
+    assert rows[unread]["overall_response"] == ""
+    assert rows[unread]["reasons"].startswith("not read")
+
+
+def _sr_flags(path: Path) -> tuple[str, str, str]:
+    sr = dcmread(path)
+    return sr.CompletionFlag, sr.PreliminaryFlag, sr.VerificationFlag
+
+
+def test_a_signed_readings_sr_is_final_and_verified_by_its_signer(
+    demo: DemoPatient, tmp_path: Path
+) -> None:
+    signed = export_readings([_item(demo)], "sr", tmp_path / "a", images=demo.images)
+    assert _sr_flags(signed[0]) == ("COMPLETE", "FINAL", "VERIFIED")
+    (observer,) = dcmread(signed[0]).VerifyingObserverSequence
+    assert str(observer.VerifyingObserverName) == "Dr Jane Reader^"
+    assert observer.VerificationDateTime == "20240820164500+0000"
+    assert observer.VerifyingOrganization
+    draft = export_readings(
+        [ExportItem(reading=demo.reading)], "sr", tmp_path / "b", images=demo.images
+    )
+    assert _sr_flags(draft[0]) == ("PARTIAL", "PRELIMINARY", "UNVERIFIED")
+    assert "VerifyingObserverSequence" not in dcmread(draft[0])
+
+
+def test_a_deidentified_sr_shifts_every_date_it_carries(
+    demo: DemoPatient, tmp_path: Path
+) -> None:
+    options = ExportOptions(study_id="LT-HCC-P2", pseudonymizer=KEY)
+    files = export_readings(
+        [_item(demo)], "sr", tmp_path, images=demo.images, options=options
+    )
+    shift = datetime.timedelta(days=KEY.shift_days(PATIENT_ID))
+    for path, timepoint in zip(files, demo.reading.timepoints, strict=True):
+        sr = dcmread(path)
+        visit_day = (timepoint.date - shift).strftime("%Y%m%d")
+        assert sr.ContentDate == visit_day
+        dated = [
+            str(e.ContributionDateTime)
+            for e in sr.ContributingEquipmentSequence
+            if "ContributionDateTime" in e
+        ]
+        assert dated
+        assert all(value.startswith(visit_day) for value in dated)
+        (observer,) = sr.VerifyingObserverSequence
+        signed = datetime.datetime(2024, 8, 20, 16, 45, tzinfo=datetime.UTC) - shift
+        assert observer.VerificationDateTime == signed.strftime("%Y%m%d%H%M%S%z")
+        assert str(observer.VerifyingObserverName) == (
+            f"{KEY.person('Dr Jane Reader')}^"
+        )
