@@ -40,6 +40,7 @@ from pydicom.uid import generate_uid
 
 from recist_app.exchange.errors import ExchangeError
 from recist_app.recist import (
+    DRAWN_LENGTH_TOLERANCE_MM,
     AxisGeometry,
     LesionRole,
     Measurement,
@@ -648,28 +649,75 @@ def _imported_geometry(
         )
     start, end = (pixel_to_lps(image, point) for point in found.roi_points_px)
     axis = AxisGeometry(start_lps_mm=start, end_lps_mm=end)
-    # The ROI is whichever axis its drawn length matches best.
+    values = {"long_axis": found.long_axis_mm, "short_axis": found.short_axis_mm}
+    # The ROI is whichever axis its drawn length matches best ...
     candidates = [
         (abs(value - axis.length_mm), name)
-        for name, value in (
-            ("long_axis", found.long_axis_mm),
-            ("short_axis", found.short_axis_mm),
-        )
+        for name, value in values.items()
         if value is not None
     ]
-    name = min(candidates)[1] if candidates else "long_axis"
+    difference, name = min(candidates) if candidates else (0.0, "long_axis")
+    if difference > DRAWN_LENGTH_TOLERANCE_MM + 1e-9:
+        # ... and the value must be the drawn line (to 0.1 mm)
+        given = ", ".join(
+            f"{n.replace('_', ' ')} {v:g} mm"
+            for n, v in values.items()
+            if v is not None
+        )
+        raise ExchangeError(
+            f"SR import: lesion {found.lesion_id}: the line drawn on image "
+            f"{found.sop_instance_uid} is {axis.length_mm:.1f} mm long, but the SR "
+            f"gives {given}; a diameter drawn must be the length of its line"
+        )
     kept = (
         previous
         if previous is not None and previous.sop_instance_uid == found.sop_instance_uid
         else None
     )
     other = "short_axis" if name == "long_axis" else "long_axis"
+    kept_axis: AxisGeometry | None = getattr(kept, other) if kept else None
+    other_value = values[other]
+    if kept_axis is not None and (
+        other_value is None
+        or abs(other_value - kept_axis.length_mm) > DRAWN_LENGTH_TOLERANCE_MM + 1e-9
+    ):
+        kept_axis = None  # the other axis was re-measured: its old line is not it
     return MeasurementGeometry(
         series_instance_uid=str(image.SeriesInstanceUID),
         sop_instance_uid=found.sop_instance_uid,
-        **{name: axis, other: getattr(kept, other) if kept else None},
+        **{name: axis, other: kept_axis},
         method=kept.method if kept else MeasurementMethod.MANUAL,
     )
+
+
+def _check_study(
+    reading: Reading,
+    timepoint: TimePoint,
+    found: SrLesion,
+    images: Mapping[str, Dataset],
+) -> None:
+    """A line is drawn on an image of its visit's study, never another visit's."""
+    if found.sop_instance_uid is None:
+        return
+    image = images.get(found.sop_instance_uid)
+    if image is None:
+        return  # _imported_geometry says it is not loaded
+    study = str(image.get("StudyInstanceUID", ""))
+    other = next(
+        (
+            t.visit
+            for t in reading.timepoints
+            if t.visit != timepoint.visit and t.study_instance_uid == study
+        ),
+        None,
+    )
+    own = timepoint.study_instance_uid
+    if other is not None or (own is not None and study != own):
+        whose = f"visit {other}'s study" if other is not None else f"study {study}"
+        raise ExchangeError(
+            f"SR import: visit {timepoint.visit}, lesion {found.lesion_id}: image "
+            f"{found.sop_instance_uid} is in {whose}, not in this visit's"
+        )
 
 
 def _visit_of(reading: Reading, report: SrReport, visit: str | None) -> TimePoint:
@@ -748,6 +796,7 @@ def import_measurement_report(
             )
         if found.long_axis_mm is None and found.short_axis_mm is None:
             continue
+        _check_study(reading, timepoint, found, images)
         try:
             if lesion.role is LesionRole.TARGET:
                 previous = timepoint.measurement(lesion.lesion_id)

@@ -26,9 +26,12 @@ from recist_app.recist.best_response import (
 )
 from recist_app.recist.conformance import check_baseline, measurable_minimum_mm
 from recist_app.recist.drawing import (
+    DRAWN_LENGTH_TOLERANCE_MM,
     DrawnAxes,
+    DrawnLengthMismatch,
     DrawnResult,
     LesionTemplate,
+    drawn_length_mismatches,
     lesion_geometry_near,
     record_drawn_axes,
     record_viable_axis,
@@ -88,6 +91,7 @@ from recist_app.recist.response import (
 
 __all__ = [
     "ASSESSMENT_FORMAT",
+    "DRAWN_LENGTH_TOLERANCE_MM",
     "ENGINE_VERSION",
     "NOT_READ_REASON",
     "NO_DIAMETERS",
@@ -103,6 +107,7 @@ __all__ = [
     "Criteria",
     "CriteriaRules",
     "DrawnAxes",
+    "DrawnLengthMismatch",
     "DrawnResult",
     "Lesion",
     "LesionRole",
@@ -136,6 +141,7 @@ __all__ = [
     "assessment_to_dict",
     "best_overall_responses",
     "check_baseline",
+    "drawn_length_mismatches",
     "lesion_geometry_near",
     "measurable_minimum_mm",
     "next_lesion_id",

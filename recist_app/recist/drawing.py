@@ -10,7 +10,9 @@ these pure functions decide what the drawing means for the reading:
 - re-measuring a target keeps its viable long axis (mRECIST J1); a new lesion keeps
   its state and flags (its diameters are iRECIST's H4 and mRECIST's J5);
 - non-target lesions are not measured (their state is recorded instead, D1-D3);
-- the viable long axis belongs to a measured, non-nodal target (J1, J4).
+- the viable long axis belongs to a measured, non-nodal target (J1, J4);
+- a diameter drawn is the length of its line: :func:`drawn_length_mismatches`
+  finds the measurements whose value is not (to 0.1 mm), which the imports refuse.
 """
 
 from __future__ import annotations
@@ -38,13 +40,135 @@ if TYPE_CHECKING:
     from recist_app.recist.model import AxisGeometry, Reading, TimePoint
 
 __all__ = [
+    "DRAWN_LENGTH_TOLERANCE_MM",
     "DrawnAxes",
+    "DrawnLengthMismatch",
     "DrawnResult",
     "LesionTemplate",
+    "drawn_length_mismatches",
     "lesion_geometry_near",
     "record_drawn_axes",
     "record_viable_axis",
 ]
+
+
+DRAWN_LENGTH_TOLERANCE_MM = 0.1
+"""How far a drawn diameter may be from the length of its line (rounding)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrawnLengthMismatch:
+    """A diameter whose value is not the length of the line drawn for it.
+
+    ``path`` is where the value is in a reading file
+    (``timepoints[2].measurements[0].long_axis_mm``); ``value_mm`` is ``None``
+    when a line is drawn but no value recorded.
+    """
+
+    path: str
+    visit: str
+    lesion_id: str
+    field: str
+    value_mm: float | None
+    drawn_mm: float
+
+    def problem(self) -> str:
+        """The mismatch in words, without where it is."""
+        if self.value_mm is None:
+            return (
+                f"{self.field} is missing, but a line of {self.drawn_mm:.1f} mm is "
+                "drawn for it"
+            )
+        return (
+            f"{self.field} {self.value_mm:g} mm is not the length of the line drawn "
+            f"for it ({self.drawn_mm:.1f} mm); the value must be the drawn line"
+        )
+
+    def __str__(self) -> str:
+        return f"visit {self.visit}, lesion {self.lesion_id}: {self.problem()}"
+
+
+def _axis_mismatches(
+    path: str,
+    visit: str,
+    lesion_id: str,
+    geometry: MeasurementGeometry | None,
+    values: tuple[tuple[str, float | None], ...],
+) -> list[DrawnLengthMismatch]:
+    found: list[DrawnLengthMismatch] = []
+    if geometry is None:
+        return found
+    for field, value in values:
+        axis = getattr(geometry, field.removesuffix("_mm").removeprefix("viable_"))
+        if axis is None:
+            continue
+        drawn = axis.length_mm
+        if value is None or abs(value - drawn) > DRAWN_LENGTH_TOLERANCE_MM + 1e-9:
+            found.append(
+                DrawnLengthMismatch(
+                    path=f"{path}.{field}",
+                    visit=visit,
+                    lesion_id=lesion_id,
+                    field=field,
+                    value_mm=value,
+                    drawn_mm=drawn,
+                )
+            )
+    return found
+
+
+def drawn_length_mismatches(
+    reading: Reading,
+    *,
+    visit: str | None = None,
+    lesion_ids: frozenset[str] | None = None,
+) -> tuple[DrawnLengthMismatch, ...]:
+    """Every diameter drawn whose value is not the length of its line (0.1 mm).
+
+    A measurement (or new lesion) with geometry counts the drawn lines: its
+    ``long_axis_mm`` and ``short_axis_mm`` (and ``viable_long_axis_mm`` with its
+    ``viable_geometry``) must be the lengths of their end points. ``visit`` and
+    ``lesion_ids`` restrict the search to what an import just changed.
+    """
+    found: list[DrawnLengthMismatch] = []
+    for t, timepoint in enumerate(reading.timepoints):
+        if visit is not None and timepoint.visit != visit:
+            continue
+        for m, measurement in enumerate(timepoint.measurements):
+            if lesion_ids is not None and measurement.lesion_id not in lesion_ids:
+                continue
+            path = f"timepoints[{t}].measurements[{m}]"
+            found += _axis_mismatches(
+                path,
+                timepoint.visit,
+                measurement.lesion_id,
+                measurement.geometry,
+                (
+                    ("long_axis_mm", measurement.long_axis_mm),
+                    ("short_axis_mm", measurement.short_axis_mm),
+                ),
+            )
+            found += _axis_mismatches(
+                path,
+                timepoint.visit,
+                measurement.lesion_id,
+                measurement.viable_geometry,
+                (("viable_long_axis_mm", measurement.viable_long_axis_mm),),
+            )
+        for n, observation in enumerate(timepoint.new_lesions):
+            if lesion_ids is not None and observation.lesion_id not in lesion_ids:
+                continue
+            found += _axis_mismatches(
+                f"timepoints[{t}].new_lesions[{n}]",
+                timepoint.visit,
+                observation.lesion_id,
+                observation.geometry,
+                (
+                    ("long_axis_mm", observation.long_axis_mm),
+                    ("short_axis_mm", observation.short_axis_mm),
+                ),
+            )
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

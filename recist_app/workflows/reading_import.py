@@ -4,11 +4,13 @@ The workstation's File → Import reading… runs the same import.
 
 Each file is read strictly (:func:`~recist_app.exchange.load_reading_file`, with
 its ``sign_off`` and SHA-256), and every measurement or new lesion that carries
-``geometry`` (or a measurement's mRECIST ``viable_geometry``) is checked against
-the images indexed in the store: the SOP Instance UID must be an indexed image of
-a series of that patient, and both end points of each axis must lie on that
-image's plane (within half a slice) and inside its rows × columns. Then the
-reading is stored in one transaction.
+``geometry`` (or a measurement's mRECIST ``viable_geometry``) is checked: each
+diameter drawn must be the length of its line to 0.1 mm
+(:func:`~recist_app.recist.drawn_length_mismatches`), and against the images
+indexed in the store the SOP Instance UID must be an indexed image of a series of
+that patient, in the visit's own study (never another visit's), and both end
+points of each axis must lie on that image's plane (within half a slice) and
+inside its rows × columns. Then the reading is stored in one transaction.
 
 One file is one transaction: a bad file imports nothing and is reported as one line
 naming the file, the field, the visit and the lesion. When several files are
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from recist_app.exchange import ExchangeError, load_reading_file
 from recist_app.imaging import ImagePlane, SliceReadError, read_slice_header
+from recist_app.recist import drawn_length_mismatches
 from recist_app.store import ImportOutcome, ReadingConflictError, StoreError
 from recist_app.workflows.errors import WorkflowError
 
@@ -136,6 +139,7 @@ class _GeometryChecker:
         if plane is None:
             plane = self._image_plane(geometry, field, visit, lesion)
             self._planes[uid] = plane
+        self._check_study(uid, field, visit, lesion)
         axes: tuple[tuple[str, AxisGeometry | None], ...] = (
             ("long_axis", geometry.long_axis),
             ("short_axis", geometry.short_axis),
@@ -150,6 +154,31 @@ class _GeometryChecker:
                 problem = plane.point_problem(point, uid)
                 if problem is not None:
                     raise self._fail(f"{field}.{name}.{end}", visit, lesion, problem)
+
+    def _check_study(self, uid: str, field: str, visit: str, lesion: str) -> None:
+        """The image must be of the visit's study, never another visit's."""
+        image = self._store.images.image(uid)
+        if image is None:  # _image_plane refused it already
+            return
+        study = image.study_instance_uid
+        own = self._reading.timepoint(visit).study_instance_uid
+        other = next(
+            (
+                t.visit
+                for t in self._reading.timepoints
+                if t.visit != visit and t.study_instance_uid == study
+            ),
+            None,
+        )
+        if (own is not None and study != own) or other is not None:
+            whose = f"visit {other}'s study" if other is not None else f"study {study}"
+            raise self._fail(
+                f"{field}.sop_instance_uid",
+                visit,
+                lesion,
+                f"image {uid} is in {whose}, not in this visit's"
+                + (f" ({own})" if own is not None else ""),
+            )
 
     def _image_plane(
         self, geometry: MeasurementGeometry, field: str, visit: str, lesion: str
@@ -203,9 +232,11 @@ def check_reading_geometry(store: Store, reading: Reading, *, source: str) -> No
     Raises
     ------
     WorkflowError
-        The first finding whose image is not an indexed image of the reading's
-        patient, or whose end points are off the image's plane or outside it;
-        one line naming ``source``, the field, the visit and the lesion.
+        The first diameter that is not the length of the line drawn for it; or
+        the first finding whose image is not an indexed image of the reading's
+        patient, is in another visit's study, or whose end points are off the
+        image's plane or outside it; one line naming ``source``, the field, the
+        visit and the lesion.
     """
     checker = _GeometryChecker(store, reading, source)
     for t, timepoint in enumerate(reading.timepoints):
@@ -229,6 +260,12 @@ def check_reading_geometry(store: Store, reading: Reading, *, source: str) -> No
                     timepoint.visit,
                     observation.lesion_id,
                 )
+    # A diameter drawn is the length of its line (to 0.1 mm), never another value.
+    for mismatch in drawn_length_mismatches(reading):
+        raise WorkflowError(
+            f"{source}: {mismatch.path}: visit {mismatch.visit}: lesion "
+            f"{mismatch.lesion_id}: {mismatch.problem()}"
+        )
 
 
 def import_reading_file(

@@ -4,7 +4,9 @@ The workstation's File → Import DICOM SR… merges them into the open reading.
 
 Each SR (TID 1500, ours or another highdicom-based tool's) is merged into a
 reading of its patient by :func:`recist_app.exchange.sr_import.import_sr_file`:
-lesions by Tracking UID or lesion id, measurements with their drawn geometry. The
+lesions by Tracking UID or lesion id, measurements with their drawn geometry. A
+diameter whose value is not the length of its drawn line (to 0.1 mm), or a line
+drawn on an image of another visit's study, is refused in one line. The
 command line merges into the stored readings and saves them only when every file
 imported; the workstation merges into the open reading, which it records as one
 undo step (and autosaves like any edit).
@@ -21,6 +23,7 @@ from recist_app.exchange.sr_import import (
     read_measurement_observer,
     read_sr_file,
 )
+from recist_app.recist import drawn_length_mismatches
 from recist_app.store import ReadingStatus
 from recist_app.workflows.errors import WorkflowError
 
@@ -67,6 +70,12 @@ def merge_sr_files(
     done: list[SrImported] = []
     for path in paths:
         reading, imported = import_sr_file(reading, path, image_files, find_images=find)
+        # A diameter drawn is the length of its line (to 0.1 mm), never another
+        # value: what the SR changed is checked before anything is kept.
+        for mismatch in drawn_length_mismatches(
+            reading, visit=imported.visit, lesion_ids=frozenset(imported.lesion_ids)
+        ):
+            raise WorkflowError(f"{path}: SR import: {mismatch}")
         done.append(imported)
     return reading, tuple(done)
 

@@ -167,7 +167,7 @@ def test_adrs_equals_the_assessments_and_the_best_responses(
         ]
         overall = [r for r in rows if r["PARAMCD"] == "OVR"]
         assert [(r["AVISIT"], r["ADT"], r["AVALC"]) for r in overall] == [
-            (t.visit, t.date.isoformat(), t.overall_response.value) for t in visits
+            (t.visit, t.date.isoformat(), str(t.overall_response)) for t in visits
         ]
         therapy = subject["new_anticancer_therapy_date"]
         for row in overall:

@@ -11,7 +11,7 @@ from pydicom import dcmread
 
 from recist_app.cli import main
 from recist_app.exchange.sr import build_measurement_report, read_measurement_report
-from recist_app.recist import Reading
+from recist_app.recist import Measurement, Reading
 from recist_app.store import open_store
 from recist_app.workflows.images import import_dicom
 from tests.exchange.demo import PATIENT_ID, DemoPatient
@@ -215,3 +215,65 @@ def test_unknown_lesion_and_signed_reading_are_refused(
         store.signing.sign(reading.patient_id, reading.criteria, reading.reader)
     assert main(["import-sr", str(sr_files[VISIT]), "--database", database]) == 2
     assert "is signed; amend it before importing" in _error(capsys)
+
+
+def _with_t01_at(reading: Reading, visit: str, measurement: Measurement) -> Reading:
+    return dataclasses.replace(
+        reading,
+        timepoints=tuple(
+            dataclasses.replace(
+                t,
+                measurements=tuple(
+                    measurement if m.lesion_id == "T01" else m for m in t.measurements
+                ),
+            )
+            if t.visit == visit
+            else t
+            for t in reading.timepoints
+        ),
+    )
+
+
+def test_an_sr_whose_value_is_not_its_drawn_line_is_refused(
+    demo: DemoPatient,
+    database: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    t01 = demo.reading.timepoint(VISIT).measurement("T01")
+    assert t01 is not None
+    assert t01.long_axis_mm is not None
+    wrong = dataclasses.replace(t01, long_axis_mm=t01.long_axis_mm + 2.0)
+    headers = {uid: demo.header(uid) for uid in demo.images}
+    path = tmp_path / "wrong.dcm"
+    build_measurement_report(
+        _with_t01_at(demo.reading, VISIT, wrong), VISIT, headers
+    ).save_as(path)
+    before = _stored(database, demo.reading)
+    assert main(["import-sr", str(path), "--database", database]) == 2
+    err = _error(capsys)
+    assert "wrong.dcm: SR import: lesion T01: the line drawn on image" in err
+    assert "a diameter drawn must be the length of its line" in err
+    assert _stored(database, demo.reading) == before
+
+
+def test_an_sr_line_on_another_visits_image_is_refused(
+    demo: DemoPatient,
+    database: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    earlier = demo.reading.timepoints[-2].visit
+    elsewhere = demo.reading.timepoint(earlier).measurement("T01")
+    assert elsewhere is not None
+    headers = {uid: demo.header(uid) for uid in demo.images}
+    path = tmp_path / "elsewhere.dcm"
+    build_measurement_report(
+        _with_t01_at(demo.reading, VISIT, elsewhere), VISIT, headers
+    ).save_as(path)
+    before = _stored(database, demo.reading)
+    assert main(["import-sr", str(path), "--database", database]) == 2
+    err = _error(capsys)
+    assert f"visit {VISIT}, lesion T01: image" in err
+    assert f"is in visit {earlier}'s study, not in this visit's" in err
+    assert _stored(database, demo.reading) == before

@@ -53,7 +53,7 @@ def _irecist(
     )
 
 
-def _overall(reading: Reading) -> list[Response]:
+def _overall(reading: Reading) -> list[Response | None]:
     return [t.overall_response for t in assess(reading).timepoints]
 
 

@@ -17,6 +17,7 @@ from recist_app.recist import (
     Criteria,
     NewLesionObservation,
     NonTargetAssessment,
+    Reading,
     ReadingError,
     Response,
     ResponseParameters,
@@ -38,7 +39,7 @@ def _visit(day: int, value: float | str) -> Visit:
     return Visit(day, {"T01": value}, {"NT01": "present"})
 
 
-def _courses(*visits: Visit, params: ResponseParameters | None = None) -> list:
+def _courses(*visits: Visit, params: ResponseParameters | None = None) -> list[Reading]:
     return [build(LESIONS, [_visit(0, 50.0), *visits], params=params)]
 
 
@@ -147,7 +148,11 @@ NO_DISEASE_REFUSED = [
     ),
     (
         "not-a-boolean",
-        lambda: TimePoint(visit="V", date=datetime.date(2024, 1, 1), no_disease="yes"),
+        lambda: TimePoint(
+            visit="V",
+            date=datetime.date(2024, 1, 1),
+            no_disease="yes",  # type: ignore[arg-type]
+        ),
         "must be true or false",
     ),
 ]

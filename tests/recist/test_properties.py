@@ -294,12 +294,13 @@ def test_G_each_visits_best_so_far_is_the_derivation_up_to_it(
     events: list[ResponseEvent] = []
     for visit in assessment.timepoints:
         progressed = bool(events) and events[-1].response is Response.PD
-        if visit.date >= start and not progressed:
+        response = visit.overall_response  # None: not read, no event
+        if response is not None and visit.date >= start and not progressed:
             events.append(
                 ResponseEvent(
                     visit.visit,
                     visit.date,
-                    visit.overall_response,
+                    response,
                     visit.target_response,
                     visit.non_target_response,
                 )

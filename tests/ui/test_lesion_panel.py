@@ -172,8 +172,9 @@ def test_A8_no_disease_at_baseline_is_the_readers_explicit_action(
     panel = window.lesion_panel
     document = window.document
     # An empty baseline is not read, never "no disease".
-    assert not document.assessment.baseline.read
-    assert document.assessment.baseline.overall_response is None
+    empty = document.assessment
+    assert not empty.baseline.read
+    assert empty.baseline.overall_response is None
     check = panel.no_disease_check
     assert check.text() == NO_DISEASE_AT_BASELINE
     assert check.isEnabled()

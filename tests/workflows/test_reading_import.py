@@ -211,6 +211,97 @@ def test_geometry_that_does_not_fit_the_images_is_one_line_and_imports_nothing(
         assert len(store.audit.trail()) == audit_before
 
 
+def _t01(reading: Reading, visit: str) -> Measurement:
+    measurement = reading.timepoint(visit).measurement("T01")
+    assert measurement is not None
+    return measurement
+
+
+def _with_t01(reading: Reading, visit: str, measurement: Measurement) -> Reading:
+    return dataclasses.replace(
+        reading,
+        timepoints=tuple(
+            dataclasses.replace(
+                t,
+                measurements=tuple(
+                    measurement if m.lesion_id == "T01" else m for m in t.measurements
+                ),
+            )
+            if t.visit == visit
+            else t
+            for t in reading.timepoints
+        ),
+    )
+
+
+# The value of a drawn diameter is its line (to 0.1 mm); a line is drawn on an
+# image of the visit's own study. (problem, change, field, expected)
+DRAWN_LINE_RULES = [
+    ("long-axis-off-by-0.2-mm", "long", "long_axis_mm", "not the length of the line"),
+    ("short-axis-off", "short", "short_axis_mm", "not the length of the line"),
+    ("drawn-without-a-value", "missing", "long_axis_mm", "is missing, but a line"),
+    ("another-visits-study", "study", "geometry.sop_instance_uid", "study, not in"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "expected"),
+    [row[1:] for row in DRAWN_LINE_RULES],
+    ids=[row[0] for row in DRAWN_LINE_RULES],
+)
+def test_the_axis_value_must_be_the_drawn_line_on_the_visits_own_study(
+    demo: DemoPatient,
+    database: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: str,
+    field: str,
+    expected: str,
+) -> None:
+    visit, later = demo.reading.timepoints[1].visit, demo.reading.timepoints[2].visit
+    t01 = _t01(demo.reading, visit)
+    assert t01.long_axis_mm is not None
+    if change == "long":
+        t01 = dataclasses.replace(t01, long_axis_mm=t01.long_axis_mm + 0.2)
+    elif change == "short":
+        assert t01.short_axis_mm is not None
+        t01 = dataclasses.replace(t01, short_axis_mm=t01.short_axis_mm - 1.0)
+    elif change == "missing":
+        t01 = dataclasses.replace(
+            t01,
+            state=MeasurementState.TOO_SMALL,
+            long_axis_mm=None,
+            short_axis_mm=None,
+        )
+    else:  # the line and value of the later visit, at this visit
+        t01 = _t01(demo.reading, later)
+    path = tmp_path / "bad.reading.json"
+    write_reading_file(_with_t01(demo.reading, visit, t01), path)
+    assert _import(database, path) == 2
+    error = _one_error_line(capsys)
+    assert str(path) in error
+    assert f"measurements[0].{field}" in error
+    assert f"visit {visit}" in error
+    assert "lesion T01" in error
+    assert expected in error
+    if change == "study":
+        assert f"visit {later}'s study" in error
+    with open_store(database) as store:
+        assert store.readings.list() == ()
+
+
+def test_a_value_within_0_1_mm_of_its_line_is_accepted(
+    demo: DemoPatient, database: str, tmp_path: Path
+) -> None:
+    visit = demo.reading.timepoints[1].visit
+    t01 = _t01(demo.reading, visit)
+    assert t01.long_axis_mm is not None
+    rounded = dataclasses.replace(t01, long_axis_mm=round(t01.long_axis_mm, 1))
+    path = tmp_path / "rounded.reading.json"
+    write_reading_file(_with_t01(demo.reading, visit, rounded), path)
+    assert _import(database, path) == 0
+
+
 def _with_uid(reading: Reading, visit: str, uid: str) -> Reading:
     def change(timepoint: TimePoint) -> TimePoint:
         return dataclasses.replace(
@@ -344,14 +435,14 @@ def test_a_conflicting_file_is_refused_and_replace_is_audited_with_its_sha256(
     write_reading_file(demo.reading, original)
     assert _import(database, original) == 0
     visit = demo.reading.timepoints[2].visit
-    changed = _with_measurement(demo.reading, visit, long_axis_mm=99.0)
+    changed = _with_measurement(demo.reading, visit, long_axis_mm=20.0)
     other = tmp_path / "b.reading.json"
     write_reading_file(changed, other)
     capsys.readouterr()
     assert _import(database, other) == 2
     error = _one_error_line(capsys)
     assert str(other) in error
-    assert f"visit {visit}, lesion T01: long_axis_mm" in error
+    assert f"visit {visit}, lesion T01: long_axis_" in error  # value or its line
     assert "--replace" in error
     with open_store(database) as store:
         assert store.readings.load(PATIENT_ID, "RECIST 1.1", demo.reading.reader) == (
@@ -375,14 +466,32 @@ def test_a_conflicting_file_is_refused_and_replace_is_audited_with_its_sha256(
     assert newest.recorded_at.tzinfo is not None
 
 
+def _redrawn(measurement: Measurement, long_axis_mm: float) -> Measurement:
+    """T01 re-measured at ``long_axis_mm``: its line drawn that long too."""
+    geometry = measurement.geometry
+    if geometry is None or geometry.long_axis is None:
+        return dataclasses.replace(measurement, long_axis_mm=long_axis_mm)
+    start, end = geometry.long_axis.start_lps_mm, geometry.long_axis.end_lps_mm
+    scale = long_axis_mm / geometry.long_axis.length_mm
+    end = (
+        start[0] + (end[0] - start[0]) * scale,
+        start[1] + (end[1] - start[1]) * scale,
+        start[2] + (end[2] - start[2]) * scale,
+    )
+    axis = dataclasses.replace(geometry.long_axis, end_lps_mm=end)
+    return dataclasses.replace(
+        measurement,
+        long_axis_mm=long_axis_mm,
+        geometry=dataclasses.replace(geometry, long_axis=axis),
+    )
+
+
 def _with_measurement(reading: Reading, visit: str, *, long_axis_mm: float) -> Reading:
     def change(timepoint: TimePoint) -> TimePoint:
         return dataclasses.replace(
             timepoint,
             measurements=tuple(
-                dataclasses.replace(m, long_axis_mm=long_axis_mm)
-                if m.lesion_id == "T01"
-                else m
+                _redrawn(m, long_axis_mm) if m.lesion_id == "T01" else m
                 for m in timepoint.measurements
             ),
         )
@@ -500,7 +609,7 @@ def test_reading_list_shows_status_visits_and_responses(
         "patient_id,criteria,reader,status,visits_read,latest_overall_response,"
         "bor_so_far",
         f"{PATIENT_ID},RECIST 1.1,{demo.reading.reader},signed,4/4,"
-        f"{demo_assessment.timepoints[-1].overall_response.value},"
+        f"{demo_assessment.timepoints[-1].overall_response},"
         f"{demo_assessment.best_overall_response.response.value}",
         # WEEK 18 is not read: no response; the latest read is WEEK 12's PR
         "LT-01-001,RECIST 1.1,Dr Example,draft,3/4,PR,PR",
