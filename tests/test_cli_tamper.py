@@ -108,13 +108,20 @@ def test_an_edited_signed_measurement_is_listed_and_never_exported_as_signed(
         )  # fmt: skip
         assert code == 2
         err = capsys.readouterr().err.strip()
+        # --all: the patient's own line (the others, none here, are written)
         assert err == (
-            f"recist-app: error: {LABEL}: the stored reading differs from signed "
-            "version 1 (visit WEEK 6, lesion T01: long_axis_mm): its signature does "
-            "not cover what is stored, so it is not used as signed (recist-app "
-            "audit verify lists what changed); nothing was exported"
+            f"recist-app: not exported: {LABEL}: the stored reading differs from "
+            "signed version 1 (visit WEEK 6, lesion T01: long_axis_mm): its "
+            "signature does not cover what is stored, so it is not used as signed "
+            "(recist-app audit verify lists what changed)"
         )
         assert not out.exists() or list(out.iterdir()) == []
+    code = main(
+        ["export", "--database", url, "--patient", "LT-01-001", "--signed-only",
+         "--format", "json", "--out", str(tmp_path / "one")]
+    )  # fmt: skip
+    assert code == 2
+    assert capsys.readouterr().err.strip().endswith("; nothing was exported")
     with open_store(url) as store, pytest.raises(SignatureMismatchError):
         readings_from_store(store, signed_only=True)
 

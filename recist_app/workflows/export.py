@@ -181,17 +181,19 @@ def _export_item(store: Store, record: ReadingRecord) -> ExportItem:
 
     A signed reading is exported under its signer's name only if its rows are
     exactly what was signed (the store checks them against the signed version
-    and the audit trail); otherwise the export is refused in one line.
+    and the audit trail).
+
+    Raises
+    ------
+    SignatureMismatchError
+        The rows are not what was signed (one line naming the reading).
     """
     key = (record.patient_id, record.criteria, record.reader)
     if record.status is not ReadingStatus.SIGNED:
         return ExportItem(
             reading=store.readings.load(*key), signature=signature_of(record)
         )
-    try:
-        signed = store.signing.load_signed(*key)
-    except SignatureMismatchError as error:
-        raise WorkflowError(f"{error}; nothing was exported") from None
+    signed = store.signing.load_signed(*key)  # SignatureMismatchError
     return ExportItem(
         reading=signed.reading,
         signature=signature_of(signed.record, audit_anchor=signed.sign_off_hash),
@@ -307,10 +309,10 @@ def export(
     for record in records if reading_formats else ():
         try:
             items.append(_export_item(store, record))
-        except WorkflowError as error:
+        except SignatureMismatchError as error:  # names the reading
             if not keep_going:
-                raise
-            failed.append(f"{record.label}: {error}")
+                raise WorkflowError(f"{error}; nothing was exported") from None
+            failed.append(str(error))
     images: dict[str, Path] = {}
     if {ExportFormat.SR, ExportFormat.PDF} & set(request.formats):
         images = _measured_images(store, request, [item.reading for item in items])
