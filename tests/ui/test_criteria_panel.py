@@ -25,6 +25,7 @@ from recist_app.recist import (
 )
 from recist_app.ui.document import ReadingDocument
 from recist_app.ui.main_window import MainWindow
+from recist_app.ui.panels.history_panel import lesion_history
 from recist_app.ui.panels.lesion_table import LesionColumn
 from recist_app.ui.panels.response_panel import SETTINGS_KEY
 from recist_app.ui.viewer.measure_tool import Tool
@@ -445,3 +446,17 @@ def test_J4_cytology_flag_of_a_new_effusion_is_set_under_the_table(
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not check.isChecked()
     assert response.cell("Overall", Criteria.MRECIST) == "SD"
+
+
+def test_A8_a_visit_not_read_shows_not_read_in_every_column(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    # the two visits have no finding: not read, never "NED"
+    panel = window.response_panel
+    assert [panel.cell("Disease status", c) for c in ALL] == ["not read"] * 3
+    assert [panel.cell("Best overall", c) for c in ALL] == ["not read"] * 3
+    window.document.set_visit("WEEK 8")
+    assert [panel.cell("Overall", c) for c in ALL] == ["not read"] * 3
+    assert [panel.cell("New lesions", c) for c in ALL] == ["—"] * 3
+    history = lesion_history(window.document.reading, window.document.assessment)
+    assert history.responses == ("not read", "not read")
