@@ -7,13 +7,15 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Qt needs these shared libraries even offscreen; tests need the DICOM tools and a
-# PostgreSQL server (Debian keeps initdb in /usr/lib/postgresql/N/bin, off PATH).
+# Qt needs these shared libraries even offscreen; tests need the DICOM tools, a
+# PostgreSQL server (Debian keeps initdb in /usr/lib/postgresql/N/bin, off PATH)
+# and an Orthanc PACS with its DICOMweb plugin (the PACS tests start their own).
 SYSTEM_LIBS := libGL.so.1:libgl1 libEGL.so.1:libegl1 libxkbcommon.so.0:libxkbcommon0 \
                libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \
                libglib-2.0.so.0:libglib2.0-0
 SYSTEM_TOOLS := dciodvfy:dicom3tools dsrdump:dcmtk pdftoppm:poppler-utils \
-                initdb:postgresql
+                initdb:postgresql Orthanc:orthanc
+SYSTEM_FILES := /usr/share/orthanc/plugins/libOrthancDicomWeb.so:orthanc-dicomweb
 
 .PHONY: run test quick check lint typecheck layers pytest bench system-deps clean
 
@@ -41,6 +43,9 @@ system-deps:
 	  command -v "$$tool" >/dev/null 2>&1 \
 	    || ls /usr/lib/postgresql/*/bin/"$$tool" >/dev/null 2>&1 \
 	    || missing="$$missing $$pkg"; \
+	done; \
+	for pair in $(SYSTEM_FILES); do \
+	  [ -e "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["AUDIT_KEY_ENV", "DATABASE_URL_ENV", "DEID_KEY_ENV", "USER_ENV"]
+__all__ = [
+    "AUDIT_KEY_ENV",
+    "DATABASE_URL_ENV",
+    "DEID_KEY_ENV",
+    "PACS_SETTINGS_ENV",
+    "USER_ENV",
+]
 
 DATABASE_URL_ENV = "RECIST_APP_DATABASE_URL"
 """The reading database's SQLAlchemy URL when ``--database`` is not given."""
@@ -17,3 +23,7 @@ AUDIT_KEY_ENV = "RECIST_APP_AUDIT_KEY"
 """Holds the site's audit key: every audit row gets an HMAC under it, and
 ``audit verify`` checks them. Kept outside the database (a secret store, the
 environment of the accounts that run recist-app), never in it."""
+
+PACS_SETTINGS_ENV = "RECIST_APP_PACS_SETTINGS"
+"""The PACS settings file (servers, our AE title, the download folder) when not
+``pacs.toml`` in the user config folder."""

@@ -40,6 +40,7 @@ def project_error_types() -> tuple[type[Exception], ...]:
     from recist_app.endpoints.errors import EndpointError
     from recist_app.exchange.errors import ExchangeError
     from recist_app.imaging.errors import ImagingError
+    from recist_app.pacs.errors import PacsError
     from recist_app.recist.errors import ReadingError
     from recist_app.store.errors import StoreError
 
@@ -49,6 +50,7 @@ def project_error_types() -> tuple[type[Exception], ...]:
         StoreError,
         ExchangeError,
         EndpointError,
+        PacsError,
         WorkflowError,
         OSError,
     )

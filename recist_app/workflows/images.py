@@ -8,6 +8,7 @@ way only.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,7 @@ from recist_app.store import ImportSummary
 from recist_app.workflows.errors import WorkflowError
 
 if TYPE_CHECKING:
-    import os
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import numpy as np
     import numpy.typing as npt
@@ -30,7 +30,7 @@ __all__ = ["ImportSummary", "import_dicom", "load_series", "series_thumbnail"]
 
 def import_dicom(
     store: Store,
-    folder: str | os.PathLike[str],
+    folder: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     user: str,
     progress: ProgressCallback | None = None,
@@ -47,7 +47,9 @@ def import_dicom(
     store
         The reading database.
     folder
-        A folder (scanned recursively), a DICOM file or a DICOMDIR.
+        A folder (scanned recursively), a DICOM file or a DICOMDIR, or several
+        (indexed together, in one transaction: the series a PACS retrieval
+        wrote, say).
     user
         Who imports, for the audit trail.
     progress
@@ -62,10 +64,15 @@ def import_dicom(
     recist_app.imaging.LoadCancelledError
         ``cancel`` stopped the scan.
     """
-    path = Path(folder)
-    if not path.exists():
-        raise WorkflowError(f"{path}: no such file or folder")
-    found = discover(path, progress=progress, cancel=cancel)
+    paths = (
+        [Path(folder)]
+        if isinstance(folder, str | os.PathLike)
+        else list(map(Path, folder))
+    )
+    for path in paths:
+        if not path.exists():
+            raise WorkflowError(f"{path}: no such file or folder")
+    found = discover(paths, progress=progress, cancel=cancel)
     return store.images.record_discovery(found, user=user)
 
 
