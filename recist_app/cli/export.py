@@ -15,6 +15,7 @@ from recist_app.cli.options import (
     criteria_type,
     database_url,
 )
+from recist_app.cli.pacs import SERVER_HELP, add_pacs_options, pacs_server
 
 if TYPE_CHECKING:
     import argparse
@@ -67,6 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         deid_key_file=Path(args.deid_key_file) if args.deid_key_file else None,
         subject_prefix=args.subject_prefix,
         biomarkers_csv=Path(args.biomarkers) if args.biomarkers else None,
+        send_to=pacs_server(args, args.send) if args.send else None,
     )
     with open_database(database_url(args)) as store:
         result = export(store, request)
@@ -79,7 +81,15 @@ def _run(args: argparse.Namespace) -> int:
     print(
         f"wrote {len(result.files)} files for {result.readings} readings to {args.out}"
     )
-    return EXIT_OK if result.ok else EXIT_BAD_INPUT
+    if result.sent is None:
+        return EXIT_OK if result.ok else EXIT_BAD_INPUT
+    for item, line in zip(result.sent.files, result.sent.lines(), strict=True):
+        if item.accepted:
+            print(line)
+        else:
+            print(f"recist-app: {line}", file=sys.stderr)
+    print(result.sent)
+    return EXIT_BAD_INPUT if result.sent.refused or not result.ok else EXIT_OK
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -166,4 +176,13 @@ def add_parsers(subparsers: Any) -> None:
             f"{CRITERIA_HELP}"
         ),
     )
+    export.add_argument(
+        "--send",
+        metavar="SERVER",
+        help=(
+            "sr: store each visit's SR in that visit's study on a PACS (STOW-RS "
+            f"or C-STORE) and report what it accepted; SERVER is {SERVER_HELP}"
+        ),
+    )
+    add_pacs_options(export)
     export.set_defaults(handler=_run)

@@ -19,6 +19,7 @@ from recist_app.cli import (
     evaluate,
     export,
     images,
+    pacs,
     patients,
     reading,
 )
@@ -49,7 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_database_option(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (evaluate, demo, endpoints, export, reading, images, patients, audit):
+    for group in (
+        evaluate,
+        demo,
+        endpoints,
+        export,
+        reading,
+        images,
+        patients,
+        audit,
+        pacs,
+    ):
         group.add_parsers(subparsers)
     return parser
 

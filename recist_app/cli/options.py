@@ -126,21 +126,22 @@ def write_output(text: str, out: str | None) -> None:
 class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most ten times a second."""
 
-    def __init__(self, label: str, *, width: int = 30) -> None:
+    def __init__(self, label: str, *, width: int = 30, unit: str = "files") -> None:
         self._label = label
         self._width = width
+        self._unit = unit
         self._last_draw = 0.0
         self._drawn = False
 
     def __call__(self, done: int, total: int) -> None:
-        """Show ``done`` of ``total`` files."""
+        """Show ``done`` of ``total`` files (or the unit given)."""
         now = time.monotonic()
         if done < total and now - self._last_draw < 0.1:
             return
         self._last_draw = now
         filled = self._width if total == 0 else self._width * done // total
         bar = "#" * filled + "." * (self._width - filled)
-        sys.stderr.write(f"\r{self._label} [{bar}] {done}/{total} files")
+        sys.stderr.write(f"\r{self._label} [{bar}] {done}/{total} {self._unit}")
         sys.stderr.flush()
         self._drawn = True
 

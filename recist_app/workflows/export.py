@@ -34,6 +34,7 @@ from recist_app.recist import Criteria
 from recist_app.store import ReadingStatus, SignatureMismatchError
 from recist_app.workflows.endpoints import trial_from_store
 from recist_app.workflows.errors import WorkflowError
+from recist_app.workflows.pacs import ReportsSent, send_reports
 from recist_app.workflows.vocabulary import DEID_KEY_ENV
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from recist_app.exchange import Pseudonymizer
     from recist_app.recist import Reading
     from recist_app.store import ReadingRecord, Store
+    from recist_app.workflows.pacs import PacsServer
 
 __all__ = [
     "DEID_KEY_ENV",
@@ -89,6 +91,9 @@ class ExportRequest:
         Prefix of pseudonymous subject ids.
     biomarkers_csv
         ADaM: the biomarker file whose values and groups ADSL carries.
+    send_to
+        SR: a PACS that stores each visit's SR in that visit's study (STOW-RS
+        or C-STORE) once the files are written.
     """
 
     formats: tuple[ExportFormat, ...]
@@ -105,6 +110,7 @@ class ExportRequest:
     deid_key_file: Path | None = None
     subject_prefix: str = "SUBJ-"
     biomarkers_csv: Path | None = None
+    send_to: PacsServer | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +121,7 @@ class ExportResult:
     ``failed``: with every patient (``--all``), a reading or format that could
     not be written, naming the patient and the reason; the others were written.
     ``notes``: what was left out on purpose, e.g. no SR for a visit not read.
+    ``sent``: what the PACS accepted of the SR files (``send_to``).
     """
 
     files: tuple[Path, ...]
@@ -127,6 +134,7 @@ class ExportResult:
     def ok(self) -> bool:
         """Whether every reading chosen was written in every format."""
         return not self.failed
+    sent: ReportsSent | None = None
 
 
 def load_deidentification_key(
@@ -276,6 +284,9 @@ def export(
 ) -> ExportResult:
     """Write every format of ``request``; return the files written.
 
+    With ``send_to``, the SR files written are then stored on that PACS, and
+    the result says what it accepted.
+
     ``progress(done, total, message)`` is called before each format and at the end.
     A failing format leaves no file of its own; formats finished before it stay.
     For every patient (no ``patient_id``) a patient's problem never stops the
@@ -291,12 +302,16 @@ def export(
         without images, or de-identification without a key.
     ExchangeError
         A reading, image or folder problem while writing (one line).
+    PacsError
+        ``send_to`` cannot be reached or refused the SR as a whole (the files
+        stay written).
     """
     report = progress or (lambda _done, _total, _message: None)
     if not request.formats:
         raise WorkflowError("choose at least one export format")
+    _check_sending(request)
     pseudonymizer = _pseudonymizer(request)
-    total = len(request.formats) + 1
+    total = len(request.formats) + 1 + (request.send_to is not None)
     report(0, total, "Reading the readings…")
     records, skipped = _chosen_records(store, request)
     reading_formats = [f for f in request.formats if f is not ExportFormat.ADAM]
@@ -347,6 +362,10 @@ def export(
         written += outcome.files
         failed += [f"{fmt.value}: {line}" for line in outcome.failed]
         notes += list(outcome.notes)
+    sent = None
+    if request.send_to is not None:
+        report(total - 1, total, f"Sending the SR to {request.send_to.label}…")
+        sent = send_reports(request.send_to, [p for p in written if _is_sr(p)])
     report(total, total, f"Wrote {len(written)} files")
     return ExportResult(
         files=tuple(written),
@@ -354,7 +373,36 @@ def export(
         skipped=tuple(skipped),
         failed=tuple(failed),
         notes=tuple(notes),
+        sent=sent,
     )
+
+
+def _is_sr(path: Path) -> bool:
+    return path.name.endswith(".SR.dcm")
+
+
+def _check_sending(request: ExportRequest) -> None:
+    """Sending goes with the SR format, and never de-identified.
+
+    Raises
+    ------
+    WorkflowError
+        ``send_to`` without the SR format, or with de-identification (its SR
+        would not belong to the visit's study on the server).
+    """
+    if request.send_to is None:
+        return
+    if ExportFormat.SR not in request.formats:
+        raise WorkflowError(
+            f"sending to {request.send_to.label} sends the SR reports: export "
+            "the sr format"
+        )
+    if request.deidentify:
+        raise WorkflowError(
+            f"a de-identified SR would not belong to its visit's study on "
+            f"{request.send_to.label}: send the identified SR, without "
+            "de-identification"
+        )
 
 
 def _export_adam(

@@ -296,7 +296,7 @@ def _plan(
 
 
 def _study_matches(
-    client: PacsClient, patient_id: str, study_instance_uid: str | None
+    client: PacsClient, patient_id: str, study_instance_uids: Sequence[str]
 ) -> tuple[StudyMatch, ...]:
     if not patient_id.strip():
         raise WorkflowError("retrieving from a PACS needs the patient id")
@@ -305,21 +305,20 @@ def _study_matches(
             f"patient {patient_id!r}: give one patient id, not a pattern "
             "(find studies with `recist-app pacs find`)"
         )
+    wanted = set(study_instance_uids)
     query = StudyQuery(
-        patient_id=patient_id, study_instance_uid=study_instance_uid or ""
+        patient_id=patient_id,
+        study_instance_uid=study_instance_uids[0] if len(wanted) == 1 else "",
     )
     studies = tuple(
         study
         for study in client.find_studies(query)
         if study.patient_id == patient_id
-        and (
-            study_instance_uid is None or study.study_instance_uid == study_instance_uid
-        )
+        and (not wanted or study.study_instance_uid in wanted)
     )
-    if not studies:
-        which = f" with StudyInstanceUID {study_instance_uid}" * bool(
-            study_instance_uid
-        )
+    missing = sorted(wanted - {study.study_instance_uid for study in studies})
+    if missing or not studies:
+        which = f" with StudyInstanceUID {missing[0]}" if missing else ""
         raise PacsNotFoundError(
             f"{client.server.label}: no study of patient {patient_id}{which} on the "
             "server"
@@ -333,7 +332,7 @@ def retrieve_patient(
     *,
     patient_id: str,
     user: str,
-    study_instance_uid: str | None = None,
+    study_instance_uids: Sequence[str] = (),
     download_folder: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     cancel: CancelCheck | None = None,
@@ -350,8 +349,8 @@ def retrieve_patient(
         The patient (exactly; no wildcards).
     user
         Who imports, for the audit trail.
-    study_instance_uid
-        Only this study.
+    study_instance_uids
+        Only these studies (default: every study of the patient).
     download_folder
         Where the images are kept (default: :func:`default_download_folder`).
     progress
@@ -373,7 +372,7 @@ def retrieve_patient(
     report = progress or (lambda _stage, _done, _total: None)
     root = download_folder or default_download_folder()
     client = connect(server)
-    studies = _study_matches(client, patient_id, study_instance_uid)
+    studies = _study_matches(client, patient_id, tuple(study_instance_uids))
     indexed = {
         series.series_instance_uid
         for study in store.images.studies(patient_id)
@@ -391,7 +390,8 @@ def retrieve_patient(
             done = counts["done"]
         report("retrieving", done, total)
 
-    report("retrieving", 0, total)
+    if total:
+        report("retrieving", 0, total)
     folders: list[Path] = []
     for number, item in enumerate(planned):
         try:
