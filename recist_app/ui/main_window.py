@@ -32,6 +32,7 @@ from recist_app.ui.measurement_controller import (
     MeasurementController,
     measurement_overlays,
 )
+from recist_app.ui.pacs import add_pacs_actions
 from recist_app.ui.panels.history_panel import HistoryPanel
 from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
             session.store if session is not None else None,
             user=session.user if session is not None else "",
         )
+        self.pacs_actions = add_pacs_actions(self)  # File → Open from / Send to PACS
 
         self.slice_view.measurement_drawn.connect(self._measurement_drawn)
         self.slice_view.slice_changed.connect(self._show_slice_status)
