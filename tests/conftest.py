@@ -19,6 +19,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.exchange.demo import DemoPatient, write_demo_patient
+from tests.orthanc import DemoOnServer, start_orthanc, upload_demo_patients
 from tests.postgres import PostgresServer, start_postgres
 
 _UI_DIR = Path(__file__).parent / "ui"
@@ -52,3 +53,19 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """The URL of a new, empty PostgreSQL database (as the superuser)."""
     return postgres_server.url(postgres_server.new_database())
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoOnServer]:
+    """A throw-away Orthanc PACS holding both demo patients (small studies).
+
+    Started once per session on 127.0.0.1 with free ports (DICOMweb and DIMSE),
+    stopped at the end; skipped, with the reason, when Orthanc is not installed.
+    """
+    started = start_orthanc()
+    if isinstance(started, str):
+        pytest.skip(started)
+    try:
+        yield upload_demo_patients(started, tmp_path_factory.mktemp("pacs-demo"))
+    finally:
+        started.stop()

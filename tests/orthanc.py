@@ -30,13 +30,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = [
+    "DEMO_GEOMETRY",
     "ORTHANC_AET",
     "ORTHANC_PASSWORD",
     "ORTHANC_USER",
+    "DemoOnServer",
     "OrthancServer",
     "find_orthanc",
     "free_port",
     "start_orthanc",
+    "upload_demo_patients",
 ]
 
 ORTHANC_AET = "ORTHANC"
@@ -204,6 +207,9 @@ def _configuration(folder: Path, http_port: int, dicom_port: int) -> dict[str, A
         "ConcurrentJobs": 1,
         "HttpThreadsCount": 8,
         "StableAge": 1,
+        # A report sent again (the same SOP Instance UID) replaces the one
+        # stored, so each test reads back exactly what it sent.
+        "OverwriteInstances": True,
         "LimitFindResults": 0,
         "LimitFindInstances": 0,
     }
@@ -257,3 +263,68 @@ def start_orthanc() -> OrthancServer | str:
         server.stop()
         return failure
     return server
+
+
+DEMO_GEOMETRY: dict[str, Any] = {
+    "visits": 3,
+    "slice_count": 16,
+    "matrix": 96,
+    "pixel_size_mm": 4.0,
+    "slice_spacing_mm": 8.0,
+    "noise_hu": 0.0,
+}
+"""Small demo studies (3 visits × 16 slices of 96²): the phantom's lesions still
+lie on the images, so the demo readings' measurements export as SR."""
+
+
+@dataclass(frozen=True)
+class DemoOnServer:
+    """The demo patients uploaded to a server, and their files on disk."""
+
+    server: OrthancServer
+    folder: Path
+    patients: dict[str, Path]
+    """Patient id -> its folder (studies, ground truth, reading file)."""
+    readings: dict[str, Path]
+    """Patient id -> its complete reading file (drawn from the ground truth)."""
+    study_uids: dict[str, tuple[str, ...]]
+    """Patient id -> its StudyInstanceUIDs, visit order."""
+    images: int
+    """Images per patient."""
+
+
+def upload_demo_patients(
+    server: OrthancServer, folder: Path, geometry: dict[str, Any] | None = None
+) -> DemoOnServer:
+    """Write both demo patients (small), upload their studies to ``server``."""
+    from recist_app.workflows.demo import DEMO_PATIENTS, write_demo_patient
+
+    patients: dict[str, Path] = {}
+    readings: dict[str, Path] = {}
+    study_uids: dict[str, tuple[str, ...]] = {}
+    images = 0
+    for spec in DEMO_PATIENTS:
+        out = folder / spec.patient_id
+        truth_path, reading = write_demo_patient(
+            out,
+            seed=spec.seed,
+            patient_id=spec.patient_id,
+            patient_name=spec.patient_name,
+            **(geometry or DEMO_GEOMETRY),
+        )
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        files = sorted(out.rglob("*.dcm"))
+        images = server.upload(files)
+        patients[spec.patient_id] = out
+        readings[spec.patient_id] = reading
+        study_uids[spec.patient_id] = tuple(
+            str(study["study_instance_uid"]) for study in truth["studies"]
+        )
+    return DemoOnServer(
+        server=server,
+        folder=folder,
+        patients=patients,
+        readings=readings,
+        study_uids=study_uids,
+        images=images,
+    )

@@ -7,6 +7,7 @@ of :mod:`recist_app.pacs.model` and put status codes into words.
 
 from __future__ import annotations
 
+import fnmatch
 from typing import TYPE_CHECKING
 
 from recist_app.pacs.model import SeriesMatch, StudyMatch, dicom_date
@@ -14,7 +15,13 @@ from recist_app.pacs.model import SeriesMatch, StudyMatch, dicom_date
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-__all__ = ["failure_reason_text", "series_match", "study_match", "text_of"]
+__all__ = [
+    "failure_reason_text",
+    "name_matches",
+    "series_match",
+    "study_match",
+    "text_of",
+]
 
 _FAILURE_REASONS = {
     0x0110: "processing failure",
@@ -92,3 +99,17 @@ def series_match(dataset: Dataset, study_instance_uid: str) -> SeriesMatch:
         series_number=_number(dataset, "SeriesNumber"),
         instance_count=_number(dataset, "NumberOfSeriesRelatedInstances"),
     )
+
+
+def name_matches(name: str, pattern: str) -> bool:
+    """Whether ``name`` matches a DICOM wildcard ``pattern`` (``*``, ``?``).
+
+    Case-insensitive, as most servers match person names (PS3.4 C.2.2.2.4).
+
+    >>> name_matches("DEMO^UNREAD", "demo^un*")
+    True
+    >>> name_matches("DEMOXUNREAD", "DEMO^UN*")
+    False
+    """
+    translated = pattern.upper().replace("[", "[[]")
+    return fnmatch.fnmatchcase(name.upper(), translated)

@@ -80,6 +80,9 @@ class PacsClient(Protocol):
     def store(self, files: Sequence[Path]) -> StoreOutcome:
         """Store DICOM files on the server; report what it accepted."""
 
+    def close(self) -> None:
+        """Let go of open connections (use ``contextlib.closing``)."""
+
 
 def connect(server: PacsServer) -> PacsClient:
     """The client for ``server``'s protocol (nothing is sent yet)."""

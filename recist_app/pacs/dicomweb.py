@@ -12,6 +12,7 @@ send and the loader reads fastest.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -27,6 +28,7 @@ from pydicom.errors import InvalidDicomError
 from recist_app.imaging.progress import raise_if_cancelled
 from recist_app.pacs._datasets import (
     failure_reason_text,
+    name_matches,
     series_match,
     study_match,
     text_of,
@@ -47,7 +49,7 @@ from recist_app.pacs.model import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
     from recist_app.imaging import CancelCheck
@@ -91,6 +93,24 @@ def _connection_reason(error: BaseException) -> str:
     return " ".join(text.split())[:200] or type(error).__name__
 
 
+class _WildcardsAsTyped(requests.adapters.HTTPAdapter):
+    """Send the QIDO-RS wildcards ``*`` and ``?`` unescaped in the query.
+
+    RFC 3986 allows both in a query, so a server that decodes its query sees
+    the same request; Orthanc 1.10's DICOMweb plugin decodes nothing and would
+    match ``%2A`` literally.
+    """
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if request.url and "?" in request.url:
+            base, _, query = request.url.partition("?")
+            query = query.replace("%2A", "*").replace("%3F", "?")
+            request.url = f"{base}?{query}"
+        return super().send(request, *args, **kwargs)
+
+
 class DicomWebClient:
     """A DICOMweb server's QIDO-RS, WADO-RS and STOW-RS services.
 
@@ -103,13 +123,19 @@ class DicomWebClient:
     def __init__(self, server: PacsServer) -> None:
         self.server = server
         session = requests.Session()
+        adapter = _WildcardsAsTyped()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         if server.username is not None:
             session.auth = (server.username, server.password or "")
         if server.token is not None:
             session.headers["Authorization"] = f"Bearer {server.token}"
         if server.ca_file is not None:
             session.verify = str(server.ca_file)
+        self._session = session
+        self._responses: list[requests.Response] = []
         self._content_type = ""
+        self._more = False
         self._client = DICOMwebClient(
             server.url,
             session=session,
@@ -119,11 +145,40 @@ class DicomWebClient:
         # A busy server is reported at once rather than retried for a minute.
         self._client.set_http_retry_params(retry=False)
 
+    def close(self) -> None:
+        """Close the HTTP session's connections."""
+        self._session.close()
+
     def _remember_answer(
         self, response: requests.Response, *_args: Any, **_kwargs: Any
     ) -> requests.Response:
+        self._responses.append(response)
         self._content_type = response.headers.get("Content-Type", "")
+        self._more = "additional results" in response.headers.get("Warning", "")
         return response
+
+    def _search(
+        self, search: Callable[..., list[dict[str, Any]]], *args: Any, **kwargs: Any
+    ) -> list[Dataset]:
+        """Every answer of a QIDO-RS search, page after page.
+
+        A server that limits its answers says so in a ``Warning`` header (PS3.18
+        8.3.4.4: "There are additional results"); only then is the next page
+        asked for, and only while it brings results not seen yet (a server that
+        ignores ``offset`` would otherwise be asked forever).
+        """
+        found: list[Dataset] = []
+        seen: set[str] = set()
+        while True:
+            self._more = False
+            page = search(*args, offset=len(found), **kwargs)
+            fresh = [
+                item for item in page if json.dumps(item, sort_keys=True) not in seen
+            ]
+            seen.update(json.dumps(item, sort_keys=True) for item in fresh)
+            found += [Dataset.from_json(item) for item in fresh]
+            if not self._more or not fresh:
+                return found
 
     # ------------------------------------------------------------ errors
     @contextmanager
@@ -206,7 +261,10 @@ class DicomWebClient:
         if query.patient_id:
             filters["PatientID"] = query.patient_id
         if query.patient_name:
-            filters["PatientName"] = query.patient_name
+            # "^" travels as %5E, which Orthanc 1.10's DICOMweb plugin does not
+            # decode: ask with "?" (any one character, sent as typed) and keep
+            # only the names that match the query.
+            filters["PatientName"] = query.patient_name.replace("^", "?")
         if query.dicom_date_range:
             filters["StudyDate"] = query.dicom_date_range
         if query.modality:
@@ -215,23 +273,30 @@ class DicomWebClient:
             filters["StudyInstanceUID"] = query.study_instance_uid
         what = f"searching for studies ({query.description})"
         with self._answers(what):
-            answers = self._client.search_for_studies(
-                search_filters=filters, fields=list(_STUDY_FIELDS), get_remaining=True
+            answers = self._search(
+                self._client.search_for_studies,
+                search_filters=filters,
+                fields=list(_STUDY_FIELDS),
             )
-            matches = [study_match(Dataset.from_json(item)) for item in answers]
+            matches = [study_match(item) for item in answers]
+        if "^" in query.patient_name:
+            matches = [
+                match
+                for match in matches
+                if name_matches(match.patient_name, query.patient_name)
+            ]
         return tuple(matches)
 
     def find_series(self, study_instance_uid: str) -> tuple[SeriesMatch, ...]:
         """QIDO-RS ``/studies/{uid}/series``."""
         what = f"searching for the series of study {study_instance_uid}"
         with self._answers(what, missing=f"study {study_instance_uid}"):
-            answers = self._client.search_for_series(
-                study_instance_uid, fields=list(_SERIES_FIELDS), get_remaining=True
+            answers = self._search(
+                self._client.search_for_series,
+                study_instance_uid,
+                fields=list(_SERIES_FIELDS),
             )
-            matches = [
-                series_match(Dataset.from_json(item), study_instance_uid)
-                for item in answers
-            ]
+            matches = [series_match(item, study_instance_uid) for item in answers]
         return tuple(
             match for match in matches if match.study_instance_uid == study_instance_uid
         )
@@ -242,13 +307,12 @@ class DicomWebClient:
         """QIDO-RS ``/studies/{uid}/series/{uid}/instances``."""
         what = f"searching for the images of series {series_instance_uid}"
         with self._answers(what, missing=f"series {series_instance_uid}"):
-            answers = self._client.search_for_instances(
+            datasets = self._search(
+                self._client.search_for_instances,
                 study_instance_uid,
                 series_instance_uid,
                 fields=["SOPClassUID"],
-                get_remaining=True,
             )
-            datasets = [Dataset.from_json(item) for item in answers]
             matches = [
                 InstanceMatch(
                     study_instance_uid=study_instance_uid,
@@ -274,9 +338,17 @@ class DicomWebClient:
         what = f"retrieving series {series_uid} of study {study_uid}"
         if whole_series:
             with self._answers(what, missing=f"series {series_uid}"):
-                for dataset in self._client.iter_series(study_uid, series_uid):
-                    sink.add_dataset(dataset)
-                    raise_if_cancelled(cancel, what)
+                self._responses.clear()
+                try:
+                    for dataset in self._client.iter_series(study_uid, series_uid):
+                        sink.add_dataset(dataset)
+                        raise_if_cancelled(cancel, what)
+                finally:
+                    # A stream left early (cancel, a bad part) keeps its
+                    # connection until the response is closed.
+                    for response in self._responses:
+                        response.close()
+                    self._responses.clear()
             return
         for instance in instances:
             raise_if_cancelled(cancel, what)

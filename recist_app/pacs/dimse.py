@@ -162,6 +162,9 @@ class DimseClient:
     def __init__(self, server: PacsServer) -> None:
         self.server = server
 
+    def close(self) -> None:
+        """Nothing stays open: each call releases its own association."""
+
     # ------------------------------------------------------------ associations
     def _application_entity(self) -> AE:
         ae = AE(ae_title=self.server.calling_ae_title)

@@ -401,11 +401,12 @@ def _server(
     if not url:
         raise PacsSettingsError(f"{where}: url is missing")
     ca_file = _text(table, "ca_file", where)
+    calling = _text(table, "calling_ae_title", where)
     try:
         return PacsServer(
             url=url.strip().rstrip("/") if not url.startswith("dimse") else url.strip(),
             name=name,
-            calling_ae_title=_text(table, "calling_ae_title", where) or defaults[0],
+            calling_ae_title=defaults[0] if calling is None else calling,
             username=_text(table, "username", where),
             password=_secret(table, "password", where, environ),
             token=_secret(table, "token", where, environ),
@@ -451,7 +452,9 @@ def load_settings(
             f"{source}: unknown key {unknown[0]!r} "
             f"(known: {', '.join(sorted(_TOP_KEYS))})"
         )
-    calling = _text(data, "calling_ae_title", str(source)) or DEFAULT_CALLING_AE_TITLE
+    calling = _text(data, "calling_ae_title", str(source))
+    if calling is None:
+        calling = DEFAULT_CALLING_AE_TITLE
     try:
         check_ae_title(calling, "calling_ae_title")
     except ValueError as error:

@@ -16,6 +16,7 @@ SR files in their studies on the server and says what it accepted.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import shutil
@@ -131,7 +132,17 @@ def echo_server(server: PacsServer) -> EchoOutcome:
     PacsError
         The server cannot be reached, refuses us or answers nonsense.
     """
-    return connect(server).echo()
+    with contextlib.closing(connect(server)) as client:
+        return client.echo()
+
+
+def _study_order(study: StudyMatch) -> tuple[str, str, str, str]:
+    return (
+        study.patient_id,
+        study.study_date.isoformat() if study.study_date else "",
+        study.study_time,
+        study.study_instance_uid,
+    )
 
 
 def find_studies(server: PacsServer, query: StudyQuery) -> tuple[StudyMatch, ...]:
@@ -142,18 +153,9 @@ def find_studies(server: PacsServer, query: StudyQuery) -> tuple[StudyMatch, ...
     PacsError
         The server cannot be reached, refuses the query or answers nonsense.
     """
-    found = connect(server).find_studies(query)
-    return tuple(
-        sorted(
-            found,
-            key=lambda study: (
-                study.patient_id,
-                study.study_date.isoformat() if study.study_date else "",
-                study.study_time,
-                study.study_instance_uid,
-            ),
-        )
-    )
+    with contextlib.closing(connect(server)) as client:
+        found = client.find_studies(query)
+    return tuple(sorted(found, key=_study_order))
 
 
 _COLUMNS = (
@@ -311,10 +313,15 @@ def _study_matches(
         study_instance_uid=study_instance_uids[0] if len(wanted) == 1 else "",
     )
     studies = tuple(
-        study
-        for study in client.find_studies(query)
-        if study.patient_id == patient_id
-        and (not wanted or study.study_instance_uid in wanted)
+        sorted(
+            (
+                study
+                for study in client.find_studies(query)
+                if study.patient_id == patient_id
+                and (not wanted or study.study_instance_uid in wanted)
+            ),
+            key=_study_order,
+        )
     )
     missing = sorted(wanted - {study.study_instance_uid for study in studies})
     if missing or not studies:
@@ -337,7 +344,10 @@ def retrieve_patient(
     progress: Callable[[str, int, int], None] | None = None,
     cancel: CancelCheck | None = None,
 ) -> PacsImport:
-    """Retrieve a patient's studies (or one) from ``server`` and index them.
+    """Retrieve a patient's studies (or some) from ``server`` and index them.
+
+    Studies are retrieved oldest first, each series with every image the
+    server lists for it.
 
     Parameters
     ----------
@@ -369,10 +379,32 @@ def retrieve_patient(
     recist_app.imaging.LoadCancelledError
         ``cancel`` stopped it; nothing is indexed.
     """
-    report = progress or (lambda _stage, _done, _total: None)
-    root = download_folder or default_download_folder()
-    client = connect(server)
-    studies = _study_matches(client, patient_id, tuple(study_instance_uids))
+    with contextlib.closing(connect(server)) as client:
+        return _retrieve(
+            store,
+            client,
+            patient_id=patient_id,
+            user=user,
+            study_instance_uids=tuple(study_instance_uids),
+            root=download_folder or default_download_folder(),
+            report=progress or (lambda _stage, _done, _total: None),
+            cancel=cancel,
+        )
+
+
+def _retrieve(
+    store: Store,
+    client: PacsClient,
+    *,
+    patient_id: str,
+    user: str,
+    study_instance_uids: tuple[str, ...],
+    root: Path,
+    report: Callable[[str, int, int], None],
+    cancel: CancelCheck | None,
+) -> PacsImport:
+    server = client.server
+    studies = _study_matches(client, patient_id, study_instance_uids)
     indexed = {
         series.series_instance_uid
         for study in store.images.studies(patient_id)
@@ -443,7 +475,10 @@ def _forget_unindexed(
     """
     for item in planned:
         if item.series.study_instance_uid == gone.study_instance_uid:
-            shutil.rmtree(series_folder(root, server, item.series), ignore_errors=True)
+            folder = series_folder(root, server, item.series)
+            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):  # other series of it stay
+                folder.parent.rmdir()
 
 
 # ---------------------------------------------------------------- sending
@@ -495,4 +530,5 @@ def send_reports(server: PacsServer, files: Sequence[Path]) -> ReportsSent:
     """
     if not files:
         raise WorkflowError(f"no report to send to {server.label}")
-    return ReportsSent(server=server.label, files=send_files(connect(server), files))
+    with contextlib.closing(connect(server)) as client:
+        return ReportsSent(server=server.label, files=send_files(client, files))
