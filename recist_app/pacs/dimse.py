@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 import time
+import warnings
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -188,14 +189,19 @@ class DimseClient:
         ae = self._application_entity()
         handlers = [*(handlers or ()), (evt.EVT_CONN_OPEN, _no_delay)]
         try:
-            assoc = ae.associate(
-                self.server.host,
-                self.server.port,
-                contexts=contexts,
-                ae_title=self.server.called_ae_title,
-                ext_neg=roles,
-                evt_handlers=handlers,
-            )
+            with warnings.catch_warnings():
+                # pynetdicom 3.0.4 drops the socket of a refused connection
+                # without closing it (pydicom/pynetdicom#979, fixed upstream
+                # after the release); it is freed at once, silence its warning.
+                warnings.simplefilter("ignore", ResourceWarning)
+                assoc = ae.associate(
+                    self.server.host,
+                    self.server.port,
+                    contexts=contexts,
+                    ae_title=self.server.called_ae_title,
+                    ext_neg=roles,
+                    evt_handlers=handlers,
+                )
         except OSError as error:  # the host name does not resolve
             reason = (error.strerror or str(error)).lower()
             raise PacsConnectionError(

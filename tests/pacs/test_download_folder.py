@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from recist_app.pacs import (
     PacsResponseError,
@@ -23,13 +23,13 @@ SERVER = parse_server_url("dimse://ORTHANC@127.0.0.1:4242")
 
 def _dataset(uid: str) -> Dataset:
     dataset = Dataset()
-    dataset.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    dataset.SOPClassUID = CTImageStorage
     dataset.SOPInstanceUID = uid
     dataset.PatientID = "P"
     dataset.file_meta = FileMetaDataset()
     dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     dataset.file_meta.MediaStorageSOPClassUID = dataset.SOPClassUID
-    dataset.file_meta.MediaStorageSOPInstanceUID = uid
+    dataset.file_meta.MediaStorageSOPInstanceUID = UID(uid)
     return dataset
 
 
@@ -40,7 +40,8 @@ def test_a_servers_uids_never_leave_the_download_folder(
     tmp_path: Path, uid: str
 ) -> None:
     name = safe_name(uid)
-    assert "/" not in name and name not in {".", ".."}
+    assert "/" not in name
+    assert name not in {".", ".."}
     assert len(name) <= 64
     series = SeriesMatch(study_instance_uid=uid, series_instance_uid=uid or "x")
     folder = series_folder(tmp_path, SERVER, series)

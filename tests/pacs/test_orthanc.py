@@ -60,8 +60,10 @@ def test_echo_answers_over_both_protocols(server: PacsServer) -> None:
     outcome = echo_server(server)
     assert outcome.protocol == server.protocol.value
     assert server.label in str(outcome)
-    expected = "C-ECHO from RECISTAPP" if server.protocol is PacsProtocol.DIMSE else (
-        "QIDO-RS answered"
+    expected = (
+        "C-ECHO from RECISTAPP"
+        if server.protocol is PacsProtocol.DIMSE
+        else ("QIDO-RS answered")
     )
     assert expected in outcome.detail
 
@@ -81,13 +83,16 @@ def test_find_by_patient_name_date_and_modality(
     assert first.modalities == ("CT",)
     by_name = find_studies(server, StudyQuery(patient_name="DEMO^UN*"))
     assert {study.study_instance_uid for study in by_name} == set(uids)
-    assert first.study_date is not None and found[1].study_date is not None
+    assert first.study_date is not None
+    assert found[1].study_date is not None
     until_second = find_studies(
         server, StudyQuery(patient_id=UNREAD, date_to=found[1].study_date)
     )
     assert [s.study_instance_uid for s in until_second] == list(uids[:2])
     assert find_studies(server, StudyQuery(patient_id=UNREAD, modality="MR")) == ()
-    assert len(find_studies(server, StudyQuery(patient_id="DEMO-*", modality="CT"))) == 6
+    assert (
+        len(find_studies(server, StudyQuery(patient_id="DEMO-*", modality="CT"))) == 6
+    )
 
 
 def _index(store: Store, patient_id: str) -> list[tuple[object, ...]]:
@@ -266,7 +271,11 @@ def test_a_localizer_on_the_server_is_rejected_with_its_reason_like_a_folder_imp
     scout.save_as(scout_path)
     orthanc.server.upload([scout_path])
     result = retrieve_patient(
-        store, server, patient_id=patient, user="dr-pacs", download_folder=tmp_path / "dl"
+        store,
+        server,
+        patient_id=patient,
+        user="dr-pacs",
+        download_folder=tmp_path / "dl",
     )
     (rejected,) = result.summary.rejected
     assert "localizer/scout image (excluded from volumes)" in rejected

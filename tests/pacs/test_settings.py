@@ -69,11 +69,12 @@ def test_settings_file_names_servers_with_credentials_tls_and_our_ae_title(
     )
     assert dimse.calling_ae_title == "READSTATION1"
     assert (vna.token, vna.calling_ae_title) == ("abc.def", "OTHERAET")
-    assert "s3cret" not in repr(web) and "abc.def" not in repr(vna)
+    assert "s3cret" not in repr(web)
+    assert "abc.def" not in repr(vna)
     assert settings.server("orthanc-dimse") is dimse
-    assert settings.server("orthanc-dimse", calling_ae_title="WS2").calling_ae_title == (
-        "WS2"
-    )
+    assert settings.server(
+        "orthanc-dimse", calling_ae_title="WS2"
+    ).calling_ae_title == ("WS2")
 
 
 @pytest.mark.parametrize(
@@ -189,7 +190,8 @@ def test_server_urls_on_the_command_line(
     assert server.calling_ae_title == "RECISTAPP"
     if user is not None:
         assert (server.username, server.password) == user
-    assert "p@ss" not in server.label and "p%40ss" not in server.url
+    assert "p@ss" not in server.label
+    assert "p%40ss" not in server.url
 
 
 def test_dimse_default_port_is_104() -> None:
