@@ -42,6 +42,7 @@ system-deps:
 	  tool=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v "$$tool" >/dev/null 2>&1 \
 	    || ls /usr/lib/postgresql/*/bin/"$$tool" >/dev/null 2>&1 \
+	    || [ -x /usr/sbin/"$$tool" ] \
 	    || missing="$$missing $$pkg"; \
 	done; \
 	for pair in $(SYSTEM_FILES); do \
