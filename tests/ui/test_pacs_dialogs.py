@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydicom import dcmread
+from pydicom.uid import generate_uid
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from recist_app.environment import PACS_SETTINGS_ENV
 from recist_app.exchange import unread_reading_from_ground_truth
-from recist_app.imaging import GROUND_TRUTH_NAME
+from recist_app.imaging import GROUND_TRUTH_NAME, write_demo_data
 from recist_app.pacs import SeriesFolder
 from recist_app.recist import Reading
 from recist_app.store import Store, open_store
@@ -29,7 +31,7 @@ from recist_app.ui.main_window import MainWindow
 from recist_app.ui.pacs import OpenFromPacsDialog, SendReportDialog
 from recist_app.workflows.reading_import import import_reading_file
 from recist_app.workflows.reading_session import ReadingSession
-from tests.orthanc import ORTHANC_PASSWORD, ORTHANC_USER, free_port
+from tests.orthanc import DEMO_GEOMETRY, ORTHANC_PASSWORD, ORTHANC_USER, free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -261,3 +263,37 @@ def test_an_unreachable_server_is_one_line_in_a_message_box(
     dialog.date_edit.setText("2024-02-30")
     QTest.mouseClick(dialog.search_button, Qt.MouseButton.LeftButton)
     assert "is not a date" in shown[-1]
+
+
+def test_a_file_the_import_rejects_is_listed_with_its_reason_after_retrieval(
+    qtbot: QtBot,
+    workstation: MainWindow,
+    orthanc: DemoOnServer,
+    tmp_path: Path,
+) -> None:
+    patient = "SCOUT-UI"
+    write_demo_data(tmp_path / "own", seed=77, patient_id=patient, **DEMO_GEOMETRY)
+    files = sorted((tmp_path / "own").rglob("*.dcm"))
+    scout = dcmread(files[0])
+    scout.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+    scout.SeriesInstanceUID = generate_uid()
+    scout.SOPInstanceUID = generate_uid()
+    scout.file_meta.MediaStorageSOPInstanceUID = scout.SOPInstanceUID
+    scout.save_as(tmp_path / "scout.dcm")
+    orthanc.server.upload([*files, tmp_path / "scout.dcm"])
+    dialog = _open_dialog(qtbot, workstation)
+    _search(qtbot, dialog, "web", patient)
+    dialog.table.selectAll()
+    QTest.mouseClick(dialog.retrieve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: workstation.document.reading.patient_id == patient, timeout=30_000
+    )
+    boxes = [
+        box
+        for box in workstation.findChildren(QMessageBox)
+        if box.windowTitle() == "Retrieved from PACS"
+    ]
+    assert len(boxes) == 1
+    details = boxes[0].detailedText()
+    assert scout.SOPInstanceUID in details
+    assert "localizer/scout image (excluded from volumes)" in details

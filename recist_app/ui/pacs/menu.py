@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox
 
 from recist_app.ui.error_dialog import show_error
 from recist_app.ui.export_dialog import volume_files
@@ -94,6 +95,19 @@ def _retrieved(
     if window.open_patient(patient_id):
         dialog.accept()
     window.statusBar().showMessage(f"Retrieved: {result}", 15_000)
+    summary = result.summary
+    if summary.rejected or summary.notes or summary.skipped:
+        # As a folder import: every file not indexed, with its reason.
+        box = QMessageBox(window)
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle("Retrieved from PACS")
+        box.setText(str(result))
+        box.setDetailedText(
+            "\n".join(
+                (*summary.notes, *result.skipped, *summary.skipped, *summary.rejected)
+            )
+        )
+        box.open()
 
 
 def _loaded_images(window: MainWindow) -> dict[str, Path]:

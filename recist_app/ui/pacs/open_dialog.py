@@ -78,7 +78,7 @@ def server_choice(settings: PacsSettings, parent: QWidget | None = None) -> QCom
     combo.setObjectName("server")
     combo.setMinimumContentsLength(36)
     for server in settings.servers:
-        combo.addItem(server.name, server.name)
+        combo.addItem(server.name)
         combo.setItemData(combo.count() - 1, server.url, Qt.ItemDataRole.ToolTipRole)
     line = combo.lineEdit()
     if line is not None:
@@ -229,10 +229,6 @@ class OpenFromPacsDialog(QDialog):
                 "choose a PACS server (configure servers in the PACS settings "
                 "file, or type a URL)"
             )
-        index = self.server_combo.currentIndex()
-        data = self.server_combo.itemData(index) if index >= 0 else None
-        if isinstance(data, str) and self.server_combo.itemText(index) == text:
-            text = data
         return resolve_server(text, self._settings)
 
     def query(self) -> StudyQuery:

@@ -126,10 +126,6 @@ class SendReportDialog(QDialog):
         text = self.server_combo.currentText().strip()
         if not text:
             raise WorkflowError("choose a PACS server")
-        index = self.server_combo.currentIndex()
-        data = self.server_combo.itemData(index) if index >= 0 else None
-        if isinstance(data, str) and self.server_combo.itemText(index) == text:
-            text = data
         return resolve_server(text, self._settings)
 
     def send(self) -> bool:
