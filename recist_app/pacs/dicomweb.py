@@ -39,6 +39,7 @@ from recist_app.pacs.errors import (
     PacsNotFoundError,
     PacsRefusedError,
     PacsResponseError,
+    PacsSettingsError,
 )
 from recist_app.pacs.model import (
     EchoOutcome,
@@ -81,10 +82,14 @@ _SERIES_FIELDS = (
     "NumberOfSeriesRelatedInstances",
 )
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+_TLS = re.compile(r"\[SSL: [A-Z_]+\] ([^'\"(]+)")
 
 
 def _connection_reason(error: BaseException) -> str:
     text = str(error)
+    tls = _TLS.search(text)
+    if tls:
+        return tls.group(1).strip().rstrip(".")
     found = _ERRNO.search(text)
     if found:
         return found.group(1).strip().rstrip(".").lower()
@@ -93,17 +98,25 @@ def _connection_reason(error: BaseException) -> str:
     return " ".join(text.split())[:200] or type(error).__name__
 
 
-class _WildcardsAsTyped(requests.adapters.HTTPAdapter):
-    """Send the QIDO-RS wildcards ``*`` and ``?`` unescaped in the query.
+class _Transport(requests.adapters.HTTPAdapter):
+    """Every request to the server: its CA file, the query's wildcards as typed.
 
-    RFC 3986 allows both in a query, so a server that decodes its query sees
-    the same request; Orthanc 1.10's DICOMweb plugin decodes nothing and would
-    match ``%2A`` literally.
+    The CA file is given to each request here because ``requests`` lets
+    ``$REQUESTS_CA_BUNDLE`` override a session's own ``verify``. The QIDO-RS
+    wildcards ``*`` and ``?`` go unescaped: RFC 3986 allows both in a query, so
+    a server that decodes its query sees the same request, and Orthanc 1.10's
+    DICOMweb plugin, which decodes nothing, would match ``%2A`` literally.
     """
+
+    def __init__(self, ca_file: str | None) -> None:
+        super().__init__()
+        self._ca_file = ca_file
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
+        if self._ca_file is not None:
+            kwargs["verify"] = self._ca_file
         if request.url and "?" in request.url:
             base, _, query = request.url.partition("?")
             query = query.replace("%2A", "*").replace("%3F", "?")
@@ -123,15 +136,17 @@ class DicomWebClient:
     def __init__(self, server: PacsServer) -> None:
         self.server = server
         session = requests.Session()
-        adapter = _WildcardsAsTyped()
+        if server.ca_file is not None and not server.ca_file.is_file():
+            raise PacsSettingsError(
+                f"{server.label}: ca_file {server.ca_file} is not a file"
+            )
+        adapter = _Transport(str(server.ca_file) if server.ca_file else None)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         if server.username is not None:
             session.auth = (server.username, server.password or "")
         if server.token is not None:
             session.headers["Authorization"] = f"Bearer {server.token}"
-        if server.ca_file is not None:
-            session.verify = str(server.ca_file)
         self._session = session
         self._responses: list[requests.Response] = []
         self._content_type = ""
