@@ -129,12 +129,12 @@ class ExportResult:
     skipped: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    sent: ReportsSent | None = None
 
     @property
     def ok(self) -> bool:
         """Whether every reading chosen was written in every format."""
         return not self.failed
-    sent: ReportsSent | None = None
 
 
 def load_deidentification_key(
