@@ -11,6 +11,8 @@ __all__ = [
     "LoadCancelledError",
     "NotDicomError",
     "PhantomError",
+    "RegistrationError",
+    "SegmentationError",
     "SeriesError",
     "SliceReadError",
 ]
@@ -38,3 +40,11 @@ class LoadCancelledError(ImagingError):
 
 class PhantomError(ImagingError):
     """Invalid options for the demo phantom, or its files cannot be written."""
+
+
+class SegmentationError(ImagingError):
+    """No lesion can be delineated at the point given (click-to-measure)."""
+
+
+class RegistrationError(ImagingError):
+    """Two series cannot be registered (no overlap, no body, no convergence)."""

@@ -40,6 +40,12 @@ from pydicom.uid import (
 
 from recist_app import __version__
 from recist_app.imaging.errors import PhantomError
+from recist_app.imaging.phantom_pose import (
+    DEMO_POSES,
+    IDENTITY_POSE,
+    PatientPose,
+    breathing_weight,
+)
 
 if TYPE_CHECKING:
     import os
@@ -212,6 +218,25 @@ class _Shape:
     semi_axes: Triple
     hu: float
     axes: tuple[Triple, Triple, Triple] = ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+    breathes: float = 0.0
+    texture_hu: float = 0.0
+    texture_seed: int = 0
+
+    def posed(self, pose: PatientPose) -> _Shape:
+        """The shape where it lies in ``pose`` (rigid part plus its breathing)."""
+        if pose == IDENTITY_POSE:
+            return self
+        rotation = pose.rotation
+        axes = tuple(_as_triple(rotation @ np.asarray(a, dtype=float)) for a in self.axes)
+        return _Shape(
+            center=pose.apply(self.center, self.breathes),
+            semi_axes=self.semi_axes,
+            hu=self.hu,
+            axes=(axes[0], axes[1], axes[2]),
+            breathes=self.breathes,
+            texture_hu=self.texture_hu,
+            texture_seed=self.texture_seed,
+        )
 
 
 def _cylinder(x: float, y: float, a: float, b: float, hu: float) -> _Shape:
@@ -223,13 +248,13 @@ def _anatomy() -> tuple[_Shape, ...]:
         _cylinder(0, 0, 165, 115, -100),  # subcutaneous fat
         _cylinder(0, 0, 152, 102, 50),  # muscle wall
         _cylinder(0, 0, 142, 92, -85),  # visceral and mediastinal fat
-        _Shape(center=(-75, 5, 70), semi_axes=(55, 80, 100), hu=-850),  # right lung
-        _Shape(center=(75, 5, 75), semi_axes=(52, 78, 95), hu=-850),  # left lung
-        _Shape(center=(-65, 0, -55), semi_axes=(85, 80, 65), hu=60),  # liver
-        _Shape(center=(90, 35, -45), semi_axes=(30, 45, 50), hu=50),  # spleen
-        _Shape(center=(-70, 55, -105), semi_axes=(25, 30, 50), hu=150),  # right kidney
-        _Shape(center=(70, 55, -100), semi_axes=(25, 30, 50), hu=150),  # left kidney
-        _Shape(center=(10, -30, 35), semi_axes=(55, 45, 45), hu=40),  # heart
+        _Shape(center=(-75, 5, 70), semi_axes=(55, 80, 100), hu=-850, breathes=1.0),
+        _Shape(center=(75, 5, 75), semi_axes=(52, 78, 95), hu=-850, breathes=1.0),
+        _Shape(center=(-65, 0, -55), semi_axes=(85, 80, 65), hu=60, breathes=1.0),
+        _Shape(center=(90, 35, -45), semi_axes=(30, 45, 50), hu=50, breathes=1.0),
+        _Shape(center=(-70, 55, -105), semi_axes=(25, 30, 50), hu=150, breathes=0.5),
+        _Shape(center=(70, 55, -100), semi_axes=(25, 30, 50), hu=150, breathes=0.5),
+        _Shape(center=(10, -30, 35), semi_axes=(55, 45, 45), hu=40, breathes=0.5),
         _cylinder(15, 40, 12, 12, 180),  # aorta (contrast)
         _cylinder(-20, 30, 11, 11, 130),  # inferior vena cava
         _cylinder(0, 108, 30, 10, 500),  # posterior vertebral elements
@@ -267,6 +292,9 @@ class LesionSpec:
     hu: float
     sizes_mm: tuple[tuple[float, float] | None, ...]
     depth_ratio: float = 0.8
+    texture_hu: float = 0.0
+    rim_hu: float | None = None
+    rim_mm: float = 0.0
 
 
 LESIONS: tuple[LesionSpec, ...] = (
@@ -280,6 +308,7 @@ LESIONS: tuple[LesionSpec, ...] = (
         angle_deg=30.0,
         hu=25.0,
         sizes_mm=((42.0, 30.0), (30.0, 22.0), (27.0, 19.0), (33.0, 24.0)),
+        texture_hu=12.0,
     ),
     LesionSpec(
         lesion_id="T02",
@@ -369,24 +398,58 @@ def _axis_directions(
     return long_dir, short_dir
 
 
-def _lesion_shape(
+def _lesion_shapes(
     spec: LesionSpec,
     size: tuple[float, float],
     center: Triple,
     geometry: SeriesGeometry,
-) -> _Shape:
+    pose: PatientPose = IDENTITY_POSE,
+) -> list[_Shape]:
+    """The lesion's ellipsoid (its rim first, then the core) at ``center``."""
     long_dir, short_dir = _axis_directions(spec, geometry)
-    normal = geometry.normal
-    return _Shape(
-        center=center,
-        semi_axes=(size[0] / 2, size[1] / 2, size[0] * spec.depth_ratio / 2),
-        hu=spec.hu,
-        axes=(
-            _as_triple(long_dir),
-            _as_triple(short_dir),
-            _as_triple(normal),
-        ),
+    axes = (
+        _as_triple(pose.rotate(long_dir)),
+        _as_triple(pose.rotate(short_dir)),
+        _as_triple(geometry.normal),
     )
+    semi = (size[0] / 2, size[1] / 2, size[0] * spec.depth_ratio / 2)
+    seed = sum(ord(c) for c in spec.lesion_id)
+    shapes = []
+    if spec.rim_hu is not None and spec.rim_mm > 0:
+        shapes.append(_Shape(center=center, semi_axes=semi, hu=spec.rim_hu, axes=axes))
+        semi = (
+            max(semi[0] - spec.rim_mm, 0.5),
+            max(semi[1] - spec.rim_mm, 0.5),
+            max(semi[2] - spec.rim_mm, 0.5),
+        )
+    shapes.append(
+        _Shape(
+            center=center,
+            semi_axes=semi,
+            hu=spec.hu,
+            axes=axes,
+            texture_hu=spec.texture_hu,
+            texture_seed=seed,
+        )
+    )
+    return shapes
+
+
+def _texture(
+    shape: _Shape, points_lps: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """A smooth 3-D texture (unit spread, 4-9 mm grain) fixed in the lesion."""
+    rng = np.random.default_rng(shape.texture_seed)
+    local = points_lps - np.asarray(shape.center)
+    total = np.zeros(points_lps.shape[:-1])
+    waves = 8
+    for _ in range(waves):
+        direction = rng.normal(size=3)
+        direction /= np.linalg.norm(direction)
+        wavelength = rng.uniform(4.0, 9.0)
+        phase = rng.uniform(0, 2 * math.pi)
+        total += np.sin(local @ direction * (2 * math.pi / wavelength) + phase)
+    return total * math.sqrt(2.0 / waves)
 
 
 # ---------------------------------------------------------------- rendering
@@ -461,7 +524,16 @@ def _paint(
         distance_mm = np.where(q < 0.5, -1e3, (q - 1) * q / np.sqrt(gradient_sq))
     coverage = np.clip(0.5 - distance_mm / pixel_mm, 0.0, 1.0)
     region = image[rows, columns]
-    region += coverage.astype(np.float32) * (np.float32(shape.hu) - region)
+    value: Any = np.float32(shape.hu)
+    if shape.texture_hu > 0:
+        points = (
+            origin[None, None, :]
+            + i[..., None] * geometry.row_direction[None, None, :]
+            + j[..., None] * geometry.column_direction[None, None, :]
+        )
+        value = shape.hu + shape.texture_hu * _texture(shape, points)
+        value = value.astype(np.float32)
+    region += coverage.astype(np.float32) * (value - region)
 
 
 def render_slice_hu(
@@ -705,6 +777,7 @@ def write_phantom_series(
     patient_id: str = _PATIENT_ID,
     patient_name: str = _PATIENT_NAME,
     progress: ProgressCallback | None = None,
+    pose: PatientPose = IDENTITY_POSE,
 ) -> PhantomSeries:
     """Write one CT series of the phantom at one visit.
 
@@ -732,6 +805,9 @@ def write_phantom_series(
         Patient ID and Patient's Name written into every file.
     progress
         Called as ``progress(slices_written, slice_count)``.
+    pose
+        How the patient lies (shift, roll, breathing); the truth gives every
+        lesion where it is drawn in this pose.
 
     Returns
     -------
@@ -766,19 +842,20 @@ def write_phantom_series(
     instances = (
         list(range(count, 0, -1)) if geometry.descending else list(range(1, count + 1))
     )
-    shapes = list(_anatomy())
+    shapes = [shape.posed(pose) for shape in _anatomy()]
     pending: list[tuple[LesionSpec, Triple, int, float, tuple[float, float]]] = []
     for spec in lesions:
         size = spec.sizes_mm[visit] if visit < len(spec.sizes_mm) else None
         if size is None:
             continue
-        center, index, height = _snap_to_slice(spec.center_lps_mm, geometry, origins)
-        moved = float(np.linalg.norm(np.subtract(center, spec.center_lps_mm)))
+        where = pose.apply(spec.center_lps_mm, breathing_weight(spec.organ))
+        center, index, height = _snap_to_slice(where, geometry, origins)
+        moved = float(np.linalg.norm(np.subtract(center, where)))
         if moved > geometry.slice_spacing_mm / 2 + 1e-6:
             # the centre lies beyond the first or last slice: draw it where it is
-            shapes.append(_lesion_shape(spec, size, spec.center_lps_mm, geometry))
+            shapes.extend(_lesion_shapes(spec, size, where, geometry, pose))
             continue
-        shapes.append(_lesion_shape(spec, size, center, geometry))
+        shapes.extend(_lesion_shapes(spec, size, center, geometry, pose))
         if _inside(center, geometry, origins, index):
             pending.append((spec, center, index, height, size))
     names = _file_names(count, shuffle, seed, visit)
@@ -811,6 +888,7 @@ def write_phantom_series(
     truths: list[LesionTruth] = []
     for spec, center, index, height, size in pending:
         long_dir, short_dir = _axis_directions(spec, geometry)
+        long_dir, short_dir = pose.rotate(long_dir), pose.rotate(short_dir)
         truths.append(
             LesionTruth(
                 lesion_id=spec.lesion_id,
@@ -866,6 +944,7 @@ def write_demo_data(
     patient_id: str = _PATIENT_ID,
     patient_name: str = _PATIENT_NAME,
     progress: Callable[[str], None] | None = None,
+    moving: bool = True,
 ) -> dict[str, Any]:
     """Write the demo patient's CT studies and ``ground_truth.json``.
 
@@ -893,6 +972,10 @@ def write_demo_data(
         another ``seed``, so its UIDs differ too).
     progress
         Called with one line of text per visit written.
+    moving
+        The patient lies differently at each follow-up (:data:`DEMO_POSES`: a
+        few cm of shift, a few degrees of roll, breathing); the truth of each
+        study records its pose and where every lesion is drawn.
 
     Returns
     -------
@@ -924,9 +1007,11 @@ def write_demo_data(
             shuffle=shuffle,
             patient_id=patient_id,
             patient_name=patient_name,
+            pose=DEMO_POSES[visit] if moving else IDENTITY_POSE,
         )
         truth = series.truth_dict()
         truth["folder"] = folder.name
+        truth["pose"] = (DEMO_POSES[visit] if moving else IDENTITY_POSE).as_dict()
         studies.append(truth)
         if progress is not None:
             progress(f"{name}: {geometry.slice_count} slices written to {folder}")
