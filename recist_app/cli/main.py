@@ -19,6 +19,7 @@ from recist_app.cli import (
     evaluate,
     export,
     images,
+    measure,
     pacs,
     patients,
     reading,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         patients,
         audit,
         pacs,
+        measure,
     ):
         group.add_parsers(subparsers)
     return parser
@@ -76,7 +78,8 @@ def _run_workstation(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``recist-app`` with ``argv`` (default: ``sys.argv[1:]``)."""
-    args = build_parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(measure.attach_point_values(given))
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     try:
         if handler is None:

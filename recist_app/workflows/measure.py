@@ -1,0 +1,232 @@
+"""Measure a lesion at a point; carry a point from one visit's series to another.
+
+The two use cases of click-to-measure and propagation, for the workstation (the
+Auto tool, Enter at a follow-up) and the command line (``recist-app measure``,
+``recist-app propagate``). They take loaded volumes or DICOM folders and plain
+options and return plain results; registrations are cached per pair of series.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from recist_app.imaging.bidirectional import measure_bidirectional, slice_outlines_ij
+from recist_app.imaging.discovery import discover
+from recist_app.imaging.geometry import lps_mm_to_index
+from recist_app.imaging.loader import load_volume
+from recist_app.imaging.registration import (
+    SeriesRegistration,
+    propagate_point,
+    register_series,
+)
+from recist_app.imaging.segment import DEFAULT_MAX_DIAMETER_MM, segment_lesion
+from recist_app.workflows.errors import WorkflowError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from recist_app.imaging.volume import ImageVolume
+
+__all__ = [
+    "LesionMeasurement",
+    "PropagatedPoint",
+    "measure_at_point",
+    "measure_in_folder",
+    "propagate_between_folders",
+    "propagate_to",
+    "registration_for",
+    "series_in_folder",
+]
+
+Point3 = tuple[float, float, float]
+_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LesionMeasurement:
+    """The result of click-to-measure.
+
+    Parameters
+    ----------
+    long_axis_mm, short_axis_mm
+        Edge-to-edge diameters.
+    long_axis_lps_mm, short_axis_lps_mm
+        End points in patient LPS mm.
+    long_axis_ij, short_axis_ij
+        The same end points in (column, row) pixels of ``slice_index``.
+    slice_index
+        Slice the axes are drawn on.
+    sop_instance_uid, series_instance_uid
+        The image and series the axes are drawn on.
+    volume_ml
+        Segmented volume.
+    outlines_ij
+        Volume slice -> ``(N, 2)`` outline in pixels (for the overlay).
+    """
+
+    long_axis_mm: float
+    short_axis_mm: float
+    long_axis_lps_mm: tuple[Point3, Point3]
+    short_axis_lps_mm: tuple[Point3, Point3]
+    long_axis_ij: tuple[tuple[float, float], tuple[float, float]]
+    short_axis_ij: tuple[tuple[float, float], tuple[float, float]]
+    slice_index: int
+    sop_instance_uid: str
+    series_instance_uid: str
+    volume_ml: float
+    outlines_ij: dict[int, npt.NDArray[np.float64]]
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer of ``recist-app measure --format json``."""
+        return {
+            "long_axis_mm": round(self.long_axis_mm, 2),
+            "short_axis_mm": round(self.short_axis_mm, 2),
+            "long_axis_lps_mm": [[round(c, 3) for c in p] for p in self.long_axis_lps_mm],
+            "short_axis_lps_mm": [
+                [round(c, 3) for c in p] for p in self.short_axis_lps_mm
+            ],
+            "sop_instance_uid": self.sop_instance_uid,
+            "volume_ml": round(self.volume_ml, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PropagatedPoint:
+    """Where a point of one series lies in another."""
+
+    point_lps_mm: Point3
+    method: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer of ``recist-app propagate --format json``."""
+        return {
+            "point_lps_mm": [round(c, 3) for c in self.point_lps_mm],
+            "method": self.method,
+        }
+
+
+def measure_at_point(
+    volume: ImageVolume,
+    point_lps_mm: Point3,
+    *,
+    lymph_node: bool = False,
+    tolerance_scale: float = 1.0,
+    max_diameter_mm: float = DEFAULT_MAX_DIAMETER_MM,
+) -> LesionMeasurement:
+    """Segment the lesion at a point and measure its long and short axis.
+
+    Raises
+    ------
+    recist_app.imaging.SegmentationError
+        No lesion can be delineated there (one line).
+    """
+    ijk = lps_mm_to_index(volume, point_lps_mm)
+    segmentation = segment_lesion(
+        volume,
+        (float(ijk[0]), float(ijk[1]), float(ijk[2])),
+        max_diameter_mm=max_diameter_mm,
+        tolerance_scale=tolerance_scale,
+    )
+    axes = measure_bidirectional(volume, segmentation, lymph_node=lymph_node)
+    return LesionMeasurement(
+        long_axis_mm=axes.long_axis_mm,
+        short_axis_mm=axes.short_axis_mm,
+        long_axis_lps_mm=axes.long_axis_lps_mm,
+        short_axis_lps_mm=axes.short_axis_lps_mm,
+        long_axis_ij=(axes.long_axis.start_ij, axes.long_axis.end_ij),
+        short_axis_ij=(axes.short_axis.start_ij, axes.short_axis.end_ij),
+        slice_index=axes.slice_index,
+        sop_instance_uid=axes.sop_instance_uid,
+        series_instance_uid=volume.series_instance_uid,
+        volume_ml=axes.volume_ml,
+        outlines_ij=slice_outlines_ij(segmentation),
+    )
+
+
+def series_in_folder(
+    folder: str | Path, series_instance_uid: str | None = None
+) -> ImageVolume:
+    """Load the series of a DICOM folder (the one named, or its only/largest one).
+
+    Raises
+    ------
+    WorkflowError
+        The folder holds no image series, or not the one named.
+    """
+    path = Path(folder)
+    if not path.exists():
+        raise WorkflowError(f"{path}: no such folder")
+    found = discover(path)
+    volumes = list(found.volumes)
+    if series_instance_uid is not None:
+        volumes = [v for v in volumes if v.series_instance_uid == series_instance_uid]
+        if not volumes:
+            raise WorkflowError(f"{path}: no series {series_instance_uid} in it")
+    if not volumes:
+        raise WorkflowError(f"{path}: no image series found")
+    chosen = max(volumes, key=lambda v: len(v.slices))
+    return load_volume(chosen)
+
+
+def measure_in_folder(
+    folder: str | Path,
+    point_lps_mm: Point3,
+    *,
+    series_instance_uid: str | None = None,
+    lymph_node: bool = False,
+) -> LesionMeasurement:
+    """:func:`measure_at_point` on a series read from a DICOM folder."""
+    volume = series_in_folder(folder, series_instance_uid)
+    return measure_at_point(volume, point_lps_mm, lymph_node=lymph_node)
+
+
+_cache: OrderedDict[tuple[str, str], SeriesRegistration] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def registration_for(fixed: ImageVolume, moving: ImageVolume) -> SeriesRegistration:
+    """The registration of ``moving`` to ``fixed``, computed once per pair.
+
+    Raises
+    ------
+    recist_app.imaging.RegistrationError
+        The series cannot be registered.
+    """
+    key = (fixed.series_instance_uid, moving.series_instance_uid)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached.fixed is fixed and cached.moving is moving:
+            _cache.move_to_end(key)
+            return cached
+    registration = register_series(fixed, moving)
+    with _cache_lock:
+        _cache[key] = registration
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return registration
+
+
+def propagate_to(
+    fixed: ImageVolume, moving: ImageVolume, point_lps_mm: Point3
+) -> PropagatedPoint:
+    """Where a point of ``fixed`` lies in ``moving`` (registration, then local)."""
+    registration = registration_for(fixed, moving)
+    point = propagate_point(registration, point_lps_mm, local=True)
+    return PropagatedPoint(
+        point_lps_mm=point, method="affine registration + local translation"
+    )
+
+
+def propagate_between_folders(
+    from_folder: str | Path, to_folder: str | Path, point_lps_mm: Point3
+) -> PropagatedPoint:
+    """:func:`propagate_to` on the series of two DICOM folders."""
+    fixed = series_in_folder(from_folder)
+    moving = series_in_folder(to_folder)
+    return propagate_to(fixed, moving, point_lps_mm)
