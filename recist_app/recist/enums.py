@@ -77,6 +77,7 @@ class MeasurementMethod(StrEnum):
 
     MANUAL = "manual"
     SEMI_AUTOMATIC = "semi-automatic"
+    SEMI_AUTOMATIC_CORRECTED = "semi-automatic, corrected"
 
 
 class Modality(StrEnum):

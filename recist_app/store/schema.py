@@ -194,7 +194,8 @@ class _GeometryColumns:
 
     geometry_series_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
     geometry_sop_instance_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))
-    geometry_method: Mapped[str | None] = mapped_column(String(16))
+    # revision 0011: "semi-automatic, corrected" needs 25 characters
+    geometry_method: Mapped[str | None] = mapped_column(String(32))
     long_axis_start_l_mm: Mapped[float | None] = mapped_column(Float)
     long_axis_start_p_mm: Mapped[float | None] = mapped_column(Float)
     long_axis_start_s_mm: Mapped[float | None] = mapped_column(Float)
@@ -222,7 +223,7 @@ class _ViableGeometryColumns:
     viable_geometry_sop_instance_uid: Mapped[str | None] = mapped_column(
         String(UID_LENGTH)
     )
-    viable_geometry_method: Mapped[str | None] = mapped_column(String(16))
+    viable_geometry_method: Mapped[str | None] = mapped_column(String(32))
     viable_long_axis_start_l_mm: Mapped[float | None] = mapped_column(Float)
     viable_long_axis_start_p_mm: Mapped[float | None] = mapped_column(Float)
     viable_long_axis_start_s_mm: Mapped[float | None] = mapped_column(Float)
