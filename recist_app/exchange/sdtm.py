@@ -28,6 +28,7 @@ from recist_app.exchange.xpt import XptVariable, write_xpt
 from recist_app.recist import (
     Criteria,
     LesionRole,
+    MeasurementMethod,
     MeasurementState,
     Modality,
     NewLesionFinding,
@@ -182,6 +183,11 @@ DOMAINS: dict[str, tuple[str, tuple[SdtmVariable, ...]]] = {
 """Domain code -> (dataset label, variables in emission order)."""
 
 _METHODS = {Modality.CT: "CT SCAN", Modality.MR: "MRI", Modality.CHEST_XRAY: "X-RAY"}
+_MEASURING = {
+    MeasurementMethod.MANUAL: "",
+    MeasurementMethod.SEMI_AUTOMATIC: "; SEMI-AUTOMATIC",
+    MeasurementMethod.SEMI_AUTOMATIC_CORRECTED: "; SEMI-AUTOMATIC, CORRECTED",
+}
 _PAIRED_ORGANS = frozenset(
     {"lung", "kidney", "adrenal gland", "breast", "ovary", "pleura", "pleural cavity"}
 )
@@ -345,12 +351,21 @@ class _Builder:
             self.add_tu(part_id, lesion, timepoint)
 
     # ---------------------------------------------------------------- TR
-    def _tr(self, timepoint: TimePoint, values: Row, *, dated: bool = True) -> None:
+    def _tr(
+        self,
+        timepoint: TimePoint,
+        values: Row,
+        *,
+        dated: bool = True,
+        method: MeasurementMethod = MeasurementMethod.MANUAL,
+    ) -> None:
         group = f"A{self.reading.timepoints.index(timepoint) + 1}"
         row: Row = {**self._ids("TR", len(self.tr) + 1), "TRLNKGRP": group}
         row.update(values)
         if dated:
-            row["TRMETHOD"] = _METHODS[timepoint.modality]
+            # the imaging method, then how the diameter was obtained when a
+            # tool drew it (click-to-measure): "CT SCAN; SEMI-AUTOMATIC"
+            row["TRMETHOD"] = _METHODS[timepoint.modality] + _MEASURING[method]
         row.update(self._evaluator("TR"))
         row.update(self._visit("TR", timepoint, dated=dated))
         self.tr.append(row)
@@ -423,7 +438,16 @@ class _Builder:
                 dated=False,
             )
             return
-        self._tr(timepoint, self._diameter_row(lesion, lesion.lesion_id, result))
+        method = (
+            measurement.geometry.method
+            if measurement.geometry is not None
+            else MeasurementMethod.MANUAL
+        )
+        self._tr(
+            timepoint,
+            self._diameter_row(lesion, lesion.lesion_id, result),
+            method=method,
+        )
 
     def add_state(
         self, timepoint: TimePoint, group: str, lesion_id: str, state: str | None

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import highdicom as hd
 import numpy as np
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from recist_app import __version__
 from recist_app.exchange.errors import ExchangeError
 from recist_app.recist import (
     DRAWN_LENGTH_TOLERANCE_MM,
@@ -81,6 +82,17 @@ __all__ = [
 
 LONG_AXIS = hd.sr.CodedConcept("103339001", "SCT", "Long Axis")
 SHORT_AXIS = hd.sr.CodedConcept("103340004", "SCT", "Short Axis")
+ALGORITHM_NAME = "recist_app click-to-measure"
+"""TID 4019 Algorithm Name of a diameter drawn by click-to-measure."""
+METHOD_CODES: dict[MeasurementMethod, hd.sr.CodedConcept] = {
+    MeasurementMethod.SEMI_AUTOMATIC: hd.sr.CodedConcept(
+        "SEMIAUTO", "99RECISTAPP", "Semi-automatic"
+    ),
+    MeasurementMethod.SEMI_AUTOMATIC_CORRECTED: hd.sr.CodedConcept(
+        "SEMIAUTOCORR", "99RECISTAPP", "Semi-automatic, corrected"
+    ),
+}
+"""Measurement Method values (private scheme: DICOM codes none of these)."""
 """Meanings spelled as dcmjs/OHIF compare them (docs/standards.md 2.2)."""
 
 ORGAN_CODES: dict[str, hd.sr.CodedConcept] = {
@@ -147,6 +159,7 @@ class SrLesion:
     finding_site: str | None
     sop_instance_uid: str | None
     roi_points_px: tuple[tuple[float, float], ...] = ()
+    method: MeasurementMethod = MeasurementMethod.MANUAL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,15 +243,44 @@ def pixel_to_lps(
 
 
 def _measurements(
-    long_axis_mm: float | None, short_axis_mm: float | None
+    long_axis_mm: float | None,
+    short_axis_mm: float | None,
+    method: MeasurementMethod = MeasurementMethod.MANUAL,
 ) -> list[hd.sr.Measurement]:
+    """The diameters; a tool's (click-to-measure) with its method and algorithm.
+
+    TID 300 gives a measurement a Measurement Method (SCT 370129005) and an
+    Algorithm Identification (TID 4019); a manual line carries neither.
+    """
+    extra: dict[str, Any] = {}
+    if method is not MeasurementMethod.MANUAL:
+        extra["method"] = METHOD_CODES[method]
+        extra["algorithm_id"] = hd.sr.AlgorithmIdentification(
+            name=ALGORITHM_NAME, version=__version__
+        )
     found = []
     for name, value in ((LONG_AXIS, long_axis_mm), (SHORT_AXIS, short_axis_mm)):
         if value is not None:
             found.append(
-                hd.sr.Measurement(name=name, value=value, unit=codes.UCUM.Millimeter)
+                hd.sr.Measurement(
+                    name=name, value=value, unit=codes.UCUM.Millimeter, **extra
+                )
             )
     return found
+
+
+def _method_of(group: _Group) -> MeasurementMethod:
+    for found in group.get_measurements():
+        method = found.method
+        if method is None:
+            continue
+        for known, code in METHOD_CODES.items():
+            if (method.value, method.scheme_designator) == (
+                code.value,
+                code.scheme_designator,
+            ):
+                return known
+    return MeasurementMethod.MANUAL
 
 
 def _evaluations(
@@ -404,7 +446,13 @@ def build_measurement_report(
             "time_point_context": time_point,
             "finding_type": codes.SCT.Lesion,
             "finding_sites": _finding_sites(lesion),
-            "measurements": _measurements(finding.long_axis_mm, finding.short_axis_mm)
+            "measurements": _measurements(
+                finding.long_axis_mm,
+                finding.short_axis_mm,
+                finding.geometry.method
+                if finding.geometry is not None
+                else MeasurementMethod.MANUAL,
+            )
             or None,
             "qualitative_evaluations": _evaluations(lesion, finding.non_target_state),
         }
@@ -631,6 +679,7 @@ def _lesion_of(group: _Group) -> SrLesion:
         finding_site=str(sites[0].value.meaning) if sites else None,
         sop_instance_uid=sop,
         roi_points_px=points,
+        method=_method_of(group),
     )
 
 
@@ -686,7 +735,7 @@ def _imported_geometry(
         series_instance_uid=str(image.SeriesInstanceUID),
         sop_instance_uid=found.sop_instance_uid,
         **{name: axis, other: kept_axis},
-        method=kept.method if kept else MeasurementMethod.MANUAL,
+        method=found.method,
     )
 
 

@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 
 from recist_app.exchange import ExchangeError
 from recist_app.exchange.sr import (
+    ALGORITHM_NAME,
     LONG_AXIS,
     SHORT_AXIS,
     build_measurement_report,
@@ -24,6 +25,7 @@ from recist_app.exchange.sr import (
     read_measurement_report,
 )
 from recist_app.recist import (
+    MeasurementMethod,
     NewLesionObservation,
     NewLesionState,
     NonTargetAssessment,
@@ -328,3 +330,54 @@ def test_import_keeps_the_readers_calls_on_a_new_lesion(
     )
     assert back.long_axis_mm == 14.0
     assert back.geometry is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [
+        (MeasurementMethod.SEMI_AUTOMATIC, "SEMIAUTO"),
+        (MeasurementMethod.SEMI_AUTOMATIC_CORRECTED, "SEMIAUTOCORR"),
+    ],
+)
+def test_a_click_to_measure_diameter_carries_its_method_and_algorithm(
+    demo: DemoPatient, method: MeasurementMethod, code: str
+) -> None:
+    visit = "WEEK 8"
+    timepoint = demo.reading.timepoint(visit)
+    measured = tuple(
+        dataclasses.replace(
+            m,
+            geometry=dataclasses.replace(m.geometry, method=method)
+            if m.geometry is not None and m.lesion_id == "T01"
+            else m.geometry,
+        )
+        for m in timepoint.measurements
+    )
+    reading = dataclasses.replace(
+        demo.reading,
+        timepoints=tuple(
+            dataclasses.replace(t, measurements=measured) if t.visit == visit else t
+            for t in demo.reading.timepoints
+        ),
+    )
+    sr = build_measurement_report(reading, visit, _headers(demo))
+    report = read_measurement_report(sr)
+    assert report.lesions
+    found = {lesion.lesion_id: lesion for lesion in report.lesions}
+    assert found["T01"].method is method
+    assert found["T02"].method is MeasurementMethod.MANUAL
+    values = {str(element.value) for element in sr.iterall() if element.VR in ("SH", "LO", "UT", "ST")}
+    assert code in values
+    assert ALGORITHM_NAME in values
+    bare = dataclasses.replace(
+        reading,
+        timepoints=tuple(
+            dataclasses.replace(t, measurements=()) if t.visit == visit else t
+            for t in reading.timepoints
+        ),
+    )
+    restored = import_measurement_report(bare, sr, _headers(demo))
+    back = restored.timepoint(visit).measurement("T01")
+    assert back is not None
+    assert back.geometry is not None
+    assert back.geometry.method is method
