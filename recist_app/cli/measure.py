@@ -25,7 +25,7 @@ POINT_OPTIONS = ("--at",)
 
 
 def attach_point_values(argv: Sequence[str]) -> list[str]:
-    """``--at -1,2,3`` -> ``--at=-1,2,3`` (argparse would take ``-1,...`` for an option)."""
+    """``--at -1,2,3`` -> ``--at=-1,2,3`` (argparse takes ``-1,...`` for an option)."""
     joined: list[str] = []
     items = list(argv)
     index = 0
@@ -81,9 +81,7 @@ def _run_measure(args: argparse.Namespace) -> int:
 def _run_propagate(args: argparse.Namespace) -> int:
     from recist_app.workflows.measure import propagate_between_folders
 
-    result = propagate_between_folders(
-        args.from_dir, args.to_dir, point_type(args.at)
-    )
+    result = propagate_between_folders(args.from_dir, args.to_dir, point_type(args.at))
     data = result.as_json()
     x, y, z = data["point_lps_mm"]
     _print(data, f"{x},{y},{z} ({data['method']})", args.format)

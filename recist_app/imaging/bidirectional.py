@@ -112,7 +112,7 @@ def slice_outlines_ij(
     for local_k in range(segmentation.mask.shape[0]):
         outline = _outline_on(segmentation, local_k)
         if outline is not None:
-            outlines[k0 + local_k] = outline + [i0, j0]
+            outlines[k0 + local_k] = outline + np.array([i0, j0])
     return outlines
 
 

@@ -227,7 +227,9 @@ class _Shape:
         if pose == IDENTITY_POSE:
             return self
         rotation = pose.rotation
-        axes = tuple(_as_triple(rotation @ np.asarray(a, dtype=float)) for a in self.axes)
+        axes = tuple(
+            _as_triple(rotation @ np.asarray(a, dtype=float)) for a in self.axes
+        )
         return _Shape(
             center=pose.apply(self.center, self.breathes),
             semi_axes=self.semi_axes,

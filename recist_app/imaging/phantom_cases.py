@@ -116,7 +116,13 @@ HARD_LESIONS: tuple[LesionSpec, ...] = (
 class PhantomLesion:
     """A lesion's truth in a volume made by :func:`phantom_volume`."""
 
-    __slots__ = ("center_lps_mm", "is_lymph_node", "lesion_id", "long_axis_mm", "short_axis_mm")
+    __slots__ = (
+        "center_lps_mm",
+        "is_lymph_node",
+        "lesion_id",
+        "long_axis_mm",
+        "short_axis_mm",
+    )
 
     def __init__(
         self,
@@ -195,7 +201,9 @@ def phantom_volume(
     rng = np.random.default_rng([seed, visit])
     stored = np.empty((geometry.slice_count, geometry.rows, geometry.columns), np.int16)
     for index in range(geometry.slice_count):
-        hu = render_slice_hu(geometry, origins[index], shapes, noise_hu=noise_hu, rng=rng)
+        hu = render_slice_hu(
+            geometry, origins[index], shapes, noise_hu=noise_hu, rng=rng
+        )
         stored[index] = np.clip(np.rint(hu - _INTERCEPT), -32768, 32767)
     direction = np.column_stack(
         [geometry.row_direction, geometry.column_direction, geometry.stack_direction]
@@ -210,7 +218,9 @@ def phantom_volume(
         slice_origins_lps_mm=origins,
         direction=direction,
         rescale_intercept=_INTERCEPT,
-        sop_instance_uids=tuple(f"2.25.{seed}{visit}{k + 1}" for k in range(len(origins))),
+        sop_instance_uids=tuple(
+            f"2.25.{seed}{visit}{k + 1}" for k in range(len(origins))
+        ),
         series_instance_uid=f"2.25.{seed}{visit}0",
         modality="CT",
         series_description=f"phantom visit {visit}",

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import SimpleITK as sitk  # noqa: N813 (its own name)
 
 from recist_app.imaging.errors import RegistrationError
-from recist_app.imaging.volume import ImageVolume
+
+if TYPE_CHECKING:
+    from recist_app.imaging.volume import ImageVolume
 
 __all__ = [
     "SeriesRegistration",
@@ -49,7 +51,9 @@ def _image(volume: ImageVolume, target_mm: float) -> Any:
         volume.rescale_intercept
     )
     image = _sitk.GetImageFromArray(hu)
-    image.SetSpacing(tuple(s * f for s, f in zip(volume.spacing_mm, factors, strict=True)))
+    image.SetSpacing(
+        tuple(s * f for s, f in zip(volume.spacing_mm, factors, strict=True))
+    )
     image.SetOrigin(tuple(float(c) for c in volume.slice_origins_lps_mm[0]))
     image.SetDirection(tuple(float(c) for c in volume.direction.ravel()))
     return image
@@ -57,7 +61,9 @@ def _image(volume: ImageVolume, target_mm: float) -> Any:
 
 def _body(image: Any) -> Any:
     mask = _sitk.BinaryThreshold(image, _BODY_HU, 1e6, 1, 0)
-    pieces = _sitk.RelabelComponent(_sitk.ConnectedComponent(mask), sortByObjectSize=True)
+    pieces = _sitk.RelabelComponent(
+        _sitk.ConnectedComponent(mask), sortByObjectSize=True
+    )
     return _sitk.Cast(pieces == 1, _sitk.sitkUInt8)
 
 

@@ -149,7 +149,7 @@ def _seed_statistics(
     smooth: FloatArray, seed: tuple[int, int, int], spacing: tuple[float, float, float]
 ) -> tuple[float, float]:
     radius = (_SEED_RADIUS_MM / spacing[0], _SEED_RADIUS_MM / spacing[1], 0.0)
-    offsets = _ball_offsets(radius) + [seed[2], seed[1], seed[0]]
+    offsets = _ball_offsets(radius) + np.array([seed[2], seed[1], seed[0]])
     inside = np.all((offsets >= 0) & (offsets < smooth.shape), axis=1)
     values = smooth[tuple(offsets[inside].T)]
     median = float(np.median(values))
@@ -260,7 +260,7 @@ def _split_leak(
             max(radius_mm * 0.5 / spacing[1], 0.0),
             max(radius_mm * 0.5 / spacing[2], 0.0),
         )
-    ) + [crest[2], crest[1], crest[0]]
+    ) + np.array([crest[2], crest[1], crest[0]])
     inside = np.all((core >= 0) & (core < region.shape), axis=1)
     markers[tuple(core[inside].T)] = 1
     markers[~region] = 0
@@ -308,7 +308,9 @@ def _with_rim(
         return region, None, outside_hu
     width = max(1, round(_RIM_MAX_MM / min(spacing[0], spacing[1])))
     band = _shell(region, width)
-    bright = band & (smooth > outside_hu + max(_MIN_CONTRAST_HU, 0.3 * (outside_hu - inside_hu)))
+    bright = band & (
+        smooth > outside_hu + max(_MIN_CONTRAST_HU, 0.3 * (outside_hu - inside_hu))
+    )
     if int(bright.sum()) < _MIN_VOXELS:
         return region, None, outside_hu
     rim_hu = float(np.median(smooth[bright]))

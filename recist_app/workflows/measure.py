@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from recist_app.imaging.bidirectional import measure_bidirectional, slice_outlines_ij
 from recist_app.imaging.discovery import discover
 from recist_app.imaging.geometry import lps_mm_to_index
@@ -29,6 +27,7 @@ from recist_app.imaging.segment import DEFAULT_MAX_DIAMETER_MM, segment_lesion
 from recist_app.workflows.errors import WorkflowError
 
 if TYPE_CHECKING:
+    import numpy as np
     import numpy.typing as npt
 
     from recist_app.imaging.volume import ImageVolume
@@ -87,7 +86,9 @@ class LesionMeasurement:
         return {
             "long_axis_mm": round(self.long_axis_mm, 2),
             "short_axis_mm": round(self.short_axis_mm, 2),
-            "long_axis_lps_mm": [[round(c, 3) for c in p] for p in self.long_axis_lps_mm],
+            "long_axis_lps_mm": [
+                [round(c, 3) for c in p] for p in self.long_axis_lps_mm
+            ],
             "short_axis_lps_mm": [
                 [round(c, 3) for c in p] for p in self.short_axis_lps_mm
             ],

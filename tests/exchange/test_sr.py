@@ -366,7 +366,11 @@ def test_a_click_to_measure_diameter_carries_its_method_and_algorithm(
     found = {lesion.lesion_id: lesion for lesion in report.lesions}
     assert found["T01"].method is method
     assert found["T02"].method is MeasurementMethod.MANUAL
-    values = {str(element.value) for element in sr.iterall() if element.VR in ("SH", "LO", "UT", "ST")}
+    values = {
+        str(element.value)
+        for element in sr.iterall()
+        if element.VR in ("SH", "LO", "UT", "ST")
+    }
     assert code in values
     assert ALGORITHM_NAME in values
     bare = dataclasses.replace(

@@ -26,7 +26,9 @@ def test_measure_prints_the_axes_as_json(
 ) -> None:
     truth = liver.lesions[0]
     x, y, z = truth.center_lps_mm
-    assert main(["measure", liver.folder, "--at", f"{x},{y},{z}", "--format", "json"]) == 0
+    assert (
+        main(["measure", liver.folder, "--at", f"{x},{y},{z}", "--format", "json"]) == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer["long_axis_mm"] == pytest.approx(truth.long_axis_mm, abs=1.0)
     assert answer["short_axis_mm"] == pytest.approx(truth.short_axis_mm, abs=1.0)

@@ -11,7 +11,7 @@ from recist_app.imaging import SeriesGeometry
 from recist_app.imaging.errors import SegmentationError
 from recist_app.imaging.geometry import lps_mm_to_index
 from recist_app.imaging.phantom import LESIONS
-from recist_app.imaging.phantom_cases import HARD_LESIONS, phantom_volume
+from recist_app.imaging.phantom_cases import HARD_LESIONS, PhantomLesion, phantom_volume
 from recist_app.imaging.segment import segment_lesion
 from recist_app.imaging.volume import ImageVolume
 from recist_app.workflows.measure import measure_at_point
@@ -27,12 +27,12 @@ GEOMETRY = SeriesGeometry(
 
 
 @pytest.fixture(scope="module")
-def phantom() -> tuple[ImageVolume, tuple[object, ...]]:
+def phantom() -> tuple[ImageVolume, tuple[PhantomLesion, ...]]:
     return phantom_volume(GEOMETRY, lesions=LESIONS + HARD_LESIONS, noise_hu=10.0)
 
 
 def test_long_axis_error_is_at_most_1_mm_median_on_the_phantom_set(
-    phantom: tuple[ImageVolume, tuple[object, ...]],
+    phantom: tuple[ImageVolume, tuple[PhantomLesion, ...]],
 ) -> None:
     volume, truths = phantom
     errors = []
@@ -41,23 +41,23 @@ def test_long_axis_error_is_at_most_1_mm_median_on_the_phantom_set(
         try:
             result = measure_at_point(
                 volume,
-                truth.center_lps_mm,  # type: ignore[attr-defined]
-                lymph_node=truth.is_lymph_node,  # type: ignore[attr-defined]
+                truth.center_lps_mm,
+                lymph_node=truth.is_lymph_node,
             )
         except SegmentationError:
             failures.append(truth)
             continue
-        errors.append(abs(result.long_axis_mm - truth.long_axis_mm))  # type: ignore[attr-defined]
+        errors.append(abs(result.long_axis_mm - truth.long_axis_mm))
     assert len(failures) == 0
     assert statistics.median(errors) <= 1.0
     assert len(errors) == len(LESIONS) + len(HARD_LESIONS) - 1  # N01 absent at visit 0
 
 
 def test_diameters_are_edge_to_edge_not_pixel_centre_to_centre(
-    phantom: tuple[ImageVolume, tuple[object, ...]],
+    phantom: tuple[ImageVolume, tuple[PhantomLesion, ...]],
 ) -> None:
     volume, truths = phantom
-    by_id = {t.lesion_id: t for t in truths}  # type: ignore[attr-defined]
+    by_id = {t.lesion_id: t for t in truths}
     for lesion_id in ("T02", "H03", "H06"):
         truth = by_id[lesion_id]
         result = measure_at_point(volume, truth.center_lps_mm)
@@ -68,7 +68,7 @@ def test_diameters_are_edge_to_edge_not_pixel_centre_to_centre(
 
 
 def test_a_point_in_plain_liver_delineates_no_lesion(
-    phantom: tuple[ImageVolume, tuple[object, ...]],
+    phantom: tuple[ImageVolume, tuple[PhantomLesion, ...]],
 ) -> None:
     volume, _truths = phantom
     ijk = lps_mm_to_index(volume, (-40.0, 20.0, -90.0))

@@ -31,8 +31,12 @@ def _geometry(method: MeasurementMethod, sop: str) -> MeasurementGeometry:
     return MeasurementGeometry(
         series_instance_uid=SERIES,
         sop_instance_uid=sop,
-        long_axis=AxisGeometry(start_lps_mm=(0.0, 0.0, 0.0), end_lps_mm=(42.0, 0.0, 0.0)),
-        short_axis=AxisGeometry(start_lps_mm=(21.0, -15.0, 0.0), end_lps_mm=(21.0, 15.0, 0.0)),
+        long_axis=AxisGeometry(
+            start_lps_mm=(0.0, 0.0, 0.0), end_lps_mm=(42.0, 0.0, 0.0)
+        ),
+        short_axis=AxisGeometry(
+            start_lps_mm=(21.0, -15.0, 0.0), end_lps_mm=(21.0, 15.0, 0.0)
+        ),
         method=method,
     )
 
@@ -81,7 +85,9 @@ def _method_type(connection: Connection) -> str:
     return next(str(c["type"]) for c in columns if c["name"] == "geometry_method")
 
 
-def test_every_method_survives_save_and_load_and_is_audited(database_path: Path) -> None:
+def test_every_method_survives_save_and_load_and_is_audited(
+    database_path: Path,
+) -> None:
     reading = _reading(MeasurementMethod.SEMI_AUTOMATIC_CORRECTED)
     with open_store(sqlite_url(database_path)) as store:
         store.readings.save(reading, user="tester")
@@ -101,7 +107,11 @@ def test_a_revision_0010_database_upgrades_with_its_methods_and_downgrades(
         with engine.begin() as connection:
             command.downgrade(_alembic_config(connection), "0010")
             assert _method_type(connection) == "VARCHAR(16)"
-            assert _methods(connection) == ["manual", "semi-automatic", "semi-automatic"]
+            assert _methods(connection) == [
+                "manual",
+                "semi-automatic",
+                "semi-automatic",
+            ]
     finally:
         engine.dispose()
     with open_store(url) as store:  # upgrades on open, the rows intact
@@ -115,8 +125,14 @@ def test_a_revision_0010_database_upgrades_with_its_methods_and_downgrades(
             assert _method_type(connection) == "VARCHAR(32)"
             assert _methods(connection)[2] == "semi-automatic, corrected"
             command.downgrade(_alembic_config(connection), "0010")
-            assert _methods(connection) == ["manual", "semi-automatic", "semi-automatic"]
-            count = connection.execute(text("SELECT count(*) FROM measurements")).scalar()
+            assert _methods(connection) == [
+                "manual",
+                "semi-automatic",
+                "semi-automatic",
+            ]
+            count = connection.execute(
+                text("SELECT count(*) FROM measurements")
+            ).scalar()
             assert count == 3
     finally:
         engine.dispose()
@@ -125,5 +141,5 @@ def test_a_revision_0010_database_upgrades_with_its_methods_and_downgrades(
 def test_the_method_is_a_field_with_a_manual_default() -> None:
     geometry = MeasurementGeometry(series_instance_uid=SERIES, sop_instance_uid="1.2")
     assert geometry.method is MeasurementMethod.MANUAL
-    changed = dataclasses.replace(geometry, method="semi-automatic, corrected")
+    changed = dataclasses.replace(geometry, method="semi-automatic, corrected")  # type: ignore[arg-type]
     assert changed.method is MeasurementMethod.SEMI_AUTOMATIC_CORRECTED
