@@ -310,7 +310,6 @@ LESIONS: tuple[LesionSpec, ...] = (
         angle_deg=30.0,
         hu=25.0,
         sizes_mm=((42.0, 30.0), (30.0, 22.0), (27.0, 19.0), (33.0, 24.0)),
-        texture_hu=12.0,
     ),
     LesionSpec(
         lesion_id="T02",
@@ -946,7 +945,7 @@ def write_demo_data(
     patient_id: str = _PATIENT_ID,
     patient_name: str = _PATIENT_NAME,
     progress: Callable[[str], None] | None = None,
-    moving: bool = True,
+    moving: bool = False,
 ) -> dict[str, Any]:
     """Write the demo patient's CT studies and ``ground_truth.json``.
 
