@@ -114,7 +114,8 @@ def add_parsers(subparsers: Any) -> None:
         help="print where a point of one series lies in another (registration)",
         description=(
             "Register the series of TO_DICOM_DIR to that of FROM_DICOM_DIR "
-            "(rigid, affine, then a local translation) and print where X,Y,Z "
+            "(rigid, affine, then a block match weighted to the lesion at the "
+            "point and the lesion's centre found again) and print where X,Y,Z "
             "lies in it."
         ),
     )

@@ -3,10 +3,11 @@
 :func:`register_series` aligns a follow-up series to the baseline: the body
 masked (CT numbers above -400 HU, the largest piece), centres of mass matched,
 then a rigid (Euler) and an affine transform fitted by mean squares on a
-multi-resolution pyramid of images shrunk to about 3 mm. The breath held at
-another depth moves the liver and lungs against the spine, which no global
-transform follows, so :func:`propagate_point` refines the global answer with a
-translation fitted in a 70 mm box around the point, at about 1.5 mm.
+multi-resolution pyramid of images shrunk to about 4 mm. The breath held at
+another depth moves the liver and lungs against the spine and the nodes beside
+it, which no global transform follows, so :func:`locate_point` refines the
+global answer around the point: a block match weighted to the lesion there
+(normalized correlation, FFT), then the lesion's centre found again.
 
 ITK's convention: the transform maps a point of the *fixed* series (the one a
 point comes from) to the *moving* series (where it goes).
@@ -19,25 +20,41 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import SimpleITK as sitk  # noqa: N813 (its own name)
+from scipy import ndimage, signal
 
-from recist_app.imaging.errors import RegistrationError
+from recist_app.imaging.errors import RegistrationError, SegmentationError
+from recist_app.imaging.geometry import index_to_lps_mm, lps_mm_to_index
+from recist_app.imaging.segment import LesionSegmentation, segment_lesion
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from recist_app.imaging.volume import ImageVolume
 
 __all__ = [
+    "PointMatch",
     "SeriesRegistration",
+    "locate_point",
     "propagate_point",
     "register_series",
 ]
 
 Point3 = tuple[float, float, float]
+FloatArray = npt.NDArray[np.float64]
 
 _COARSE_MM = 4.0
-_LOCAL_MM = 1.5
-_LOCAL_HALF_MM = 35.0
 _BODY_HU = -400.0
+_GLOBAL = "affine registration"
+_BLOCK_STEP_MM = 2.0
+_BLOCK_HALF_MM = 30.0
+_SEARCH_MM = 16.0
+_MARGIN_MM = 4.0
+_MIN_SCORE = 0.3
+_LESION_LIMIT_MM = 60.0
+_LESION_JUMP_MM = 10.0
+_SAME_HU = 40.0
 
 _sitk: Any = sitk
 
@@ -166,20 +183,225 @@ def register_series(fixed: ImageVolume, moving: ImageVolume) -> SeriesRegistrati
     )
 
 
-def _box(image: Any, center: Point3, half_mm: float) -> Any:
-    start = image.TransformPhysicalPointToContinuousIndex(center)
-    spacing = image.GetSpacing()
-    size = image.GetSize()
-    lower = [max(0, int(c - half_mm / s)) for c, s in zip(start, spacing, strict=True)]
-    upper = [
-        min(n, int(c + half_mm / s) + 1)
-        for c, s, n in zip(start, spacing, size, strict=True)
-    ]
-    if any(u - lo < 4 for lo, u in zip(lower, upper, strict=True)):
-        return None
-    return _sitk.RegionOfInterest(
-        image, [u - lo for lo, u in zip(lower, upper, strict=True)], lower
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PointMatch:
+    """Where a point of the fixed series lies in the moving series, and how found.
+
+    Parameters
+    ----------
+    point_lps_mm
+        The point in the moving series, LPS mm.
+    method
+        ``affine registration``, ``... + block match`` or
+        ``... + block match + lesion centre`` (the last step that was kept).
+    score
+        Peak weighted normalized correlation of the block match (-1..1); NaN
+        when no block match was kept.
+    """
+
+    point_lps_mm: Point3
+    method: str
+    score: float = math.nan
+
+
+def _affine_points(transform: Any) -> Callable[[FloatArray], FloatArray]:
+    """The affine transform as a NumPy function of ``(..., 3)`` LPS points."""
+    matrix = np.asarray(transform.GetMatrix(), dtype=np.float64).reshape(3, 3)
+    center = np.asarray(transform.GetCenter(), dtype=np.float64)
+    shift = np.asarray(transform.GetTranslation(), dtype=np.float64)
+
+    def apply(points: FloatArray) -> FloatArray:
+        return np.asarray((points - center) @ matrix.T + center + shift)
+
+    return apply
+
+
+def _grid(center: FloatArray, half_mm: float) -> FloatArray:
+    """An isotropic cube of LPS points, ``(z, y, x, 3)``, around ``center``."""
+    count = round(half_mm / _BLOCK_STEP_MM)
+    axis = np.arange(-count, count + 1, dtype=np.float64) * _BLOCK_STEP_MM
+    z, y, x = np.meshgrid(axis, axis, axis, indexing="ij")
+    return np.asarray(center + np.stack([x, y, z], axis=-1))
+
+
+def _sample(
+    volume: ImageVolume,
+    points: FloatArray,
+    values: npt.NDArray[Any] | None = None,
+    offset_ijk: tuple[int, int, int] = (0, 0, 0),
+) -> npt.NDArray[np.float32]:
+    """Trilinear samples of ``values`` (default: the volume's) at LPS points."""
+    ijk = lps_mm_to_index(volume, points.reshape(-1, 3)) - np.asarray(offset_ijk)
+    source = volume.voxels if values is None else values
+    sampled = ndimage.map_coordinates(
+        source,
+        [ijk[:, 2], ijk[:, 1], ijk[:, 0]],
+        order=1,
+        mode="nearest" if values is None else "constant",
+        cval=0.0,
+        output=np.float32,
     )
+    return np.asarray(sampled.reshape(points.shape[:-1]))
+
+
+def _segment_at(volume: ImageVolume, point: FloatArray) -> LesionSegmentation | None:
+    ijk = lps_mm_to_index(volume, point)
+    try:
+        return segment_lesion(
+            volume,
+            (float(ijk[0]), float(ijk[1]), float(ijk[2])),
+            max_diameter_mm=_LESION_LIMIT_MM,
+        )
+    except SegmentationError:
+        return None
+
+
+def _weights(
+    volume: ImageVolume, grid: FloatArray, lesion: LesionSegmentation | None
+) -> npt.NDArray[np.float32]:
+    """Where the block match looks: the lesion and a thin margin, or a Gaussian.
+
+    A lesion's neighbours often move differently (a node under the lung base, a
+    liver lesion beside the spine), so the match is weighted to the lesion and
+    the few millimetres around it, whose edge places it; a point not in a
+    lesion gets a Gaussian window.
+    """
+    if lesion is not None:
+        inside = _sample(volume, grid, lesion.membership, lesion.offset_ijk) >= 0.5
+        if inside.any():
+            distance = ndimage.distance_transform_edt(~inside, sampling=_BLOCK_STEP_MM)
+            return np.asarray(distance <= _MARGIN_MM, dtype=np.float32)
+    centred = grid - grid[tuple(n // 2 for n in grid.shape[:3])]
+    squared = np.sum(centred * centred, axis=-1)
+    sigma = _BLOCK_HALF_MM / 2
+    return np.asarray(np.exp(-squared / (2 * sigma * sigma)), dtype=np.float32)
+
+
+def _weighted_ncc(
+    region: npt.NDArray[np.float32],
+    template: npt.NDArray[np.float32],
+    weights: npt.NDArray[np.float32],
+) -> FloatArray | None:
+    """Normalized correlation of a weighted template at every shift in a region.
+
+    ``sum w (T - Tw)(I - Iw) / sqrt(sum w (T - Tw)^2 * sum w (I - Iw)^2)`` with
+    weighted means, computed for all shifts at once by FFT correlation.
+    """
+    total = float(weights.sum())
+    if total <= 0:
+        return None
+    mean = float((weights * template).sum()) / total
+    centred = weights * (template - mean)
+    energy = float((centred * (template - mean)).sum())
+    if energy <= 1e-6 * total:
+        return None  # a flat template matches anything
+
+    def correlate(image: npt.NDArray[Any], kernel: npt.NDArray[Any]) -> FloatArray:
+        return np.asarray(
+            signal.fftconvolve(image, kernel[::-1, ::-1, ::-1], mode="valid")
+        )
+
+    region64 = region.astype(np.float64)
+    numerator = correlate(region64, centred)
+    first = correlate(region64, weights)
+    second = correlate(region64 * region64, weights)
+    variance = np.maximum(second - first * first / total, 1e-6)
+    return np.asarray(numerator / np.sqrt(energy * variance))
+
+
+def _peak(score: FloatArray) -> tuple[FloatArray, float]:
+    """The shift (x, y, z mm, from the region's centre) of the best score."""
+    index = tuple(int(c) for c in np.unravel_index(int(np.argmax(score)), score.shape))
+    offset = np.zeros(3)
+    for axis in range(3):
+        at = int(index[axis])
+        fraction = 0.0
+        if 0 < at < score.shape[axis] - 1:
+            before, after = list(index), list(index)
+            before[axis], after[axis] = at - 1, at + 1
+            a, b, c = score[tuple(before)], score[index], score[tuple(after)]
+            curve = a - 2 * b + c
+            if curve < 0:
+                fraction = float((a - c) / (2 * curve))
+        offset[axis] = (at + fraction - (score.shape[axis] - 1) / 2) * _BLOCK_STEP_MM
+    return offset[::-1].copy(), float(score[index])
+
+
+def _centre(volume: ImageVolume, lesion: LesionSegmentation) -> FloatArray:
+    k, j, i = np.nonzero(lesion.mask)
+    mean_ijk = np.array([i.mean(), j.mean(), k.mean()]) + np.asarray(lesion.offset_ijk)
+    return np.asarray(index_to_lps_mm(volume, mean_ijk))
+
+
+def locate_point(registration: SeriesRegistration, point_lps_mm: Point3) -> PointMatch:
+    """Where a point of the fixed series lies in the moving one, refined locally.
+
+    The global (affine) answer is refined in two steps:
+
+    1. block match: the fixed series around the point (a 60 mm cube sampled at
+       2 mm, weighted to the lesion there and a 4 mm margin, else a Gaussian
+       window) is compared by weighted normalized correlation with the moving
+       series resampled through the global transform, at every shift within
+       +-16 mm (FFT); the best shift, to a fraction of a step, is kept when its
+       correlation is at least 0.3;
+    2. lesion centre: when a lesion is delineated at the point in both series
+       (CT numbers alike, centres within 10 mm of the block match), the point
+       keeps its place relative to the lesion's centre, so a lesion that shrank
+       or grew is still found at its middle.
+
+    Parameters
+    ----------
+    registration
+        From :func:`register_series`.
+    point_lps_mm
+        A point of the fixed (baseline) series.
+
+    Returns
+    -------
+    PointMatch
+        The point in the moving series and the last step kept.
+    """
+    transform = _affine_points(registration.transform)
+    point = np.asarray(point_lps_mm, dtype=np.float64)
+    coarse = transform(point)
+    fixed, moving = registration.fixed, registration.moving
+    grid = _grid(point, _BLOCK_HALF_MM)
+    lesion = _segment_at(fixed, point)
+    score = _weighted_ncc(
+        _sample(moving, transform(_grid(point, _BLOCK_HALF_MM + _SEARCH_MM))),
+        _sample(fixed, grid),
+        _weights(fixed, grid, lesion),
+    )
+    if score is None:
+        return PointMatch(point_lps_mm=_triple(coarse), method=_GLOBAL)
+    shift, peak = _peak(score)
+    if peak < _MIN_SCORE:
+        return PointMatch(point_lps_mm=_triple(coarse), method=_GLOBAL)
+    matched = transform(point + shift)
+    found = PointMatch(
+        point_lps_mm=_triple(matched), method=f"{_GLOBAL} + block match", score=peak
+    )
+    if lesion is None:
+        return found
+    again = _segment_at(moving, matched)
+    if again is None:
+        return found
+    contrast = abs(lesion.inside_hu - lesion.outside_hu)
+    if abs(again.inside_hu - lesion.inside_hu) > max(_SAME_HU, contrast / 2):
+        return found
+    matrix = np.asarray(registration.transform.GetMatrix()).reshape(3, 3)
+    centred = _centre(moving, again) + matrix @ (point - _centre(fixed, lesion))
+    if math.dist(centred, matched) > _LESION_JUMP_MM:
+        return found
+    return PointMatch(
+        point_lps_mm=_triple(centred),
+        method=f"{_GLOBAL} + block match + lesion centre",
+        score=peak,
+    )
+
+
+def _triple(point: FloatArray) -> Point3:
+    return (float(point[0]), float(point[1]), float(point[2]))
 
 
 def propagate_point(
@@ -194,35 +416,13 @@ def propagate_point(
     point_lps_mm
         A point of the fixed (baseline) series.
     local
-        Refine by a translation fitted around the point (breathing).
+        Refine the global answer around the point (:func:`locate_point`).
 
     Returns
     -------
     tuple
         The point in the moving series, LPS mm.
     """
-    coarse = registration.map_point(point_lps_mm)
     if not local:
-        return coarse
-    fixed_box = _box(
-        _image(registration.fixed, _LOCAL_MM), point_lps_mm, _LOCAL_HALF_MM
-    )
-    if fixed_box is None:
-        return coarse
-    moving_image = _image(registration.moving, _LOCAL_MM)
-    shift = _sitk.TranslationTransform(3)
-    composite = _sitk.CompositeTransform(3)
-    composite.AddTransform(registration.transform)
-    composite.AddTransform(shift)
-    method = _method((2, 1), 60)
-    method.SetInitialTransform(composite, inPlace=True)
-    method.SetMetricSamplingPercentage(0.5, seed=7)
-    try:
-        method.Execute(fixed_box, moving_image)
-    except RuntimeError:
-        return coarse
-    x, y, z = composite.TransformPoint(tuple(float(c) for c in point_lps_mm))
-    moved = (float(x), float(y), float(z))
-    if math.dist(moved, coarse) > _LOCAL_HALF_MM:
-        return coarse  # the box found something else: keep the global answer
-    return moved
+        return registration.map_point(point_lps_mm)
+    return locate_point(registration, point_lps_mm).point_lps_mm

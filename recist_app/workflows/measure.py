@@ -20,7 +20,7 @@ from recist_app.imaging.geometry import lps_mm_to_index
 from recist_app.imaging.loader import load_volume
 from recist_app.imaging.registration import (
     SeriesRegistration,
-    propagate_point,
+    locate_point,
     register_series,
 )
 from recist_app.imaging.segment import DEFAULT_MAX_DIAMETER_MM, segment_lesion
@@ -216,12 +216,15 @@ def registration_for(fixed: ImageVolume, moving: ImageVolume) -> SeriesRegistrat
 def propagate_to(
     fixed: ImageVolume, moving: ImageVolume, point_lps_mm: Point3
 ) -> PropagatedPoint:
-    """Where a point of ``fixed`` lies in ``moving`` (registration, then local)."""
+    """Where a point of ``fixed`` lies in ``moving`` (registration, then local).
+
+    ``method`` names the last step kept: ``affine registration``, ``... + block
+    match`` or ``... + block match + lesion centre``
+    (:func:`recist_app.imaging.registration.locate_point`).
+    """
     registration = registration_for(fixed, moving)
-    point = propagate_point(registration, point_lps_mm, local=True)
-    return PropagatedPoint(
-        point_lps_mm=point, method="affine registration + local translation"
-    )
+    found = locate_point(registration, point_lps_mm)
+    return PropagatedPoint(point_lps_mm=found.point_lps_mm, method=found.method)
 
 
 def propagate_between_folders(
