@@ -66,6 +66,7 @@ _MIN_VOXELS = 4
 _FIRST_BOX_MM = 30.0
 _SHELL_GAP_MM = 2.0
 _SHELL_WIDTH_MM = 2.0
+_TEXTURE_SPREADS = 2.5
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float32]
@@ -289,6 +290,31 @@ def _first_region(
     return region
 
 
+def _band(
+    smooth: FloatArray,
+    core: BoolArray,
+    inside_hu: float,
+    outside_hu: float,
+    tolerance_scale: float,
+) -> BoolArray:
+    """Voxels like the lesion: halfway towards the surroundings, further away.
+
+    Towards the surroundings the edge lies halfway (the partial-volume edge);
+    the other way the band reaches as far as the lesion's own texture does
+    (``_TEXTURE_SPREADS`` robust spreads of its core), so the dark patches of a
+    heterogeneous lesion are not cut out of it, while a uniform lesion keeps
+    the symmetric half-contrast band.
+    """
+    contrast = abs(outside_hu - inside_hu)
+    values = smooth[core]
+    texture = 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    near = 0.5 * contrast * tolerance_scale
+    far = max(near, _TEXTURE_SPREADS * texture * tolerance_scale)
+    if outside_hu >= inside_hu:
+        return np.asarray((smooth > inside_hu - far) & (smooth < inside_hu + near))
+    return np.asarray((smooth < inside_hu + far) & (smooth > inside_hu - near))
+
+
 def _fill_slices(region: BoolArray) -> BoolArray:
     filled = np.empty_like(region)
     for index in range(region.shape[0]):
@@ -463,7 +489,13 @@ def _segment_in_box(
                 where,
                 f"no contrast ({inside_hu:.0f} HU inside, {outside_hu:.0f} HU around)",
             )
-        band = np.abs(smooth - inside_hu) < 0.5 * contrast * tolerance_scale
+        band = _band(
+            smooth,
+            np.asarray(core if core.any() else region),
+            inside_hu,
+            outside_hu,
+            tolerance_scale,
+        )
         # a partial-volume seam along an edge (the capsule, the pleura) is thin
         band = ndimage.binary_opening(band, _IN_PLANE_SQUARE)
         region = _component(band, seed)

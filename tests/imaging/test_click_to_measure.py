@@ -74,3 +74,39 @@ def test_a_point_in_plain_liver_delineates_no_lesion(
     ijk = lps_mm_to_index(volume, (-40.0, 20.0, -90.0))
     with pytest.raises(SegmentationError, match="no lesion can be delineated"):
         segment_lesion(volume, (float(ijk[0]), float(ijk[1]), float(ijk[2])))
+
+
+@pytest.mark.parametrize(
+    "offset_mm", [(0.0, 0.0, 0.0), (4.5, 0.0, 0.0), (0.0, -4.5, 0.0)]
+)
+def test_heterogeneous_lesion_keeps_its_dark_patches_and_is_measured_full_length(
+    phantom: tuple[ImageVolume, tuple[PhantomLesion, ...]],
+    offset_mm: tuple[float, float, float],
+) -> None:
+    """H01 (textured, 12 HU spread): a symmetric half-contrast band cut 7 mm."""
+    volume, truths = phantom
+    truth = next(t for t in truths if t.lesion_id == "H01")
+    click = (
+        truth.center_lps_mm[0] + offset_mm[0],
+        truth.center_lps_mm[1] + offset_mm[1],
+        truth.center_lps_mm[2] + offset_mm[2],
+    )
+    result = measure_at_point(volume, click)
+    assert result.long_axis_mm == pytest.approx(truth.long_axis_mm, abs=1.0)
+    assert result.short_axis_mm == pytest.approx(truth.short_axis_mm, abs=1.0)
+
+
+def test_every_phantom_lesion_is_within_2_mm_p90(
+    phantom: tuple[ImageVolume, tuple[PhantomLesion, ...]],
+) -> None:
+    volume, truths = phantom
+    errors = [
+        abs(
+            measure_at_point(
+                volume, t.center_lps_mm, lymph_node=t.is_lymph_node
+            ).long_axis_mm
+            - t.long_axis_mm
+        )
+        for t in truths
+    ]
+    assert float(np.percentile(errors, 90)) <= 2.0, errors
