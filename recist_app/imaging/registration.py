@@ -55,6 +55,8 @@ _MIN_SCORE = 0.3
 _LESION_LIMIT_MM = 60.0
 _LESION_JUMP_MM = 10.0
 _SAME_HU = 40.0
+_NEAR_MM = 8.0
+_NEAR_TRIES = 3
 
 _sitk: Any = sitk
 
@@ -327,6 +329,32 @@ def _peak(score: FloatArray) -> tuple[FloatArray, float]:
     return offset[::-1].copy(), float(score[index])
 
 
+def _segment_near(
+    volume: ImageVolume, point: FloatArray, lesion: LesionSegmentation
+) -> LesionSegmentation | None:
+    """The lesion at ``point``, or at the nearest voxels that look like it.
+
+    A lesion that shrank may leave the block match's point just outside it: the
+    few points within ``_NEAR_MM`` whose neighbourhood's CT number is within a
+    quarter of the contrast of the baseline lesion's are tried, nearest first.
+    """
+    found = _segment_at(volume, point)
+    if found is not None:
+        return found
+    grid = _grid(point, _NEAR_MM)
+    stored = ndimage.uniform_filter(_sample(volume, grid), size=3, mode="nearest")
+    hu = stored * volume.rescale_slope + volume.rescale_intercept
+    contrast = abs(lesion.inside_hu - lesion.outside_hu)
+    like = np.abs(hu - lesion.inside_hu) < contrast / 4
+    candidates = grid[like]
+    order = np.argsort(np.sum((candidates - point) ** 2, axis=1))
+    for index in order[:_NEAR_TRIES]:
+        found = _segment_at(volume, candidates[index])
+        if found is not None:
+            return found
+    return None
+
+
 def _centre(volume: ImageVolume, lesion: LesionSegmentation) -> FloatArray:
     k, j, i = np.nonzero(lesion.mask)
     mean_ijk = np.array([i.mean(), j.mean(), k.mean()]) + np.asarray(lesion.offset_ijk)
@@ -383,7 +411,7 @@ def locate_point(registration: SeriesRegistration, point_lps_mm: Point3) -> Poin
     )
     if lesion is None:
         return found
-    again = _segment_at(moving, matched)
+    again = _segment_near(moving, matched, lesion)
     if again is None:
         return found
     contrast = abs(lesion.inside_hu - lesion.outside_hu)
