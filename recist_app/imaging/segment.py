@@ -11,7 +11,9 @@ Steps (all inside a box of ``2 x max_diameter_mm`` around the click):
 2. the seed statistics: median and robust spread within 2.5 mm of the click;
 3. a first region within a narrow band around the seed value, its outer shell's
    median is the surroundings' value; the band is widened to half the contrast
-   and the region grown again (twice, the lesion's median re-estimated);
+   towards the surroundings and, the other way, as far as the lesion's own
+   texture reaches (a heterogeneous lesion keeps its dark patches), and the
+   region grown again (twice, the lesion's median re-estimated);
 4. leakage control: a region reaching the edge of the box (a vessel, the
    pleura, the capsule, a neighbouring organ of similar density) is split at
    its narrowest neck by a watershed of its distance map between the click's
