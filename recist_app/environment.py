@@ -7,6 +7,7 @@ __all__ = [
     "DATABASE_URL_ENV",
     "DEID_KEY_ENV",
     "PACS_SETTINGS_ENV",
+    "READER_ROLE_ENV",
     "USER_ENV",
 ]
 
@@ -15,6 +16,11 @@ DATABASE_URL_ENV = "RECIST_APP_DATABASE_URL"
 
 USER_ENV = "RECIST_APP_USER"
 """Who works, for the audit trail and signatures, when not the login name."""
+
+READER_ROLE_ENV = "RECIST_APP_READER_ROLE"
+"""Who works in a central review (``reader 1``, ``reader 2``, ``adjudicator``,
+``single``) when the command line or the app is not told: it decides what the
+blinding shows."""
 
 DEID_KEY_ENV = "RECIST_APP_DEID_KEY"
 """Holds the site's de-identification key when no key file is given."""

@@ -8,8 +8,8 @@ GRANT SELECT ON alembic_version TO recist_app;
 -- Appended to, never changed: the audit trail, signed versions, patients.
 GRANT SELECT, INSERT ON audit_log, reading_versions, patients TO recist_app;
 -- Readings and the imaging index change in place (status, revision, file paths).
-GRANT SELECT, INSERT, UPDATE ON readings, studies, series, series_files
-    TO recist_app;
+GRANT SELECT, INSERT, UPDATE ON readings, studies, series, series_files,
+    adjudications TO recist_app;
 -- A reading's rows, the response cache and the clinical data are also deleted
 -- row by row (every change of a reading's rows is in the audit trail).
 GRANT SELECT, INSERT, UPDATE, DELETE ON lesions, timepoints, measurements,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from recist_app import __version__
 from recist_app.cli import (
     audit,
+    central,
     demo,
     endpoints,
     evaluate,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         audit,
         pacs,
         measure,
+        central,
     ):
         group.add_parsers(subparsers)
     return parser

@@ -14,18 +14,26 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recist_app.environment import DATABASE_URL_ENV, DEID_KEY_ENV, USER_ENV
+from recist_app.environment import (
+    DATABASE_URL_ENV,
+    DEID_KEY_ENV,
+    READER_ROLE_ENV,
+    USER_ENV,
+)
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.vocabulary import (
+    current_role,
     current_user,
     parse_criteria,
     parse_criteria_choice,
+    parse_reader_role,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from recist_app.recist import Criteria
+    from recist_app.recist import Criteria, ReaderRole
+    from recist_app.workflows.central_reading import DiscordanceRules
 
 __all__ = [
     "CRITERIA_HELP",
@@ -33,9 +41,14 @@ __all__ = [
     "DEID_KEY_ENV",
     "ProgressBar",
     "add_database_option",
+    "add_discordance_options",
+    "add_role_option",
     "add_user_option",
     "criteria_choice_type",
     "criteria_type",
+    "discordance_rules",
+    "reader_role_type",
+    "viewer_role",
     "positive",
     "report",
     "write_output",
@@ -60,6 +73,75 @@ def criteria_choice_type(text: str) -> tuple[Criteria, ...] | None:
         raise argparse.ArgumentTypeError(
             f"{error}; or 'all', or 'file' for the reading's own"
         ) from None
+
+
+def reader_role_type(text: str) -> ReaderRole:
+    """``--role`` / ``--accept``: ``reader 1``, ``reader 2``, ``adjudicator``, ``single``."""
+    try:
+        return parse_reader_role(text)
+    except WorkflowError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_role_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add ``--role`` (central-review role; default ``$RECIST_APP_READER_ROLE``)."""
+    parser.add_argument(
+        "--role",
+        type=reader_role_type,
+        default=None,
+        metavar="ROLE",
+        help=f"{help_text} ('reader 1', 'reader 2', 'adjudicator' or 'single'; "
+        f"default: ${READER_ROLE_ENV}, else single)",
+    )
+
+
+def viewer_role(args: argparse.Namespace) -> ReaderRole:
+    """The ``--role`` given, else :func:`current_role`."""
+    role: ReaderRole | None = getattr(args, "role", None)
+    return role if role is not None else current_role()
+
+
+def add_discordance_options(parser: argparse.ArgumentParser) -> None:
+    """Add the discordance rules: which differences go to adjudication."""
+    parser.add_argument(
+        "--pd-tolerance-days",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="first-PD dates this many days apart still agree (default 0)",
+    )
+    parser.add_argument(
+        "--no-bor-rule",
+        action="store_true",
+        help="a different BOR alone does not send a patient to adjudication",
+    )
+    parser.add_argument(
+        "--no-pd-date-rule",
+        action="store_true",
+        help="a different first-PD date alone does not send a patient to "
+        "adjudication",
+    )
+    parser.add_argument(
+        "--concordant-final",
+        type=reader_role_type,
+        default=None,
+        metavar="ROLE",
+        help="the read a concordant patient takes as final (default 'reader 1')",
+    )
+
+
+def discordance_rules(args: argparse.Namespace) -> DiscordanceRules:
+    """The :class:`DiscordanceRules` the options say."""
+    from recist_app.recist import ReaderRole
+    from recist_app.workflows.central_reading import DiscordanceRules
+
+    return DiscordanceRules(
+        compare_bor=not getattr(args, "no_bor_rule", False),
+        compare_pd_date=not getattr(args, "no_pd_date_rule", False),
+        pd_tolerance_days=getattr(args, "pd_tolerance_days", 0),
+        concordant_final=getattr(args, "concordant_final", None)
+        or ReaderRole.READER_1,
+    )
 
 
 def positive(kind: Callable[[str], float]) -> Callable[[str], Any]:

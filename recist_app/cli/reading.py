@@ -10,9 +10,11 @@ from recist_app.cli.errors import EXIT_BAD_INPUT, EXIT_OK
 from recist_app.cli.options import (
     CRITERIA_HELP,
     add_database_option,
+    add_role_option,
     add_user_option,
     criteria_type,
     database_url,
+    viewer_role,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ def _run_import(args: argparse.Namespace) -> int:
             [Path(name) for name in args.files],
             user=args.user,
             replace=args.replace,
+            role=args.role,
             on_file=show,
         )
     print(result.summary())
@@ -54,6 +57,7 @@ def _run_import(args: argparse.Namespace) -> int:
 
 def _run_list(args: argparse.Namespace) -> int:
     from recist_app.workflows.database import open_database
+    from recist_app.workflows.central_reading import current_viewer
     from recist_app.workflows.worklist import (
         reading_worklist,
         worklist_csv_text,
@@ -61,7 +65,7 @@ def _run_list(args: argparse.Namespace) -> int:
     )
 
     with open_database(database_url(args)) as store:
-        rows = reading_worklist(store)
+        rows = reading_worklist(store, viewer=current_viewer(viewer_role(args)))
     text = (
         worklist_csv_text(rows) if args.format == "csv" else worklist_table_text(rows)
     )
@@ -117,6 +121,9 @@ def add_parsers(subparsers: Any) -> None:
         action="store_true",
         help="overwrite a different stored reading (recorded in the audit trail)",
     )
+    add_role_option(
+        importer, "the readings' central-review role, for files without reader_role"
+    )
     add_user_option(importer)
     add_database_option(importer)
     importer.set_defaults(handler=_run_import)
@@ -130,6 +137,7 @@ def add_parsers(subparsers: Any) -> None:
         ),
     )
     lister.add_argument("--format", choices=("table", "csv"), default="table")
+    add_role_option(lister, "who is looking: a primary reader sees only their own reads")
     add_database_option(lister)
     lister.set_defaults(handler=_run_list)
 

@@ -34,6 +34,15 @@ from recist_app.endpoints.adverse_events import (
     read_adverse_events_csv,
     summarise_adverse_events,
 )
+from recist_app.endpoints.agreement import (
+    AGREEMENT_KEYS,
+    ReaderAgreement,
+    ReaderPair,
+    agreement_csv_text,
+    cohen_kappa,
+    pd_dates_agree,
+    reader_agreement,
+)
 from recist_app.endpoints.biomarkers import (
     BiomarkerGroup,
     BiomarkerKind,
@@ -121,6 +130,13 @@ from recist_app.endpoints.tables import (
 )
 
 __all__ = [
+    "AGREEMENT_KEYS",
+    "ReaderAgreement",
+    "ReaderPair",
+    "agreement_csv_text",
+    "cohen_kappa",
+    "pd_dates_agree",
+    "reader_agreement",
     "ADAM_DATASETS",
     "ADVERSE_EVENT_COLUMNS",
     "BOR_CATEGORIES",

@@ -17,9 +17,11 @@ axis was drawn); per new lesion ``not_imaged_at_baseline`` (E3), diameters,
 ``typical_vascular_pattern`` (mRECIST J5) and ``cytology_confirmed`` (J4); the
 non-target state ``further_increase`` (iRECIST H2);
 ``params.max_ne_between_confirmation``, ``too_small_mm``, ``pd_min_increase_mm``,
-``baseline_window_days``; top-level ``reader``, and ``sign_off`` (status, signer,
-time and version of the signature, written by exports; validated, never used by
-the rules).
+``baseline_window_days``; top-level ``reader``, ``reader_role`` (``"reader 1"``,
+``"reader 2"``, ``"adjudicator"``, ``"single"``: who the reading is by in a central
+review; validated, used by ``reading import``, never by the rules), and
+``sign_off`` (status, signer, time and version of the signature, written by
+exports; validated, never used by the rules).
 
 Bounds, checked before anything is built from the file (issue 17): text no longer
 than the database column that will hold it (:data:`MAX_TEXT_LENGTHS`, the column
@@ -56,6 +58,7 @@ from recist_app.recist import (
     NewLesionState,
     NonTargetAssessment,
     NonTargetState,
+    ReaderRole,
     Reading,
     ReadingError,
     ResponseParameters,
@@ -131,6 +134,7 @@ _TOP_KEYS = {
     "lesions": True,
     "timepoints": True,
     "reader": False,
+    "reader_role": False,
     "sign_off": False,
 }
 _SIGN_OFF_KEYS = {
@@ -363,6 +367,8 @@ def parse_reading(data: object, *, source: str = "reading") -> Reading:
     timepoints = _timepoints(top["timepoints"], context)
     if "sign_off" in top:
         _sign_off(top["sign_off"], context)
+    if "reader_role" in top:
+        _enum(top["reader_role"], "reader_role", ReaderRole, context)
     params = _params(top.get("params", {}), context)
     try:
         reading = Reading(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from recist_app.exchange.errors import ExchangeError
+from recist_app.recist import ReaderRole
 from recist_app.exchange.reading_file import (
     MAX_FILE_BYTES,
     decode_reading_json,
@@ -31,12 +32,17 @@ __all__ = ["ReadingFile", "load_reading_file"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadingFile:
-    """A reading file as read: the reading, its sign-off and its bytes' SHA-256."""
+    """A reading file as read: the reading, its sign-off and its bytes' SHA-256.
+
+    ``reader_role`` is the file's top-level ``reader_role`` (``None`` when
+    absent): who the reading is by in a central review.
+    """
 
     path: Path
     reading: Reading
     sign_off: ImportedSignOff
     sha256: str
+    reader_role: ReaderRole | None = None
 
 
 def load_reading_file(path: Path) -> ReadingFile:
@@ -66,6 +72,9 @@ def load_reading_file(path: Path) -> ReadingFile:
         reading=reading,
         sign_off=_sign_off(data.get("sign_off"), str(path)),
         sha256=hashlib.sha256(data_bytes).hexdigest(),
+        reader_role=(
+            None if data.get("reader_role") is None else ReaderRole(data["reader_role"])
+        ),
     )
 
 

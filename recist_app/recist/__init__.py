@@ -58,6 +58,7 @@ from recist_app.recist.enums import (
     NewLesionFinding,
     NewLesionState,
     NonTargetState,
+    ReaderRole,
     Response,
 )
 from recist_app.recist.errors import (
@@ -122,6 +123,7 @@ __all__ = [
     "NewLesionState",
     "NonTargetAssessment",
     "NonTargetState",
+    "ReaderRole",
     "Reading",
     "ReadingError",
     "Recist11Rules",

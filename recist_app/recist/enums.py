@@ -18,6 +18,7 @@ __all__ = [
     "NewLesionFinding",
     "NewLesionState",
     "NonTargetState",
+    "ReaderRole",
     "Response",
 ]
 
@@ -28,6 +29,24 @@ class Criteria(StrEnum):
     RECIST_1_1 = "RECIST 1.1"
     IRECIST = "iRECIST"
     MRECIST = "mRECIST"
+
+
+class ReaderRole(StrEnum):
+    """Who a reading is by in a central review (FDA 2018 imaging endpoint guidance).
+
+    ``reader 1`` and ``reader 2`` read blinded to each other; the ``adjudicator``
+    accepts one of their reads when they disagree; ``single`` is a site read.
+    """
+
+    SINGLE = "single"
+    READER_1 = "reader 1"
+    READER_2 = "reader 2"
+    ADJUDICATOR = "adjudicator"
+
+    @property
+    def is_primary(self) -> bool:
+        """Whether this is one of the two blinded primary readers."""
+        return self in (ReaderRole.READER_1, ReaderRole.READER_2)
 
 
 class LesionRole(StrEnum):

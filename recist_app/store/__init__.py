@@ -22,6 +22,7 @@ from recist_app.store.adverse_events import (
     StoredAdverseEvent,
 )
 from recist_app.store.audit import AuditEntry
+from recist_app.store.central import AdjudicationRecord, CentralReading
 from recist_app.store.clinical import (
     ClinicalData,
     ClinicalDates,
@@ -76,12 +77,14 @@ from recist_app.store.verification import (
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_BUSY_TIMEOUT_S",
+    "AdjudicationRecord",
     "AdverseEventData",
     "AdverseEventImportSummary",
     "AnchorCheck",
     "AuditEntry",
     "AuditTrail",
     "AuditVerification",
+    "CentralReading",
     "ClinicalData",
     "ClinicalDates",
     "ClinicalImportSummary",

@@ -83,7 +83,8 @@ _SIGNATURE_COLUMNS: Final = (
     "signed_at",
     "amendment_reason",
 )
-_READING_ROW_COLUMNS: Final = (*_SIGNATURE_COLUMNS, *READING_COLUMNS)
+# revision 0012: the role is bookkeeping, bound to the trail's "reading role" rows
+_READING_ROW_COLUMNS: Final = (*_SIGNATURE_COLUMNS, "reader_role", *READING_COLUMNS)
 _SEPARATOR: Final = " / "
 
 
@@ -218,6 +219,11 @@ class TrailReplay:
                 if action == "rename" and row.after_values is not None:
                     self.patients.add(json.loads(row.after_values)["patient_id"])
             return
+        if entity == "reading role":  # revision 0012
+            if row.after_values is not None:
+                state = self.readings.setdefault(row.entity_key, {})
+                state["reader_role"] = json.loads(row.after_values)["reader_role"]
+            return
         if entity not in ("reading", "clinical", *_ROW_NAMES):
             return  # the imaging index is not bound to the trail
         after: dict[str, Any] = (
@@ -259,6 +265,7 @@ class TrailReplay:
                 "signed_by": None,
                 "signed_at": None,
                 "amendment_reason": None,
+                "reader_role": "single",  # every reading starts a site read
                 **later_column_defaults("reading"),
                 **after,
             }

@@ -185,6 +185,7 @@ def _add_reading(
         signed_version=0,
         created_at=now,
         updated_at=now,
+        reader_role="single",  # a site read until given a role (store.central)
         **new.reading,
     )
     session.add(row)

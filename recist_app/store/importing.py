@@ -20,6 +20,7 @@ from recist_app.store._rows import reading_to_rows, rows_sha256, rows_to_snapsho
 from recist_app.store._unit_of_work import check_user, label_of
 from recist_app.store._writer import write_reading
 from recist_app.store.audit import AuditChange, append_audit
+from recist_app.store.central import apply_role, role_change
 from recist_app.store.errors import ReadingConflictError, StoreError
 from recist_app.store.records import ReadingRecord, ReadingStatus
 from recist_app.store.responses import carry_cache
@@ -28,7 +29,7 @@ from recist_app.store.schema import ReadingVersionRow
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from recist_app.recist import Reading
+    from recist_app.recist import ReaderRole, Reading
     from recist_app.store._rows import ReadingRows, Values
     from recist_app.store._unit_of_work import UnitOfWork
     from recist_app.store.schema import ReadingRow
@@ -188,8 +189,9 @@ def import_whole_reading(
     source_sha256: str,
     replace: bool,
     user: str,
+    role: ReaderRole | None = None,
 ) -> ReadingImportResult:
-    """Store ``reading`` and its sign-off in one transaction.
+    """Store ``reading`` and its sign-off (and its role) in one transaction.
 
     See :meth:`~recist_app.store.Readings.import_reading`.
     """
@@ -218,9 +220,14 @@ def import_whole_reading(
                 row, sign_off
             )
             if difference is None:
+                head = apply_role(
+                    unit, session, row, reading.patient_id, role, user=who
+                )
                 return ReadingImportResult(
                     outcome=ImportOutcome.UNCHANGED,
-                    record=ReadingRecord.from_row(row, reading.patient_id),
+                    record=ReadingRecord.from_row(
+                        row, reading.patient_id, audit_head=head
+                    ),
                 )
             if not replace:
                 raise ReadingConflictError(
@@ -271,6 +278,10 @@ def import_whole_reading(
             ),
             *signed,
         ]
+        if role is not None:
+            moved = role_change(session, row, reading.patient_id, role)
+            if moved is not None:
+                changes.append(moved)
         if row.revision == revision:  # the content was already stored so
             row.revision += 1
             carry_cache(session, row, revision)

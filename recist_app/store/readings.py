@@ -20,6 +20,7 @@ from recist_app.store._unit_of_work import (
     reading_label,
 )
 from recist_app.store._writer import write_reading
+from recist_app.store.central import apply_role
 from recist_app.store.errors import StoreError
 from recist_app.store.importing import ImportedSignOff, import_whole_reading
 from recist_app.store.records import ReadingRecord, StoredReading
@@ -28,7 +29,7 @@ from recist_app.store.schema import PatientRow, ReadingRow
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from recist_app.recist import Assessment
+    from recist_app.recist import Assessment, ReaderRole
     from recist_app.store._unit_of_work import UnitOfWork
     from recist_app.store.importing import ReadingImportResult
 
@@ -122,6 +123,7 @@ class Readings:
         base_revision: int | None = None,
         base: Reading | None = None,
         assessment: Assessment | None = None,
+        role: ReaderRole | None = None,
     ) -> ReadingRecord:
         """Store ``reading`` (creating it if new), writing only what changed.
 
@@ -147,6 +149,9 @@ class Readings:
         assessment
             ``recist.assess(reading)`` if the caller already has it, for the
             response cache; computed here when not given.
+        role
+            The reading's central-review role, set (audited) in the same
+            transaction when it differs from the stored one; ``None`` keeps it.
 
         Returns
         -------
@@ -189,7 +194,10 @@ class Readings:
                 base=base,
                 assessment=assessment,
             )
-            return ReadingRecord.from_row(row, reading.patient_id)
+            head = apply_role(
+                self._unit, session, row, reading.patient_id, role, user=who
+            )
+            return ReadingRecord.from_row(row, reading.patient_id, audit_head=head)
 
     def update(
         self,
@@ -247,6 +255,7 @@ class Readings:
         source_sha256: str,
         replace: bool = False,
         user: str,
+        role: ReaderRole | None = None,
     ) -> ReadingImportResult:
         """Store a whole reading read from a file, with its sign-off, atomically.
 
@@ -272,11 +281,16 @@ class Readings:
             one when that is taken.
         user
             Who imports, for the audit trail.
+        role
+            The reading's central-review role (``None``: keep the stored one,
+            ``single`` for a new reading); set in the same transaction.
 
         Raises
         ------
         ReadingConflictError
             A different reading is stored and ``replace`` is false.
+        StoreError
+            Another reading of the patient has that central role.
         """
         return import_whole_reading(
             self._unit,
@@ -285,4 +299,5 @@ class Readings:
             source_sha256=source_sha256,
             replace=replace,
             user=user,
+            role=role,
         )

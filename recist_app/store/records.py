@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from recist_app.recist import Criteria, Reading
+from recist_app.recist import Criteria, ReaderRole, Reading
 from recist_app.store._unit_of_work import reading_label
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ class ReadingRecord:
         Number of times the reading has been signed (0: never).
     amendment_reason
         Why a signed reading was reopened, while the amendment is in progress.
+    reader_role
+        Who the reading is by in a central review (``single``: a site read).
     audit_head
         The audit trail's newest row hash right after the change that returned
         this record (signing, importing); ``None`` when it was only read. Kept
@@ -60,6 +62,7 @@ class ReadingRecord:
     signed_by: str | None
     amendment_reason: str | None
     updated_at: datetime.datetime
+    reader_role: ReaderRole = ReaderRole.SINGLE
     audit_head: str | None = field(default=None, compare=False)
 
     @classmethod
@@ -78,6 +81,7 @@ class ReadingRecord:
             signed_by=row.signed_by,
             amendment_reason=row.amendment_reason,
             updated_at=row.updated_at,
+            reader_role=ReaderRole(row.reader_role or ReaderRole.SINGLE.value),
             audit_head=audit_head,
         )
 

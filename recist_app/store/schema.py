@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AdjudicationRow",
     "AdverseEventRow",
     "AuditRow",
     "Base",
@@ -143,6 +144,10 @@ class ReadingRow(Base):
     mrecist_pd_min_increase_mm: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+    # revision 0012: who the reading is by in a central review (ReaderRole)
+    reader_role: Mapped[str] = mapped_column(
+        String(16), server_default=text("'single'")
+    )
 
 
 class LesionRow(Base):
@@ -455,3 +460,27 @@ class AdverseEventRow(Base):
     action: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
+
+
+class AdjudicationRow(Base):
+    """The adjudicator's decision for one patient and criteria set (revision 0012).
+
+    ``accepted_role`` is the primary read accepted as final (``reader 1`` or
+    ``reader 2``); a new decision replaces it, the audit trail keeps both.
+    """
+
+    __tablename__ = "adjudications"
+    __table_args__ = (
+        UniqueConstraint("patient_row_id", "criteria"),
+        CheckConstraint(
+            "accepted_role IN ('reader 1', 'reader 2')", name="accepted_role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_row_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    criteria: Mapped[str] = mapped_column(String(16))
+    accepted_role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)

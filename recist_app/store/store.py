@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from recist_app.store._unit_of_work import Clock, UnitOfWork, utc_now
 from recist_app.store.adverse_events import AdverseEventData
+from recist_app.store.central import CentralReading
 from recist_app.store.clinical import ClinicalData
 from recist_app.store.database import (
     DEFAULT_BUSY_TIMEOUT_S,
@@ -60,6 +61,8 @@ class Store:
         The responses of stored readings, cached.
     audit : AuditTrail
         The hash-chained record of every change.
+    central : CentralReading
+        Reading roles (reader 1, reader 2, adjudicator) and adjudications.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class Store:
         self.adverse_events = AdverseEventData(self._unit)
         self.responses = ResponseCache(self._unit)
         self.audit = AuditTrail(self._unit)
+        self.central = CentralReading(self._unit)
 
     @property
     def url(self) -> str:

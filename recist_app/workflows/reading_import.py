@@ -33,7 +33,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
 
-    from recist_app.recist import AxisGeometry, MeasurementGeometry, Reading
+    from recist_app.recist import (
+        AxisGeometry,
+        MeasurementGeometry,
+        ReaderRole,
+        Reading,
+    )
     from recist_app.store import ReadingRecord, Store
 
 __all__ = [
@@ -269,7 +274,12 @@ def check_reading_geometry(store: Store, reading: Reading, *, source: str) -> No
 
 
 def import_reading_file(
-    store: Store, path: Path, *, user: str, replace: bool = False
+    store: Store,
+    path: Path,
+    *,
+    user: str,
+    replace: bool = False,
+    role: ReaderRole | None = None,
 ) -> ReadingFileImport:
     """Import one reading file into ``store`` in one transaction.
 
@@ -284,6 +294,10 @@ def import_reading_file(
     replace
         Overwrite a different reading already stored for the same patient,
         criteria and reader (the audit trail records it with the file's SHA-256).
+    role
+        The reading's central-review role (``reading import --role``), for a
+        file without a top-level ``reader_role``; a file that has one must say
+        the same.
 
     Raises
     ------
@@ -297,6 +311,15 @@ def import_reading_file(
         The database refused it; nothing was imported.
     """
     loaded = load_reading_file(path)
+    if (
+        role is not None
+        and loaded.reader_role is not None
+        and loaded.reader_role is not role
+    ):
+        raise WorkflowError(
+            f"{path}: reader_role: the file says {loaded.reader_role.value!r}, "
+            f"--role says {role.value!r}"
+        )
     check_reading_geometry(store, loaded.reading, source=str(path))
     try:
         result = store.readings.import_reading(
@@ -305,6 +328,7 @@ def import_reading_file(
             source_sha256=loaded.sha256,
             replace=replace,
             user=user,
+            role=loaded.reader_role or role,
         )
     except StoreError as error:
         # The store names the reading; the file is what the user chose.
@@ -320,18 +344,23 @@ def import_reading_files(
     *,
     user: str,
     replace: bool = False,
+    role: ReaderRole | None = None,
     on_file: Callable[[ReadingFileImport | ReadingImportFailure], None] | None = None,
 ) -> ReadingImportReport:
     """Import each file in its own transaction; a bad file does not stop the rest.
 
-    ``on_file`` is called after each file with its import or its failure.
+    ``role`` is the central-review role of files without their own
+    ``reader_role``. ``on_file`` is called after each file with its import or
+    its failure.
     """
     imported: list[ReadingFileImport] = []
     failures: list[ReadingImportFailure] = []
     for path in paths:
         item: ReadingFileImport | ReadingImportFailure
         try:
-            item = import_reading_file(store, path, user=user, replace=replace)
+            item = import_reading_file(
+                store, path, user=user, replace=replace, role=role
+            )
         except (ExchangeError, WorkflowError, StoreError) as error:
             item = ReadingImportFailure(
                 path=path,

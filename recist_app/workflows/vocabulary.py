@@ -11,8 +11,8 @@ import getpass
 import os
 from typing import TYPE_CHECKING
 
-from recist_app.environment import DEID_KEY_ENV, USER_ENV
-from recist_app.recist import Criteria
+from recist_app.environment import DEID_KEY_ENV, READER_ROLE_ENV, USER_ENV
+from recist_app.recist import Criteria, ReaderRole
 from recist_app.workflows.errors import WorkflowError
 
 if TYPE_CHECKING:
@@ -22,11 +22,18 @@ __all__ = [
     "ALL_CRITERIA",
     "CRITERIA_SPELLINGS",
     "DEID_KEY_ENV",
+    "READER_ROLES",
+    "READER_ROLE_ENV",
     "USER_ENV",
+    "current_role",
     "current_user",
     "parse_criteria",
     "parse_criteria_choice",
+    "parse_reader_role",
 ]
+
+READER_ROLES: tuple[ReaderRole, ...] = tuple(ReaderRole)
+"""``single``, ``reader 1``, ``reader 2``, ``adjudicator``, in this order."""
 
 ALL_CRITERIA: tuple[Criteria, ...] = tuple(Criteria)
 """RECIST 1.1, iRECIST and mRECIST, in this order."""
@@ -100,3 +107,45 @@ def current_user(environ: Mapping[str, str] | None = None) -> str:
     except (KeyError, OSError):
         login = ""
     return login or "unknown"
+
+
+def parse_reader_role(text: str | ReaderRole) -> ReaderRole:
+    """The reading role ``text`` names: ``reader 1``, ``reader 2``, ``adjudicator``…
+
+    Spaces, case, ``_`` and ``-`` do not matter: ``reader1``, ``READER_2`` and
+    ``Reader-1`` are understood.
+
+    >>> parse_reader_role("Reader_1").value
+    'reader 1'
+
+    Raises
+    ------
+    WorkflowError
+        ``text`` names no role; the message lists them.
+    """
+    if isinstance(text, ReaderRole):
+        return text
+    word = "".join(str(text).replace("_", " ").replace("-", " ").split()).lower()
+    for role in ReaderRole:
+        if role.value.replace(" ", "") == word:
+            return role
+    raise WorkflowError(
+        f"unknown reader role {text!r} (choose 'reader 1', 'reader 2', "
+        "'adjudicator' or 'single')"
+    )
+
+
+def current_role(environ: Mapping[str, str] | None = None) -> ReaderRole:
+    """Who works in a central review: ``$RECIST_APP_READER_ROLE``, else ``single``.
+
+    The CLI's ``--role`` default; the app asks and remembers it, and shows it in
+    the title bar beside the reader identity.
+
+    Raises
+    ------
+    WorkflowError
+        The variable names no role.
+    """
+    environ = os.environ if environ is None else environ
+    chosen = environ.get(READER_ROLE_ENV, "").strip()
+    return parse_reader_role(chosen) if chosen else ReaderRole.SINGLE

@@ -3,9 +3,13 @@
 :func:`reading_worklist` gives one row per stored reading;
 :func:`patient_list` and :func:`patient_studies` what the patient list shows.
 
-Each row shows the patient, criteria, reader, status (draft or signed), how many
-visits are read out of those known, the latest overall response and the best
-overall response so far, as a text table or as CSV. A visit is read when it has a
+Each row shows the patient, criteria, reader, the reading's central-review role,
+status (draft or signed), how many visits are read out of those known, the latest
+overall response and the best overall response so far, and for a centrally read
+patient each primary reader's status and the discordance with its reason
+(:mod:`recist_app.workflows.central_reading`), as a text table or as CSV. Who
+is looking (``viewer``) decides which readings are listed: the blinding rule
+(:func:`~recist_app.workflows.central_reading.visible_records`). A visit is read when it has a
 finding or the reader's "no disease" (:attr:`recist_app.recist.TimePoint.is_read`);
 a visit not read has no response, so a reading none of whose visits is read shows
 ``0/4`` and ``-``, never "NED".
@@ -18,8 +22,14 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from recist_app.recist import ReadingError
+from recist_app.recist import ReaderRole, ReadingError
 from recist_app.store import PatientSummary, StoredSeries, StoredStudy
+from recist_app.workflows.central_reading import (
+    CentralStatus,
+    Viewer,
+    central_statuses,
+    visible_records,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,10 +54,12 @@ _COLUMNS = (
     ("patient_id", "patient"),
     ("criteria", "criteria"),
     ("reader", "reader"),
+    ("role", "role"),
     ("status", "status"),
     ("visits_read", "visits read"),
     ("latest_overall_response", "latest response"),
     ("bor_so_far", "BOR so far"),
+    ("central_review", "central review"),
 )
 
 
@@ -76,6 +88,8 @@ class WorklistRow:
     visits_total: int
     latest_overall_response: str
     bor_so_far: str
+    role: str = "single"
+    central_review: str = ""
 
     def cells(self) -> tuple[str, ...]:
         """The row's values as text, in column order."""
@@ -83,10 +97,12 @@ class WorklistRow:
             self.patient_id,
             self.criteria,
             self.reader,
+            self.role,
             self.status,
             f"{self.visits_read}/{self.visits_total}",
             self.latest_overall_response,
             self.bor_so_far,
+            self.central_review,
         )
 
 
@@ -94,14 +110,40 @@ def _visits_read(reading: Reading) -> int:
     return sum(1 for timepoint in reading.timepoints if timepoint.is_read)
 
 
-def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
-    """Every stored reading as a worklist row, by patient, criteria and reader.
+def _central_text(status: CentralStatus) -> str:
+    """``reader 1 signed, reader 2 draft; discordant: BOR PR vs SD``."""
+    text = ", ".join(
+        f"{role.value} {status.status_of(role)}"
+        for role in (ReaderRole.READER_1, ReaderRole.READER_2)
+    )
+    if status.discordant is None:
+        return text
+    if not status.discordant:
+        return f"{text}; concordant"
+    decision = status.decision
+    outcome = (
+        "adjudication pending"
+        if decision is None
+        else f"adjudicated: {decision.accepted_role.value} accepted"
+    )
+    return f"{text}; discordant: {status.reason}; {outcome}"
 
-    Responses come from the store's response cache when it is current.
+
+def reading_worklist(
+    store: Store, *, viewer: Viewer | None = None
+) -> tuple[WorklistRow, ...]:
+    """The stored readings ``viewer`` may see, by patient, criteria and reader.
+
+    Responses come from the store's response cache when it is current. Without
+    ``viewer`` every reading is listed (a site read's view).
     """
     rows: list[WorklistRow] = []
     studies: dict[str, int] = {}
-    for record in store.readings.list():
+    records = store.readings.list()
+    if viewer is not None:
+        records = visible_records(store, viewer, records)
+    central = {(s.patient_id, s.criteria): s for s in central_statuses(store)}
+    for record in records:
         reading = store.readings.load(record.patient_id, record.criteria, record.reader)
         if record.patient_id not in studies:
             studies[record.patient_id] = len(store.images.studies(record.patient_id))
@@ -128,6 +170,12 @@ def reading_worklist(store: Store) -> tuple[WorklistRow, ...]:
                 visits_total=max(len(reading.timepoints), studies[record.patient_id]),
                 latest_overall_response=latest,
                 bor_so_far=bor,
+                role=record.reader_role.value,
+                central_review=(
+                    _central_text(central[record.patient_id, record.criteria])
+                    if (record.patient_id, record.criteria) in central
+                    else ""
+                ),
             )
         )
     return tuple(rows)
