@@ -12,9 +12,11 @@ from recist_app.cli.errors import EXIT_OK, CliError
 from recist_app.cli.options import (
     CRITERIA_HELP,
     add_database_option,
+    add_discordance_options,
     add_user_option,
     criteria_type,
     database_url,
+    discordance_rules,
 )
 from recist_app.recist import Criteria
 
@@ -103,6 +105,7 @@ def _analysis(args: argparse.Namespace) -> TrialAnalysis:
             clinical_csv=clinical,
             adverse_events_csv=adverse_events,
             biomarkers_csv=biomarkers,
+            rules=discordance_rules(args),
         )
 
 
@@ -183,8 +186,11 @@ def add_parsers(subparsers: Any) -> None:
         ),
     )
     endpoints.add_argument(
-        "--reader", help="database: only this reader's readings (one per patient)"
+        "--reader",
+        help="database: only this reader's readings, by name or central role "
+        "('reader 1', 'reader 2'); default: each patient's final read",
     )
+    add_discordance_options(endpoints)
     endpoints.add_argument(
         "--signed-only", action="store_true", help="database: only signed readings"
     )

@@ -11,9 +11,11 @@ from recist_app.cli.options import (
     CRITERIA_HELP,
     DEID_KEY_ENV,
     add_database_option,
+    add_role_option,
     criteria_choice_type,
     criteria_type,
     database_url,
+    viewer_role,
 )
 from recist_app.cli.pacs import SERVER_HELP, add_pacs_options, pacs_server
 
@@ -36,6 +38,7 @@ def _response_criteria(text: str) -> tuple[Criteria, ...] | None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from recist_app.workflows.central_reading import current_viewer
     from recist_app.workflows.database import open_database
     from recist_app.workflows.export import (
         ExportFormat,
@@ -68,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         deid_key_file=Path(args.deid_key_file) if args.deid_key_file else None,
         subject_prefix=args.subject_prefix,
         biomarkers_csv=Path(args.biomarkers) if args.biomarkers else None,
+        viewer=current_viewer(viewer_role(args)),
         send_to=pacs_server(args, args.send) if args.send else None,
     )
     with open_database(database_url(args)) as store:
@@ -132,7 +136,13 @@ def add_parsers(subparsers: Any) -> None:
         metavar="CRITERIA",
         help=f"only readings under these criteria: {CRITERIA_HELP}",
     )
-    export.add_argument("--reader", help="only this reader's readings")
+    export.add_argument(
+        "--reader",
+        help="only this reader's readings, by name or central role ('reader 1')",
+    )
+    add_role_option(
+        export, "who exports: a primary reader exports only their own reads"
+    )
     export.add_argument(
         "--signed-only", action="store_true", help="refuse (or skip) unsigned readings"
     )

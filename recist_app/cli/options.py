@@ -47,10 +47,10 @@ __all__ = [
     "criteria_choice_type",
     "criteria_type",
     "discordance_rules",
-    "reader_role_type",
-    "viewer_role",
     "positive",
+    "reader_role_type",
     "report",
+    "viewer_role",
     "write_output",
 ]
 
@@ -76,7 +76,7 @@ def criteria_choice_type(text: str) -> tuple[Criteria, ...] | None:
 
 
 def reader_role_type(text: str) -> ReaderRole:
-    """``--role`` / ``--accept``: ``reader 1``, ``reader 2``, ``adjudicator``, ``single``."""
+    """``--role`` / ``--accept``: a central-review role, in any spelling."""
     try:
         return parse_reader_role(text)
     except WorkflowError as error:
@@ -118,8 +118,7 @@ def add_discordance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-pd-date-rule",
         action="store_true",
-        help="a different first-PD date alone does not send a patient to "
-        "adjudication",
+        help="a different first-PD date alone does not send a patient to adjudication",
     )
     parser.add_argument(
         "--concordant-final",
@@ -139,8 +138,7 @@ def discordance_rules(args: argparse.Namespace) -> DiscordanceRules:
         compare_bor=not getattr(args, "no_bor_rule", False),
         compare_pd_date=not getattr(args, "no_pd_date_rule", False),
         pd_tolerance_days=getattr(args, "pd_tolerance_days", 0),
-        concordant_final=getattr(args, "concordant_final", None)
-        or ReaderRole.READER_1,
+        concordant_final=getattr(args, "concordant_final", None) or ReaderRole.READER_1,
     )
 
 

@@ -56,8 +56,8 @@ def _run_import(args: argparse.Namespace) -> int:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from recist_app.workflows.database import open_database
     from recist_app.workflows.central_reading import current_viewer
+    from recist_app.workflows.database import open_database
     from recist_app.workflows.worklist import (
         reading_worklist,
         worklist_csv_text,
@@ -137,7 +137,9 @@ def add_parsers(subparsers: Any) -> None:
         ),
     )
     lister.add_argument("--format", choices=("table", "csv"), default="table")
-    add_role_option(lister, "who is looking: a primary reader sees only their own reads")
+    add_role_option(
+        lister, "who is looking: a primary reader sees only their own reads"
+    )
     add_database_option(lister)
     lister.set_defaults(handler=_run_list)
 

@@ -17,7 +17,6 @@ not defined and is ``None``.
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import math
 from collections import Counter
@@ -29,6 +28,7 @@ from scipy.stats import norm
 from recist_app.endpoints.errors import EndpointError
 
 if TYPE_CHECKING:
+    import datetime
     from collections.abc import Sequence
 
 __all__ = [
@@ -134,7 +134,7 @@ class ReaderAgreement:
         return None if total == 0 else round(100.0 * count / total, 1)
 
     def as_dict(self) -> dict[str, Any]:
-        """The report under the keys of ``agreement --format json`` (``AGREEMENT_KEYS``)."""
+        """The report under the keys of ``agreement --format json``."""
         low, high = self.bor_kappa_ci
         return {
             "patients_both_signed": self.patients,
@@ -150,9 +150,13 @@ class ReaderAgreement:
             "adjudication_rate_pct": self._pct(self.discordant, self.patients),
             "adjudicated_n": self.adjudicated,
             "accepted_reader_1_n": self.accepted_reader_1,
-            "accepted_reader_1_pct": self._pct(self.accepted_reader_1, self.adjudicated),
+            "accepted_reader_1_pct": self._pct(
+                self.accepted_reader_1, self.adjudicated
+            ),
             "accepted_reader_2_n": self.accepted_reader_2,
-            "accepted_reader_2_pct": self._pct(self.accepted_reader_2, self.adjudicated),
+            "accepted_reader_2_pct": self._pct(
+                self.accepted_reader_2, self.adjudicated
+            ),
         }
 
     def table_rows(self) -> list[tuple[str, str]]:
@@ -171,7 +175,10 @@ class ReaderAgreement:
         )
         return [
             ("patients with both reads signed", str(self.patients)),
-            ("BOR agreement", pct("bor_agreement_n", "bor_agreement_pct", self.patients)),
+            (
+                "BOR agreement",
+                pct("bor_agreement_n", "bor_agreement_pct", self.patients),
+            ),
             ("BOR Cohen's kappa", kappa),
             (
                 f"first PD date agreement (±{self.pd_tolerance_days} days)",

@@ -10,6 +10,7 @@ import html
 import json
 from typing import TYPE_CHECKING
 
+from recist_app.endpoints.agreement import agreement_csv_text
 from recist_app.endpoints.errors import EndpointError
 from recist_app.endpoints.plots import plots_for
 from recist_app.endpoints.tables import (
@@ -28,9 +29,10 @@ if TYPE_CHECKING:
 
     from matplotlib.figure import Figure
 
+    from recist_app.endpoints.agreement import ReaderAgreement
     from recist_app.endpoints.study import TrialEndpoints
 
-__all__ = ["new_figure", "write_endpoint_outputs"]
+__all__ = ["agreement_table", "new_figure", "write_endpoint_outputs"]
 
 _FIGURE_SIZE_IN = (10.0, 6.5)
 
@@ -46,9 +48,17 @@ def new_figure(size_in: tuple[float, float] = _FIGURE_SIZE_IN) -> Figure:
 
 
 def write_endpoint_outputs(
-    result: TrialEndpoints, out_dir: Path, *, plots: bool = True
+    result: TrialEndpoints,
+    out_dir: Path,
+    *,
+    plots: bool = True,
+    agreement: ReaderAgreement | None = None,
 ) -> tuple[Path, ...]:
     """Write ``endpoints.json``, ``subjects.csv``, ``summary.csv`` and the reports.
+
+    With a central review's ``agreement`` report, ``endpoints.json`` carries it
+    under ``agreement`` (the keys of ``recist-app agreement --format json``),
+    ``agreement.csv`` holds it and the reports show its table.
 
     With adverse events also ``safety.csv`` (the safety table), with biomarkers
     ``biomarkers.csv`` (ORR and survival by group). With ``plots``, also one PNG per
@@ -67,10 +77,13 @@ def write_endpoint_outputs(
         raise EndpointError(
             f"{out_dir}: cannot create folder: {error.strerror}"
         ) from None
+    data = endpoints_to_dict(result)
+    if agreement is not None:
+        data["agreement"] = agreement.as_dict()
     written = [
         _write_text(
             out_dir / "endpoints.json",
-            json.dumps(endpoints_to_dict(result), indent=2, ensure_ascii=False) + "\n",
+            json.dumps(data, indent=2, ensure_ascii=False) + "\n",
         ),
         _write_text(out_dir / "subjects.csv", subjects_table(result).csv_text()),
         _write_text(out_dir / "summary.csv", summary_table(result).csv_text()),
@@ -83,9 +96,18 @@ def write_endpoint_outputs(
         written.append(
             _write_text(out_dir / "biomarkers.csv", biomarker_table(result).csv_text())
         )
+    if agreement is not None:
+        written.append(
+            _write_text(out_dir / "agreement.csv", agreement_csv_text(agreement))
+        )
     if plots:
-        written += _write_figures(result, out_dir)
+        written += _write_figures(result, out_dir, agreement)
     return tuple(written)
+
+
+def agreement_table(agreement: ReaderAgreement) -> Table:
+    """The agreement report as a two-column table (measure, value)."""
+    return Table(columns=("measure", "value"), rows=tuple(agreement.table_rows()))
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -98,7 +120,9 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _write_figures(result: TrialEndpoints, out_dir: Path) -> list[Path]:
+def _write_figures(
+    result: TrialEndpoints, out_dir: Path, agreement: ReaderAgreement | None = None
+) -> list[Path]:
     from matplotlib.backends.backend_pdf import PdfPages
 
     written: list[Path] = []
@@ -108,7 +132,7 @@ def _write_figures(result: TrialEndpoints, out_dir: Path) -> list[Path]:
             summary = new_figure((8.27, 11.69))
             _draw_summary_page(summary, result)
             pdf.savefig(summary)
-            for table, title in _extra_tables(result):
+            for table, title in _extra_tables(result, agreement):
                 page = new_figure((11.69, 8.27))
                 _draw_tables(page, ((table, title),), (1,))
                 pdf.savefig(page)
@@ -122,7 +146,9 @@ def _write_figures(result: TrialEndpoints, out_dir: Path) -> list[Path]:
     except OSError as error:
         raise EndpointError(f"{pdf_path}: cannot write: {error.strerror}") from None
     written.append(pdf_path)
-    written.append(_write_text(out_dir / "report.html", _html_report(result)))
+    written.append(
+        _write_text(out_dir / "report.html", _html_report(result, agreement))
+    )
     return written
 
 
@@ -138,9 +164,15 @@ def _draw_summary_page(figure: Figure, result: TrialEndpoints) -> None:
     _draw_tables(figure, tables, (4, 1.3, 1))
 
 
-def _extra_tables(result: TrialEndpoints) -> list[tuple[Table, str]]:
-    """The safety and biomarker tables, when the analysis has them."""
+def _extra_tables(
+    result: TrialEndpoints, agreement: ReaderAgreement | None = None
+) -> list[tuple[Table, str]]:
+    """The agreement, safety and biomarker tables, when the analysis has them."""
     extra: list[tuple[Table, str]] = []
+    if agreement is not None:
+        extra.append(
+            (agreement_table(agreement), "Central review: agreement between readers")
+        )
     if result.adverse_events is not None:
         safety = result.adverse_events
         extra.append(
@@ -189,7 +221,9 @@ def _html_table(columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _html_report(result: TrialEndpoints) -> str:
+def _html_report(
+    result: TrialEndpoints, agreement: ReaderAgreement | None = None
+) -> str:
     summary = summary_table(result)
     subjects = subjects_table(result)
     bors = bor_table(result)
@@ -201,7 +235,7 @@ def _html_report(result: TrialEndpoints) -> str:
     )
     extra = "".join(
         f"<h2>{html.escape(title)}</h2>{_html_table(table.columns, table.rows)}"
-        for table, title in _extra_tables(result)
+        for table, title in _extra_tables(result, agreement)
     )
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings)
     return (

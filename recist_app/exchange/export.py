@@ -71,12 +71,19 @@ class ExportFormat(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExportItem:
-    """A reading to export and its sign-off."""
+    """A reading to export and its sign-off.
+
+    ``evaluator_id`` and ``accepted`` are a central review's: SDTM --EVAL
+    ``INDEPENDENT ASSESSOR``, --EVALID this (``READER 1``), and --ACPTFL ``Y``
+    on the accepted (final) read; ``None`` leaves the export options' evaluator.
+    """
 
     reading: Reading
     signature: ReportSignature = dataclasses.field(
         default_factory=lambda: ReportSignature(status="draft")
     )
+    evaluator_id: str | None = None
+    accepted: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +165,8 @@ class _Prepared:
     reading: Reading
     assessment: Assessment
     signature: ReportSignature
+    evaluator_id: str | None = None
+    accepted: bool = False
 
 
 def _prepare(item: ExportItem, options: ExportOptions) -> _Prepared:
@@ -179,7 +188,14 @@ def _prepare(item: ExportItem, options: ExportOptions) -> _Prepared:
             ),
             audit_anchor=None,  # a hash over identifying rows stays at the site
         )
-    return _Prepared(item.reading, reading, _assess(reading), signature)
+    return _Prepared(
+        item.reading,
+        reading,
+        _assess(reading),
+        signature,
+        evaluator_id=item.evaluator_id,
+        accepted=item.accepted,
+    )
 
 
 def _shift_timestamp(value: str | None, days: int) -> str | None:
@@ -298,9 +314,12 @@ def _write_sdtm(
                 p.reading,
                 p.assessment,
                 study_id=options.study_id,
-                evaluator=options.evaluator,
-                evaluator_id=options.evaluator_id,
+                evaluator=(
+                    "INDEPENDENT ASSESSOR" if p.evaluator_id else options.evaluator
+                ),
+                evaluator_id=p.evaluator_id or options.evaluator_id,
                 responses=response_assessments(p.reading, options.response_criteria),
+                accepted=p.accepted,
             ),
         )
         if datasets is not None:

@@ -270,7 +270,9 @@ class _Builder:
         usubjid: str,
         evaluator: str,
         evaluator_id: str | None,
+        accepted: bool | None = None,
     ) -> None:
+        self.accepted = accepted
         self.reading = reading
         self.assessment = assessment
         self.study_id = study_id
@@ -301,6 +303,8 @@ class _Builder:
         row: Row = {f"{domain}EVAL": self.evaluator}
         if self.evaluator_id:
             row[f"{domain}EVALID"] = self.evaluator_id
+        if self.accepted:
+            row[f"{domain}ACPTFL"] = "Y"
         return row
 
     # ---------------------------------------------------------------- TU
@@ -635,6 +639,7 @@ def build_sdtm(
     evaluator: str = "INVESTIGATOR",
     evaluator_id: str | None = None,
     responses: Sequence[Assessment] | None = None,
+    accepted: bool | None = None,
 ) -> SdtmDatasets:
     """TU, TR and RS rows for one reading, checked with :func:`check_sdtm`.
 
@@ -653,7 +658,10 @@ def build_sdtm(
     evaluator
         ``INVESTIGATOR`` or ``INDEPENDENT ASSESSOR`` (--EVAL).
     evaluator_id
-        --EVALID, e.g. ``RADIOLOGIST 1`` for an independent reader.
+        --EVALID, e.g. ``READER 1`` for an independent central reader.
+    accepted
+        --ACPTFL ``Y`` on every record when true (the central review's accepted,
+        final read); empty otherwise.
 
     Raises
     ------
@@ -671,6 +679,7 @@ def build_sdtm(
         usubjid=usubjid or reading.patient_id,
         evaluator=evaluator,
         evaluator_id=evaluator_id,
+        accepted=accepted,
     )
     builder.identify_lesions()
     for timepoint in reading.timepoints:
@@ -694,18 +703,18 @@ def check_sdtm(datasets: SdtmDatasets) -> None:
     most one record per test and visit, and all sets of a subject cover the same
     visits.
     """
-    identified = {(row["USUBJID"], row["TULNKID"]) for row in datasets.tu}
+    identified = {(*_who(row, "TU"), row["TULNKID"]) for row in datasets.tu}
     for row in datasets.tr:
         link = row.get("TRLNKID")
-        if link and (row["USUBJID"], link) not in identified:
+        if link and (*_who(row, "TR"), link) not in identified:
             raise ExchangeError(
                 f"SDTM check: TR row {row['TRSEQ']} of {row['USUBJID']} links to "
                 f"lesion {link}, which has no TU row"
             )
-    groups = {(row["USUBJID"], row["TRLNKGRP"]) for row in datasets.tr}
+    groups = {(*_who(row, "TR"), row["TRLNKGRP"]) for row in datasets.tr}
     for row in datasets.rs:
         group = row.get("RSLNKGRP")
-        if group and (row["USUBJID"], group) not in groups:
+        if group and (*_who(row, "RS"), group) not in groups:
             raise ExchangeError(
                 f"SDTM check: RS row {row['RSSEQ']} links to group {group}, "
                 "which has no TR rows"
@@ -717,7 +726,7 @@ def check_sdtm(datasets: SdtmDatasets) -> None:
         parts = [
             other["TRSTRESN"]
             for other in datasets.tr
-            if other["USUBJID"] == row["USUBJID"]
+            if _who(other, "TR") == _who(row, "TR")
             and other["TRLNKGRP"] == row["TRLNKGRP"]
             and other["TRTESTCD"] in ("LDIAM", "LPERP")
         ]
@@ -732,6 +741,15 @@ def check_sdtm(datasets: SdtmDatasets) -> None:
             )
 
 
+def _who(row: Row, domain: str) -> tuple[Value, Value]:
+    """A subject's records by one evaluator: ``(USUBJID, --EVALID)``.
+
+    A central review writes both primary readers' records of a subject; each
+    reader's records are checked on their own.
+    """
+    return row["USUBJID"], row.get(f"{domain}EVALID")
+
+
 def _check_rscat(rs: Sequence[Row]) -> None:
     """Check RSCAT: a criteria set, one record per test and visit, same visits.
 
@@ -739,7 +757,7 @@ def _check_rscat(rs: Sequence[Row]) -> None:
     """
     known = {c.value for c in Criteria}
     tests: set[tuple[Value, ...]] = set()
-    visits: dict[Value, dict[Value, set[Value]]] = {}
+    visits: dict[tuple[Value, Value], dict[Value, set[Value]]] = {}
     for row in rs:
         category = row.get("RSCAT")
         if category not in known:
@@ -747,22 +765,24 @@ def _check_rscat(rs: Sequence[Row]) -> None:
                 f"SDTM check: RS row {row['RSSEQ']} of {row['USUBJID']} has RSCAT "
                 f"{category!r}, not one of {', '.join(sorted(known))}"
             )
-        key = (row["USUBJID"], category, row["VISITNUM"], row["RSTESTCD"])
+        who = _who(row, "RS")
+        key = (*who, category, row["VISITNUM"], row["RSTESTCD"])
         if key in tests:
+            by = f" by {who[1]}" if who[1] else ""
             raise ExchangeError(
-                f"SDTM check: RS of {row['USUBJID']} has two {row['RSTESTCD']} "
+                f"SDTM check: RS of {row['USUBJID']}{by} has two {row['RSTESTCD']} "
                 f"records for {category} at visit {row['VISIT']}"
             )
         tests.add(key)
         if row["RSTESTCD"] == "OVRLRESP":
-            per_subject = visits.setdefault(row["USUBJID"], {})
+            per_subject = visits.setdefault(who, {})
             per_subject.setdefault(category, set()).add(row["VISITNUM"])
     for subject, by_category in visits.items():
         (first, first_visits), *others = by_category.items()
         for other, found in others:
             if found != first_visits:
                 raise ExchangeError(
-                    f"SDTM check: RS of {subject}: {other} assesses visits "
+                    f"SDTM check: RS of {subject[0]}: {other} assesses visits "
                     f"{sorted(map(str, found))}, {first} visits "
                     f"{sorted(map(str, first_visits))}"
                 )
@@ -852,9 +872,22 @@ def write_sdtm(
 
 
 def merge_sdtm(parts: list[SdtmDatasets]) -> SdtmDatasets:
-    """Several subjects' datasets as one, renumbering nothing (--SEQ is per subject)."""
+    """Several readings' datasets as one.
+
+    --SEQ is per subject: a subject's later parts (a second central reader's
+    records) continue its numbers after the earlier ones; a subject in one part
+    keeps its own.
+    """
+    merged: dict[str, list[Row]] = {"TU": [], "TR": [], "RS": []}
+    for domain, rows in merged.items():
+        last: dict[Value, int] = {}
+        for part in parts:
+            offsets = dict(last)
+            for row in part.rows(domain):
+                subject = row["USUBJID"]
+                seq = int(str(row[f"{domain}SEQ"])) + offsets.get(subject, 0)
+                last[subject] = max(last.get(subject, 0), seq)
+                rows.append({**row, f"{domain}SEQ": seq})
     return SdtmDatasets(
-        tu=tuple(row for part in parts for row in part.tu),
-        tr=tuple(row for part in parts for row in part.tr),
-        rs=tuple(row for part in parts for row in part.rs),
+        tu=tuple(merged["TU"]), tr=tuple(merged["TR"]), rs=tuple(merged["RS"])
     )

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from recist_app.exchange.errors import ExchangeError
-from recist_app.recist import ReaderRole
 from recist_app.exchange.reading_file import (
     MAX_FILE_BYTES,
     decode_reading_json,
     parse_reading,
 )
+from recist_app.recist import ReaderRole
 
 if TYPE_CHECKING:
     from pathlib import Path

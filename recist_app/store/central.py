@@ -210,8 +210,7 @@ class CentralReading:
             ).one_or_none()
             if patient is None:
                 raise StoreError(
-                    f"adjudicating {patient_id}: no such patient in database "
-                    f"{unit.url}"
+                    f"adjudicating {patient_id}: no such patient in database {unit.url}"
                 )
             row = session.scalars(
                 select(AdjudicationRow).where(
@@ -221,7 +220,9 @@ class CentralReading:
             ).one_or_none()
             before = None if row is None else _values(row)
             if row is None:
-                row = AdjudicationRow(patient_row_id=patient.id, criteria=criteria.value)
+                row = AdjudicationRow(
+                    patient_row_id=patient.id, criteria=criteria.value
+                )
                 session.add(row)
             row.accepted_role = accepted.value
             row.reason = text
@@ -241,7 +242,9 @@ class CentralReading:
             head = append_audit(session, changes, user=who, reason=text, now=now)
             return _record(row, patient_id, audit_head=head)
 
-    def decisions(self, patient_id: str | None = None) -> tuple[AdjudicationRecord, ...]:
+    def decisions(
+        self, patient_id: str | None = None
+    ) -> tuple[AdjudicationRecord, ...]:
         """Every adjudication (of one patient, if given), by patient and criteria."""
         with self._unit.session("listing adjudications", write=False) as session:
             query = (

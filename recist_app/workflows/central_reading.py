@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime
 import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.vocabulary import current_role, current_user
 
 if TYPE_CHECKING:
+    import datetime
     from collections.abc import Iterable, Sequence
 
     from recist_app.recist import Assessment
@@ -401,9 +401,9 @@ def adjudication_table_text(statuses: Sequence[CentralStatus]) -> str:
     """The adjudication list as an aligned table (``no discordant patient``)."""
     if not statuses:
         return "no discordant patient\n"
-    titles = ("patient", "criteria", "reader 1", "BOR 1", "PD 1", "reader 2")
-    titles += ("BOR 2", "PD 2", "reason", "decision")
-    rows = [titles]
+    titles: tuple[str, ...] = ("patient", "criteria", "reader 1", "BOR 1", "PD 1")
+    titles += ("reader 2", "BOR 2", "PD 2", "reason", "decision")
+    rows: list[tuple[str, ...]] = [titles]
     for s in statuses:
         c = _cells(s)
         rows.append((c[0], c[1], c[2], c[4], c[5], c[6], c[8], c[9], c[10], c[11]))
@@ -458,9 +458,7 @@ def decide(
             f"adjudicating {patient_id}: the two reads agree; the final read is "
             f"{status.final_role.value if status.final_role else 'reader 1'}'s"
         )
-    return store.central.decide(
-        patient_id, criteria, accept, reason=reason, user=user
-    )
+    return store.central.decide(patient_id, criteria, accept, reason=reason, user=user)
 
 
 # ------------------------------------------------------------------ final reads
@@ -491,10 +489,10 @@ def final_records(
                 (status.patient_id, f"central read pending: {status.pending}")
             )
     for record in found:
-        status = by_patient.get(record.patient_id)
-        if status is None:
-            chosen.append(record)
-        elif record.criteria is criteria and record.reader_role is status.final_role:
+        central = by_patient.get(record.patient_id)
+        if central is None or (
+            record.criteria is criteria and record.reader_role is central.final_role
+        ):
             chosen.append(record)
     return chosen, pending
 

@@ -44,15 +44,22 @@ from recist_app.endpoints import (
     write_endpoint_outputs,
 )
 from recist_app.exchange import read_reading_file, write_adam
-from recist_app.recist import Criteria
+from recist_app.recist import Criteria, ReaderRole
 from recist_app.store import ClinicalDates, ReadingStatus, StoredAdverseEvent
+from recist_app.workflows.central_reading import (
+    DiscordanceRules,
+    agreement_report,
+    central_statuses,
+    final_records,
+)
 from recist_app.workflows.errors import NoClinicalDataError, WorkflowError
+from recist_app.workflows.vocabulary import parse_reader_role
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from recist_app.endpoints import BiomarkerTable, TrialEndpoints
+    from recist_app.endpoints import BiomarkerTable, ReaderAgreement, TrialEndpoints
     from recist_app.recist import Reading
     from recist_app.store import (
         AdverseEventImportSummary,
@@ -104,6 +111,7 @@ class TrialAnalysis:
     endpoints: TrialEndpoints
     left_out: tuple[str, ...] = ()
     unread: tuple[UnreadPatient, ...] = ()
+    agreement: ReaderAgreement | None = None
 
     def left_out_reasons(self) -> tuple[tuple[str, str], ...]:
         """Every patient left out, by id, with the reason: ``(patient, reason)``."""
@@ -159,6 +167,8 @@ def readings_from_store(
     reader: str | None = None,
     signed_only: bool = False,
     other_criteria: bool = True,
+    rules: DiscordanceRules | None = None,
+    pending: list[UnreadPatient] | None = None,
 ) -> tuple[Reading, ...]:
     """One reading per patient from ``store``, under ``criteria``, by patient id.
 
@@ -174,7 +184,12 @@ def readings_from_store(
     criteria
         Criteria set to analyse under.
     reader
-        Only this reader's readings; needed when a patient has several readers.
+        Only this reader's readings: a reader's name, or a central-review role
+        (``reader 1``, ``reader 2``) for a per-reader analysis. Without it a
+        centrally read patient's final read is used (the accepted read of a
+        discordant patient, reader 1's of a concordant one; ``rules``), and a
+        patient whose central read is not final yet is left out and added to
+        ``pending`` with the reason.
     signed_only
         Only signed (locked) readings, as a final analysis requires; a signed
         reading whose rows are not what was signed is refused (one line).
@@ -187,11 +202,26 @@ def readings_from_store(
     WorkflowError
         No matching reading, or a patient with several matching readings.
     """
+    role = _as_role(reader)
+    listed = list(store.readings.list())
+    if reader is None:
+        listed, waiting = final_records(
+            store, criteria=criteria, rules=rules, records=listed
+        )
+        if pending is not None:
+            pending += [UnreadPatient(patient_id=p, reason=r) for p, r in waiting]
     records = [
         record
-        for record in store.readings.list()
+        for record in listed
         if (other_criteria or record.criteria is criteria)
-        and (reader is None or record.reader == reader)
+        and (
+            reader is None
+            or (
+                record.reader_role is role
+                if role is not None
+                else record.reader == reader
+            )
+        )
         and (not signed_only or record.status is ReadingStatus.SIGNED)
     ]
     if not records:
@@ -226,6 +256,17 @@ def readings_from_store(
             reading = dataclasses.replace(reading, criteria=criteria)
         readings.append(reading)
     return tuple(readings)
+
+
+def _as_role(reader: str | None) -> ReaderRole | None:
+    """The central role ``reader`` names (``reader 1``...), else ``None`` (a name)."""
+    if reader is None:
+        return None
+    try:
+        role = parse_reader_role(reader)
+    except WorkflowError:
+        return None
+    return role if role is not ReaderRole.SINGLE else None
 
 
 def clinical_from_store(store: Store) -> tuple[ClinicalRecord, ...]:
@@ -414,8 +455,14 @@ def analyse_trial(
     criteria: Criteria = Criteria.RECIST_1_1,
     adverse_events: Sequence[AdverseEvent] | None = None,
     biomarkers: BiomarkerTable | None = None,
+    pending: Sequence[UnreadPatient] = (),
+    agreement: ReaderAgreement | None = None,
 ) -> TrialAnalysis:
     """The endpoints of the clinical data's patients under ``criteria``.
+
+    ``pending`` are centrally read patients without a final read yet, left out
+    like patients not read; ``agreement`` is the central review's agreement
+    report, carried into the result.
 
     Readings of patients without a clinical row are left out and named in the
     warnings; patients whose reading is not read (:func:`unread_reason`) are
@@ -444,6 +491,7 @@ def analyse_trial(
                 for r in readings
                 if r.patient_id in in_trial and (reason := unread_reason(r)) is not None
             ),
+            *(item for item in pending if item.patient_id in in_trial),
             key=lambda item: item.patient_id,
         )
     )
@@ -478,7 +526,9 @@ def analyse_trial(
         endpoints = dataclasses.replace(
             endpoints, warnings=(*notes, *endpoints.warnings)
         )
-    return TrialAnalysis(endpoints=endpoints, left_out=left_out, unread=unread)
+    return TrialAnalysis(
+        endpoints=endpoints, left_out=left_out, unread=unread, agreement=agreement
+    )
 
 
 def _without_patients(
@@ -533,8 +583,14 @@ def trial_from_store(
     clinical_csv: Path | None = None,
     adverse_events_csv: Path | None = None,
     biomarkers_csv: Path | None = None,
+    rules: DiscordanceRules | None = None,
 ) -> TrialAnalysis:
     """The endpoints of the database's readings, clinical data and adverse events.
+
+    Centrally read patients count with their final read (``reader``: one
+    reader's reads instead; ``rules``: the discordance rules), and the analysis
+    carries the central review's agreement report when some patient has both
+    primary reads signed.
 
     ``clinical_csv`` and ``adverse_events_csv`` override the stored clinical data
     and adverse events for this analysis only; ``biomarkers_csv`` adds the
@@ -550,9 +606,18 @@ def trial_from_store(
         if clinical_csv is not None
         else clinical_from_store(store)
     )
+    pending: list[UnreadPatient] = []
     readings = readings_from_store(
-        store, criteria=criteria, reader=reader, signed_only=signed_only
+        store,
+        criteria=criteria,
+        reader=reader,
+        signed_only=signed_only,
+        rules=rules,
+        pending=pending,
     )
+    agreement = None
+    if any(s.both_signed for s in central_statuses(store, criteria=criteria)):
+        agreement = agreement_report(store, criteria=criteria, rules=rules)
     if adverse_events_csv is not None:
         events: tuple[AdverseEvent, ...] | None = read_adverse_events_csv(
             adverse_events_csv
@@ -578,6 +643,8 @@ def trial_from_store(
         biomarkers=(
             read_biomarkers_csv(biomarkers_csv) if biomarkers_csv is not None else None
         ),
+        pending=pending,
+        agreement=agreement,
     )
 
 
@@ -611,7 +678,9 @@ def write_trial_outputs(
 
     With ``adam`` also the ADaM datasets in ``out_dir/adam``.
     """
-    written = write_endpoint_outputs(analysis.endpoints, out_dir, plots=plots)
+    written = write_endpoint_outputs(
+        analysis.endpoints, out_dir, plots=plots, agreement=analysis.agreement
+    )
     if adam:
         written += write_adam_datasets(analysis, out_dir / "adam", study_id=study_id)
     return written

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recist_app.endpoints import build_adam
 from recist_app.exchange import (
@@ -30,12 +30,18 @@ from recist_app.exchange import (
     write_export,
     write_reading_file,
 )
-from recist_app.recist import Criteria
+from recist_app.recist import Criteria, ReaderRole
 from recist_app.store import ReadingStatus, SignatureMismatchError
+from recist_app.workflows.central_reading import (
+    CentralStatus,
+    Viewer,
+    central_statuses,
+    visible_records,
+)
 from recist_app.workflows.endpoints import trial_from_store
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.pacs import ReportsSent, send_reports
-from recist_app.workflows.vocabulary import DEID_KEY_ENV
+from recist_app.workflows.vocabulary import DEID_KEY_ENV, parse_reader_role
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -91,6 +97,11 @@ class ExportRequest:
         Prefix of pseudonymous subject ids.
     biomarkers_csv
         ADaM: the biomarker file whose values and groups ADSL carries.
+    viewer
+        Who exports: the blinding rule
+        (:func:`~recist_app.workflows.central_reading.visible_records`) decides
+        which readings a primary reader may export (default: everything, a
+        site's or an adjudicator's view).
     send_to
         SR: a PACS that stores each visit's SR in that visit's study (STOW-RS
         or C-STORE) once the files are written.
@@ -111,6 +122,7 @@ class ExportRequest:
     subject_prefix: str = "SUBJ-"
     biomarkers_csv: Path | None = None
     send_to: PacsServer | None = None
+    viewer: Viewer | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,7 +196,24 @@ def signature_of(
     )
 
 
-def _export_item(store: Store, record: ReadingRecord) -> ExportItem:
+def _central_marks(
+    store: Store,
+    record: ReadingRecord,
+    statuses: Mapping[tuple[str, Criteria], CentralStatus],
+) -> dict[str, Any]:
+    """SDTM --EVALID and --ACPTFL of a central read (nothing for a site read)."""
+    if record.reader_role is ReaderRole.SINGLE:
+        return {}
+    status = statuses.get((record.patient_id, record.criteria))
+    accepted = status is not None and status.final_role is record.reader_role
+    return {"evaluator_id": record.reader_role.value.upper(), "accepted": accepted}
+
+
+def _export_item(
+    store: Store,
+    record: ReadingRecord,
+    statuses: Mapping[tuple[str, Criteria], CentralStatus] | None = None,
+) -> ExportItem:
     """A reading to export with its sign-off; a signed one checked against it.
 
     A signed reading is exported under its signer's name only if its rows are
@@ -197,25 +226,40 @@ def _export_item(store: Store, record: ReadingRecord) -> ExportItem:
         The rows are not what was signed (one line naming the reading).
     """
     key = (record.patient_id, record.criteria, record.reader)
+    marks = _central_marks(store, record, statuses or {})
     if record.status is not ReadingStatus.SIGNED:
         return ExportItem(
-            reading=store.readings.load(*key), signature=signature_of(record)
+            reading=store.readings.load(*key), signature=signature_of(record), **marks
         )
     signed = store.signing.load_signed(*key)  # SignatureMismatchError
     return ExportItem(
         reading=signed.reading,
         signature=signature_of(signed.record, audit_anchor=signed.sign_off_hash),
+        **marks,
     )
 
 
 def _chosen_records(
     store: Store, request: ExportRequest
 ) -> tuple[list[ReadingRecord], list[str]]:
+    listed = store.readings.list(request.patient_id)
+    if request.viewer is not None:
+        listed = visible_records(store, request.viewer, listed)
+    role = None
+    if request.reader is not None:
+        try:
+            role = parse_reader_role(request.reader)
+        except WorkflowError:
+            role = None
     records = [
         record
-        for record in store.readings.list(request.patient_id)
+        for record in listed
         if (request.criteria is None or record.criteria is request.criteria)
-        and (request.reader is None or record.reader == request.reader)
+        and (
+            request.reader is None
+            or record.reader == request.reader
+            or (role is not None and record.reader_role is role)
+        )
     ]
     if not records:
         who = (
@@ -321,9 +365,10 @@ def export(
     failed: list[str] = []
     notes: list[str] = []
     items: list[ExportItem] = []
+    statuses = {(s.patient_id, s.criteria): s for s in central_statuses(store)}
     for record in records if reading_formats else ():
         try:
-            items.append(_export_item(store, record))
+            items.append(_export_item(store, record, statuses))
         except SignatureMismatchError as error:  # names the reading
             if not keep_going:
                 raise WorkflowError(f"{error}; nothing was exported") from None

@@ -110,7 +110,7 @@ def current_user(environ: Mapping[str, str] | None = None) -> str:
 
 
 def parse_reader_role(text: str | ReaderRole) -> ReaderRole:
-    """The reading role ``text`` names: ``reader 1``, ``reader 2``, ``adjudicator``…
+    """The reading role ``text`` names: ``reader 1``, ``reader 2``, ``adjudicator``….
 
     Spaces, case, ``_`` and ``-`` do not matter: ``reader1``, ``READER_2`` and
     ``Reader-1`` are understood.

@@ -9,10 +9,10 @@ overall response and the best overall response so far, and for a centrally read
 patient each primary reader's status and the discordance with its reason
 (:mod:`recist_app.workflows.central_reading`), as a text table or as CSV. Who
 is looking (``viewer``) decides which readings are listed: the blinding rule
-(:func:`~recist_app.workflows.central_reading.visible_records`). A visit is read when it has a
-finding or the reader's "no disease" (:attr:`recist_app.recist.TimePoint.is_read`);
-a visit not read has no response, so a reading none of whose visits is read shows
-``0/4`` and ``-``, never "NED".
+(:func:`~recist_app.workflows.central_reading.visible_records`). A visit is read
+when it has a finding or the reader's "no disease"
+(:attr:`recist_app.recist.TimePoint.is_read`); a visit not read has no response,
+so a reading none of whose visits is read shows ``0/4`` and ``-``, never "NED".
 """
 
 from __future__ import annotations
