@@ -486,12 +486,15 @@ def analyse_trial(
     )
     unread = tuple(
         sorted(
-            (
-                UnreadPatient(patient_id=r.patient_id, reason=reason)
-                for r in readings
-                if r.patient_id in in_trial and (reason := unread_reason(r)) is not None
-            ),
-            *(item for item in pending if item.patient_id in in_trial),
+            [
+                *(
+                    UnreadPatient(patient_id=r.patient_id, reason=reason)
+                    for r in readings
+                    if r.patient_id in in_trial
+                    and (reason := unread_reason(r)) is not None
+                ),
+                *(item for item in pending if item.patient_id in in_trial),
+            ],
             key=lambda item: item.patient_id,
         )
     )

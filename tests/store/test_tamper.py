@@ -365,7 +365,9 @@ def test_every_single_column_changed_by_hand_is_found(
             )
             cases += 1
     assert store.audit.verify().ok
-    assert cases == 99  # with cytology_confirmed (0009), no_disease (0010), reader_role (0012)
+    assert (
+        cases == 99
+    )  # with cytology_confirmed (0009), no_disease (0010), reader_role (0012)
 
 
 def test_every_path_that_stores_a_reading_leaves_data_that_verifies(
