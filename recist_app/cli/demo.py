@@ -40,10 +40,18 @@ def _run_simulate_trial(args: argparse.Namespace) -> int:
     from recist_app.workflows.demo import write_simulated_trial
 
     trial = write_simulated_trial(
-        Path(args.out_dir), patients=args.patients, seed=args.seed
+        Path(args.out_dir),
+        patients=args.patients,
+        seed=args.seed,
+        readers=args.readers,
+    )
+    second = (
+        ""
+        if trial.second_readings_folder is None
+        else f" (reader 1) and {trial.second_readings_folder} (reader 2)"
     )
     print(
-        f"wrote {trial.patients} readings to {trial.readings_folder}, "
+        f"wrote {trial.patients} readings to {trial.readings_folder}{second}, "
         f"{trial.clinical_csv} (data cut-off {trial.data_cutoff_date.isoformat()}), "
         f"{trial.adverse_events} adverse events to {trial.adverse_events_csv} and "
         f"{trial.biomarkers_csv}"
@@ -97,4 +105,11 @@ def add_parsers(subparsers: Any) -> None:
     simulate.add_argument("out_dir", metavar="OUT_DIR")
     simulate.add_argument("--patients", type=positive(int), default=76)
     simulate.add_argument("--seed", type=int, default=2024)
+    simulate.add_argument(
+        "--readers",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a blinded central review, both readers' signed reading files",
+    )
     simulate.set_defaults(handler=_run_simulate_trial)

@@ -121,6 +121,10 @@ def _run(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _value in table.rows)
     for name, value in table.rows:
         print(f"{name:<{width}}  {value}")
+    if analysis.agreement is not None:
+        print("central review (final reads; agreement between readers):")
+        for name, value in analysis.agreement.table_rows():
+            print(f"  {name}: {value}")
     for warning in analysis.endpoints.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {len(written)} files to {args.out}")

@@ -39,10 +39,12 @@ streams of their own, so the readings are the same with or without them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from recist_app.endpoints.adverse_events import AdverseEvent, AeAction
 from recist_app.endpoints.biomarkers import BiomarkerTable
@@ -77,6 +79,9 @@ class SimulatedTrial:
     data_cutoff_date: datetime.date
     adverse_events: tuple[AdverseEvent, ...] = ()
     biomarkers: BiomarkerTable | None = None
+    second_readings: tuple[Reading, ...] = ()
+    """With ``readers=2``: the second blinded reader's readings, one per patient
+    in the order of :attr:`readings` (which are then the first reader's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +171,17 @@ def simulate_trial(
     enrollment_days: int = 365,
     cutoff_days: int = 760,
     scan_interval_days: int = 28,
+    readers: int = 1,
 ) -> SimulatedTrial:
     """Simulate a trial of ``n_patients``; the same seed gives the same trial.
+
+    With ``readers=2`` a second blinded reader reads the same scans: the first
+    reader's readings are those of ``readers=1`` (same seed, same trial), and
+    the second reader perceives each patient's course with their own error
+    (:func:`_second_reader_course`: the depth of response and the day
+    progression is called), which makes the two readers' confirmed BOR differ
+    in about a quarter of patients and the first PD in about a third, as
+    published central reviews report.
 
     Parameters
     ----------
@@ -181,7 +195,11 @@ def simulate_trial(
         Data cut-off, in days after ``enrollment_start``.
     scan_interval_days
         Scheduled interval between follow-up scans.
+    readers
+        1 (a site read) or 2 (two blinded central readers).
     """
+    if readers not in (1, 2):
+        raise EndpointError(f"simulation: readers must be 1 or 2, got {readers}")
     if n_patients < 1:
         raise EndpointError("simulation: n_patients must be >= 1")
     if cutoff_days <= enrollment_days:
@@ -190,6 +208,7 @@ def simulate_trial(
     cutoff = enrollment_start + datetime.timedelta(days=cutoff_days)
     width = max(3, len(str(n_patients)))
     readings: list[Reading] = []
+    second: list[Reading] = []
     clinical: list[ClinicalRecord] = []
     events: list[AdverseEvent] = []
     markers: dict[str, dict[str, str]] = {}
@@ -199,6 +218,7 @@ def simulate_trial(
             days=rng.randrange(enrollment_days)
         )
         course = _draw_course(rng)
+        before = rng.getstate()
         reading, last_scan = _simulate_reading(
             rng,
             random.Random(f"{seed}/{patient_id}"),
@@ -209,6 +229,18 @@ def simulate_trial(
             scan_interval_days,
         )
         readings.append(reading)
+        if readers == 2:
+            second.append(
+                _second_reading(
+                    before,
+                    random.Random(f"{seed}/reader 2/{patient_id}"),
+                    patient_id,
+                    first_dose,
+                    course,
+                    cutoff,
+                    scan_interval_days,
+                )
+            )
         record = _clinical_record(
             rng, patient_id, first_dose, course, cutoff, last_scan
         )
@@ -227,7 +259,59 @@ def simulate_trial(
         biomarkers=BiomarkerTable(
             names=("pdl1_cps", "afp_ng_ml", "etiology"), values=markers
         ),
+        second_readings=tuple(second),
     )
+
+
+def _second_reader_course(
+    rng: random.Random, course: _Course, interval: int
+) -> _Course:
+    """The course as a second, blinded reader perceives it.
+
+    Readers disagree mostly on how deep a response is (which targets they
+    chose, where they put the calipers) and on which scan shows progression:
+    the depth is scaled by a log-normal factor (SD 0.45; a complete response is
+    seen as partial in a third of patients) and, in 40 % of
+    patients, progression is called one or two scans earlier or later.
+    """
+    depth = min(1.25, course.depth * math.exp(rng.gauss(0.0, 0.45)))
+    if course.kind == "CR" and rng.random() < 0.35:  # a residual target seen
+        depth = rng.uniform(0.1, 0.35)
+    progression = course.progression_day
+    if rng.random() < 0.4:
+        progression += rng.choice((-1, 1, 1, 2)) * interval
+    return dataclasses.replace(
+        course, depth=depth, progression_day=max(progression, 20.0)
+    )
+
+
+def _second_reading(
+    state: tuple[Any, ...],
+    own: random.Random,
+    patient_id: str,
+    first_dose: datetime.date,
+    course: _Course,
+    cutoff: datetime.date,
+    interval: int,
+) -> Reading:
+    """The second reader's reading of the same scans (same schedule, own errors).
+
+    ``state`` is the simulation's random state before the first reader's
+    reading, so the scan dates drawn are the same; the trial's own random
+    stream is left untouched, so adding a reader changes nothing else.
+    """
+    shared = random.Random()
+    shared.setstate(state)
+    reading, _last = _simulate_reading(
+        shared,
+        random.Random(f"{patient_id}/reader 2/extra"),
+        patient_id,
+        first_dose,
+        _second_reader_course(own, course, interval),
+        cutoff,
+        interval,
+    )
+    return reading
 
 
 def _treatment_days(course: _Course, clinical: ClinicalRecord) -> float:

@@ -1002,14 +1002,37 @@ def reading_to_dict(reading: Reading) -> dict[str, Any]:
     return data
 
 
-def reading_to_json_text(reading: Reading) -> str:
-    """The reading file's text, indented, ending in a newline."""
-    return json.dumps(reading_to_dict(reading), indent=2, ensure_ascii=False) + "\n"
+def reading_to_json_text(
+    reading: Reading,
+    *,
+    reader_role: ReaderRole | None = None,
+    sign_off: Mapping[str, Any] | None = None,
+) -> str:
+    """The reading file's text, indented, ending in a newline.
+
+    ``reader_role`` and ``sign_off`` add the top-level keys of the same names
+    (a central read, a signed file).
+    """
+    data = reading_to_dict(reading)
+    if reader_role is not None:
+        data["reader_role"] = ReaderRole(reader_role).value
+    if sign_off is not None:
+        data["sign_off"] = dict(sign_off)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_reading_file(reading: Reading, path: Path) -> None:
-    """Write ``reading`` to ``path`` atomically."""
-    write_text_atomically(reading_to_json_text(reading), path)
+def write_reading_file(
+    reading: Reading,
+    path: Path,
+    *,
+    reader_role: ReaderRole | None = None,
+    sign_off: Mapping[str, Any] | None = None,
+) -> None:
+    """Write ``reading`` to ``path`` atomically (see :func:`reading_to_json_text`)."""
+    write_text_atomically(
+        reading_to_json_text(reading, reader_role=reader_role, sign_off=sign_off),
+        path,
+    )
 
 
 def write_text_atomically(text: str, path: Path) -> None:

@@ -19,6 +19,8 @@ No Qt here: the workstation runs this in a worker thread behind a progress dialo
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,13 +38,13 @@ from recist_app.exchange import (
     write_reading_file,
 )
 from recist_app.imaging import GROUND_TRUTH_NAME, write_demo_data
+from recist_app.recist import ReaderRole, Reading
 from recist_app.store import ReadingNotFoundError
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.images import import_dicom
 from recist_app.workflows.reading_import import import_reading_file
 
 if TYPE_CHECKING:
-    import datetime
     from collections.abc import Callable
     from pathlib import Path
 
@@ -255,15 +257,36 @@ class SimulatedTrialFiles:
     patients: int
     adverse_events: int
     data_cutoff_date: datetime.date
+    second_readings_folder: Path | None = None
+
+
+SIMULATED_READERS = {1: "reader-a", 2: "reader-b"}
+"""The simulated central readers' names (``reader 1``, ``reader 2``)."""
+
+
+def _signed_by(reader: str, reading: Reading) -> dict[str, object]:
+    """The sign-off of a simulated central read: three days after its last scan."""
+    last = reading.timepoints[-1].date + datetime.timedelta(days=3)
+    moment = datetime.datetime.combine(last, datetime.time(12), tzinfo=datetime.UTC)
+    return {
+        "status": "signed",
+        "signed_by": reader,
+        "signed_at": moment.isoformat(),
+        "version": 1,
+    }
 
 
 def write_simulated_trial(
-    out_dir: Path, *, patients: int = 76, seed: int = 2024
+    out_dir: Path, *, patients: int = 76, seed: int = 2024, readers: int = 1
 ) -> SimulatedTrialFiles:
     """Simulate a single-arm trial with monthly scans and write its files.
 
     ``out_dir/readings/*.reading.json``, ``out_dir/clinical.csv``,
-    ``out_dir/adverse_events.csv`` and ``out_dir/biomarkers.csv``.
+    ``out_dir/adverse_events.csv`` and ``out_dir/biomarkers.csv``. With
+    ``readers=2`` a blinded central review: ``readings/`` holds reader 1's
+    signed reads (``reader_role`` ``reader 1``, reader ``reader-a``) and
+    ``readings-reader-2/`` reader 2's (``reader-b``), so ``reading import``
+    loads the whole central read.
 
     Raises
     ------
@@ -272,12 +295,31 @@ def write_simulated_trial(
     EndpointError
         Invalid simulation options.
     """
-    trial = simulate_trial(patients, seed=seed)
+    trial = simulate_trial(patients, seed=seed, readers=readers)
     folder = out_dir / "readings"
+    second = out_dir / "readings-reader-2" if readers == 2 else None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for reading in trial.readings:
-            write_reading_file(reading, folder / f"{reading.patient_id}.reading.json")
+        if second is None:
+            for reading in trial.readings:
+                write_reading_file(
+                    reading, folder / f"{reading.patient_id}.reading.json"
+                )
+        else:
+            second.mkdir(parents=True, exist_ok=True)
+            for number, where, readings in (
+                (1, folder, trial.readings),
+                (2, second, trial.second_readings),
+            ):
+                name = SIMULATED_READERS[number]
+                for reading in readings:
+                    read = dataclasses.replace(reading, reader=name)
+                    write_reading_file(
+                        read,
+                        where / f"{reading.patient_id}.reading.json",
+                        reader_role=ReaderRole(f"reader {number}"),
+                        sign_off=_signed_by(name, read),
+                    )
         write_clinical_csv(trial.clinical, out_dir / "clinical.csv")
         (out_dir / "adverse_events.csv").write_text(
             adverse_events_csv_text(trial.adverse_events), encoding="utf-8"
@@ -296,4 +338,5 @@ def write_simulated_trial(
         patients=len(trial.readings),
         adverse_events=len(trial.adverse_events),
         data_cutoff_date=trial.data_cutoff_date,
+        second_readings_folder=second,
     )

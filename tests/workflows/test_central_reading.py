@@ -28,7 +28,11 @@ from recist_app.workflows.central_reading import (
     final_records,
     visible_records,
 )
-from recist_app.workflows.endpoints import readings_from_store, trial_from_store
+from recist_app.workflows.endpoints import (
+    UnreadPatient,
+    readings_from_store,
+    trial_from_store,
+)
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.export import ExportFormat, ExportRequest, export
 from recist_app.workflows.reading_import import import_reading_file
@@ -196,12 +200,12 @@ def test_the_adjudicator_accepts_one_read_which_becomes_final(store: Store) -> N
     decision = decide(
         store, "P-1", accept=R2, reason="WEEK 4 shrinkage not confirmed", user="dr-adj"
     )
-    assert decision.accepted_role is R2 and decision.decided_by == "dr-adj"
+    assert decision.accepted_role is R2
+    assert decision.decided_by == "dr-adj"
     audit = [e for e in store.audit.trail() if e.entity == "adjudication"]
     assert audit[-1].user == "dr-adj"
-    assert (
-        audit[-1].after is not None and audit[-1].after["accepted_role"] == "reader 2"
-    )
+    assert audit[-1].after is not None
+    assert audit[-1].after["accepted_role"] == "reader 2"
     assert audit[-1].reason == "WEEK 4 shrinkage not confirmed"
     finals, pending = final_records(store)
     assert {(r.patient_id, r.reader) for r in finals} == {
@@ -224,7 +228,7 @@ def test_endpoints_use_final_reads_and_reader_keeps_per_reader_analyses(
     store_read(store, "P-2", R2, PR)
     store_read(store, "P-3", R1, SD, sign=False)
     store_read(store, "P-4", ReaderRole.SINGLE, PR)
-    pending: list = []
+    pending: list[UnreadPatient] = []
     finals = readings_from_store(store, pending=pending)
     assert {(r.patient_id, r.reader) for r in finals} == {
         ("P-2", "dr-one"),
