@@ -86,7 +86,11 @@ from recist_app.endpoints.plots import (
     draw_waterfall,
     plots_for,
 )
-from recist_app.endpoints.report import new_figure, write_endpoint_outputs
+from recist_app.endpoints.report import (
+    agreement_table,
+    new_figure,
+    write_endpoint_outputs,
+)
 from recist_app.endpoints.simulation import SimulatedTrial, simulate_trial
 from recist_app.endpoints.statistics import (
     KaplanMeierEstimate,
@@ -175,6 +179,7 @@ __all__ = [
     "VisitPoint",
     "adverse_events_csv_text",
     "agreement_csv_text",
+    "agreement_table",
     "analyse_biomarkers",
     "biomarker_table",
     "biomarkers_csv_text",

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from recist_app.imaging import lps_mm_to_index
-from recist_app.recist import Reading, lesion_geometry_near
+from recist_app.recist import ReaderRole, Reading, lesion_geometry_near
 from recist_app.ui.autosave import SaveState
 from recist_app.ui.browser.loading import VolumeLoader
 from recist_app.ui.browser.patient_browser import PatientsDock
@@ -43,6 +43,7 @@ from recist_app.ui.viewer.slice_view import PRESET_KEYS, SliceView
 from recist_app.ui.vocabulary import load_vocabulary
 from recist_app.workflows.export import write_reading
 from recist_app.workflows.reading_session import sign_off_text, signature_text
+from recist_app.workflows.vocabulary import READER_ROLES, parse_reader_role
 
 if TYPE_CHECKING:
     import datetime
@@ -57,7 +58,10 @@ if TYPE_CHECKING:
     from recist_app.workflows.reading_session import ReadingRecord
     from recist_app.workflows.sr_import import SrImported
 
-__all__ = ["SHORTCUTS", "MainWindow"]
+__all__ = ["ROLE_SETTING", "SHORTCUTS", "MainWindow"]
+
+ROLE_SETTING = "reader/role"
+"""Where the workstation remembers the reader's central-review role."""
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Mouse wheel, ↑/↓, ←/→", "previous / next slice"),
@@ -320,6 +324,14 @@ class MainWindow(QMainWindow):
         reading_menu = self.menuBar().addMenu("&Reading")
         reading_menu.addAction(self.sign_action)
         reading_menu.addAction(self.amend_action)
+        self.role_action = QAction("Reading &role…", self)
+        self.role_action.setToolTip(
+            "Who you read as in a central review: reader 1, reader 2 (blinded to "
+            "each other), adjudicator, or single (a site read)"
+        )
+        self.role_action.triggered.connect(self.choose_role)
+        reading_menu.addSeparator()
+        reading_menu.addAction(self.role_action)
 
         self.tool_actions: dict[Tool, QAction] = {}
         group = QActionGroup(self)
@@ -667,11 +679,43 @@ class MainWindow(QMainWindow):
     def _update_title(self, *_args: object) -> None:
         reading = self.document.reading
         signature = self.document.signature
+        session = self.session
+        reading_as = (
+            "" if session is None else f" — {session.user} as {session.role.value}"
+        )
         self.setWindowTitle(
             f"recist_app — {reading.patient_id} ({reading.criteria.value})"
+            + reading_as
             + (f" — {signature}" if signature else "")
             + "[*]"
         )
+
+    def set_role(self, role: ReaderRole) -> None:
+        """Read as ``role`` from now on: remembered, shown in the title bar.
+
+        The blinding follows it at once (patient list, Trial view, exports).
+        """
+        if self.session is None:
+            return
+        self.session.role = role
+        if self._settings is not None:
+            self._settings.setValue(ROLE_SETTING, role.value)
+        self._update_title()
+        if self.patients_dock is not None:
+            self.patients_dock.browser.refresh()
+        self.statusBar().showMessage(f"Reading as {role.value}")
+
+    def choose_role(self) -> None:
+        """Reading → Reading role…: ask who is reading, remember the answer."""
+        if self.session is None:
+            return
+        names = [role.value for role in READER_ROLES]
+        current = names.index(self.session.role.value)
+        chosen, accepted = QInputDialog.getItem(
+            self, "Reading role", "Read as:", names, current, False
+        )
+        if accepted:
+            self.set_role(parse_reader_role(chosen))
 
     def _lock_changed(self, signature: str) -> None:
         # A signed reading is read-only: navigation stays, every edit path

@@ -9,23 +9,35 @@ subcommand) imports this module by name, so the headless commands never load Qt.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QMessageBox,
+    QProgressDialog,
+)
 
-from recist_app.recist import Reading
+from recist_app.recist import ReaderRole, Reading
 from recist_app.ui.background import TaskRunner
 from recist_app.ui.document import open_document
-from recist_app.ui.main_window import MainWindow
+from recist_app.ui.main_window import ROLE_SETTING, MainWindow
 from recist_app.workflows.database import open_database
 from recist_app.workflows.demo import set_up_demo_patients
-from recist_app.workflows.errors import describe_error
+from recist_app.workflows.errors import WorkflowError, describe_error
 from recist_app.workflows.reading_session import ReadingSession
-from recist_app.workflows.vocabulary import current_user
+from recist_app.workflows.vocabulary import (
+    READER_ROLE_ENV,
+    READER_ROLES,
+    current_role,
+    current_user,
+    parse_reader_role,
+)
 
 if TYPE_CHECKING:
     from recist_app.workflows.database import Store
@@ -100,6 +112,7 @@ def open_workstation(
         The stored reading cannot be opened.
     """
     user = current_user()
+    role = remembered_role(settings)
     reading = Reading(patient_id="NEW-PATIENT")
     if demo:
         # Two patients: one read through all visits (imported from its reading
@@ -107,8 +120,36 @@ def open_workstation(
         # series in the background.
         patients = _set_up_demo_with_progress(store, user)
         reading = Reading(patient_id=patients.read_patient_id, reader=patients.reader)
-    document = open_document(reading, ReadingSession(store, user=user))
+    document = open_document(reading, ReadingSession(store, user=user, role=role))
     return MainWindow(document, {}, settings=settings)
+
+
+def remembered_role(settings: QSettings | None) -> ReaderRole:
+    """The role the workstation remembers, else ``$RECIST_APP_READER_ROLE``."""
+    stored = None if settings is None else settings.value(ROLE_SETTING)
+    if stored:
+        try:
+            return parse_reader_role(str(stored))
+        except WorkflowError:
+            pass
+    return current_role()
+
+
+def ask_role(settings: QSettings) -> None:
+    """Ask who is reading the first time (nothing remembered, nothing set)."""
+    if settings.value(ROLE_SETTING) or os.environ.get(READER_ROLE_ENV):
+        return
+    names = [role.value for role in READER_ROLES]
+    chosen, accepted = QInputDialog.getItem(
+        None,
+        "recist_app",
+        "Who is reading? (a central review's reader 1 and reader 2 are blinded "
+        "to each other; change it later in Reading → Reading role…)",
+        names,
+        0,
+        False,
+    )
+    settings.setValue(ROLE_SETTING, chosen if accepted else names[0])
 
 
 def run_workstation(demo: bool, database_url: str | None) -> int:
@@ -127,8 +168,10 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
         )
         return 2
     with store:
+        settings = QSettings()
+        ask_role(settings)
         try:
-            window = open_workstation(store, demo=demo, settings=QSettings())
+            window = open_workstation(store, demo=demo, settings=settings)
         except Exception as error:
             what = "the demo" if demo else "the stored reading"
             QMessageBox.critical(

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from recist_app.endpoints import ReaderAgreement, ReaderPair, reader_agreement
 from recist_app.recist import Criteria, ReaderRole, ReadingError
-from recist_app.store import ReadingStatus
+from recist_app.store import AdjudicationRecord, ReadingStatus
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.vocabulary import current_role, current_user
 
@@ -36,15 +36,18 @@ if TYPE_CHECKING:
     import datetime
     from collections.abc import Iterable, Sequence
 
-    from recist_app.recist import Assessment
-    from recist_app.store import AdjudicationRecord, ReadingRecord, Store
+    from recist_app.recist import Assessment, Reading
+    from recist_app.store import ReadingRecord, Store
 
 __all__ = [
     "ADJUDICATION_COLUMNS",
+    "AdjudicationCase",
+    "AdjudicationRecord",
     "CentralStatus",
     "DiscordanceRules",
     "PrimaryRead",
     "Viewer",
+    "adjudication_case",
     "adjudication_csv_text",
     "adjudication_list",
     "adjudication_table_text",
@@ -459,6 +462,53 @@ def decide(
             f"{status.final_role.value if status.final_role else 'reader 1'}'s"
         )
     return store.central.decide(patient_id, criteria, accept, reason=reason, user=user)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdjudicationCase:
+    """What the adjudicator reviews: both signed reads and their responses."""
+
+    status: CentralStatus
+    readings: dict[ReaderRole, Reading]
+    assessments: dict[ReaderRole, Assessment]
+
+
+def adjudication_case(
+    store: Store,
+    patient_id: str,
+    *,
+    criteria: Criteria = Criteria.RECIST_1_1,
+    rules: DiscordanceRules | None = None,
+) -> AdjudicationCase:
+    """Both primary reads of ``patient_id`` for the adjudication view.
+
+    Raises
+    ------
+    WorkflowError
+        The patient has no central read under ``criteria`` or both reads are
+        not signed yet (the adjudicator never sees an unfinished read).
+    """
+    found = [
+        s
+        for s in central_statuses(store, criteria=criteria, rules=rules)
+        if s.patient_id == patient_id
+    ]
+    if not found:
+        raise WorkflowError(
+            f"patient {patient_id}: no reader 1 / reader 2 reading under "
+            f"{criteria.value}"
+        )
+    status = found[0]
+    if not status.both_signed:
+        raise WorkflowError(f"patient {patient_id}: {status.pending}")
+    readings: dict[ReaderRole, Reading] = {}
+    assessments: dict[ReaderRole, Assessment] = {}
+    for role in (ReaderRole.READER_1, ReaderRole.READER_2):
+        record = status.reads[role].record
+        key = (record.patient_id, record.criteria, record.reader)
+        readings[role] = store.signing.load_signed(*key).reading
+        assessments[role] = store.responses.load(*key)
+    return AdjudicationCase(status=status, readings=readings, assessments=assessments)
 
 
 # ------------------------------------------------------------------ final reads

@@ -14,7 +14,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from recist_app.recist import ReaderRole
 from recist_app.store import ReadingNotFoundError, ReadingRecord, ReadingStatus
+from recist_app.workflows.central_reading import Viewer, check_visible
 from recist_app.workflows.errors import WorkflowError
 
 if TYPE_CHECKING:
@@ -62,13 +64,20 @@ class ReadingSession:
         The open reading database (the caller closes it).
     user
         Who makes the changes, for the audit trail and signatures.
+    role
+        The reader's central-review role: a new reading is stored with it, and
+        a primary reader opens only what the blinding shows them
+        (:func:`~recist_app.workflows.central_reading.check_visible`).
     """
 
-    def __init__(self, store: Store, *, user: str) -> None:
+    def __init__(
+        self, store: Store, *, user: str, role: ReaderRole = ReaderRole.SINGLE
+    ) -> None:
         if not user.strip():
             raise WorkflowError("the reading session needs who is reading (user)")
         self._store = store
         self.user = user.strip()
+        self.role = ReaderRole(role)
         self._lock = threading.Lock()
         self._record: ReadingRecord | None = None
         self._saved: Reading | None = None
@@ -108,6 +117,9 @@ class ReadingSession:
             with self._lock:
                 self._record, self._saved = None, None
             return reading
+        check_visible(
+            self._store, Viewer(user=self.user, role=self.role), stored.record
+        )
         with self._lock:
             self._record, self._saved = stored.record, stored.reading
         return stored.reading
@@ -136,6 +148,13 @@ class ReadingSession:
                 base=base,
                 base_revision=record.revision if record is not None else None,
                 assessment=assessment,
+                # a new reading takes the reader's role; a central reader's own
+                # reading gets theirs (audited once); a site read keeps its role
+                role=(
+                    self.role
+                    if record is None or self.role is not ReaderRole.SINGLE
+                    else None
+                ),
             )
             self._record, self._saved = saved, reading
             return saved

@@ -42,6 +42,7 @@ __all__ = [
     "StoredSeries",
     "StoredStudy",
     "WorklistRow",
+    "central_review_by_patient",
     "patient_list",
     "patient_studies",
     "reading_worklist",
@@ -202,6 +203,19 @@ def worklist_table_text(rows: Sequence[WorklistRow]) -> str:
         for line in table
     )
     return "".join(line.rstrip() + "\n" for line in lines)
+
+
+def central_review_by_patient(store: Store) -> dict[str, str]:
+    """Each centrally read patient's review in one line, for the patient list.
+
+    ``reader 1 signed, reader 2 draft`` while reading; then ``concordant`` or
+    ``discordant: BOR PR vs SD; adjudication pending`` (by criteria set when a
+    patient has several).
+    """
+    texts: dict[str, list[str]] = {}
+    for status in central_statuses(store):
+        texts.setdefault(status.patient_id, []).append(_central_text(status))
+    return {patient: " | ".join(lines) for patient, lines in texts.items()}
 
 
 def patient_list(store: Store) -> tuple[PatientSummary, ...]:

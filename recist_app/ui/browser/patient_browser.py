@@ -34,7 +34,11 @@ from recist_app.ui.browser.thumbnails import THUMBNAIL_SIZE_PX, ThumbnailCache
 from recist_app.ui.browser.visit_table import VisitTable
 from recist_app.ui.error_dialog import show_error, show_message
 from recist_app.workflows.patients import PatientRenamed, rename_patient
-from recist_app.workflows.worklist import patient_list, patient_studies
+from recist_app.workflows.worklist import (
+    central_review_by_patient,
+    patient_list,
+    patient_studies,
+)
 
 if TYPE_CHECKING:
     from recist_app.ui.document import ReadingDocument
@@ -117,6 +121,7 @@ class PatientBrowser(QWidget):
         self._series_items.clear()
         try:
             patients = patient_list(self._store)
+            central = central_review_by_patient(self._store)
         except Exception as error:
             show_error(self, "Patient list not loaded", error)
             return
@@ -126,8 +131,15 @@ class PatientBrowser(QWidget):
                     f"{patient.patient_id}   "
                     f"{_count(patient.study_count, 'study', 'studies')}, "
                     f"{_count(patient.reading_count, 'reading', 'readings')}"
+                    + (
+                        f"   {central[patient.patient_id]}"
+                        if patient.patient_id in central
+                        else ""
+                    )
                 ]
             )
+            if patient.patient_id in central:  # each reader's status, discordance
+                item.setToolTip(0, central[patient.patient_id])
             item.setData(0, _PATIENT_ROLE, patient.patient_id)
             item.setChildIndicatorPolicy(
                 QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator

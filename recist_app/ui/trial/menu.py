@@ -1,4 +1,4 @@
-"""The "Trial" menu of the main window: Trial → Endpoints opens the trial view.
+"""The "Trial" menu of the main window: Endpoints (the trial view), Adjudication.
 
 Double-clicking a patient in the trial view opens that patient's reading through
 ``MainWindow.open_patient(patient_id)`` when the main window has it; otherwise the
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from recist_app.ui.adjudication import open_adjudication_view
 from recist_app.ui.trial.trial_window import TrialWindow
 
 if TYPE_CHECKING:
@@ -35,6 +36,17 @@ def add_trial_menu(window: QMainWindow, store: Store | None, *, user: str) -> QA
     if store is not None:
         action.triggered.connect(lambda: open_trial_window(window, store, user=user))
     menu.addAction(action)
+    adjudication = QAction("&Adjudication…", window)
+    adjudication.setToolTip(
+        "Central review: both blinded reads of each discordant patient side by "
+        "side; accept one with a reason"
+    )
+    adjudication.setEnabled(store is not None)
+    if store is not None:
+        adjudication.triggered.connect(
+            lambda: open_adjudication_view(window, store, user=user)
+        )
+    menu.addAction(adjudication)
     menus = [a for a in window.menuBar().actions() if a.menu() is not None]
     help_menu = next((a for a in menus if a.text().replace("&", "") == "Help"), None)
     if help_menu is None:

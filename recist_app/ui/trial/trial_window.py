@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from recist_app.endpoints import (
     PLOTS,
     Table,
+    agreement_table,
     biomarker_table,
     bor_table,
     risk_table,
@@ -218,11 +219,19 @@ class TrialWindow(QWidget):
             "Patients left out of every analysis, with the reason: a reading not "
             "read (no visit read, or the baseline not read) or without clinical data"
         )
+        self.agreement_model = EndpointTableModel(self, align_numbers=False)
+        self.agreement_view = _table_view(self.agreement_model)
+        self.agreement_view.setToolTip(
+            "Central review: BOR agreement (percent, Cohen's kappa), first-PD "
+            "agreement, adjudication rate and how often the adjudicator accepted "
+            "each reader; the endpoints use each patient's final read"
+        )
         for view in (
             self.summary_view,
             self.bor_view,
             self.safety_view,
             self.left_out_view,
+            self.agreement_view,
         ):
             header = view.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -234,6 +243,7 @@ class TrialWindow(QWidget):
         tables.addTab(self.safety_view, "Safety")
         tables.addTab(self.biomarker_view, "Biomarkers")
         tables.addTab(self.left_out_view, "Left out")
+        tables.addTab(self.agreement_view, "Reader agreement")
         self.table_tabs = tables
 
         self.canvases: dict[str, FigureCanvasQTAgg] = {}
@@ -364,6 +374,11 @@ class TrialWindow(QWidget):
         self.biomarker_view.resizeColumnsToContents()
         self.left_out_model.set_table(
             Table(columns=("patient_id", "reason"), rows=outcome.left_out_reasons())
+        )
+        self.agreement_model.set_table(
+            Table(columns=("measure", "value"), rows=())
+            if outcome.agreement is None
+            else agreement_table(outcome.agreement)
         )
         subjects = subjects_table(result)
         keep = [subjects.columns.index(name) for name in _SUBJECT_COLUMNS_SHOWN]

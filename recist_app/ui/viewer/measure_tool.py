@@ -65,6 +65,8 @@ class MeasurementOverlay:
     selected: bool = False
     hint: bool = False
     viable_axis_ij: Segment | None = None
+    color: str | None = None
+    """A colour of its own (``#rrggbb``): each reader's in the adjudication view."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

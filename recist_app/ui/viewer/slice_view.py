@@ -581,6 +581,8 @@ class SliceView(QWidget):
         color = _HINT if overlay.hint else _SELECTED if overlay.selected else _MEASURED
         if overlay.viable_axis_ij is not None:
             color = _VIABLE
+        if overlay.color is not None:
+            color = QColor(overlay.color)
         anchor: QPointF | None = None
         for segment in (
             overlay.long_axis_ij,
