@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from recist_app.environment import DEID_KEY_ENV
 from recist_app.ui.background import TaskRunner
 from recist_app.ui.error_dialog import show_message
+from recist_app.workflows.central_reading import Viewer
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.export import ExportFormat, ExportRequest, export
 
@@ -239,6 +240,10 @@ class ExportDialog(QDialog):
             folder_per_format=True,
             deidentify=self.deidentify_box.isChecked(),
             deid_key_file=Path(key_file) if key_file else None,
+            # the blinding: a primary reader exports only what they may see
+            viewer=Viewer(
+                user=self._writer.session.user, role=self._writer.session.role
+            ),
         )
 
     def start_export(self) -> bool:
