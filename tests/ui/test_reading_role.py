@@ -1,0 +1,68 @@
+"""The reader's central-review role in the workstation: title bar, remembered, blinded."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from recist_app.recist import Criteria, ReaderRole, Reading
+from recist_app.store import open_store
+from recist_app.ui.main_window import ROLE_SETTING
+from recist_app.ui.workstation import open_workstation, remembered_role
+from recist_app.workflows.errors import WorkflowError
+from recist_app.workflows.reading_session import ReadingSession
+from tests.workflows.central import sized_reading, store_read
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from recist_app.store import Store
+
+PR = (50.0, 30.0, 30.0)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(f"sqlite:///{tmp_path / 'readings.sqlite3'}") as opened:
+        yield opened
+
+
+def test_the_role_is_remembered_and_shown_in_the_title_bar(
+    qtbot: Any, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECIST_APP_USER", "dr-one")
+    monkeypatch.delenv("RECIST_APP_READER_ROLE", raising=False)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(ROLE_SETTING, "reader 1")
+    window = open_workstation(store, demo=False, settings=settings)
+    qtbot.addWidget(window)
+    assert window.session is not None
+    assert window.session.role is ReaderRole.READER_1
+    assert "dr-one as reader 1" in window.windowTitle()
+    window.set_role(ReaderRole.ADJUDICATOR)
+    assert "dr-one as adjudicator" in window.windowTitle()
+    assert settings.value(ROLE_SETTING) == "adjudicator"
+    assert remembered_role(settings) is ReaderRole.ADJUDICATOR
+    window.close()
+
+
+def test_a_primary_reader_cannot_open_the_other_readers_draft(store: Store) -> None:
+    store_read(store, "P-1", ReaderRole.READER_1, PR, sign=False)
+    store_read(store, "P-1", ReaderRole.READER_2, PR, sign=False)
+    blinded = ReadingSession(store, user="dr-one", role=ReaderRole.READER_1)
+    other = Reading(patient_id="P-1", criteria=Criteria.RECIST_1_1, reader="dr-two")
+    with pytest.raises(WorkflowError, match="blinded: as reader 1"):
+        blinded.open(other)
+    own = Reading(patient_id="P-1", criteria=Criteria.RECIST_1_1, reader="dr-one")
+    assert blinded.open(own).reader == "dr-one"
+
+
+def test_a_new_reading_is_saved_with_the_readers_role(store: Store) -> None:
+    session = ReadingSession(store, user="dr-two", role=ReaderRole.READER_2)
+    session.save(sized_reading("P-9", "dr-two", PR))
+    assert store.readings.record("P-9", Criteria.RECIST_1_1, "dr-two").reader_role is (
+        ReaderRole.READER_2
+    )
