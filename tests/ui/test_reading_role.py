@@ -1,4 +1,4 @@
-"""The reader's central-review role in the workstation: title bar, remembered, blinded."""
+"""The central-review role in the workstation: title bar, remembered, blinded."""
 
 from __future__ import annotations
 
