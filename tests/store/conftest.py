@@ -1,4 +1,11 @@
-"""Fixtures for the store tests: a fresh SQLite database per test, and readings."""
+"""Fixtures for the store tests: a fresh database per test, and readings.
+
+A test that takes ``store`` runs twice: on a SQLite file and on a new database of
+the throw-away PostgreSQL server (``tests/postgres.py``; skipped with the reason
+when the server cannot run). Tests that also reach into the SQLite file itself
+(``database_path``, ``raw``, ``store_url``, directly or through a fixture) run on
+SQLite only.
+"""
 
 from __future__ import annotations
 
@@ -33,9 +40,34 @@ def database_path(tmp_path: Path) -> Path:
     return tmp_path / "readings.sqlite3"
 
 
+_SQLITE_BOUND = frozenset({"database_path", "raw", "store_url", "audited"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every ``store`` test on SQLite and on PostgreSQL (module docstring)."""
+    if "store" not in metafunc.fixturenames:
+        return
+    own = set(metafunc.definition.function.__code__.co_varnames)
+    backends = ["sqlite"] if own & _SQLITE_BOUND else ["sqlite", "postgresql"]
+    metafunc.parametrize("backend", backends)
+
+
 @pytest.fixture
-def store(database_path: Path) -> Iterator[Store]:
-    with open_store(sqlite_url(database_path)) as opened:
+def backend() -> str:
+    """The database the ``store`` fixture opens (parametrised per test)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def store(
+    backend: str, database_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Store]:
+    url = (
+        sqlite_url(database_path)
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    with open_store(url) as opened:
         yield opened
 
 
