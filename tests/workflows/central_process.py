@@ -1,4 +1,4 @@
-"""A workstation's central-review work in a process of its own, for the concurrency test.
+"""A workstation's central-review work in its own process, for the concurrency test.
 
 Run as ``python -m tests.workflows.central_process MODE URL GO_FILE ...``; each
 process waits for GO_FILE, then works through the workflows as the app does:
