@@ -1,4 +1,4 @@
-"""SDTM of a central review: both primary reads, --EVALID, --ACPTFL, --SEQ per subject."""
+"""SDTM of a central review: both primary reads, --EVALID, --ACPTFL, one --SEQ."""
 
 from __future__ import annotations
 
