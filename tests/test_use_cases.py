@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QMessageBox
 from recist_app.cli import main
 from recist_app.endpoints import simulate_trial, write_clinical_csv
 from recist_app.exchange import write_reading_file
-from recist_app.recist import Criteria
+from recist_app.recist import Criteria, ReaderRole
 from recist_app.store import Store, open_store
 from recist_app.ui.export_dialog import ExportDialog
 from recist_app.ui.trial import TrialWindow
@@ -395,3 +395,62 @@ def test_no_criteria_spelling_table_outside_the_vocabulary() -> None:
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert found == ["recist_app/workflows/vocabulary.py"]
+
+
+# ------------------------------------------------------------ central review
+
+
+@pytest.mark.gui
+def test_the_agreement_is_the_same_from_the_cli_and_the_trial_view(
+    qtbot: QtBot,
+    store: Store,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    simulated = simulate_trial(12, seed=5, readers=2)
+    for role, readings in (
+        (ReaderRole.READER_1, simulated.readings),
+        (ReaderRole.READER_2, simulated.second_readings),
+    ):
+        reader = "dr-one" if role is ReaderRole.READER_1 else "dr-two"
+        for reading in readings:
+            read = dataclasses.replace(reading, reader=reader)
+            store.readings.save(read, user=reader, role=role)
+            store.signing.sign(read.patient_id, read.criteria, reader, user=reader)
+    clinical = tmp_path / "clinical.csv"
+    write_clinical_csv(simulated.clinical, clinical)
+    assert main(["clinical", "import", str(clinical), "--database", store.url]) == 0
+    capsys.readouterr()
+    assert (
+        main(["adjudication", "list", "--format", "csv", "--database", store.url]) == 0
+    )
+    discordant = [
+        row["patient_id"]
+        for row in csv.DictReader(capsys.readouterr().out.splitlines())
+    ]
+    assert discordant, "the simulated readers disagree on some patients"
+    for patient in discordant:
+        decided = [
+            "adjudication", "decide", patient, "--accept", "reader 2",
+            "--reason", "closer to the images", "--database", store.url,
+        ]  # fmt: skip
+        assert main(decided) == 0
+    capsys.readouterr()
+    assert main(["agreement", "--format", "json", "--database", database_url]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accepted_reader_2_n"] == len(discordant)
+
+    view = TrialWindow(store, user="dr-test")
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.computed, timeout=60_000):
+        pass
+    model = view.agreement_model
+    shown = {
+        model.index(row, 0).data(): model.index(row, 1).data()
+        for row in range(model.rowCount())
+    }
+    assert shown["patients with both reads signed"] == "12"
+    bor = f"{report['bor_agreement_n']}/12 ({report['bor_agreement_pct']:.1f} %)"
+    assert shown["BOR agreement"] == bor
+    assert shown["adjudicator accepted reader 2"].startswith(f"{len(discordant)}/")
