@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from recist_app.recist import Criteria, ReaderRole, Reading
 from recist_app.store import open_store
+from recist_app.ui.browser.patient_browser import PatientBrowser
 from recist_app.ui.main_window import ROLE_SETTING
 from recist_app.ui.workstation import open_workstation, remembered_role
 from recist_app.workflows.errors import WorkflowError
@@ -66,3 +67,29 @@ def test_a_new_reading_is_saved_with_the_readers_role(store: Store) -> None:
     assert store.readings.record("P-9", Criteria.RECIST_1_1, "dr-two").reader_role is (
         ReaderRole.READER_2
     )
+
+
+def test_the_patient_list_shows_each_readers_status_and_the_discordance(
+    qtbot: Any, store: Store
+) -> None:
+    store_read(store, "P-1", ReaderRole.READER_1, PR)
+    store_read(store, "P-1", ReaderRole.READER_2, (50.0, 45.0, 45.0))
+    store_read(store, "P-2", ReaderRole.READER_1, PR, sign=False)
+    browser = PatientBrowser(store)
+    qtbot.addWidget(browser)
+    browser.refresh()
+    expected = {
+        "P-1": "reader 1 signed, reader 2 signed; discordant: BOR PR vs SD; "
+        "adjudication pending",
+        "P-2": "reader 1 draft, reader 2 not started",
+    }
+    qtbot.waitUntil(lambda: browser.central_review == expected, timeout=10_000)
+    items = {}
+    for index in range(browser.tree.topLevelItemCount()):
+        item = browser.tree.topLevelItem(index)
+        assert item is not None
+        items[item.data(0, Qt.ItemDataRole.UserRole)] = item
+    for patient, text in expected.items():
+        assert items[patient].text(0).endswith(text)
+        assert items[patient].toolTip(0) == text
+    browser.shutdown()

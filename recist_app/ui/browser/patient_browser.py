@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PatientBrowser", "PatientsDock"]
 
+_CENTRAL_SEPARATOR = "   — "
 _PATIENT_ROLE = Qt.ItemDataRole.UserRole
 _SERIES_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -87,6 +88,10 @@ class PatientBrowser(QWidget):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        # each central reader's status and the discordance, computed in the
+        # background (it reads every central reading's responses)
+        self._central_runner = TaskRunner("patient-list-central", self)
+        self.central_review: dict[str, str] = {}
         self.thumbnails = ThumbnailCache(store, self)
         self.thumbnails.ready.connect(self._thumbnail_ready)
         self._series_items: dict[str, QTreeWidgetItem] = {}
@@ -121,7 +126,6 @@ class PatientBrowser(QWidget):
         self._series_items.clear()
         try:
             patients = patient_list(self._store)
-            central = central_review_by_patient(self._store)
         except Exception as error:
             show_error(self, "Patient list not loaded", error)
             return
@@ -131,15 +135,8 @@ class PatientBrowser(QWidget):
                     f"{patient.patient_id}   "
                     f"{_count(patient.study_count, 'study', 'studies')}, "
                     f"{_count(patient.reading_count, 'reading', 'readings')}"
-                    + (
-                        f"   {central[patient.patient_id]}"
-                        if patient.patient_id in central
-                        else ""
-                    )
                 ]
             )
-            if patient.patient_id in central:  # each reader's status, discordance
-                item.setToolTip(0, central[patient.patient_id])
             item.setData(0, _PATIENT_ROLE, patient.patient_id)
             item.setChildIndicatorPolicy(
                 QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator
@@ -149,6 +146,23 @@ class PatientBrowser(QWidget):
             self.tree.addTopLevelItem(item)
             if patient.patient_id in expanded:
                 item.setExpanded(True)
+        self._show_central_review(self.central_review)
+        store = self._store
+        self._central_runner.submit(
+            lambda _context: central_review_by_patient(store),
+            done=self._show_central_review,
+            name="patient-list-central",
+        )
+
+    def _show_central_review(self, central: dict[str, str]) -> None:
+        """Add each central reader's status and the discordance to the patients."""
+        self.central_review = dict(central)
+        for item in self._patient_items():
+            patient_id = str(item.data(0, _PATIENT_ROLE))
+            base = item.text(0).split(_CENTRAL_SEPARATOR)[0]
+            text = central.get(patient_id)
+            item.setText(0, base if text is None else base + _CENTRAL_SEPARATOR + text)
+            item.setToolTip(0, text or "")
 
     def _patient_items(self) -> list[QTreeWidgetItem]:
         return [
@@ -223,8 +237,9 @@ class PatientBrowser(QWidget):
             self.patient_activated.emit(patient_id)
 
     def shutdown(self) -> None:
-        """Stop the thumbnail worker (the window is closing)."""
+        """Stop the thumbnail and central-review workers (the window is closing)."""
         self.thumbnails.shutdown()
+        self._central_runner.shutdown()
 
 
 class DropFilter(QObject):
