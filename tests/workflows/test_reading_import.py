@@ -606,19 +606,19 @@ def test_reading_list_shows_status_visits_and_responses(
     lines = capsys.readouterr().out.splitlines()
     demo_assessment = assess(demo.reading)
     assert lines == [
-        "patient_id,criteria,reader,status,visits_read,latest_overall_response,"
-        "bor_so_far",
-        f"{PATIENT_ID},RECIST 1.1,{demo.reading.reader},signed,4/4,"
+        "patient_id,criteria,reader,role,status,visits_read,"
+        "latest_overall_response,bor_so_far,central_review",
+        f"{PATIENT_ID},RECIST 1.1,{demo.reading.reader},single,signed,4/4,"
         f"{demo_assessment.timepoints[-1].overall_response},"
-        f"{demo_assessment.best_overall_response.response.value}",
+        f"{demo_assessment.best_overall_response.response.value},",
         # WEEK 18 is not read: no response; the latest read is WEEK 12's PR
-        "LT-01-001,RECIST 1.1,Dr Example,draft,3/4,PR,PR",
+        "LT-01-001,RECIST 1.1,Dr Example,single,draft,3/4,PR,PR,",
     ]
     assert main(["reading", "list", "--database", database]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == [
-        "patient", "criteria", "reader", "status", "visits", "read", "latest",
-        "response", "BOR", "so", "far",
+        "patient", "criteria", "reader", "role", "status", "visits", "read",
+        "latest", "response", "BOR", "so", "far", "central", "review",
     ]  # fmt: skip
     assert "3/4" in table[2]
     assert "draft" in table[2]

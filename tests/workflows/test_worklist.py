@@ -59,10 +59,10 @@ def test_A8_the_worklist_shows_visits_not_read_as_not_read(
 ) -> None:
     store.readings.save(reading, user="dr-a")
     (row,) = reading_worklist(store)
-    assert row.cells()[4:] == (read, latest, bor)
-    assert f"{reading.patient_id},RECIST 1.1,dr-a,draft,{read},{latest},{bor}" in (
-        worklist_csv_text([row])
-    )
+    assert row.cells()[5:] == (read, latest, bor, "")
+    assert (
+        f"{reading.patient_id},RECIST 1.1,dr-a,single,draft,{read},{latest},{bor},"
+    ) in worklist_csv_text([row])
 
 
 def test_A8_a_missed_follow_up_is_not_the_latest_response(store: Store) -> None:
@@ -73,4 +73,4 @@ def test_A8_a_missed_follow_up_is_not_the_latest_response(store: Store) -> None:
         user="dr-a",
     )
     (row,) = reading_worklist(store)
-    assert row.cells()[4:] == ("3/4", "NED", "NED")
+    assert row.cells()[5:] == ("3/4", "NED", "NED", "")
