@@ -13,10 +13,12 @@ from recist_app.cli.options import (
     CRITERIA_HELP,
     add_database_option,
     add_discordance_options,
+    add_role_option,
     add_user_option,
     criteria_type,
     database_url,
     discordance_rules,
+    viewer_role,
 )
 from recist_app.recist import Criteria
 
@@ -60,6 +62,7 @@ def cutoff_type(text: str) -> tuple[str, float]:
 
 def _analysis(args: argparse.Namespace) -> TrialAnalysis:
     from recist_app.endpoints import EndpointOptions
+    from recist_app.workflows.central_reading import current_viewer
     from recist_app.workflows.database import open_database
     from recist_app.workflows.endpoints import trial_from_files, trial_from_store
 
@@ -106,6 +109,7 @@ def _analysis(args: argparse.Namespace) -> TrialAnalysis:
             adverse_events_csv=adverse_events,
             biomarkers_csv=biomarkers,
             rules=discordance_rules(args),
+            viewer=current_viewer(viewer_role(args)),
         )
 
 
@@ -195,6 +199,9 @@ def add_parsers(subparsers: Any) -> None:
         "('reader 1', 'reader 2'); default: each patient's final read",
     )
     add_discordance_options(endpoints)
+    add_role_option(
+        endpoints, "who asks: a primary reader sees only their own reads (--reader)"
+    )
     endpoints.add_argument(
         "--signed-only", action="store_true", help="database: only signed readings"
     )

@@ -48,9 +48,11 @@ from recist_app.recist import Criteria, ReaderRole
 from recist_app.store import ClinicalDates, ReadingStatus, StoredAdverseEvent
 from recist_app.workflows.central_reading import (
     DiscordanceRules,
+    Viewer,
     agreement_report,
     central_statuses,
     final_records,
+    visible_records,
 )
 from recist_app.workflows.errors import NoClinicalDataError, WorkflowError
 from recist_app.workflows.vocabulary import parse_reader_role
@@ -169,6 +171,7 @@ def readings_from_store(
     other_criteria: bool = True,
     rules: DiscordanceRules | None = None,
     pending: list[UnreadPatient] | None = None,
+    viewer: Viewer | None = None,
 ) -> tuple[Reading, ...]:
     """One reading per patient from ``store``, under ``criteria``, by patient id.
 
@@ -190,6 +193,10 @@ def readings_from_store(
         discordant patient, reader 1's of a concordant one; ``rules``), and a
         patient whose central read is not final yet is left out and added to
         ``pending`` with the reason.
+    viewer
+        Who asks: the blinding rule
+        (:func:`~recist_app.workflows.central_reading.visible_records`) hides
+        another reader's reads from a primary reader until both are signed.
     signed_only
         Only signed (locked) readings, as a final analysis requires; a signed
         reading whose rows are not what was signed is refused (one line).
@@ -204,6 +211,8 @@ def readings_from_store(
     """
     role = _as_role(reader)
     listed = list(store.readings.list())
+    if viewer is not None:
+        listed = list(visible_records(store, viewer, listed))
     if reader is None:
         listed, waiting = final_records(
             store, criteria=criteria, rules=rules, records=listed
@@ -587,6 +596,7 @@ def trial_from_store(
     adverse_events_csv: Path | None = None,
     biomarkers_csv: Path | None = None,
     rules: DiscordanceRules | None = None,
+    viewer: Viewer | None = None,
 ) -> TrialAnalysis:
     """The endpoints of the database's readings, clinical data and adverse events.
 
@@ -617,6 +627,7 @@ def trial_from_store(
         signed_only=signed_only,
         rules=rules,
         pending=pending,
+        viewer=viewer,
     )
     agreement = None
     if any(s.both_signed for s in central_statuses(store, criteria=criteria)):

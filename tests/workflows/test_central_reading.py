@@ -347,3 +347,18 @@ def test_reading_import_takes_the_role_from_the_file_or_role(
     first.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(Exception, match="reader_role: unknown value 'reader 3'"):
         import_reading_file(store, first, user="i")
+
+
+def test_a_blinded_reader_gets_no_per_reader_analysis_of_the_other_read(
+    store: Store,
+) -> None:
+    store_read(store, "P-1", R1, PR)
+    store_read(store, "P-1", R2, SD, sign=False)
+    one = Viewer(user="dr-one", role=R1)
+    with pytest.raises(WorkflowError, match="no readings by reader 'reader 2'"):
+        readings_from_store(store, reader="reader 2", viewer=one)
+    (own,) = readings_from_store(store, reader="reader 1", viewer=one)
+    assert own.reader == "dr-one"
+    store.signing.sign("P-1", Criteria.RECIST_1_1, "dr-two", user="dr-two")
+    (other,) = readings_from_store(store, reader="reader 2", viewer=one)
+    assert other.reader == "dr-two"
