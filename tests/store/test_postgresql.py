@@ -170,6 +170,16 @@ def test_the_working_role_cannot_touch_the_audit_trail_yet_does_its_work(
         )
         store.clinical.replace([dates], user="dm")
         store.clinical.replace([], user="dm")
+        # the central review: roles and the adjudicator's decision, replaced once
+        store.central.set_role(*KEY, "reader 1", user="coordinator")
+        store.central.set_role(
+            "HCC-001", "RECIST 1.1", "dr-b", "reader 2", user="coordinator"
+        )
+        store.central.decide("HCC-001", "RECIST 1.1", "reader 2", reason="r", user="a")
+        store.central.decide("HCC-001", "RECIST 1.1", "reader 1", reason="s", user="a")
+        assert [d.accepted_role.value for d in store.central.decisions()] == [
+            "reader 1"
+        ]
         result = store.audit.verify()
         assert result.ok, result.details()
     for statement, refusal in [
