@@ -293,10 +293,21 @@ def central_statuses(
 # ------------------------------------------------------------------ blinding
 
 
-def _unblinded(statuses: Iterable[CentralStatus]) -> set[str]:
-    """Patients whose every central criteria set has both primary reads signed."""
-    blinded = {s.patient_id for s in statuses if not s.both_signed}
-    return {s.patient_id for s in statuses} - blinded
+def _unblinded(records: Iterable[ReadingRecord]) -> set[str]:
+    """Patients whose every central criteria set has both primary reads signed.
+
+    Only the readings' roles and statuses count (no responses are read), so the
+    rule costs one listing of the readings.
+    """
+    signed: dict[tuple[str, Criteria], set[ReaderRole]] = {}
+    for record in records:
+        if record.reader_role.is_primary:
+            roles = signed.setdefault((record.patient_id, record.criteria), set())
+            if record.status is ReadingStatus.SIGNED:
+                roles.add(record.reader_role)
+    both = {ReaderRole.READER_1, ReaderRole.READER_2}
+    blinded = {patient for (patient, _c), roles in signed.items() if roles != both}
+    return {patient for patient, _c in signed} - blinded
 
 
 def visible_records(
@@ -314,7 +325,7 @@ def visible_records(
     found = tuple(store.readings.list() if records is None else records)
     if not viewer.role.is_primary:
         return found
-    unblinded = _unblinded(central_statuses(store))
+    unblinded = _unblinded(store.readings.list())
     return tuple(
         r for r in found if r.reader_role is viewer.role or r.patient_id in unblinded
     )
