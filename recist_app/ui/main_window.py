@@ -705,17 +705,29 @@ class MainWindow(QMainWindow):
             self.patients_dock.browser.refresh()
         self.statusBar().showMessage(f"Reading as {role.value}")
 
-    def choose_role(self) -> None:
-        """Reading → Reading role…: ask who is reading, remember the answer."""
+    def choose_role(self) -> QInputDialog | None:
+        """Reading → Reading role…: ask who is reading, remember the answer.
+
+        The question is window-modal but never blocks the caller: the choice
+        arrives through the dialog (``None`` without a database).
+        """
         if self.session is None:
-            return
-        names = [role.value for role in READER_ROLES]
-        current = names.index(self.session.role.value)
-        chosen, accepted = QInputDialog.getItem(
-            self, "Reading role", "Read as:", names, current, False
+            return None
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Reading role")
+        dialog.setLabelText(
+            "Read as (a central review's reader 1 and reader 2 are blinded to "
+            "each other until both reads are signed):"
         )
-        if accepted:
-            self.set_role(parse_reader_role(chosen))
+        dialog.setComboBoxItems([role.value for role in READER_ROLES])
+        dialog.setComboBoxEditable(False)
+        dialog.setTextValue(self.session.role.value)
+        dialog.textValueSelected.connect(
+            lambda text: self.set_role(parse_reader_role(text))
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _lock_changed(self, signature: str) -> None:
         # A signed reading is read-only: navigation stays, every edit path

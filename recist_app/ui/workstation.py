@@ -15,13 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt
-from PySide6.QtWidgets import (
-    QApplication,
-    QInputDialog,
-    QMessageBox,
-    QProgressDialog,
-)
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from recist_app.recist import ReaderRole, Reading
 from recist_app.ui.background import TaskRunner
@@ -33,7 +28,6 @@ from recist_app.workflows.errors import WorkflowError, describe_error
 from recist_app.workflows.reading_session import ReadingSession
 from recist_app.workflows.vocabulary import (
     READER_ROLE_ENV,
-    READER_ROLES,
     current_role,
     current_user,
     parse_reader_role,
@@ -135,21 +129,10 @@ def remembered_role(settings: QSettings | None) -> ReaderRole:
     return current_role()
 
 
-def ask_role(settings: QSettings) -> None:
-    """Ask who is reading the first time (nothing remembered, nothing set)."""
-    if settings.value(ROLE_SETTING) or os.environ.get(READER_ROLE_ENV):
-        return
-    names = [role.value for role in READER_ROLES]
-    chosen, accepted = QInputDialog.getItem(
-        None,
-        "recist_app",
-        "Who is reading? (a central review's reader 1 and reader 2 are blinded "
-        "to each other; change it later in Reading → Reading role…)",
-        names,
-        0,
-        False,
-    )
-    settings.setValue(ROLE_SETTING, chosen if accepted else names[0])
+def role_unknown(settings: QSettings | None) -> bool:
+    """Whether nobody said who is reading: nothing remembered, nothing set."""
+    remembered = None if settings is None else settings.value(ROLE_SETTING)
+    return not remembered and not os.environ.get(READER_ROLE_ENV)
 
 
 def run_workstation(demo: bool, database_url: str | None) -> int:
@@ -169,7 +152,6 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
         return 2
     with store:
         settings = QSettings()
-        ask_role(settings)
         try:
             window = open_workstation(store, demo=demo, settings=settings)
         except Exception as error:
@@ -179,4 +161,8 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
             )
             return 2
         window.show()
+        if role_unknown(settings):
+            # the first time: ask who is reading once the window is up
+            # (Reading → Reading role…; the answer is remembered)
+            QTimer.singleShot(0, window.choose_role)
         return int(app.exec())

@@ -11,7 +11,7 @@ from recist_app.recist import Criteria, ReaderRole, Reading
 from recist_app.store import open_store
 from recist_app.ui.browser.patient_browser import PatientBrowser
 from recist_app.ui.main_window import ROLE_SETTING
-from recist_app.ui.workstation import open_workstation, remembered_role
+from recist_app.ui.workstation import open_workstation, remembered_role, role_unknown
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.reading_session import ReadingSession
 from tests.workflows.central import sized_reading, store_read
@@ -93,3 +93,37 @@ def test_the_patient_list_shows_each_readers_status_and_the_discordance(
         assert items[patient].text(0).endswith(text)
         assert items[patient].toolTip(0) == text
     browser.shutdown()
+
+
+def test_the_role_is_asked_only_when_nobody_said_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: object
+) -> None:
+    monkeypatch.delenv("RECIST_APP_READER_ROLE", raising=False)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    assert role_unknown(settings)
+    monkeypatch.setenv("RECIST_APP_READER_ROLE", "reader 2")
+    assert not role_unknown(settings)
+    assert remembered_role(settings) is ReaderRole.READER_2
+    monkeypatch.delenv("RECIST_APP_READER_ROLE")
+    settings.setValue(ROLE_SETTING, "adjudicator")
+    assert not role_unknown(settings)
+
+
+def test_reading_role_asks_without_blocking_and_remembers(
+    qtbot: Any, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECIST_APP_USER", "dr-two")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = open_workstation(store, demo=False, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    dialog = window.choose_role()
+    assert dialog is not None
+    assert dialog.isVisible()
+    dialog.setTextValue("reader 2")
+    dialog.accept()
+    assert window.session is not None
+    assert window.session.role is ReaderRole.READER_2
+    assert settings.value(ROLE_SETTING) == "reader 2"
+    assert "dr-two as reader 2" in window.windowTitle()
+    window.close()
