@@ -680,12 +680,13 @@ class MainWindow(QMainWindow):
         reading = self.document.reading
         signature = self.document.signature
         session = self.session
+        # who reads, as which central-review role, before what is read
         reading_as = (
-            "" if session is None else f" — {session.user} as {session.role.value}"
+            "" if session is None else f"{session.user} as {session.role.value} — "
         )
         self.setWindowTitle(
-            f"recist_app — {reading.patient_id} ({reading.criteria.value})"
-            + reading_as
+            f"recist_app — {reading_as}{reading.patient_id} "
+            f"({reading.criteria.value})"
             + (f" — {signature}" if signature else "")
             + "[*]"
         )
