@@ -22,6 +22,7 @@ from recist_app.cli import (
     measure,
     pacs,
     patients,
+    reader,
     reading,
 )
 from recist_app.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, CliError
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         audit,
         pacs,
         measure,
+        reader,
     ):
         group.add_parsers(subparsers)
     return parser
