@@ -396,9 +396,11 @@ class LesionTruth:
     viable_center_lps_mm: Triple | None = None
 
 
-def _viable_mm(spec: LesionSpec, visit: int) -> float | None:
+def _viable_mm(spec: LesionSpec, visit: int, enabled: bool = True) -> float | None:
     """The viable part's long axis at ``visit`` (``None``: not enhancing)."""
-    return spec.viable_mm[visit] if visit < len(spec.viable_mm) else None
+    if not enabled or visit >= len(spec.viable_mm):
+        return None
+    return spec.viable_mm[visit]
 
 
 def _as_triple(vector: npt.NDArray[np.float64]) -> Triple:
@@ -477,9 +479,10 @@ def _viable_shapes(
     geometry: SeriesGeometry,
     visit: int,
     pose: PatientPose = IDENTITY_POSE,
+    enabled: bool = True,
 ) -> list[_Shape]:
     """The lesion's arterially enhancing part, painted over it (mRECIST J1)."""
-    viable = _viable_mm(spec, visit)
+    viable = _viable_mm(spec, visit, enabled)
     if viable is None or viable >= size[0]:
         return []
     ratio = viable / size[0]
@@ -503,9 +506,10 @@ def _viable_truth_center(
     geometry: SeriesGeometry,
     visit: int,
     pose: PatientPose = IDENTITY_POSE,
+    enabled: bool = True,
 ) -> Triple | None:
     """Where the viable part is centred (the lesion's centre when all of it is)."""
-    viable = _viable_mm(spec, visit)
+    viable = _viable_mm(spec, visit, enabled)
     if viable is None:
         return None
     if viable >= size[0]:
@@ -851,6 +855,7 @@ def write_phantom_series(
     patient_name: str = _PATIENT_NAME,
     progress: ProgressCallback | None = None,
     pose: PatientPose = IDENTITY_POSE,
+    viable_parts: bool = False,
 ) -> PhantomSeries:
     """Write one CT series of the phantom at one visit.
 
@@ -881,6 +886,10 @@ def write_phantom_series(
     pose
         How the patient lies (shift, roll, breathing); the truth gives every
         lesion where it is drawn in this pose.
+    viable_parts
+        Paint the lesions' arterially enhancing parts (``LesionSpec.viable_mm``)
+        and give their viable long axes in the truth; the demo patients have
+        them (mRECIST), other series keep plain lesions.
 
     Returns
     -------
@@ -929,7 +938,9 @@ def write_phantom_series(
             shapes.extend(_lesion_shapes(spec, size, where, geometry, pose))
             continue
         shapes.extend(_lesion_shapes(spec, size, center, geometry, pose))
-        shapes.extend(_viable_shapes(spec, size, center, geometry, visit, pose))
+        shapes.extend(
+            _viable_shapes(spec, size, center, geometry, visit, pose, viable_parts)
+        )
         if _inside(center, geometry, origins, index):
             pending.append((spec, center, index, height, size))
     names = _file_names(count, shuffle, seed, visit)
@@ -979,9 +990,9 @@ def write_phantom_series(
                 sop_instance_uid=sop_uids[index],
                 long_axis_direction_lps=_as_triple(long_dir),
                 short_axis_direction_lps=_as_triple(short_dir),
-                viable_long_axis_mm=_viable_mm(spec, visit),
+                viable_long_axis_mm=_viable_mm(spec, visit, viable_parts),
                 viable_center_lps_mm=_viable_truth_center(
-                    spec, size, center, geometry, visit, pose
+                    spec, size, center, geometry, visit, pose, viable_parts
                 ),
             )
         )
@@ -1086,6 +1097,7 @@ def write_demo_data(
             patient_id=patient_id,
             patient_name=patient_name,
             pose=DEMO_POSES[visit] if moving else IDENTITY_POSE,
+            viable_parts=True,
         )
         truth = series.truth_dict()
         truth["folder"] = folder.name
