@@ -260,8 +260,12 @@ class MeasurementRow(_GeometryColumns, _ViableGeometryColumns, Base):
     merged_into: Mapped[str | None] = mapped_column(String(16))
 
 
-class NonTargetRow(Base):
-    """The state of one non-target lesion at one visit."""
+class NonTargetRow(_GeometryColumns, Base):
+    """The state of one non-target lesion at one visit, and where it was marked.
+
+    The geometry columns (revision 0012) hold the line a reader drew to mark the
+    lesion (not a measurement, D1), so the viewer can jump back to it.
+    """
 
     __tablename__ = "non_target_assessments"
     __table_args__ = (UniqueConstraint("timepoint_id", "lesion_row_id"),)

@@ -365,7 +365,8 @@ def test_every_single_column_changed_by_hand_is_found(
             )
             cases += 1
     assert store.audit.verify().ok
-    assert cases == 98  # with cytology_confirmed (0009) and no_disease (0010)
+    # with cytology_confirmed (0009), no_disease (0010), a non-target's mark (0012)
+    assert cases == 113
 
 
 def test_every_path_that_stores_a_reading_leaves_data_that_verifies(
