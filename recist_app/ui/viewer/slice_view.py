@@ -782,6 +782,9 @@ class SliceView(QWidget):
             if anchor is None:
                 anchor = right
         if anchor is not None:
+            if overlay.viable_axis_ij is not None:
+                # Below the lesion's own label, which anchors at the same line.
+                anchor = QPointF(anchor.x(), anchor.y() + 18)
             self._paint_label(painter, anchor, overlay.label, color)
 
     def _paint_preview(self, painter: QPainter) -> None:
