@@ -3,6 +3,9 @@
 #   make test   create .venv, install with test extras, run ruff, mypy, import-linter, pytest
 #   make quick  pytest without the slow and GUI tests (the edit-test loop)
 #   make bench  run the benchmarks (ratios against peers measured in the same run)
+#   make screenshots  the README's screenshots: the real app under Xvfb, xdotool
+#   make soak   a 30-minute reading session (scroll, draw, undo, visits, patients)
+#               that must quit with exit status 0 (SOAK_MINUTES=30)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -17,7 +20,14 @@ SYSTEM_TOOLS := dciodvfy:dicom3tools dsrdump:dcmtk pdftoppm:poppler-utils \
                 initdb:postgresql Orthanc:orthanc
 SYSTEM_FILES := /usr/share/orthanc/plugins/libOrthancDicomWeb.so:orthanc-dicomweb
 
-.PHONY: run test quick check lint typecheck layers pytest bench system-deps clean
+.PHONY: run test quick check lint typecheck layers pytest bench system-deps clean \
+        screen-deps screenshots soak
+
+# A real X display for screenshots: Xvfb, a window manager, xdotool, ImageMagick
+# and the xcb libraries Qt's xcb plugin needs (not needed by `make test`).
+SCREEN_PACKAGES := xvfb xdotool imagemagick openbox libxcb-icccm4 libxcb-keysyms1 \
+                   libxkbcommon-x11-0 libxcb-cursor0
+SOAK_MINUTES ?= 30
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +96,27 @@ check: test
 
 bench: $(VENV)/.installed-dev
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+screen-deps:
+	@missing=""; \
+	for pkg in $(SCREEN_PACKAGES); do \
+	  dpkg -s "$$pkg" >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  fi; \
+	fi
+
+screenshots: system-deps screen-deps $(VENV)/.installed-run
+	docs/make_screenshots.sh $(BIN)
+
+soak: system-deps $(VENV)/.installed-dev
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -X faulthandler -m tests.ui.soak \
+	  --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

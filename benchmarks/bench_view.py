@@ -1,11 +1,15 @@
 """Viewer speed: scroll step and time to the first painted slice, with a peer.
 
 * scroll step: one slice forward plus a window/level change, then a synchronous
-  paint of the :class:`~recist_app.ui.viewer.slice_view.SliceView` (windowing by
-  lookup table, overlays and text) on 512x512 CT slices; p50 and p95 over 400
-  steps. Peer, measured in the same run: a plain float numpy window, the
-  ``QImage`` made from it and a ``QPainter`` drawing it scaled into an image of
-  the view's size (no text, no overlays).
+  paint of the current viewport of the workstation's main window as a reader
+  has it (issue 18: 1920x1080, layout 1x2 with the prior beside it, zoomed 2.5x
+  with bilinear interpolation, outlined text and overlays) on 512x512 CT
+  slices; p50 and p95 over 400 steps. Between steps the event loop runs until
+  idle, as it does between two wheel events: the linked prior and the status
+  line repaint there (they follow the current view, deferred, untimed). Peer,
+  measured in the same run: a plain float numpy window, the ``QImage`` made
+  from it and a ``QPainter`` drawing it scaled into an image of the viewport's
+  size (no text, no overlays, no interpolation).
 * first slice: from asking the background loader for a 512x512x120 series
   (indexed in the database, files in the page cache) to the middle slice painted
   in the view; the whole load's time is printed next to it.
@@ -17,6 +21,7 @@ Usage: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_view.py``
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 import tempfile
@@ -34,12 +39,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 STEPS = 400
 VIEW_SIZE_PX = (900, 900)
+WINDOW_SIZE_PX = (1920, 1080)
+ZOOM = 2.5
 SLICES = 120
 
 
 def _percentiles(samples_s: list[float]) -> tuple[float, float]:
     values = np.array(samples_s) * 1000.0
     return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+
+
+def _run_until_idle(app: Any) -> None:
+    """Let the event loop run as between two wheel events (deferred paints)."""
+    for _ in range(3):
+        app.sendPostedEvents()
+        app.processEvents()
 
 
 def _time_first_paint(app: Any, store: Any, series_uid: str) -> tuple[float, float]:
@@ -83,8 +97,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from recist_app.imaging import SeriesGeometry, load_volume, write_phantom_series
+    from recist_app.recist import Reading, TimePoint
     from recist_app.store import open_store
-    from recist_app.ui.viewer.slice_view import SliceView
+    from recist_app.ui.document import ReadingDocument
+    from recist_app.ui.main_window import MainWindow
     from recist_app.workflows.images import import_dicom
 
     app = QApplication.instance() or QApplication([])
@@ -95,12 +111,33 @@ def main() -> int:
             geometry=SeriesGeometry(rows=512, columns=512, slice_count=SLICES),
         )
         volume = load_volume(folder / "series")  # also warms the page cache
-        view = SliceView()
-        view.resize(*VIEW_SIZE_PX)
-        view.show()
-        view.set_volume(volume)
+        # The workstation as a reader has it: the same series at two visits.
+        reading = Reading(
+            patient_id="BENCH",
+            timepoints=(
+                TimePoint(
+                    visit="BASELINE",
+                    date=datetime.date(2024, 1, 8),
+                    is_baseline=True,
+                    series_instance_uid=volume.series_instance_uid,
+                ),
+                TimePoint(
+                    visit="WEEK 8",
+                    date=datetime.date(2024, 3, 4),
+                    series_instance_uid=volume.series_instance_uid,
+                ),
+            ),
+        )
+        document = ReadingDocument(reading)
+        document.set_visit("WEEK 8")
+        window = MainWindow(document, {volume.series_instance_uid: volume})
+        window.resize(*WINDOW_SIZE_PX)
+        window.show()
+        window.set_layout("1x2")
         app.processEvents()
-
+        view = window.slice_view
+        view.zoom_by(ZOOM)
+        app.processEvents()
         # ---- scroll step: recist_app's view
         ours: list[float] = []
         for step in range(STEPS):
@@ -109,13 +146,14 @@ def main() -> int:
             view.set_window(40.0 + (step % 7), 400.0 + (step % 5))
             view.repaint()
             ours.append(time.perf_counter() - start)
-
+            _run_until_idle(app)  # the linked prior and the status line, untimed
+        view_size = (view.width(), view.height())
         # ---- scroll step: peer (numpy float window -> QImage -> QPainter)
-        target = QImage(*VIEW_SIZE_PX, QImage.Format.Format_RGB32)
+        target = QImage(*view_size, QImage.Format.Format_RGB32)
         slope, intercept = volume.rescale_slope, volume.rescale_intercept
         width_mm = volume.columns * volume.column_spacing_mm
         height_mm = volume.rows * volume.row_spacing_mm
-        scale = min(VIEW_SIZE_PX[0] / width_mm, VIEW_SIZE_PX[1] / height_mm)
+        scale = min(view_size[0] / width_mm, view_size[1] / height_mm)
         peer: list[float] = []
         for step in range(STEPS):
             start = time.perf_counter()
@@ -134,12 +172,16 @@ def main() -> int:
 
         ours_p50, ours_p95 = _percentiles(ours)
         peer_p50, peer_p95 = _percentiles(peer)
-        print(f"scroll step, 512x512 slices, view {VIEW_SIZE_PX[0]}x{VIEW_SIZE_PX[1]}")
+        print(
+            f"scroll step, 512x512 slices, window {WINDOW_SIZE_PX[0]}x"
+            f"{WINDOW_SIZE_PX[1]} layout 1x2, viewport {view_size[0]}x"
+            f"{view_size[1]}, zoom {ZOOM}x bilinear"
+        )
         print(f"  recist_app SliceView  p50 {ours_p50:.2f} ms  p95 {ours_p95:.2f} ms")
         print(f"  peer numpy+QPainter   p50 {peer_p50:.2f} ms  p95 {peer_p95:.2f} ms")
         print(
             f"  ratio p95 {ours_p95 / peer_p95:.2f}x the peer; "
-            f"goal p95 <= 4 ms: {'met' if ours_p95 <= 4.0 else 'NOT met'}"
+            f"goal p95 <= the peer's: {'met' if ours_p95 <= peer_p95 else 'NOT met'}"
         )
 
         # ---- open a series -> first slice painted
@@ -159,8 +201,8 @@ def main() -> int:
             f" ({first / total:.2f} of the load)"
         )
         print(f"  goal <= 0.2 s: {'met' if first <= 0.2 else 'NOT met'}")
-        view.close()
-        view.deleteLater()
+        window.close()
+        window.deleteLater()
         app.processEvents()
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AUDIT_KEY_ENV",
+    "CONFIG_DIR_ENV",
     "DATABASE_URL_ENV",
     "DEID_KEY_ENV",
     "PACS_SETTINGS_ENV",
@@ -33,3 +34,6 @@ environment of the accounts that run recist-app), never in it."""
 PACS_SETTINGS_ENV = "RECIST_APP_PACS_SETTINGS"
 """The PACS settings file (servers, our AE title, the download folder) when not
 ``pacs.toml`` in the user config folder."""
+CONFIG_DIR_ENV = "RECIST_APP_CONFIG_DIR"
+"""The folder of the remembered settings (the reader identity) when not the user
+config folder platformdirs names; tests point it at a temporary folder."""

@@ -11,12 +11,17 @@ anything over about 3 s) carry ``@pytest.mark.slow`` in their own files. So
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The reader identity the app remembers lives here, never in the user's folder.
+os.environ.setdefault(
+    "RECIST_APP_CONFIG_DIR", tempfile.mkdtemp(prefix="recist-config-")
+)
 
 from tests.exchange.demo import DemoPatient, write_demo_patient
 from tests.orthanc import DemoOnServer, start_orthanc, upload_demo_patients

@@ -23,6 +23,7 @@ from recist_app.cli import (
     measure,
     pacs,
     patients,
+    reader,
     reading,
 )
 from recist_app.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, CliError
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         pacs,
         measure,
         central,
+        reader,
     ):
         group.add_parsers(subparsers)
     return parser

@@ -96,6 +96,30 @@ def _geometry(
     )
 
 
+def _viable(
+    lesion: Mapping[str, Any], series_instance_uid: str
+) -> tuple[float | None, MeasurementGeometry | None]:
+    """The arterially enhancing part's long axis (mRECIST J1), if the phantom has one.
+
+    Drawn through the enhancing part's centre along the lesion's long axis, on
+    the same image: the demo's series is read in one (arterial-like) phase.
+    """
+    length = lesion.get("viable_long_axis_mm")
+    if length is None or bool(lesion.get("is_lymph_node")):
+        return None, None
+    axis = _axis(
+        _point(lesion.get("viable_center_lps_mm") or lesion["center_lps_mm"]),
+        _point(lesion["long_axis_direction_lps"]),
+        float(length),
+    )
+    geometry = MeasurementGeometry(
+        series_instance_uid=series_instance_uid,
+        sop_instance_uid=str(lesion["sop_instance_uid"]),
+        long_axis=axis,
+    )
+    return round(axis.length_mm, 1), geometry
+
+
 def _timepoint(
     study: Mapping[str, Any], index: int, roles: Mapping[str, LesionRole]
 ) -> TimePoint:
@@ -115,12 +139,15 @@ def _timepoint(
                 )
                 continue
             long_mm, short_mm, geometry = _geometry(truth, series_uid)
+            viable_mm, viable_geometry = _viable(truth, series_uid)
             measurements.append(
                 Measurement(
                     lesion_id=lesion_id,
                     long_axis_mm=long_mm,
                     short_axis_mm=short_mm,
                     geometry=geometry,
+                    viable_long_axis_mm=viable_mm,
+                    viable_geometry=viable_geometry,
                 )
             )
         elif role is LesionRole.NON_TARGET:

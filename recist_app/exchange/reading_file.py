@@ -178,7 +178,12 @@ _MEASUREMENT_KEYS = {
     "geometry": False,
     "viable_geometry": False,
 }
-_NON_TARGET_KEYS = {"lesion_id": True, "state": True, "cytology_confirmed": False}
+_NON_TARGET_KEYS = {
+    "lesion_id": True,
+    "state": True,
+    "cytology_confirmed": False,
+    "geometry": False,  # where the lesion was marked on the images (not measured)
+}
 _NEW_LESION_KEYS = {
     "lesion_id": True,
     "state": True,
@@ -617,6 +622,7 @@ def _non_target(
                 f"{field}.cytology_confirmed",
                 context,
             ),
+            geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
         )
     except ReadingError as error:
         raise context.fail(
@@ -1090,6 +1096,7 @@ def _timepoint_dict(timepoint: TimePoint) -> dict[str, Any]:
     data["non_target"] = [
         {"lesion_id": a.lesion_id, "state": a.state.value}
         | ({"cytology_confirmed": True} if a.cytology_confirmed else {})
+        | ({"geometry": _geometry_dict(a.geometry)} if a.geometry is not None else {})
         for a in timepoint.non_target
     ]
     data["new_lesions"] = [_new_lesion_dict(o) for o in timepoint.new_lesions]

@@ -42,6 +42,7 @@ from recist_app.imaging.geometry import (
 )
 from recist_app.imaging.headers import SliceHeader, read_slice_header
 from recist_app.imaging.image_plane import ImagePlane
+from recist_app.imaging.line_profile import AIR_HU, LineProfile, line_profile
 from recist_app.imaging.loader import (
     MiddleSliceCallback,
     PreviewCallback,
@@ -73,9 +74,11 @@ from recist_app.imaging.windowing import (
     WindowPreset,
     apply_window,
     series_window_presets,
+    window_lookup_table,
 )
 
 __all__ = [
+    "AIR_HU",
     "GROUND_TRUTH_NAME",
     "LESIONS",
     "THUMBNAIL_SIZE_PX",
@@ -90,6 +93,7 @@ __all__ = [
     "LesionAxes",
     "LesionSpec",
     "LesionTruth",
+    "LineProfile",
     "LoadCancelledError",
     "MiddleSliceCallback",
     "PatientInfo",
@@ -118,6 +122,7 @@ __all__ = [
     "in_plane_length_mm",
     "index_to_lps_mm",
     "lesion_contour_ij",
+    "line_profile",
     "load_volume",
     "lps_mm_to_index",
     "measure_lesion_axes",
@@ -130,6 +135,7 @@ __all__ = [
     "segment_length_mm",
     "series_window_presets",
     "thumbnail_pixels",
+    "window_lookup_table",
     "write_demo_data",
     "write_phantom_series",
 ]

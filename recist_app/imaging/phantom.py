@@ -281,7 +281,12 @@ class LesionSpec:
 
     ``sizes_mm`` holds ``(long axis, short axis)`` per visit, ``None`` when the
     lesion is absent (a new lesion before it appears). The third diameter (along
-    the slice normal) is ``depth_ratio`` x the long axis.
+    the slice normal) is ``depth_ratio`` x the long axis. ``viable_mm`` is the
+    long axis of the arterially enhancing (viable, mRECIST J1) part per visit: a
+    part of the same shape, ``viable_hu`` brighter, centred a quarter of the long
+    axis from the lesion's centre along it (an enhancing nodule in a necrotic
+    lesion; the centre stays necrotic); equal to the long axis, the whole lesion
+    enhances (nothing more is drawn).
     """
 
     lesion_id: str
@@ -297,6 +302,8 @@ class LesionSpec:
     texture_hu: float = 0.0
     rim_hu: float | None = None
     rim_mm: float = 0.0
+    viable_mm: tuple[float | None, ...] = ()
+    viable_hu: float = 110.0
 
 
 LESIONS: tuple[LesionSpec, ...] = (
@@ -310,6 +317,8 @@ LESIONS: tuple[LesionSpec, ...] = (
         angle_deg=30.0,
         hu=25.0,
         sizes_mm=((42.0, 30.0), (30.0, 22.0), (27.0, 19.0), (33.0, 24.0)),
+        # HCC: an arterially enhancing part that shrinks, then grows (mRECIST)
+        viable_mm=(16.0, 9.0, 7.0, 12.0),
     ),
     LesionSpec(
         lesion_id="T02",
@@ -332,6 +341,7 @@ LESIONS: tuple[LesionSpec, ...] = (
         angle_deg=-20.0,
         hu=30.0,
         sizes_mm=((16.0, 13.0), (11.0, 9.0), (10.0, 8.0), (17.0, 14.0)),
+        viable_mm=(16.0, 11.0, 10.0, 17.0),  # enhancing throughout
     ),
     LesionSpec(
         lesion_id="NT01",
@@ -382,6 +392,15 @@ class LesionTruth:
     sop_instance_uid: str
     long_axis_direction_lps: Triple
     short_axis_direction_lps: Triple
+    viable_long_axis_mm: float | None = None
+    viable_center_lps_mm: Triple | None = None
+
+
+def _viable_mm(spec: LesionSpec, visit: int, enabled: bool = True) -> float | None:
+    """The viable part's long axis at ``visit`` (``None``: not enhancing)."""
+    if not enabled or visit >= len(spec.viable_mm):
+        return None
+    return spec.viable_mm[visit]
 
 
 def _as_triple(vector: npt.NDArray[np.float64]) -> Triple:
@@ -451,6 +470,63 @@ def _texture(
         phase = rng.uniform(0, 2 * math.pi)
         total += np.sin(local @ direction * (2 * math.pi / wavelength) + phase)
     return total * math.sqrt(2.0 / waves)
+
+
+def _viable_shapes(
+    spec: LesionSpec,
+    size: tuple[float, float],
+    center: Triple,
+    geometry: SeriesGeometry,
+    visit: int,
+    pose: PatientPose = IDENTITY_POSE,
+    enabled: bool = True,
+) -> list[_Shape]:
+    """The lesion's arterially enhancing part, painted over it (mRECIST J1)."""
+    viable = _viable_mm(spec, visit, enabled)
+    if viable is None or viable >= size[0]:
+        return []
+    ratio = viable / size[0]
+    long_dir, short_dir = _axis_directions(spec, geometry)
+    axes = (
+        _as_triple(pose.rotate(long_dir)),
+        _as_triple(pose.rotate(short_dir)),
+        _as_triple(geometry.normal),
+    )
+    semi = (viable / 2, size[1] * ratio / 2, viable * spec.depth_ratio / 2)
+    where = _viable_center(spec, size, center, geometry, pose)
+    return [
+        _Shape(center=where, semi_axes=semi, hu=spec.hu + spec.viable_hu, axes=axes)
+    ]
+
+
+def _viable_truth_center(
+    spec: LesionSpec,
+    size: tuple[float, float],
+    center: Triple,
+    geometry: SeriesGeometry,
+    visit: int,
+    pose: PatientPose = IDENTITY_POSE,
+    enabled: bool = True,
+) -> Triple | None:
+    """Where the viable part is centred (the lesion's centre when all of it is)."""
+    viable = _viable_mm(spec, visit, enabled)
+    if viable is None:
+        return None
+    if viable >= size[0]:
+        return center
+    return _viable_center(spec, size, center, geometry, pose)
+
+
+def _viable_center(
+    spec: LesionSpec,
+    size: tuple[float, float],
+    center: Triple,
+    geometry: SeriesGeometry,
+    pose: PatientPose = IDENTITY_POSE,
+) -> Triple:
+    """Centre of the enhancing part: a quarter of the long axis along it."""
+    long_dir, _short_dir = _axis_directions(spec, geometry)
+    return _as_triple(np.asarray(center) + size[0] / 4 * pose.rotate(long_dir))
 
 
 # ---------------------------------------------------------------- rendering
@@ -779,6 +855,7 @@ def write_phantom_series(
     patient_name: str = _PATIENT_NAME,
     progress: ProgressCallback | None = None,
     pose: PatientPose = IDENTITY_POSE,
+    viable_parts: bool = False,
 ) -> PhantomSeries:
     """Write one CT series of the phantom at one visit.
 
@@ -809,6 +886,10 @@ def write_phantom_series(
     pose
         How the patient lies (shift, roll, breathing); the truth gives every
         lesion where it is drawn in this pose.
+    viable_parts
+        Paint the lesions' arterially enhancing parts (``LesionSpec.viable_mm``)
+        and give their viable long axes in the truth; the demo patients have
+        them (mRECIST), other series keep plain lesions.
 
     Returns
     -------
@@ -857,6 +938,9 @@ def write_phantom_series(
             shapes.extend(_lesion_shapes(spec, size, where, geometry, pose))
             continue
         shapes.extend(_lesion_shapes(spec, size, center, geometry, pose))
+        shapes.extend(
+            _viable_shapes(spec, size, center, geometry, visit, pose, viable_parts)
+        )
         if _inside(center, geometry, origins, index):
             pending.append((spec, center, index, height, size))
     names = _file_names(count, shuffle, seed, visit)
@@ -906,6 +990,10 @@ def write_phantom_series(
                 sop_instance_uid=sop_uids[index],
                 long_axis_direction_lps=_as_triple(long_dir),
                 short_axis_direction_lps=_as_triple(short_dir),
+                viable_long_axis_mm=_viable_mm(spec, visit, viable_parts),
+                viable_center_lps_mm=_viable_truth_center(
+                    spec, size, center, geometry, visit, pose, viable_parts
+                ),
             )
         )
     return PhantomSeries(
@@ -1009,6 +1097,7 @@ def write_demo_data(
             patient_id=patient_id,
             patient_name=patient_name,
             pose=DEMO_POSES[visit] if moving else IDENTITY_POSE,
+            viable_parts=True,
         )
         truth = series.truth_dict()
         truth["folder"] = folder.name

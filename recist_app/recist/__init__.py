@@ -24,13 +24,17 @@ from recist_app.recist.best_response import (
     best_overall_responses,
     response_start,
 )
+from recist_app.recist.completeness import sign_off_gaps
 from recist_app.recist.conformance import check_baseline, measurable_minimum_mm
 from recist_app.recist.drawing import (
     DRAWN_LENGTH_TOLERANCE_MM,
+    MIN_DRAWN_LENGTH_MM,
+    MIN_DRAWN_LENGTH_PX,
     DrawnAxes,
     DrawnLengthMismatch,
     DrawnResult,
     LesionTemplate,
+    check_drawn_length,
     drawn_length_mismatches,
     lesion_geometry_near,
     record_drawn_axes,
@@ -94,6 +98,8 @@ __all__ = [
     "ASSESSMENT_FORMAT",
     "DRAWN_LENGTH_TOLERANCE_MM",
     "ENGINE_VERSION",
+    "MIN_DRAWN_LENGTH_MM",
+    "MIN_DRAWN_LENGTH_PX",
     "NOT_READ_REASON",
     "NO_DIAMETERS",
     "Assessment",
@@ -143,6 +149,7 @@ __all__ = [
     "assessment_to_dict",
     "best_overall_responses",
     "check_baseline",
+    "check_drawn_length",
     "drawn_length_mismatches",
     "lesion_geometry_near",
     "measurable_minimum_mm",
@@ -159,4 +166,5 @@ __all__ = [
     "response_start",
     "rules_for",
     "set_no_disease",
+    "sign_off_gaps",
 ]

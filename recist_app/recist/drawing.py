@@ -4,8 +4,12 @@ The viewer converts the drawn end points to patient millimetres (imaging's job);
 these pure functions decide what the drawing means for the reading:
 
 - an edited handle re-measures its own lesion; a new drawing measures the
-  selected lesion, or creates one from a :class:`LesionTemplate` (a target at the
-  baseline, a new lesion at a follow-up);
+  selected lesion, or creates one of the role the template names (by default a
+  target at the baseline, a new lesion at a follow-up);
+- a line drawn on a non-target lesion is not a measurement (D1): it records where
+  the lesion is, so the viewer can jump back to it;
+- a drawn line shorter than :data:`MIN_DRAWN_LENGTH_MM` or
+  :data:`MIN_DRAWN_LENGTH_PX` is a slip of the mouse, not a measurement;
 - a single line on a lymph node is its short axis (A2);
 - re-measuring a target keeps its viable long axis (mRECIST J1); a new lesion keeps
   its state and flags (its diameters are iRECIST's H4 and mRECIST's J5);
@@ -26,6 +30,7 @@ from recist_app.recist.editing import (
     next_lesion_id,
     record_measurement,
     record_new_lesion,
+    record_non_target,
 )
 from recist_app.recist.enums import LesionRole, MeasurementState, NewLesionState
 from recist_app.recist.errors import ReadingError
@@ -34,6 +39,7 @@ from recist_app.recist.model import (
     Measurement,
     MeasurementGeometry,
     NewLesionObservation,
+    NonTargetAssessment,
 )
 
 if TYPE_CHECKING:
@@ -41,10 +47,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DRAWN_LENGTH_TOLERANCE_MM",
+    "MIN_DRAWN_LENGTH_MM",
+    "MIN_DRAWN_LENGTH_PX",
     "DrawnAxes",
     "DrawnLengthMismatch",
     "DrawnResult",
     "LesionTemplate",
+    "check_drawn_length",
     "drawn_length_mismatches",
     "lesion_geometry_near",
     "record_drawn_axes",
@@ -171,13 +180,49 @@ def drawn_length_mismatches(
     return tuple(found)
 
 
+MIN_DRAWN_LENGTH_MM = 2.0
+"""A drawn line shorter than this is refused: a jitter of the mouse, not a lesion."""
+
+MIN_DRAWN_LENGTH_PX = 4.0
+"""A drawn line spanning fewer screen pixels than this is refused as well (a
+jitter of the mouse, at any zoom)."""
+
+
+def check_drawn_length(length_mm: float, length_px: float, *, where: str) -> None:
+    """Refuse a line shorter than 2 mm or 4 screen pixels (a slip, not a lesion).
+
+    >>> check_drawn_length(12.0, 16.0, where="visit WEEK 8")  # fine: no error
+    >>> try:
+    ...     check_drawn_length(1.1, 2.0, where="visit WEEK 8")
+    ... except ReadingError as error:
+    ...     print(str(error).split(":")[1].strip())
+    the line is 1.1 mm (2.0 px) long, shorter than 2 mm / 4 px
+
+    Raises
+    ------
+    ReadingError
+        The line is too short; the message names ``where`` and both lengths.
+    """
+    if length_mm < MIN_DRAWN_LENGTH_MM or length_px < MIN_DRAWN_LENGTH_PX:
+        raise ReadingError(
+            f"{where}: the line is {length_mm:.1f} mm ({length_px:.1f} px) long, "
+            f"shorter than {MIN_DRAWN_LENGTH_MM:.0f} mm / {MIN_DRAWN_LENGTH_PX:.0f} "
+            "px: not recorded (drag across the whole lesion)"
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LesionTemplate:
-    """Organ, location and node flag for a lesion created by drawing."""
+    """Role, organ, location and node flag for a lesion created by drawing.
+
+    ``role`` ``None`` lets the visit decide: a target at the baseline, a new lesion
+    at a follow-up.
+    """
 
     organ: str
     location: str = ""
     is_lymph_node: bool = False
+    role: LesionRole | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,14 +271,15 @@ def record_drawn_axes(
 ) -> DrawnResult:
     """Record ``axes`` drawn at ``visit`` on the lesion ``lesion_id``.
 
-    With no ``lesion_id`` a lesion is created from ``template``: a target at the
-    baseline, a new lesion at a follow-up.
+    With no ``lesion_id`` a lesion of the template's role is created (by
+    default a target at the baseline, a new lesion at a follow-up). On a
+    non-target lesion the drawing records where it is, not a size (D1).
 
     Raises
     ------
     ReadingError
-        Unknown visit or lesion, a non-target lesion, a new lesion at the
-        baseline, or no lesion and no template.
+        Unknown visit or lesion, a new lesion at the baseline, a new target at a
+        follow-up, or no lesion and no template.
     """
     timepoint = reading.timepoint(visit)
     created = False
@@ -244,7 +290,19 @@ def record_drawn_axes(
             raise ReadingError(
                 f"visit {visit}: select a lesion, or give the organ of a new one"
             )
-        role = LesionRole.TARGET if timepoint.is_baseline else LesionRole.NEW
+        role = template.role or (
+            LesionRole.TARGET if timepoint.is_baseline else LesionRole.NEW
+        )
+        if role is LesionRole.TARGET and not timepoint.is_baseline:
+            raise ReadingError(
+                f"visit {visit}: target lesions are chosen at the baseline; select "
+                "a target to measure it, or draw with the role New lesion"
+            )
+        if role is LesionRole.NEW and timepoint.is_baseline:
+            raise ReadingError(
+                f"visit {visit}: new lesions are recorded at follow-ups; draw with "
+                "the role Target or Non-target at the baseline"
+            )
         lesion = Lesion(
             lesion_id=next_lesion_id(reading, role),
             role=role,
@@ -275,10 +333,8 @@ def record_drawn_axes(
             reading, timepoint, lesion, geometry, long_mm, short_mm
         )
     else:
-        raise ReadingError(
-            f"lesion {lesion.lesion_id}: non-target lesions are not measured; "
-            "set their state instead (present, absent, unequivocal progression)"
-        )
+        after = _mark_non_target(reading, timepoint, lesion, geometry)
+        summary = "location marked"
     return DrawnResult(
         reading=after, lesion_id=lesion.lesion_id, created=created, summary=summary
     )
@@ -305,6 +361,27 @@ def _measure_target(
         viable_geometry=known.viable_geometry if known else None,
     )
     return record_measurement(reading, timepoint.visit, measurement)
+
+
+def _mark_non_target(
+    reading: Reading,
+    timepoint: TimePoint,
+    lesion: Lesion,
+    geometry: MeasurementGeometry,
+) -> Reading:
+    # Non-target lesions are not measured (D1): the line keeps where the lesion
+    # is (a long axis of no length in the record) and its state stays as set,
+    # present when it had none.
+    previous = next(
+        (a for a in timepoint.non_target if a.lesion_id == lesion.lesion_id), None
+    )
+    assessment = dataclasses.replace(
+        previous
+        if previous is not None
+        else NonTargetAssessment(lesion_id=lesion.lesion_id),
+        geometry=geometry,
+    )
+    return record_non_target(reading, timepoint.visit, assessment)
 
 
 def _measure_new_lesion(
@@ -412,7 +489,11 @@ def lesion_geometry_near(
         measurement = timepoint.measurement(lesion_id)
         if measurement is not None and measurement.geometry is not None:
             return measurement.geometry
-        for observation in timepoint.new_lesions:
-            if observation.lesion_id == lesion_id and observation.geometry is not None:
-                return observation.geometry
+        marks: list[tuple[str, MeasurementGeometry | None]] = [
+            (o.lesion_id, o.geometry) for o in timepoint.new_lesions
+        ]
+        marks += [(a.lesion_id, a.geometry) for a in timepoint.non_target]
+        for found_id, geometry in marks:
+            if found_id == lesion_id and geometry is not None:
+                return geometry
     return None

@@ -217,12 +217,15 @@ class NonTargetAssessment:
     """State of one non-target lesion at one timepoint (D1–D4).
 
     ``cytology_confirmed`` marks an effusion or ascites proven neoplastic; only then
-    does its progression count under mRECIST (J4).
+    does its progression count under mRECIST (J4). ``geometry`` is where the reader
+    marked the lesion on the images (a line drawn with the non-target role): it is
+    not measured (D1), the mark only lets the viewer jump back to it.
     """
 
     lesion_id: str
     state: NonTargetState = NonTargetState.PRESENT
     cytology_confirmed: bool = False
+    geometry: MeasurementGeometry | None = None
 
     def __post_init__(self) -> None:
         _check_text(self.lesion_id, "lesion_id", "non-target assessment")

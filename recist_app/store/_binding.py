@@ -83,7 +83,7 @@ _SIGNATURE_COLUMNS: Final = (
     "signed_at",
     "amendment_reason",
 )
-# revision 0012: the role is bookkeeping, bound to the trail's "reading role" rows
+# revision 0013: the role is bookkeeping, bound to the trail's "reading role" rows
 _READING_ROW_COLUMNS: Final = (*_SIGNATURE_COLUMNS, "reader_role", *READING_COLUMNS)
 _SEPARATOR: Final = " / "
 
@@ -219,7 +219,7 @@ class TrailReplay:
                 if action == "rename" and row.after_values is not None:
                     self.patients.add(json.loads(row.after_values)["patient_id"])
             return
-        if entity == "reading role":  # revision 0012
+        if entity == "reading role":  # revision 0013
             if row.after_values is not None:
                 state = self.readings.setdefault(row.entity_key, {})
                 state["reader_role"] = json.loads(row.after_values)["reader_role"]

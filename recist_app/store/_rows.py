@@ -134,7 +134,12 @@ MEASUREMENT_COLUMNS = (
     *GEOMETRY_COLUMNS,
     *VIABLE_GEOMETRY_COLUMNS,
 )
-NON_TARGET_COLUMNS = ("position", "state", "cytology_confirmed")
+NON_TARGET_COLUMNS = (
+    "position",
+    "state",
+    "cytology_confirmed",
+    *GEOMETRY_COLUMNS,  # revision 0012: where the lesion was marked
+)
 NEW_LESION_COLUMNS = (
     "position",
     "state",
@@ -303,6 +308,7 @@ def add_timepoint_rows(rows: ReadingRows, position: int, timepoint: TimePoint) -
             "position": index,
             "state": assessment.state.value,
             "cytology_confirmed": assessment.cytology_confirmed,
+            **_geometry_values(assessment.geometry),
         }
     for index, observation in enumerate(timepoint.new_lesions):
         rows.new_lesions[visit, observation.lesion_id] = {
@@ -373,6 +379,7 @@ def _timepoint(rows: ReadingRows, values: Mapping[str, Any]) -> TimePoint:
             lesion_id=lesion_id,
             state=NonTargetState(v["state"]),
             cytology_confirmed=v["cytology_confirmed"],
+            geometry=_geometry(v),
         )
         for lesion_id, v in _in_position_order(rows.non_target, visit)
     )
@@ -508,7 +515,10 @@ _LATER_COLUMNS: dict[str, Values] = {
     ),
     "timepoints": {"no_disease": False},  # revision 0010: not the reader's A8
     "measurements": dict.fromkeys(VIABLE_GEOMETRY_COLUMNS),  # no viable line
-    "non_target": _field_defaults(NonTargetAssessment, ("cytology_confirmed",)),
+    "non_target": {
+        **_field_defaults(NonTargetAssessment, ("cytology_confirmed",)),
+        **dict.fromkeys(GEOMETRY_COLUMNS),  # revision 0012: no mark drawn
+    },
     "new_lesions": _field_defaults(
         NewLesionObservation, ("typical_vascular_pattern", "cytology_confirmed")
     ),

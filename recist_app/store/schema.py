@@ -144,7 +144,7 @@ class ReadingRow(Base):
     mrecist_pd_min_increase_mm: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime)
-    # revision 0012: who the reading is by in a central review (ReaderRole)
+    # revision 0013: who the reading is by in a central review (ReaderRole)
     reader_role: Mapped[str] = mapped_column(
         String(16), server_default=text("'single'")
     )
@@ -265,8 +265,12 @@ class MeasurementRow(_GeometryColumns, _ViableGeometryColumns, Base):
     merged_into: Mapped[str | None] = mapped_column(String(16))
 
 
-class NonTargetRow(Base):
-    """The state of one non-target lesion at one visit."""
+class NonTargetRow(_GeometryColumns, Base):
+    """The state of one non-target lesion at one visit, and where it was marked.
+
+    The geometry columns (revision 0012) hold the line a reader drew to mark the
+    lesion (not a measurement, D1), so the viewer can jump back to it.
+    """
 
     __tablename__ = "non_target_assessments"
     __table_args__ = (UniqueConstraint("timepoint_id", "lesion_row_id"),)
@@ -463,7 +467,7 @@ class AdverseEventRow(Base):
 
 
 class AdjudicationRow(Base):
-    """The adjudicator's decision for one patient and criteria set (revision 0012).
+    """The adjudicator's decision for one patient and criteria set (revision 0013).
 
     ``accepted_role`` is the primary read accepted as final (``reader 1`` or
     ``reader 2``); a new decision replaces it, the audit trail keeps both.

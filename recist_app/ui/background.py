@@ -20,10 +20,12 @@ import queue
 import sys
 import threading
 import traceback
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from recist_app.imaging import CancelToken, LoadCancelledError
@@ -38,9 +40,51 @@ __all__ = [
     "TaskContext",
     "TaskRunner",
     "background_error_boundary",
+    "live_runners",
+    "shutdown_all_runners",
+    "shutdown_runners_of",
 ]
 
 T = TypeVar("T")
+
+_LIVE_RUNNERS: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
+"""Every runner not shut down yet: quitting shuts them all down first."""
+
+
+def live_runners() -> tuple[TaskRunner, ...]:
+    """The runners that have not been shut down (for the quit path and tests)."""
+    return tuple(_LIVE_RUNNERS)
+
+
+def shutdown_all_runners(*, timeout_s: float = 10.0) -> None:
+    """Shut down every runner still alive, before their QObjects and Python go.
+
+    The quit path calls this (``QCoreApplication.aboutToQuit`` and the main
+    window's close): no worker thread may outlive the object it reports to, nor
+    run Python while the interpreter finalizes.
+    """
+    for runner in tuple(_LIVE_RUNNERS):
+        runner.shutdown(timeout_s=timeout_s)
+
+
+def shutdown_runners_of(owner: QObject, *, timeout_s: float = 10.0) -> int:
+    """Shut down the runners ``owner`` owns (itself or any descendant); how many.
+
+    A window calls this as it closes, so no runner of its panels, dialogs or
+    importers outlives it (Qt deletes children with their parent).
+    """
+    count = 0
+    for runner in tuple(_LIVE_RUNNERS):
+        if not shiboken6.isValid(runner):  # its owner is gone: just stop it
+            runner.shutdown(timeout_s=timeout_s)
+            continue
+        parent = runner.parent()
+        while parent is not None and parent is not owner:
+            parent = parent.parent()
+        if parent is owner:
+            runner.shutdown(timeout_s=timeout_s)
+            count += 1
+    return count
 
 
 @contextmanager
@@ -116,6 +160,12 @@ class Task(Generic[T]):
         return self._finished.wait(timeout_s)
 
 
+class _Waker(QObject):
+    """Wakes a runner's GUI side; parentless, so Qt never deletes it under a worker."""
+
+    wake = Signal()
+
+
 class TaskRunner(QObject):
     """Runs submitted jobs one after another on its own daemon thread.
 
@@ -125,19 +175,32 @@ class TaskRunner(QObject):
         The thread's name (shown by debuggers and in crash reports).
     """
 
-    # (task, kind, value) from the worker thread; Qt queues it to the GUI thread.
-    _report = Signal(object, str, object)
+    # Object lifetimes across threads (issue 18, the quit-time aborts
+    # ``none_dealloc`` / ``bool_dealloc``): the worker thread never touches this
+    # QObject, which its owner may delete at any time, nor hands a Python object
+    # to Qt. Outcomes go through a Python queue; the worker only emits the
+    # argument-less ``wake`` of a parentless waker that Python keeps alive as
+    # long as the worker runs; Qt queues it to the GUI thread, where ``_drain``
+    # delivers the outcomes (and drops the connection when this runner dies).
+    # Shut down (or detached after a join timed out), the worker emits nothing;
+    # every runner is shut down before the app quits.
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._name = name
         self._jobs: queue.SimpleQueue[Task[Any] | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[Task[Any], str, object]] = (
+            queue.SimpleQueue()
+        )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._detached = False
         self._queued = 0
         self._running_token = CancelToken()  # the running job's; shutdown cancels it
-        self._report.connect(self._deliver)
+        self._waker = _Waker()
+        self._waker.wake.connect(self._drain)
+        _LIVE_RUNNERS.add(self)
 
     @property
     def busy(self) -> bool:
@@ -205,8 +268,18 @@ class TaskRunner(QObject):
                     dropped._finished.set()
             self._jobs.put(None)
         self._running_token.cancel()
-        if thread is not None:
+        _LIVE_RUNNERS.discard(self)
+        if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
+        with self._lock:
+            # A job that ignores its cancel token may still run: it must not
+            # report to this object, which its owner may delete now.
+            self._detached = thread is not None and thread.is_alive()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`shutdown` was called (no job runs any more)."""
+        return self._closed
 
     # ------------------------------------------------------------ worker thread
     def _run(self) -> None:
@@ -222,26 +295,41 @@ class TaskRunner(QObject):
                 with self._lock:
                     self._queued -= 1
 
+    def _post(self, task: Task[Any], kind: str, value: object) -> None:
+        with self._lock:
+            if self._detached:
+                return
+            self._outbox.put((task, kind, value))
+            self._waker.wake.emit()
+
     def _execute(self, task: Task[Any]) -> None:
         if task.token.cancelled:
-            self._report.emit(task, "cancelled", None)
+            self._post(task, "cancelled", None)
             return
         context = TaskContext(
             token=task.token,
-            _report=lambda value: self._report.emit(task, "progress", value),
+            _report=lambda value: self._post(task, "progress", value),
         )
         try:
             with background_error_boundary(task.name):
                 result = task.job(context)
         except LoadCancelledError:
-            self._report.emit(task, "cancelled", None)
+            self._post(task, "cancelled", None)
         except TaskFailedError as failure:
-            self._report.emit(task, "failed", str(failure))
+            self._post(task, "failed", str(failure))
         else:
             # token() asks again: the job may have been cancelled while it ran.
-            self._report.emit(task, "cancelled" if task.token() else "done", result)
+            self._post(task, "cancelled" if task.token() else "done", result)
 
     # ------------------------------------------------------------ GUI thread
+    def _drain(self) -> None:
+        while True:
+            try:
+                task, kind, value = self._outbox.get_nowait()
+            except queue.Empty:
+                return
+            self._deliver(task, kind, value)
+
     def _deliver(self, task: Task[Any], kind: str, value: object) -> None:
         if task.token.cancelled and kind != "cancelled":
             # Cancelled after the report left the worker: the caller has moved

@@ -10,16 +10,18 @@ geometry back to pixel coordinates of the volume shown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recist_app.imaging import index_to_lps_mm, lps_mm_to_index
+from recist_app.imaging import index_to_lps_mm, line_profile, lps_mm_to_index
 from recist_app.recist import (
     AxisGeometry,
     DrawnAxes,
     ReadingError,
+    check_drawn_length,
     record_drawn_axes,
     record_viable_axis,
 )
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from recist_app.imaging import ImageVolume
     from recist_app.recist import (
         LesionTemplate,
+        Measurement,
         MeasurementGeometry,
         Reading,
         TimePoint,
@@ -36,7 +39,16 @@ if TYPE_CHECKING:
     from recist_app.ui.document import ReadingDocument
     from recist_app.ui.viewer.measure_tool import DrawnMeasurement, PointIJ, Segment
 
-__all__ = ["MeasurementController", "drawn_axes", "measurement_overlays"]
+__all__ = [
+    "MeasurementController",
+    "drawn_axes",
+    "drawn_line_warnings",
+    "last_measured_before",
+    "measurement_overlays",
+]
+
+_MUCH_AIR = 0.25
+"""A line with more than this share of its length in air gets a warning."""
 
 
 VolumeLookup = Callable[[str], "ImageVolume | None"]
@@ -79,6 +91,45 @@ def drawn_axes(volume: ImageVolume, drawn: DrawnMeasurement) -> DrawnAxes:
     )
 
 
+def _segments(drawn: DrawnMeasurement) -> list[tuple[str, Segment]]:
+    segments = [("long axis", drawn.long_axis_ij)]
+    if drawn.short_axis_ij is not None:
+        segments.append(("short axis", drawn.short_axis_ij))
+    return segments
+
+
+def drawn_line_warnings(
+    volume: ImageVolume, drawn: DrawnMeasurement, *, where: str
+) -> tuple[str, ...]:
+    """Warnings about what the drawn lines cross: air at an end, much air (CT).
+
+    Raises
+    ------
+    ReadingError
+        A line shorter than 2 mm or 4 pixels (not recorded at all).
+    """
+    axes = drawn_axes(volume, drawn)
+    lengths_mm = [axes.long_axis_mm, axes.short_axis_mm]
+    warnings: list[str] = []
+    for (name, segment), length_mm in zip(_segments(drawn), lengths_mm, strict=False):
+        # Pixels on the screen: a jitter of the mouse is a few of them, at any
+        # zoom and whatever the size of the image's pixels.
+        scale = drawn.screen_px_per_mm
+        length_px = (length_mm or 0.0) * scale if scale is not None else math.inf
+        check_drawn_length(length_mm or 0.0, length_px, where=f"{where}, {name}")
+        profile = line_profile(volume, drawn.slice_index, segment[0], segment[1])
+        if profile.ends_in_air:
+            warnings.append(
+                f"{where}: the {name} ends outside the body or in air; check it"
+            )
+        elif profile.air_fraction > _MUCH_AIR:
+            warnings.append(
+                f"{where}: {100 * profile.air_fraction:.0f} % of the {name} "
+                "crosses air; check it"
+            )
+    return tuple(warnings)
+
+
 class MeasurementController:
     """Records drawn measurements on the document, one undo step per gesture.
 
@@ -93,6 +144,8 @@ class MeasurementController:
     def __init__(self, document: ReadingDocument, volume_at: VolumeLookup) -> None:
         self._document = document
         self._volume_at = volume_at
+        self.last_warnings: tuple[str, ...] = ()
+        """What the last recorded drawing crossed that deserves a look."""
 
     def record(self, drawn: DrawnMeasurement, template: LesionTemplate) -> str:
         """Record ``drawn`` at the current visit and return the lesion id.
@@ -102,18 +155,24 @@ class MeasurementController:
         :func:`recist_app.recist.record_drawn_axes`). A ``viable`` drawing is the
         viable long axis of the selected (or edited) target.
 
+        A line shorter than 2 mm or 4 pixels is refused; one ending in air or
+        crossing much of it is recorded, with :attr:`last_warnings` saying so.
+
         Raises
         ------
         ReadingError
-            No images at this visit, or the drawing breaks an editing rule.
+            No images at this visit, a line too short, or the drawing breaks an
+            editing rule.
         DocumentLockedError
             The reading is signed.
         """
         document = self._document
         visit = document.visit
         volume = self._volume_at(visit)
+        self.last_warnings = ()
         if volume is None:
             raise ReadingError(f"visit {visit}: no images are loaded for this visit")
+        warnings = drawn_line_warnings(volume, drawn, where=f"visit {visit}")
         axes = drawn_axes(volume, drawn)
         lesion_id = drawn.lesion_id or document.selected_lesion_id
         if drawn.viable:
@@ -131,6 +190,10 @@ class MeasurementController:
         )
         if not drawn.viable and (result.created or not document.selected_lesion_id):
             document.select_lesion(result.lesion_id)
+        self.last_warnings = tuple(
+            w.replace(f"visit {visit}:", f"visit {visit}, lesion {result.lesion_id}:")
+            for w in warnings
+        )
         return result.lesion_id
 
 
@@ -204,6 +267,19 @@ def _viable_overlays(
     return overlays
 
 
+def last_measured_before(
+    reading: Reading, visit: str, lesion_id: str
+) -> tuple[str, Measurement | None]:
+    """The last visit before ``visit`` where ``lesion_id`` has drawn axes."""
+    visits = [t.visit for t in reading.timepoints]
+    index = visits.index(visit) if visit in visits else len(visits)
+    for timepoint in reversed(reading.timepoints[:index]):
+        found = timepoint.measurement(lesion_id)
+        if found is not None and found.geometry is not None:
+            return timepoint.visit, found
+    return "", None
+
+
 def measurement_overlays(
     reading: Reading,
     visit: str,
@@ -214,10 +290,12 @@ def measurement_overlays(
 ) -> tuple[MeasurementOverlay, ...]:
     """Overlays of the measurements at ``visit`` drawn on ``volume``.
 
-    With ``prior_visit``, the selected lesion's measurement there is added as a
-    hint when the lesion is not yet measured at ``visit`` (same frame of reference
-    assumed, as for a registered follow-up). Viable long axes (mRECIST) drawn on
-    ``volume`` come as overlays of their own, with ``viable_axis_ij`` set.
+    With ``prior_visit`` (any earlier visit; its value does not matter), the
+    selected lesion's measurement at the last visit before ``visit`` where it
+    was measured is added as a hint when the lesion is not yet measured at
+    ``visit`` (same frame of reference assumed, as for a registered follow-up).
+    Viable long axes (mRECIST) drawn on ``volume`` come as overlays of their
+    own, with ``viable_axis_ij`` set.
     """
     timepoint = reading.timepoint(visit)
     overlays: list[MeasurementOverlay] = []
@@ -249,9 +327,28 @@ def measurement_overlays(
         if overlay is not None:
             overlays.append(overlay)
             measured.add(lesion_id)
+    for assessment in timepoint.non_target:
+        geometry = assessment.geometry
+        if geometry is None or geometry.series_instance_uid != (
+            volume.series_instance_uid
+        ):
+            continue
+        overlay = _overlay(
+            volume,
+            assessment.lesion_id,
+            geometry,
+            f"{assessment.lesion_id}  {assessment.state.value.replace('_', ' ')}",
+            selected=assessment.lesion_id == selected_lesion_id,
+            hint=False,
+        )
+        if overlay is not None:
+            overlays.append(overlay)
+            measured.add(assessment.lesion_id)
     overlays += _viable_overlays(timepoint, volume, selected_lesion_id)
     if prior_visit and selected_lesion_id and selected_lesion_id not in measured:
-        prior = reading.timepoint(prior_visit).measurement(selected_lesion_id)
+        # The last visit before this one where the lesion was measured: after
+        # an unread visit, the hint still shows where it was (issue 18).
+        prior_visit, prior = last_measured_before(reading, visit, selected_lesion_id)
         if prior is not None and prior.geometry is not None:
             hint = _overlay(
                 volume,

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from recist_app.recist import ReaderRole, Reading
-from recist_app.ui.background import TaskRunner
+from recist_app.ui.background import TaskRunner, shutdown_all_runners
 from recist_app.ui.document import open_document
+from recist_app.ui.error_dialog import show_message
 from recist_app.ui.main_window import ROLE_SETTING, MainWindow
 from recist_app.workflows.database import open_database
 from recist_app.workflows.demo import set_up_demo_patients
@@ -48,46 +49,42 @@ def demo_folder() -> Path:
     return Path(platformdirs.user_data_dir(_APPLICATION)) / "demo-patients"
 
 
-def _set_up_demo_with_progress(store: Store, user: str) -> DemoPatients:
-    """Generate/import the demo patients in the background behind a progress dialog.
+def _prepare_demo(window: MainWindow, store: Store, user: str) -> TaskRunner:
+    """Set up the demo patients in the background; open the read one when ready.
 
-    The first run writes both patients' studies (about half a minute); later runs
-    find them in place and only check the database.
-
-    Raises
-    ------
-    RuntimeError
-        The set-up failed; the message is its one line.
+    The window shows at once (issue 18: no 15-60 s of nothing): the progress is
+    written in the viewer and the status bar, and the read demo patient opens
+    when the set-up is done. The first run writes both patients' studies; later
+    runs find them in place and only check the database.
     """
-    dialog = QProgressDialog("Preparing the demo patients…", "", 0, 0)
-    dialog.setCancelButton(None)
-    dialog.setWindowTitle("recist_app")
-    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
-    dialog.setMinimumDuration(500)
-    outcome: list[DemoPatients | str] = []
-    # A local event loop (not app.exec/app.exit, which would leave the
-    # application's quit flag set for the main loop) keeps the dialog painted.
-    loop = QEventLoop()
+    runner = TaskRunner("demo-set-up", window)
+    text = "Preparing the demo patients…"
+    window.slice_view.set_loading_text(text)
+    window.statusBar().showMessage(text)
 
-    def finish(value: DemoPatients | str) -> None:
-        outcome.append(value)
-        dialog.close()
-        loop.quit()
+    def progress(value: object) -> None:
+        window.slice_view.set_loading_text(f"{text}\n{value}")
+        window.statusBar().showMessage(f"{text} {value}")
 
-    runner = TaskRunner("demo-set-up")
+    def done(patients: DemoPatients) -> None:
+        window.slice_view.set_loading_text("")
+        window.statusBar().clearMessage()
+        window.open_patient(patients.read_patient_id, reader=patients.reader)
+
+    def failed(message: str) -> None:
+        window.slice_view.set_loading_text("The demo could not be prepared")
+        show_message(window, "Demo not prepared", message)
+
     runner.submit(
         lambda context: set_up_demo_patients(
             demo_folder(), store, user=user, progress=context.progress
         ),
-        done=finish,
-        failed=finish,
-        progress=lambda text: dialog.setLabelText(str(text)),
+        done=done,
+        failed=failed,
+        progress=progress,
+        name="demo-set-up",
     )
-    loop.exec()
-    runner.shutdown()
-    if isinstance(outcome[0], str):
-        raise RuntimeError(outcome[0])
-    return outcome[0]
+    return runner
 
 
 def open_workstation(
@@ -95,27 +92,31 @@ def open_workstation(
 ) -> MainWindow:
     """The main window on ``store``, as ``recist-app`` opens it (not shown yet).
 
-    With ``demo`` the two demo patients are set up first and the window opens on
-    the read one. The reader is :func:`~recist_app.workflows.vocabulary.current_user`.
+    With ``demo`` the two demo patients are set up in the background and the
+    window switches to the read one when they are ready. Without, it reopens
+    the patient and visit worked on last (``settings``). The reader is
+    :func:`~recist_app.workflows.vocabulary.current_user`.
 
     Raises
     ------
-    RuntimeError
-        The demo could not be set up (its one-line reason).
     StoreError
         The stored reading cannot be opened.
     """
     user = current_user()
     role = remembered_role(settings)
     reading = Reading(patient_id="NEW-PATIENT")
-    if demo:
-        # Two patients: one read through all visits (imported from its reading
-        # file), one unread; the window opens on the read one and loads its
-        # series in the background.
-        patients = _set_up_demo_with_progress(store, user)
-        reading = Reading(patient_id=patients.read_patient_id, reader=patients.reader)
+    last_patient = settings.value("last_patient", "") if settings is not None else ""
+    last_visit = settings.value("last_visit", "") if settings is not None else ""
+    if not demo and isinstance(last_patient, str) and last_patient.strip():
+        reading = Reading(patient_id=last_patient.strip())
     document = open_document(reading, ReadingSession(store, user=user, role=role))
-    return MainWindow(document, {}, settings=settings)
+    window = MainWindow(document, {}, settings=settings)
+    visits = [t.visit for t in document.reading.timepoints]
+    if not demo and isinstance(last_visit, str) and last_visit in visits:
+        document.set_visit(last_visit)
+    if demo:
+        _prepare_demo(window, store, user)
+    return window
 
 
 def remembered_role(settings: QSettings | None) -> ReaderRole:
@@ -141,6 +142,8 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
     QCoreApplication.setApplicationName(_APPLICATION)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    # No worker thread may outlive the objects it reports to (issue 18).
+    app.aboutToQuit.connect(shutdown_all_runners)
     try:
         store = open_database(database_url)
     except Exception as error:
@@ -155,12 +158,13 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
         try:
             window = open_workstation(store, demo=demo, settings=settings)
         except Exception as error:
-            what = "the demo" if demo else "the stored reading"
             QMessageBox.critical(
-                None, "recist_app", f"Cannot open {what}: {describe_error(error)}"
+                None,
+                "recist_app",
+                f"Cannot open the stored reading: {describe_error(error)}",
             )
             return 2
-        window.show()
+        window.showMaximized()  # reading tools open on the whole screen
         if role_unknown(settings):
             # the first time: ask who is reading once the window is up
             # (Reading → Reading role…; the answer is remembered)

@@ -39,7 +39,7 @@ from recist_app.exchange import (
 )
 from recist_app.imaging import GROUND_TRUTH_NAME, write_demo_data
 from recist_app.recist import ReaderRole, Reading
-from recist_app.store import ReadingNotFoundError
+from recist_app.store import ClinicalDates, ReadingNotFoundError
 from recist_app.workflows.errors import WorkflowError
 from recist_app.workflows.images import import_dicom
 from recist_app.workflows.reading_import import import_reading_file
@@ -55,6 +55,7 @@ __all__ = [
     "DemoPatientSpec",
     "DemoPatients",
     "SimulatedTrialFiles",
+    "demo_clinical_rows",
     "set_up_demo_patients",
     "write_demo_patient",
     "write_simulated_trial",
@@ -179,9 +180,11 @@ def set_up_demo_patients(
     reading_file = (
         folder / read_spec.patient_id / f"{read_spec.patient_id}.reading.json"
     )
+    truths: list[dict[str, Any]] = []
     for spec in DEMO_PATIENTS:
         patient_folder = folder / spec.patient_id
         truth = _ensure_studies(patient_folder, spec, progress, phantom_options)
+        truths.append(truth)
         _ensure_indexed(store, patient_folder, truth, user, progress)
         try:
             # Once stored, the reading is the user's: never overwritten here.
@@ -197,6 +200,7 @@ def set_up_demo_patients(
             import_reading_file(store, reading_file, user=user)
         else:
             store.readings.save(unread_reading_from_ground_truth(truth), user=user)
+    _ensure_clinical_rows(store, truths, user)
     return DemoPatients(
         folder=folder,
         read_patient_id=read_spec.patient_id,
@@ -204,6 +208,37 @@ def set_up_demo_patients(
         reader=DEMO_READER,
         reading_file=reading_file,
     )
+
+
+def demo_clinical_rows(truths: list[dict[str, Any]]) -> tuple[ClinicalDates, ...]:
+    """Clinical dates of the demo patients, so Trial → Endpoints shows them.
+
+    First dose a week after the baseline scan; alive at the data cut-off, four
+    weeks after the last scan; no new anticancer therapy.
+    """
+    rows: list[ClinicalDates] = []
+    for truth in truths:
+        dates = [datetime.date.fromisoformat(str(s["date"])) for s in truth["studies"]]
+        cutoff = max(dates) + datetime.timedelta(days=28)
+        rows.append(
+            ClinicalDates(
+                patient_id=str(truth["patient_id"]),
+                first_dose_date=min(dates) + datetime.timedelta(days=7),
+                data_cutoff_date=cutoff,
+                last_known_alive_date=cutoff,
+                source="demo set-up",
+            )
+        )
+    return tuple(rows)
+
+
+def _ensure_clinical_rows(
+    store: Store, truths: list[dict[str, Any]], user: str
+) -> None:
+    """Store the demo patients' clinical rows, unless clinical data is there."""
+    if store.clinical.records():
+        return  # the user's clinical data: never replaced here
+    store.clinical.replace(demo_clinical_rows(truths), user=user)
 
 
 def write_demo_patient(

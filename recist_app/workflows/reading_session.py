@@ -82,6 +82,19 @@ class ReadingSession:
         self._record: ReadingRecord | None = None
         self._saved: Reading | None = None
 
+    def set_user(self, user: str) -> None:
+        """Make ``user`` the one who saves, signs and amends from now on.
+
+        Raises
+        ------
+        WorkflowError
+            ``user`` is empty.
+        """
+        if not user.strip():
+            raise WorkflowError("the reading session needs who is reading (user)")
+        with self._lock:
+            self.user = user.strip()
+
     @property
     def store(self) -> Store:
         """The reading database."""

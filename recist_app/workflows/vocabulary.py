@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import getpass
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recist_app.environment import DEID_KEY_ENV, READER_ROLE_ENV, USER_ENV
+import platformdirs
+
+from recist_app.environment import (
+    CONFIG_DIR_ENV,
+    DEID_KEY_ENV,
+    READER_ROLE_ENV,
+    USER_ENV,
+)
 from recist_app.recist import Criteria, ReaderRole
 from recist_app.workflows.errors import WorkflowError
 
@@ -25,15 +33,20 @@ __all__ = [
     "READER_ROLES",
     "READER_ROLE_ENV",
     "USER_ENV",
+    "config_folder",
     "current_role",
     "current_user",
     "parse_criteria",
     "parse_criteria_choice",
     "parse_reader_role",
+    "remember_reader",
+    "remembered_reader",
 ]
 
 READER_ROLES: tuple[ReaderRole, ...] = tuple(ReaderRole)
 """``single``, ``reader 1``, ``reader 2``, ``adjudicator``, in this order."""
+
+_READER_FILE = "reader.txt"
 
 ALL_CRITERIA: tuple[Criteria, ...] = tuple(Criteria)
 """RECIST 1.1, iRECIST and mRECIST, in this order."""
@@ -92,8 +105,52 @@ def parse_criteria_choice(text: str) -> tuple[Criteria, ...] | None:
     return (parse_criteria(text),)
 
 
+def config_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """Where remembered settings live: ``$RECIST_APP_CONFIG_DIR`` or platformdirs."""
+    environ = os.environ if environ is None else environ
+    chosen = environ.get(CONFIG_DIR_ENV, "").strip()
+    return Path(chosen) if chosen else Path(platformdirs.user_config_dir("recist-app"))
+
+
+def remembered_reader(environ: Mapping[str, str] | None = None) -> str:
+    """The reader identity set once in the app (``""`` when none was set)."""
+    path = config_folder(environ) / _READER_FILE
+    try:
+        return " ".join(path.read_text(encoding="utf-8").split())
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def remember_reader(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """Remember ``name`` as the reader identity (user config folder); return it.
+
+    Raises
+    ------
+    WorkflowError
+        An empty name, or the config folder cannot be written.
+    """
+    cleaned = " ".join(name.split())
+    folder = config_folder(environ)
+    if not cleaned:
+        raise WorkflowError(
+            f"reader identity ({folder / _READER_FILE}): a name is required"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / _READER_FILE).write_text(cleaned + "\n", encoding="utf-8")
+    except OSError as error:
+        raise WorkflowError(
+            f"reader identity ({folder / _READER_FILE}): cannot write it: "
+            f"{error.strerror or error}"
+        ) from None
+    return cleaned
+
+
 def current_user(environ: Mapping[str, str] | None = None) -> str:
-    """Who is working: ``$RECIST_APP_USER``, else the login name, else ``unknown``.
+    """Who is working: ``$RECIST_APP_USER``, the remembered reader, else the login.
+
+    The reader identity remembered in the app (:func:`remember_reader`) comes
+    before the login name; ``unknown`` when there is none.
 
     The CLI's ``--user`` default and the app's reader identity both come from here,
     so the audit trail names the same person either way.
@@ -102,6 +159,9 @@ def current_user(environ: Mapping[str, str] | None = None) -> str:
     chosen = environ.get(USER_ENV, "").strip()
     if chosen:
         return chosen
+    remembered = remembered_reader(environ)
+    if remembered:
+        return remembered
     try:
         login = getpass.getuser().strip()
     except (KeyError, OSError):

@@ -29,6 +29,7 @@ from recist_app.recist import (
     TimePoint,
     UnknownLesionError,
     UnknownVisitError,
+    check_drawn_length,
     lesion_geometry_near,
     record_drawn_axes,
     record_viable_axis,
@@ -163,15 +164,29 @@ def test_E1_measuring_a_new_lesion_keeps_its_state_and_flags() -> None:
 @pytest.mark.parametrize(
     ("visit", "lesion_id", "template", "error", "message"),
     [
-        ("BASELINE", "NT01", None, ReadingError, "non-target lesions are not measured"),
         ("BASELINE", "N01", None, ReadingError, "new lesions are recorded at follow"),
+        (
+            "BASELINE",
+            "",
+            LesionTemplate(organ="liver", role=LesionRole.NEW),
+            ReadingError,
+            "new lesions are recorded at follow-ups",
+        ),
+        (
+            "WEEK 8",
+            "",
+            LesionTemplate(organ="liver", role=LesionRole.TARGET),
+            ReadingError,
+            "target lesions are chosen at the baseline",
+        ),
         ("BASELINE", "", None, ReadingError, "select a lesion"),
         ("BASELINE", "T09", None, UnknownLesionError, "lesion T09: no such lesion"),
         ("WEEK 99", "T01", None, UnknownVisitError, "visit WEEK 99: no such visit"),
     ],
     ids=[
-        "D_non_target_is_not_measured",
         "E_new_lesion_not_at_baseline",
+        "E_new_role_drawn_at_baseline",
+        "A_target_role_drawn_at_follow_up",
         "no_lesion_and_no_template",
         "unknown_lesion",
         "unknown_visit",
@@ -245,3 +260,84 @@ def test_a_lesion_is_found_at_the_visit_then_earlier_then_later() -> None:
     assert only_later is not None
     assert only_later.sop_instance_uid == f"{SERIES}.16"
     assert lesion_geometry_near(reading, "T01", "WEEK 8") is None
+
+
+@pytest.mark.parametrize(
+    ("visit", "role", "expected_id", "expected_role"),
+    [
+        ("BASELINE", None, "T03", LesionRole.TARGET),
+        ("BASELINE", LesionRole.TARGET, "T03", LesionRole.TARGET),
+        ("BASELINE", LesionRole.NON_TARGET, "NT02", LesionRole.NON_TARGET),
+        ("WEEK 8", None, "N02", LesionRole.NEW),
+        ("WEEK 8", LesionRole.NEW, "N02", LesionRole.NEW),
+        ("WEEK 8", LesionRole.NON_TARGET, "NT02", LesionRole.NON_TARGET),
+    ],
+    ids=[
+        "A_default_target_at_baseline",
+        "A_target_role",
+        "D_non_target_role_at_baseline",
+        "E_default_new_at_follow_up",
+        "E_new_role",
+        "D_non_target_role_at_follow_up",
+    ],
+)
+def test_AD_drawing_with_nothing_selected_creates_the_chosen_role(
+    visit: str,
+    role: LesionRole | None,
+    expected_id: str,
+    expected_role: LesionRole,
+) -> None:
+    template = LesionTemplate(organ="liver", role=role)
+    result = record_drawn_axes(_reading(), visit, _axes(), template=template)
+    assert result.created
+    assert result.lesion_id == expected_id
+    assert result.reading.lesion(expected_id).role is expected_role
+
+
+def test_D1_a_line_on_a_non_target_marks_where_it_is_not_its_size() -> None:
+    template = LesionTemplate(organ="liver", role=LesionRole.NON_TARGET)
+    result = record_drawn_axes(_reading(), "BASELINE", _axes(), template=template)
+    timepoint = result.reading.timepoint("BASELINE")
+    (assessment,) = [a for a in timepoint.non_target if a.lesion_id == "NT02"]
+    assert assessment.state.value == "present"
+    assert assessment.geometry is not None
+    assert assessment.geometry.long_axis == LONG
+    assert timepoint.measurement("NT02") is None  # no diameter recorded (D1)
+    assert result.summary == "location marked"
+    # The mark is where the viewer jumps to, at any visit.
+    assert lesion_geometry_near(result.reading, "NT02", "WEEK 8") == (
+        assessment.geometry
+    )
+    # Drawing on the selected non-target moves its mark and keeps its state.
+    again = record_drawn_axes(
+        result.reading, "BASELINE", _axes(short=False, image=5), lesion_id="NT02"
+    )
+    (moved,) = [
+        a
+        for a in again.reading.timepoint("BASELINE").non_target
+        if a.lesion_id == "NT02"
+    ]
+    assert moved.geometry is not None
+    assert moved.geometry.sop_instance_uid.endswith(".5")
+    assert moved.state is assessment.state
+
+
+@pytest.mark.parametrize(
+    ("length_mm", "length_px", "refused"),
+    [
+        (1.1, 2.0, True),  # the 2-pixel jitter of issue 18
+        (1.9, 10.0, True),
+        (10.0, 3.9, True),
+        (2.0, 4.0, False),
+        (30.0, 40.0, False),
+    ],
+    ids=["jitter", "under_2_mm", "under_4_px", "at_the_minimum", "a_lesion"],
+)
+def test_drawn_lines_shorter_than_2_mm_or_4_px_are_refused(
+    length_mm: float, length_px: float, refused: bool
+) -> None:
+    if refused:
+        with pytest.raises(ReadingError, match="visit BASELINE, long axis: the line"):
+            check_drawn_length(length_mm, length_px, where="visit BASELINE, long axis")
+    else:
+        check_drawn_length(length_mm, length_px, where="visit BASELINE, long axis")

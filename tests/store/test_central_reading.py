@@ -1,4 +1,4 @@
-"""Revision 0012: reading roles and adjudications, upgraded with data and downgraded."""
+"""Revision 0013: reading roles and adjudications, upgraded with data and downgraded."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_a_revision_0010_database_upgrades_with_every_reading_a_site_read(
         engine.dispose()
 
 
-def test_downgrading_to_0011_drops_the_roles_and_decisions_only(
+def test_downgrading_to_0012_drops_the_roles_and_decisions_only(
     database_path: Path,
 ) -> None:
     url = sqlite_url(database_path)
@@ -75,7 +75,7 @@ def test_downgrading_to_0011_drops_the_roles_and_decisions_only(
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            command.downgrade(_alembic_config(connection), "0011")
+            command.downgrade(_alembic_config(connection), "0012")
             tables = set(inspect(connection).get_table_names())
             assert "adjudications" not in tables
             columns = {c["name"] for c in inspect(connection).get_columns("readings")}

@@ -187,9 +187,9 @@ def test_every_domain_field_has_a_column() -> None:
     assert _names(Measurement) == (
         set(MEASUREMENT_COLUMNS) - {"position"} - geometry - viable_geometry
     ) | {"lesion_id", "geometry", "viable_geometry"}
-    assert _names(NonTargetAssessment) == (set(NON_TARGET_COLUMNS) - {"position"}) | {
-        "lesion_id"
-    }
+    assert _names(NonTargetAssessment) == (
+        set(NON_TARGET_COLUMNS) - {"position"} - geometry
+    ) | {"lesion_id", "geometry"}
     assert _names(NewLesionObservation) == (
         set(NEW_LESION_COLUMNS) - {"position"} - geometry
     ) | {"lesion_id", "geometry"}

@@ -365,9 +365,9 @@ def test_every_single_column_changed_by_hand_is_found(
             )
             cases += 1
     assert store.audit.verify().ok
-    assert (
-        cases == 99
-    )  # with cytology_confirmed (0009), no_disease (0010), reader_role (0012)
+    # with cytology_confirmed (0009), no_disease (0010), a non-target's mark (0012)
+    # and reader_role (0013)
+    assert cases == 114
 
 
 def test_every_path_that_stores_a_reading_leaves_data_that_verifies(

@@ -86,7 +86,7 @@ def _show_window(qtbot: object, document: ReadingDocument) -> MainWindow:
     }
     main = MainWindow(document, volumes)
     qtbot.addWidget(main)  # type: ignore[attr-defined]
-    main.resize(1200, 800)
+    main.resize(1600, 1000)
     main.show()
     qtbot.waitExposed(main)  # type: ignore[attr-defined]
     return main

@@ -84,10 +84,30 @@ def test_demo_opens_on_the_read_patient_with_the_unread_one_listed(
         return window
 
     monkeypatch.setattr(app_module, "MainWindow", spy)
-    monkeypatch.setattr(QApplication, "exec", lambda *_args: 0)
+    shown_at_once: list[bool] = []
+    clinical: list[str] = []
+
+    def run_until_the_demo_is_open(*_args: object) -> int:
+        # The window shows at once; the demo is prepared behind it (issue 18).
+        shown_at_once.append(windows[0].isVisible())
+        qtbot.waitUntil(
+            lambda: (
+                windows[0].document.reading.patient_id == DEMO_PATIENTS[0].patient_id
+            ),
+            timeout=120_000,
+        )
+        session = windows[0].session
+        assert session is not None
+        clinical.extend(r.patient_id for r in session.store.clinical.records())
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", run_until_the_demo_is_open)
 
     assert app_module.run_workstation(demo=True, database_url=database_url) == 0
 
+    assert shown_at_once == [True]
+    # Trial → Endpoints has clinical rows to show for the demo patients.
+    assert clinical == [spec.patient_id for spec in DEMO_PATIENTS]
     (window,) = windows
     reading = window.document.reading
     assert reading.patient_id == DEMO_PATIENTS[0].patient_id

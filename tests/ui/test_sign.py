@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from recist_app.store import ReadingStatus, Store
+from recist_app.ui import sign_off
 from recist_app.ui.document import DocumentLockedError, open_document
+from recist_app.ui.sign_off import ReasonDialog
 from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.workflows.reading_session import ReadingSession
 from tests.ui.conftest import LESION_SLICE, two_visit_reading, wait_saved
@@ -39,7 +42,9 @@ def _answer_reason(
     monkeypatch: pytest.MonkeyPatch, reason: str, accepted: bool = True
 ) -> None:
     monkeypatch.setattr(
-        QInputDialog, "getText", lambda *_args, **_kwargs: (reason, accepted)
+        sign_off,
+        "ask_reason",
+        lambda *_args, **_kwargs: reason.strip() if accepted else None,
     )
 
 
@@ -136,7 +141,7 @@ def test_amend_asks_a_reason_and_unlocks(
     assert record.amendment_reason == "T01 long axis misplaced"
     document = window.document
     assert not document.locked
-    assert window.windowTitle().endswith("(RECIST 1.1)[*]")
+    assert "(RECIST 1.1) — reader: dr-test" in window.windowTitle()
     assert window.signature_label.text() == ""
     assert window.slice_view.tool is Tool.BIDIRECTIONAL  # the tool before signing
     assert window.lesion_panel.new_box.isEnabled()
@@ -152,7 +157,7 @@ def test_amend_asks_a_reason_and_unlocks(
     )
 
 
-def test_amend_without_a_reason_is_refused_and_stays_locked(
+def test_amend_with_an_empty_reason_keeps_the_dialog_open(
     qtbot: QtBot,
     stored_window: MainWindow,
     store: Store,
@@ -162,14 +167,49 @@ def test_amend_without_a_reason_is_refused_and_stays_locked(
     _answer_question(monkeypatch, YES)
     stored_window.sign_action.trigger()
     qtbot.waitUntil(lambda: stored_window.document.locked, timeout=10_000)
-    errors: list[str] = []
-    monkeypatch.setattr(
-        QMessageBox, "warning", lambda _parent, _title, text: errors.append(text)
-    )
-    _answer_reason(monkeypatch, "   ")
+    seen: dict[str, object] = {}
+
+    def answer() -> None:
+        dialog = next(
+            w for w in QApplication.topLevelWidgets() if isinstance(w, ReasonDialog)
+        )
+        dialog.setTextValue("   ")
+        dialog.accept()  # OK with an empty reason: the dialog stays open
+        seen["open_after_empty_ok"] = dialog.isVisible()
+        seen["label"] = dialog.labelText()
+        dialog.setTextValue("T01 measured on the wrong slice")
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    assert stored_window.amend_action.isEnabled()
     stored_window.amend_action.trigger()
-    assert len(errors) == 1
-    assert "reason is required" in errors[0]
+    assert seen["open_after_empty_ok"] is True
+    assert "reason is required" in str(seen["label"])
+    qtbot.waitUntil(lambda: not stored_window.document.locked, timeout=10_000)
+    record = store.readings.record("UI-TEST")
+    assert record.status is ReadingStatus.DRAFT
+    assert record.amendment_reason == "T01 measured on the wrong slice"
+
+
+def test_amend_cancelled_stays_locked(
+    qtbot: QtBot,
+    stored_window: MainWindow,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _measure_baseline(stored_window)
+    _answer_question(monkeypatch, YES)
+    stored_window.sign_action.trigger()
+    qtbot.waitUntil(lambda: stored_window.document.locked, timeout=10_000)
+
+    def cancel() -> None:
+        dialog = next(
+            w for w in QApplication.topLevelWidgets() if isinstance(w, ReasonDialog)
+        )
+        dialog.reject()
+
+    QTimer.singleShot(0, cancel)
+    assert not stored_window.amend_reading()
     assert stored_window.document.locked
     assert store.readings.record("UI-TEST").status is ReadingStatus.SIGNED
 

@@ -342,7 +342,9 @@ class PatientsDock(QDockWidget):
         return True
 
     def patient_opened(self, patient_id: str) -> None:
-        """Show the patient the window just opened."""
+        """Show the patient the window just opened (listing it if it is new)."""
+        if patient_id not in self.browser.patient_ids():
+            self.browser.refresh()
         self.browser.select_patient(patient_id)
         self._load_studies(patient_id)
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QMouseEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -14,6 +22,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -59,7 +68,9 @@ __all__ = [
     "NO_DISEASE_AT_BASELINE",
     "NO_DISEASE_AT_VISIT",
     "LesionPanel",
+    "current_state",
     "state_choices",
+    "state_label",
 ]
 
 NO_DISEASE_AT_BASELINE = "No measurable / no disease at baseline"
@@ -81,30 +92,61 @@ NON_TARGET_STATE_LABELS = {
 }
 """What the state combo says for each non-target state (D1–D4, H2)."""
 
+_STATE_LABELS = {
+    MeasurementState.MEASURED.value: "measured (draw to change the diameters)",
+    MeasurementState.TOO_SMALL.value: "too small to measure (5 mm)",
+    MeasurementState.DISAPPEARED.value: "disappeared (0 mm)",
+    MeasurementState.SPLIT.value: "split (sum of the parts)",
+    MeasurementState.MERGED.value: "merged into another lesion (0 mm)",
+    **{state.value: label for state, label in NON_TARGET_STATE_LABELS.items()},
+}
+
+_NOT_AT_BASELINE = {
+    MeasurementState.DISAPPEARED.value,
+    MeasurementState.SPLIT.value,
+    MeasurementState.MERGED.value,
+    NonTargetState.ABSENT.value,
+    *(state.value for state in NonTargetState if state.is_progression),
+}
+"""States that describe a change: meaningless at the baseline."""
+
+
+def state_label(value: str) -> str:
+    """How a state reads in the State box (``too_small`` → too small to measure)."""
+    return _STATE_LABELS.get(value, value.replace("_", " "))
+
 
 def state_choices(lesion: Lesion, *, is_baseline: bool) -> tuple[tuple[str, str], ...]:
-    """``(value, label)`` states a lesion can be given at a visit from the panel.
+    """``(value, label)`` of every state a lesion of this role can have at a visit.
 
-    ``measured`` is not offered for targets: it comes from drawing a measurement.
+    Every state the reading file knows for the role is offered (split and merged
+    included), but those describing a change (disappeared, split, merged, absent,
+    unequivocal progression) not at the baseline. ``measured`` is listed for
+    targets; it is set by drawing the diameters, not from the box.
     """
+    values: list[str]
     if lesion.role is LesionRole.TARGET:
-        states = [
-            (MeasurementState.TOO_SMALL, "too small to measure (5 mm)"),
-            (MeasurementState.NOT_EVALUABLE, "not evaluable"),
-            (MeasurementState.NOT_DONE, "not done"),
-        ]
-        if not is_baseline:
-            states.insert(1, (MeasurementState.DISAPPEARED, "disappeared (0 mm)"))
-        return tuple((value.value, label) for value, label in states)
-    if lesion.role is LesionRole.NON_TARGET:
-        return tuple(
-            (state.value, NON_TARGET_STATE_LABELS[state])
-            for state in NonTargetState
-            if not (is_baseline and state.is_progression)
-        )
-    if is_baseline:
+        values = [state.value for state in MeasurementState]
+    elif lesion.role is LesionRole.NON_TARGET:
+        values = [state.value for state in NonTargetState]
+    elif is_baseline:
         return ()
-    return tuple((state.value, state.value) for state in NewLesionState)
+    else:
+        values = [state.value for state in NewLesionState]
+    if is_baseline:
+        values = [value for value in values if value not in _NOT_AT_BASELINE]
+    return tuple((value, state_label(value)) for value in values)
+
+
+def current_state(reading: Reading, lesion_id: str, visit: str) -> str:
+    """The state ``lesion_id`` has at ``visit`` (``""`` when nothing is recorded)."""
+    timepoint = reading.timepoint(visit)
+    measurement = timepoint.measurement(lesion_id)
+    if measurement is not None:
+        return measurement.state.value
+    states = [(a.lesion_id, a.state.value) for a in timepoint.non_target]
+    states += [(o.lesion_id, o.state.value) for o in timepoint.new_lesions]
+    return next((state for found, state in states if found == lesion_id), "")
 
 
 class _OrganDelegate(QStyledItemDelegate):
@@ -148,6 +190,7 @@ class LesionPanel(QWidget):
     """
 
     error = Signal(str)
+    jump_requested = Signal(str)
 
     def __init__(
         self,
@@ -176,16 +219,21 @@ class LesionPanel(QWidget):
         self.delete_button.clicked.connect(self._delete_clicked)
         self._organ_chosen(self.organ_combo.currentText())
 
+        # Two compact rows: the lesion table below keeps the height.
         form = QFormLayout()
-        form.addRow("Role", self.role_combo)
-        form.addRow("Organ", self.organ_combo)
-        form.addRow("Location", self.location_combo)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.setVerticalSpacing(3)
+        first = QHBoxLayout()
+        first.addWidget(self.role_combo, 2)
+        first.addWidget(QLabel("Organ"))
+        first.addWidget(self.organ_combo, 3)
+        form.addRow("Role", first)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.location_combo, 1)
         buttons.addWidget(self.node_check)
-        buttons.addStretch(1)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.delete_button)
-        form.addRow(buttons)
+        form.addRow("Location", buttons)
         new_box = QGroupBox("New lesion (also used when you draw without a selection)")
         new_box.setLayout(form)
         self.new_box = new_box
@@ -212,6 +260,11 @@ class LesionPanel(QWidget):
             LesionColumn.ORGAN, _OrganDelegate(tuple(self._vocabulary), self.table)
         )
         self.table.selectionModel().selectionChanged.connect(self._table_selection)
+        # A click on the selected row jumps to the lesion again; a click on
+        # empty space deselects (issue 18).
+        self.table.viewport().installEventFilter(self)
+        self._pressed_selected = ""
+        self.table.clicked.connect(self._row_clicked)
 
         self.state_label = QLabel("State")
         self.state_combo = QComboBox()
@@ -235,7 +288,7 @@ class LesionPanel(QWidget):
 
         self.warnings_list = QListWidget()
         self.warnings_list.setWordWrap(True)
-        self.warnings_list.setMaximumHeight(120)
+        self.warnings_list.setMaximumHeight(72)
         self.warnings_title = QLabel("Baseline conformance")
 
         layout = QVBoxLayout(self)
@@ -250,9 +303,11 @@ class LesionPanel(QWidget):
 
         document.reading_changed.connect(self._refresh)
         document.visit_changed.connect(lambda _visit: self._refresh())
+        document.visit_changed.connect(lambda _visit: self._visit_roles())
         document.selection_changed.connect(self._show_selection)
         document.lock_changed.connect(self._lock_changed)
         self._refresh()
+        self._visit_roles()
         self._lock_changed(document.signature)
 
     # ---------------------------------------------------------------- template
@@ -262,7 +317,38 @@ class LesionPanel(QWidget):
             organ=self.organ_combo.currentText(),
             location=self.location_combo.currentText().strip(),
             is_lymph_node=self.node_check.isChecked(),
+            role=self.role(),
         )
+
+    def role(self) -> LesionRole:
+        """The role a lesion drawn with nothing selected gets (the Role box)."""
+        return LesionRole(self.role_combo.currentData())
+
+    def set_role(self, role: LesionRole) -> None:
+        """Choose the role of lesions drawn or added with nothing selected."""
+        self.role_combo.setCurrentIndex(self.role_combo.findData(role.value))
+
+    def _visit_roles(self) -> None:
+        # Targets are chosen at the baseline, new lesions appear at follow-ups:
+        # the Role box offers what the visit allows and says so.
+        visit = self._document.visit
+        reading = self._document.reading
+        baseline = bool(visit) and reading.timepoint(visit).is_baseline
+        combo_model = self.role_combo.model()
+        if not isinstance(combo_model, QStandardItemModel):
+            return
+        for role, allowed in (
+            (LesionRole.TARGET, baseline or not visit),
+            (LesionRole.NEW, not baseline),
+        ):
+            item = combo_model.item(self.role_combo.findData(role.value))
+            if item is not None:
+                item.setEnabled(allowed)
+        current = self.role()
+        if baseline and current is LesionRole.NEW:
+            self.set_role(LesionRole.TARGET)
+        elif visit and not baseline and current is LesionRole.TARGET:
+            self.set_role(LesionRole.NEW)
 
     def _organ_chosen(self, organ: str) -> None:
         term = self._vocabulary.get(organ)
@@ -339,7 +425,11 @@ class LesionPanel(QWidget):
             )
         self.warnings_title.setText(
             f"Baseline conformance ({len(warnings)} warning(s))"
+            if warnings or reading.baseline is None
+            else "Baseline conformance: ✓ conforms to RECIST 1.1"
         )
+        # Only warnings take room: the lesion table keeps it otherwise.
+        self.warnings_list.setVisible(bool(warnings))
 
     def _show_selection(self, lesion_id: str) -> None:
         row = self.model.row_of(lesion_id) if lesion_id else -1
@@ -364,13 +454,56 @@ class LesionPanel(QWidget):
             return
         timepoint = reading.timepoint(visit)
         choices = state_choices(lesion, is_baseline=timepoint.is_baseline)
+        current = current_state(reading, lesion.lesion_id, visit)
         for value, label in choices:
             self.state_combo.addItem(label, value)
-        self.state_label.setText(f"{lesion.lesion_id} at {visit.title()}")
+        if current and self.state_combo.findData(current) < 0:
+            self.state_combo.addItem(state_label(current), current)
+        measured = self.state_combo.findData(MeasurementState.MEASURED.value)
+        combo_model = self.state_combo.model()
+        if measured >= 0 and isinstance(combo_model, QStandardItemModel):
+            # Measured comes from drawing, never from the box.
+            item = combo_model.item(measured)
+            if item is not None:
+                item.setEnabled(False)
+        index = self.state_combo.findData(current) if current else -1
+        self.state_combo.setCurrentIndex(index)
+        shown = state_label(current) if current else "not recorded"
+        self.state_label.setText(f"{lesion.lesion_id} at {visit.title()}: {shown}")
+        self.state_label.setToolTip(
+            "The lesion's current state at this visit; choose another and press "
+            "Set state to change it"
+        )
         editable = not self._read_only
         self.state_combo.setEnabled(editable and bool(choices))
         self.state_button.setEnabled(editable and bool(choices))
         self.delete_button.setEnabled(editable)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Clicks on the table: remember the selection, deselect on empty space."""
+        if (
+            watched is self.table.viewport()
+            and event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(event, QMouseEvent)
+        ):
+            index = self.table.indexAt(event.position().toPoint())
+            selected = self._document.selected_lesion_id
+            if not index.isValid():
+                self._pressed_selected = ""
+                if selected:
+                    self._document.select_lesion("")
+                return False
+            lesion = self.model.lesion_at(index.row())
+            self._pressed_selected = (
+                lesion.lesion_id if lesion.lesion_id == selected else ""
+            )
+        return super().eventFilter(watched, event)
+
+    def _row_clicked(self, index: QModelIndex) -> None:
+        lesion_id = self.model.lesion_at(index.row()).lesion_id
+        if lesion_id and lesion_id == self._pressed_selected:
+            self.jump_requested.emit(lesion_id)
+        self._pressed_selected = ""
 
     # ---------------------------------------------------------------- actions
     def _table_selection(self, *_args: object) -> None:
@@ -467,12 +600,51 @@ class LesionPanel(QWidget):
 
     def _state_clicked(self) -> None:
         value = self.state_combo.currentData()
-        if isinstance(value, str):
-            with error_boundary(self, "Set state"):
-                self.set_state(self._document.selected_lesion_id, value)
+        lesion_id = self._document.selected_lesion_id
+        if not isinstance(value, str) or not lesion_id:
+            return
+        with error_boundary(self, "Set state"):
+            if value == MeasurementState.SPLIT.value:
+                text, accepted = QInputDialog.getText(
+                    self,
+                    f"Split {lesion_id}",
+                    "Long axes of the parts in mm, separated by commas (B3):",
+                )
+                if not accepted:
+                    return
+                self.set_state(lesion_id, value, parts_mm=_parts_mm(text, lesion_id))
+            elif value == MeasurementState.MERGED.value:
+                others = [
+                    x.lesion_id
+                    for x in self._document.reading.lesions
+                    if x.role is LesionRole.TARGET and x.lesion_id != lesion_id
+                ]
+                if not others:
+                    raise ReadingError(
+                        f"lesion {lesion_id}: no other target to merge into"
+                    )
+                into, accepted = QInputDialog.getItem(
+                    self, f"Merge {lesion_id}", "Merged into target:", others, 0, False
+                )
+                if not accepted:
+                    return
+                self.set_state(lesion_id, value, merged_into=into)
+            else:
+                self.set_state(lesion_id, value)
 
-    def set_state(self, lesion_id: str, value: str) -> None:
-        """Record ``value`` for ``lesion_id`` at the visit read (one undo step)."""
+    def set_state(
+        self,
+        lesion_id: str,
+        value: str,
+        *,
+        parts_mm: tuple[float, ...] = (),
+        merged_into: str | None = None,
+    ) -> None:
+        """Record ``value`` for ``lesion_id`` at the visit read (one undo step).
+
+        ``parts_mm`` are the parts of a split target, ``merged_into`` the target
+        a merged one joined (B3).
+        """
         document = self._document
         reading = document.reading
         lesion = reading.lesion(lesion_id)
@@ -482,7 +654,12 @@ class LesionPanel(QWidget):
             after = record_measurement(
                 reading,
                 visit,
-                Measurement(lesion_id=lesion_id, state=MeasurementState(value)),
+                Measurement(
+                    lesion_id=lesion_id,
+                    state=MeasurementState(value),
+                    parts_mm=parts_mm,
+                    merged_into=merged_into,
+                ),
             )
         elif lesion.role is LesionRole.NON_TARGET:
             known = next(
@@ -491,11 +668,12 @@ class LesionPanel(QWidget):
             after = record_non_target(
                 reading,
                 visit,
-                NonTargetAssessment(
-                    lesion_id=lesion_id,
-                    state=NonTargetState(value),
-                    # The cytology flag (mRECIST J4) survives a change of state.
-                    cytology_confirmed=known is not None and known.cytology_confirmed,
+                dataclasses.replace(known, state=NonTargetState(value))
+                # The cytology flag (mRECIST J4) and the mark on the image
+                # survive a change of state.
+                if known is not None
+                else NonTargetAssessment(
+                    lesion_id=lesion_id, state=NonTargetState(value)
                 ),
             )
         else:
@@ -511,3 +689,15 @@ class LesionPanel(QWidget):
             )
             after = record_new_lesion(reading, visit, observation)
         document.replace(after, f"Set {lesion_id} {value.replace('_', ' ')} at {visit}")
+
+
+def _parts_mm(text: str, lesion_id: str) -> tuple[float, ...]:
+    try:
+        parts = tuple(
+            float(part) for part in text.replace(";", ",").split(",") if part.strip()
+        )
+    except ValueError:
+        raise ReadingError(
+            f"lesion {lesion_id}: parts must be numbers in mm, e.g. 12, 8 ({text!r})"
+        ) from None
+    return parts

@@ -86,6 +86,8 @@ class DrawnMeasurement:
     ``None`` for a new drawing (the controller decides which lesion it measures).
     With ``viable``, ``long_axis_ij`` is the viable (arterially enhancing) long
     axis of a target (mRECIST J1) and ``short_axis_ij`` is ``None``.
+    ``screen_px_per_mm`` is the view's zoom when it was drawn: a line a few
+    screen pixels long is a jitter of the mouse, whatever the image's pixels.
     """
 
     slice_index: int
@@ -93,6 +95,7 @@ class DrawnMeasurement:
     short_axis_ij: Segment | None
     lesion_id: str | None = None
     viable: bool = False
+    screen_px_per_mm: float | None = None
 
 
 @dataclass(slots=True)

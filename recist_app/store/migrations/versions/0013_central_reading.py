@@ -1,7 +1,7 @@
 """Central reading: each reading's role, and the adjudicator's decisions.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2027-01-20
 
 ``readings.reader_role`` says who a reading is by in a blinded independent
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
