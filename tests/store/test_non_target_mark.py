@@ -92,7 +92,7 @@ def test_0012_upgrade_keeps_non_targets_and_stores_marks_downgrade_drops_them(
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            assert head_revision() == "0012"
+            assert head_revision() >= "0012"  # later revisions downgrade first
             command.downgrade(_alembic_config(connection), "0011")
         with engine.connect() as connection:
             rows = connection.exec_driver_sql(
