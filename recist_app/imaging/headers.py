@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import struct
 import warnings
@@ -27,6 +28,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
+from pydicom.tag import BaseTag
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -286,12 +288,97 @@ def _field_problem(dataset: Dataset, keyword: str, error: Exception) -> str:
     return f"unreadable value ({detail})"
 
 
+# ------------------------------------------------------- plain values, read raw
+#
+# Converting an element is most of what reading a header costs (pydicom builds a
+# DataElement, converts and validates its value): discovery of a trial's images
+# spent 2.5 x the time of the bare read in it (issue 23). The values discovery
+# needs are mostly short ASCII text that pydicom would accept as they are; those
+# are decoded here directly from the raw element. Anything else (another VR than
+# the dictionary's, non-ASCII text, a value pydicom might warn about or refuse, a
+# wrong length) goes through pydicom as before, so its warnings and its errors
+# are unchanged: each pattern below accepts only values pydicom takes silently.
+
+_SLOW = object()
+"""Returned by :func:`_plain_value` when pydicom must decode the element."""
+
+_PLAIN_TEXT = {  # VR -> one value that pydicom converts without a warning
+    "UI": re.compile(rb"[0-9][0-9.]{0,63}"),
+    "DS": re.compile(
+        rb" *[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})? *"
+    ),
+    "IS": re.compile(rb" *[-+]?[0-9]{1,9} *"),
+    "CS": re.compile(rb"[A-Z0-9 _]{0,16}"),
+    "DA": re.compile(rb"[0-9]{8}"),
+    "TM": re.compile(rb"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:\.[0-9]{1,6})?)?)? *"),
+    "SH": re.compile(rb"[ -\[\]-~]{0,16}"),  # printable ASCII but backslash
+    "LO": re.compile(rb"[ -\[\]-~]{0,64}"),
+    "PN": re.compile(rb"[ -<>-\[\]-~]{0,64}"),  # and no '=' (component groups)
+}
+_DS_MAX, _MULTI_VALUED = 16, frozenset({"DS", "IS", "CS"})
+_PLAIN_KEYWORDS: dict[str, tuple[BaseTag, str]] = {}
+
+
+def _plain_keyword(keyword: str) -> tuple[BaseTag, str] | None:
+    """``(tag, VR)`` of a keyword read raw, or ``None`` (pydicom decodes it)."""
+    known = _PLAIN_KEYWORDS.get(keyword)
+    if known is None:
+        tag = pydicom.datadict.tag_for_keyword(keyword)
+        if tag is None:
+            return None
+        vr = pydicom.datadict.dictionary_VR(tag)
+        if vr not in _PLAIN_TEXT and vr != "US":
+            return None
+        known = _PLAIN_KEYWORDS[keyword] = (BaseTag(tag), vr)
+    return known
+
+
+def _plain_value(dataset: Dataset, keyword: str) -> Any:
+    """The value of ``keyword`` decoded from its raw bytes, or :data:`_SLOW`.
+
+    Text comes back as ``str`` (a list of them when multi-valued), US as ``int``,
+    an absent element as ``None``: what the value helpers above take from
+    pydicom, for the same values.
+    """
+    known = _plain_keyword(keyword)
+    if known is None:
+        return _SLOW
+    tag, vr = known
+    raw = dataset._dict.get(tag)  # pydicom's own element store
+    if raw is None:
+        return None
+    if not isinstance(raw, pydicom.dataelem.RawDataElement) or raw.VR not in (
+        None,
+        vr,
+    ):
+        return _SLOW
+    value = raw.value
+    if value is None:
+        return _SLOW
+    if vr == "US":
+        if len(value) != 2:
+            return _SLOW
+        return int.from_bytes(value, "little" if raw.is_little_endian else "big")
+    pattern = _PLAIN_TEXT[vr]
+    parts = value.rstrip(b" \0").split(b"\\") if vr in _MULTI_VALUED else [value]
+    for part in parts:
+        if pattern.fullmatch(part.rstrip(b"\0")) is None or (
+            vr == "DS" and len(part) > _DS_MAX
+        ):
+            return _SLOW
+    texts = [part.decode("ascii").strip(" \0") for part in parts]
+    return texts[0] if len(texts) == 1 else texts
+
+
 def _getter(dataset: Dataset | None) -> Any:
     """``dataset.get`` that turns a value pydicom cannot decode into _FieldError."""
 
     def get(keyword: str) -> Any:
         if dataset is None:
             return None
+        value = _plain_value(dataset, keyword)
+        if value is not _SLOW:
+            return value
         try:
             return dataset.get(keyword)
         except Exception as error:  # any decoding failure of pydicom
