@@ -659,11 +659,14 @@ def _read_header(name: str) -> SliceHeader:
             f"{name}: the file's {format_bytes(size)} exceed the limit of "
             f"{format_bytes(MAX_FILE_BYTES)}"
         )
-    meta = _raw_file_meta(name, size)
-    if meta is not None and meta[1] == DeflatedExplicitVRLittleEndian:
-        _check_inflation(name, meta[0])
     try:
-        header = _read_with_pydicom(name, force=False)
+        # one open for the raw meta check and pydicom's read (issue 23)
+        with open(name, "rb") as handle:
+            meta = _raw_file_meta(name, size, handle)
+            if meta is not None and meta[1] == DeflatedExplicitVRLittleEndian:
+                _check_inflation(name, meta[0])
+            handle.seek(0)
+            header = _read_with_pydicom(name, force=False, handle=handle)
     except InvalidDicomError as error:
         if _looks_like_headerless_dicom(name):
             return _with_identifiers(_read_headerless(name))
@@ -680,7 +683,7 @@ def _with_identifiers(header: SliceHeader) -> SliceHeader:
     return header if header.is_directory else with_derived_identifiers(header)
 
 
-def _raw_file_meta(name: str, size: int) -> tuple[int, str] | None:
+def _raw_file_meta(name: str, size: int, handle: Any) -> tuple[int, str] | None:
     """``(end offset, transfer syntax)`` of the file meta group, read raw.
 
     Raises
@@ -688,24 +691,23 @@ def _raw_file_meta(name: str, size: int) -> tuple[int, str] | None:
     SliceReadError
         The file ends inside its file meta information.
     """
-    with open(name, "rb") as handle:
-        start = handle.read(144)
-        if start[128:132] != b"DICM":
-            return None
-        if len(start) < 144 or start[132:138] != b"\x02\x00\x00\x00UL":
-            if len(start) < 144:
-                raise SliceReadError(
-                    f"{name}: truncated inside its file meta information "
-                    f"(the file ends at byte {size})"
-                )
-            return None  # no group length: leave the meta to pydicom
-        meta_end = 144 + int(struct.unpack_from("<L", start, 140)[0])
-        if size < meta_end:
+    start = handle.read(144)
+    if start[128:132] != b"DICM":
+        return None
+    if len(start) < 144 or start[132:138] != b"\x02\x00\x00\x00UL":
+        if len(start) < 144:
             raise SliceReadError(
                 f"{name}: truncated inside its file meta information "
-                f"({size} of {meta_end} bytes)"
+                f"(the file ends at byte {size})"
             )
-        buffer = start + handle.read(meta_end - 144)
+        return None  # no group length: leave the meta to pydicom
+    meta_end = 144 + int(struct.unpack_from("<L", start, 140)[0])
+    if size < meta_end:
+        raise SliceReadError(
+            f"{name}: truncated inside its file meta information "
+            f"({size} of {meta_end} bytes)"
+        )
+    buffer = start + handle.read(meta_end - 144)
     found: dict[int, bytes] = {}
     try:
         _walk(buffer, 132, True, found, nested=False)
@@ -787,20 +789,24 @@ def _encoding_syntax(dataset: Dataset) -> str:
     return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
 
 
-def _read_with_pydicom(name: str, *, force: bool) -> SliceHeader:
-    with open(name, "rb") as handle:
-        dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=force)
-        position = handle.tell()
-        meta = dataset.get("file_meta") or Dataset()
-        syntax = _text(meta.get("TransferSyntaxUID"))
-        if not syntax:
-            syntax = _encoding_syntax(dataset)
-        if _text(meta.get("MediaStorageSOPClassUID")) == _MEDIA_STORAGE_DIRECTORY or (
-            "DirectoryRecordSequence" in dataset
-        ):
-            return SliceHeader(path=name, transfer_syntax_uid=syntax, is_directory=True)
-        fields = _header_fields(dataset)
-        pixel = _locate_pixels(name, handle, position, syntax)
+def _read_with_pydicom(
+    name: str, *, force: bool, handle: Any | None = None
+) -> SliceHeader:
+    if handle is None:
+        with open(name, "rb") as own:
+            return _read_with_pydicom(name, force=force, handle=own)
+    dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=force)
+    position = handle.tell()
+    meta = dataset.get("file_meta") or Dataset()
+    syntax = _text(meta.get("TransferSyntaxUID"))
+    if not syntax:
+        syntax = _encoding_syntax(dataset)
+    if _text(meta.get("MediaStorageSOPClassUID")) == _MEDIA_STORAGE_DIRECTORY or (
+        "DirectoryRecordSequence" in dataset
+    ):
+        return SliceHeader(path=name, transfer_syntax_uid=syntax, is_directory=True)
+    fields = _header_fields(dataset)
+    pixel = _locate_pixels(name, handle, position, syntax)
     return SliceHeader(path=name, transfer_syntax_uid=syntax, **fields, **pixel)
 
 
