@@ -550,11 +550,13 @@ def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
         return _list(item.get(key, []), (field, key), context, visit=visit)
 
     measurements = tuple(
-        _about_lesion(_measurement, m, f"{field}.measurements[{i}]", context, visit)
+        _plain_measurement(m)
+        or _about_lesion(_measurement, m, f"{field}.measurements[{i}]", context, visit)
         for i, m in enumerate(findings("measurements"))
     )
     non_target = tuple(
-        _about_lesion(_non_target, a, f"{field}.non_target[{i}]", context, visit)
+        _plain_non_target(a)
+        or _about_lesion(_non_target, a, f"{field}.non_target[{i}]", context, visit)
         for i, a in enumerate(findings("non_target"))
     )
     new_lesions = tuple(
@@ -593,6 +595,90 @@ def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
         )
     except ReadingError as error:
         raise context.fail(field, str(error)) from None
+
+
+# The usual measurement and non-target entry (a lesion id, a state, plain
+# diameters) is checked inline here, with exactly the checks of the general
+# functions below; anything else, valid or not, goes to them, and so does every
+# error message (issue 23: per-value function calls were most of parse time).
+_PLAIN_MEASUREMENT_KEYS = frozenset(
+    {"lesion_id", "state", "long_axis_mm", "short_axis_mm", "viable_long_axis_mm"}
+)
+_PLAIN_NON_TARGET_KEYS = frozenset({"lesion_id", "state", "cytology_confirmed"})
+_MEASUREMENT_STATES = {state.value: state for state in MeasurementState}
+_NON_TARGET_STATES = {state.value: state for state in NonTargetState}
+_LESION_ID_LENGTH = MAX_TEXT_LENGTHS["lesion_id"]
+
+
+def _plain_lesion_id(value: object) -> bool:
+    """Whether ``value`` is a lesion id :func:`_string` accepts, checked inline."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= _LESION_ID_LENGTH
+        and value.isascii()
+        and value.isprintable()
+        and bool(value.strip())
+    )
+
+
+def _plain_diameter(value: object) -> bool:
+    """Whether ``value`` is absent or a diameter :func:`_number` accepts as is."""
+    return value is None or (
+        isinstance(value, float) and -MAX_DIAMETER_MM <= value <= MAX_DIAMETER_MM
+    )
+
+
+def _plain_measurement(value: object) -> Measurement | None:
+    """The usual measurement entry, or ``None`` for :func:`_measurement` to read."""
+    if not isinstance(value, dict) or not value.keys() <= _PLAIN_MEASUREMENT_KEYS:
+        return None
+    lesion_id, state = value.get("lesion_id"), value.get("state")
+    long_mm, short_mm = value.get("long_axis_mm"), value.get("short_axis_mm")
+    viable_mm = value.get("viable_long_axis_mm")
+    if not (
+        isinstance(lesion_id, str)
+        and _plain_lesion_id(lesion_id)
+        and isinstance(state, str)
+        and state in _MEASUREMENT_STATES
+        and _plain_diameter(long_mm)
+        and _plain_diameter(short_mm)
+        and _plain_diameter(viable_mm)
+    ):
+        return None
+    try:
+        return Measurement(
+            lesion_id=lesion_id,
+            state=_MEASUREMENT_STATES[state],
+            long_axis_mm=long_mm,
+            short_axis_mm=short_mm,
+            viable_long_axis_mm=viable_mm,
+        )
+    except ReadingError:
+        return None  # the general path says why
+
+
+def _plain_non_target(value: object) -> NonTargetAssessment | None:
+    """The usual non-target entry, or ``None`` for :func:`_non_target` to read."""
+    if not isinstance(value, dict) or not value.keys() <= _PLAIN_NON_TARGET_KEYS:
+        return None
+    lesion_id, state = value.get("lesion_id"), value.get("state")
+    cytology = value.get("cytology_confirmed", False)
+    if not (
+        isinstance(lesion_id, str)
+        and _plain_lesion_id(lesion_id)
+        and isinstance(state, str)
+        and state in _NON_TARGET_STATES
+        and isinstance(cytology, bool)
+    ):
+        return None
+    try:
+        return NonTargetAssessment(
+            lesion_id=lesion_id,
+            state=_NON_TARGET_STATES[state],
+            cytology_confirmed=cytology,
+        )
+    except ReadingError:
+        return None
 
 
 def _measurement(
@@ -951,8 +1037,8 @@ def _optional_number(
 ) -> float | None:
     if value is None:
         return None
-    if value.__class__ is float and -MAX_DIAMETER_MM <= value <= MAX_DIAMETER_MM:
-        return value  # type: ignore[return-value]  # the usual case (NaN fails)
+    if isinstance(value, float) and -MAX_DIAMETER_MM <= value <= MAX_DIAMETER_MM:
+        return value  # the usual case, checked inline (NaN fails the comparison)
     return _number(value, field, context, visit=visit, lesion=lesion)
 
 
