@@ -41,7 +41,7 @@ import json
 import math
 import unicodedata
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from recist_app.exchange.errors import ExchangeError
 from recist_app.recist import (
@@ -125,83 +125,113 @@ _EARLIEST_YEAR, _LATEST_YEAR = 1900, 2199
 _LESION_ID_KEYS = frozenset({"lesion_id", "merged_into"})
 _REFUSED_CATEGORIES = {"Cc": "control", "Cf": "format", "Cs": "surrogate"}
 
-_TOP_KEYS = {
-    "format": True,
-    "patient_id": True,
-    "criteria": False,
-    "first_dose_date": False,
-    "params": False,
-    "lesions": True,
-    "timepoints": True,
-    "reader": False,
-    "reader_role": False,
-    "sign_off": False,
-}
-_SIGN_OFF_KEYS = {
-    "status": True,
-    "signed_by": False,
-    "signed_at": False,
-    "version": False,
-    "amendment_reason": False,
-}
-_LESION_KEYS = {
-    "lesion_id": True,
-    "role": True,
-    "organ": True,
-    "is_lymph_node": False,
-    "location": False,
-    "tracking_uid": False,
-    "is_cystic": False,
-    "previously_irradiated": False,
-}
-_TIMEPOINT_KEYS = {
-    "visit": True,
-    "date": True,
-    "baseline": False,
-    "slice_thickness_mm": False,
-    "modality": False,
-    "study_instance_uid": False,
-    "series_instance_uid": False,
-    "measurements": False,
-    "non_target": False,
-    "new_lesions": False,
-    "no_disease": False,
-}
-_MEASUREMENT_KEYS = {
-    "lesion_id": True,
-    "state": True,
-    "long_axis_mm": False,
-    "short_axis_mm": False,
-    "viable_long_axis_mm": False,
-    "parts_mm": False,
-    "merged_into": False,
-    "geometry": False,
-    "viable_geometry": False,
-}
-_NON_TARGET_KEYS = {
-    "lesion_id": True,
-    "state": True,
-    "cytology_confirmed": False,
-    "geometry": False,  # where the lesion was marked on the images (not measured)
-}
-_NEW_LESION_KEYS = {
-    "lesion_id": True,
-    "state": True,
-    "not_imaged_at_baseline": False,
-    "long_axis_mm": False,
-    "short_axis_mm": False,
-    "typical_vascular_pattern": False,
-    "cytology_confirmed": False,
-    "geometry": False,
-}
-_GEOMETRY_KEYS = {
-    "series_instance_uid": True,
-    "sop_instance_uid": True,
-    "long_axis": False,
-    "short_axis": False,
-    "method": False,
-}
-_AXIS_KEYS = {"start_lps_mm": True, "end_lps_mm": True}
+
+class _Keys(dict[str, bool]):
+    """A JSON object's keys, each ``True`` when required, with its sets built once.
+
+    Not rebuilt for every object read: set building per object was a large share
+    of parse time (issue 23).
+    """
+
+    def __init__(self, keys: Mapping[str, bool]) -> None:
+        super().__init__(keys)
+        self.allowed = frozenset(keys)
+        self.required = tuple(key for key, required in keys.items() if required)
+
+
+_TOP_KEYS = _Keys(
+    {
+        "format": True,
+        "patient_id": True,
+        "criteria": False,
+        "first_dose_date": False,
+        "params": False,
+        "lesions": True,
+        "timepoints": True,
+        "reader": False,
+        "reader_role": False,
+        "sign_off": False,
+    }
+)
+_SIGN_OFF_KEYS = _Keys(
+    {
+        "status": True,
+        "signed_by": False,
+        "signed_at": False,
+        "version": False,
+        "amendment_reason": False,
+    }
+)
+_LESION_KEYS = _Keys(
+    {
+        "lesion_id": True,
+        "role": True,
+        "organ": True,
+        "is_lymph_node": False,
+        "location": False,
+        "tracking_uid": False,
+        "is_cystic": False,
+        "previously_irradiated": False,
+    }
+)
+_TIMEPOINT_KEYS = _Keys(
+    {
+        "visit": True,
+        "date": True,
+        "baseline": False,
+        "slice_thickness_mm": False,
+        "modality": False,
+        "study_instance_uid": False,
+        "series_instance_uid": False,
+        "measurements": False,
+        "non_target": False,
+        "new_lesions": False,
+        "no_disease": False,
+    }
+)
+_MEASUREMENT_KEYS = _Keys(
+    {
+        "lesion_id": True,
+        "state": True,
+        "long_axis_mm": False,
+        "short_axis_mm": False,
+        "viable_long_axis_mm": False,
+        "parts_mm": False,
+        "merged_into": False,
+        "geometry": False,
+        "viable_geometry": False,
+    }
+)
+_NON_TARGET_KEYS = _Keys(
+    {
+        "lesion_id": True,
+        "state": True,
+        "cytology_confirmed": False,
+        "geometry": False,  # where the lesion was marked on the images (not measured)
+    }
+)
+_NEW_LESION_KEYS = _Keys(
+    {
+        "lesion_id": True,
+        "state": True,
+        "not_imaged_at_baseline": False,
+        "long_axis_mm": False,
+        "short_axis_mm": False,
+        "typical_vascular_pattern": False,
+        "cytology_confirmed": False,
+        "geometry": False,
+    }
+)
+_GEOMETRY_KEYS = _Keys(
+    {
+        "series_instance_uid": True,
+        "sop_instance_uid": True,
+        "long_axis": False,
+        "short_axis": False,
+        "method": False,
+    }
+)
+_AXIS_KEYS = _Keys({"start_lps_mm": True, "end_lps_mm": True})
 _PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "confirmation_min_days": (int,),
     "sd_min_days": (int,),
@@ -214,6 +244,20 @@ _PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "irecist_confirmation_max_days": (int,),
     "mrecist_pd_min_increase_mm": (int, float, type(None)),
 }
+
+_PARAM_KEYS = _Keys(dict.fromkeys(_PARAM_TYPES, False))
+
+_Field: TypeAlias = "str | tuple[_Field, str]"
+"""A field's path, joined with dots only when an error names it (issue 23: the
+parser built a dotted path for every value it read, used only in messages)."""
+
+
+def _field_name(field: _Field) -> str:
+    """``lesions[0].organ`` from ``("lesions[0]", "organ")``."""
+    if isinstance(field, str):
+        return field
+    parent, key = field
+    return f"{_field_name(parent)}.{key}"
 
 
 class _Context:
@@ -229,7 +273,7 @@ class _Context:
 
     def fail(
         self,
-        field: str,
+        field: _Field,
         problem: str,
         *,
         visit: str | None = None,
@@ -237,7 +281,7 @@ class _Context:
     ) -> ExchangeError:
         visit = self.visit if visit is None else visit
         lesion = self.lesion if lesion is None else lesion
-        where = [self.source, field]
+        where = [self.source, _field_name(field)]
         if visit is not None:
             where.append(f"visit {visit}")
         if lesion is not None:
@@ -461,7 +505,7 @@ def _about_lesion(
 
 
 def _lesion_id(item: dict[str, Any], field: str, context: _Context) -> str:
-    lesion_id = _string(item["lesion_id"], f"{field}.lesion_id", context)
+    lesion_id = _string(item["lesion_id"], (field, "lesion_id"), context)
     context.lesion = lesion_id
     return lesion_id
 
@@ -473,24 +517,24 @@ def _lesion(value: object, field: str, context: _Context) -> Lesion:
         return Lesion(
             lesion_id=lesion_id,
             role=_enum(
-                item["role"], f"{field}.role", LesionRole, context, lesion=lesion_id
+                item["role"], (field, "role"), LesionRole, context, lesion=lesion_id
             ),
-            organ=_string(item["organ"], f"{field}.organ", context),
+            organ=_string(item["organ"], (field, "organ"), context),
             location=_string(
-                item.get("location", ""), f"{field}.location", context, empty_ok=True
+                item.get("location", ""), (field, "location"), context, empty_ok=True
             ),
             is_lymph_node=_bool(
-                item.get("is_lymph_node", False), f"{field}.is_lymph_node", context
+                item.get("is_lymph_node", False), (field, "is_lymph_node"), context
             ),
             tracking_uid=_optional_string(
-                item.get("tracking_uid"), f"{field}.tracking_uid", context
+                item.get("tracking_uid"), (field, "tracking_uid"), context
             ),
             is_cystic=_bool(
-                item.get("is_cystic", False), f"{field}.is_cystic", context
+                item.get("is_cystic", False), (field, "is_cystic"), context
             ),
             previously_irradiated=_bool(
                 item.get("previously_irradiated", False),
-                f"{field}.previously_irradiated",
+                (field, "previously_irradiated"),
                 context,
             ),
         )
@@ -500,23 +544,25 @@ def _lesion(value: object, field: str, context: _Context) -> Lesion:
 
 def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
     item = _object(value, field, _TIMEPOINT_KEYS, context)
-    visit = _string(item["visit"], f"{field}.visit", context)
+    visit = _string(item["visit"], (field, "visit"), context)
     context.visit = visit
     is_baseline = item.get("baseline")
     if is_baseline is None:
         is_baseline = visit.strip().upper() in BASELINE_LABELS
     else:
-        is_baseline = _bool(is_baseline, f"{field}.baseline", context)
+        is_baseline = _bool(is_baseline, (field, "baseline"), context)
 
     def findings(key: str) -> list[object]:
-        return _list(item.get(key, []), f"{field}.{key}", context, visit=visit)
+        return _list(item.get(key, []), (field, key), context, visit=visit)
 
     measurements = tuple(
-        _about_lesion(_measurement, m, f"{field}.measurements[{i}]", context, visit)
+        _plain_measurement(m)
+        or _about_lesion(_measurement, m, f"{field}.measurements[{i}]", context, visit)
         for i, m in enumerate(findings("measurements"))
     )
     non_target = tuple(
-        _about_lesion(_non_target, a, f"{field}.non_target[{i}]", context, visit)
+        _plain_non_target(a)
+        or _about_lesion(_non_target, a, f"{field}.non_target[{i}]", context, visit)
         for i, a in enumerate(findings("non_target"))
     )
     new_lesions = tuple(
@@ -526,35 +572,119 @@ def _timepoint(value: object, field: str, context: _Context) -> TimePoint:
     try:
         return TimePoint(
             visit=visit,
-            date=_date(item["date"], f"{field}.date", context, visit=visit),
+            date=_date(item["date"], (field, "date"), context, visit=visit),
             is_baseline=is_baseline,
             slice_thickness_mm=_optional_number(
-                item.get("slice_thickness_mm"), f"{field}.slice_thickness_mm", context
+                item.get("slice_thickness_mm"), (field, "slice_thickness_mm"), context
             ),
             modality=_enum(
                 item.get("modality", "CT"),
-                f"{field}.modality",
+                (field, "modality"),
                 Modality,
                 context,
                 visit=visit,
             ),
             study_instance_uid=_optional_string(
-                item.get("study_instance_uid"), f"{field}.study_instance_uid", context
+                item.get("study_instance_uid"), (field, "study_instance_uid"), context
             ),
             series_instance_uid=_optional_string(
                 item.get("series_instance_uid"),
-                f"{field}.series_instance_uid",
+                (field, "series_instance_uid"),
                 context,
             ),
             measurements=measurements,
             non_target=non_target,
             new_lesions=new_lesions,
             no_disease=_bool(
-                item.get("no_disease", False), f"{field}.no_disease", context
+                item.get("no_disease", False), (field, "no_disease"), context
             ),
         )
     except ReadingError as error:
         raise context.fail(field, str(error)) from None
+
+
+# The usual measurement and non-target entry (a lesion id, a state, plain
+# diameters) is checked inline here, with exactly the checks of the general
+# functions below; anything else, valid or not, goes to them, and so does every
+# error message (issue 23: per-value function calls were most of parse time).
+_PLAIN_MEASUREMENT_KEYS = frozenset(
+    {"lesion_id", "state", "long_axis_mm", "short_axis_mm", "viable_long_axis_mm"}
+)
+_PLAIN_NON_TARGET_KEYS = frozenset({"lesion_id", "state", "cytology_confirmed"})
+_MEASUREMENT_STATES = {state.value: state for state in MeasurementState}
+_NON_TARGET_STATES = {state.value: state for state in NonTargetState}
+_LESION_ID_LENGTH = MAX_TEXT_LENGTHS["lesion_id"]
+
+
+def _plain_lesion_id(value: object) -> bool:
+    """Whether ``value`` is a lesion id :func:`_string` accepts, checked inline."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= _LESION_ID_LENGTH
+        and value.isascii()
+        and value.isprintable()
+        and bool(value.strip())
+    )
+
+
+def _plain_diameter(value: object) -> bool:
+    """Whether ``value`` is absent or a diameter :func:`_number` accepts as is."""
+    return value is None or (
+        isinstance(value, float) and -MAX_DIAMETER_MM <= value <= MAX_DIAMETER_MM
+    )
+
+
+def _plain_measurement(value: object) -> Measurement | None:
+    """The usual measurement entry, or ``None`` for :func:`_measurement` to read."""
+    if not isinstance(value, dict) or not value.keys() <= _PLAIN_MEASUREMENT_KEYS:
+        return None
+    lesion_id, state = value.get("lesion_id"), value.get("state")
+    long_mm, short_mm = value.get("long_axis_mm"), value.get("short_axis_mm")
+    viable_mm = value.get("viable_long_axis_mm")
+    if not (
+        isinstance(lesion_id, str)
+        and _plain_lesion_id(lesion_id)
+        and isinstance(state, str)
+        and state in _MEASUREMENT_STATES
+        and _plain_diameter(long_mm)
+        and _plain_diameter(short_mm)
+        and _plain_diameter(viable_mm)
+    ):
+        return None
+    try:
+        return Measurement(
+            lesion_id=lesion_id,
+            state=_MEASUREMENT_STATES[state],
+            long_axis_mm=long_mm,
+            short_axis_mm=short_mm,
+            viable_long_axis_mm=viable_mm,
+        )
+    except ReadingError:
+        return None  # the general path says why
+
+
+def _plain_non_target(value: object) -> NonTargetAssessment | None:
+    """The usual non-target entry, or ``None`` for :func:`_non_target` to read."""
+    if not isinstance(value, dict) or not value.keys() <= _PLAIN_NON_TARGET_KEYS:
+        return None
+    lesion_id, state = value.get("lesion_id"), value.get("state")
+    cytology = value.get("cytology_confirmed", False)
+    if not (
+        isinstance(lesion_id, str)
+        and _plain_lesion_id(lesion_id)
+        and isinstance(state, str)
+        and state in _NON_TARGET_STATES
+        and isinstance(cytology, bool)
+    ):
+        return None
+    try:
+        return NonTargetAssessment(
+            lesion_id=lesion_id,
+            state=_NON_TARGET_STATES[state],
+            cytology_confirmed=cytology,
+        )
+    except ReadingError:
+        return None
 
 
 def _measurement(
@@ -562,37 +692,39 @@ def _measurement(
 ) -> Measurement:
     item = _object(value, field, _MEASUREMENT_KEYS, context, visit=visit)
     lesion_id = _lesion_id(item, field, context)
-    parts = _list(item.get("parts_mm", []), f"{field}.parts_mm", context, visit=visit)
+    parts = _list(item.get("parts_mm", []), (field, "parts_mm"), context, visit=visit)
     try:
         return Measurement(
             lesion_id=lesion_id,
             state=_enum(
                 item["state"],
-                f"{field}.state",
+                (field, "state"),
                 MeasurementState,
                 context,
                 visit=visit,
                 lesion=lesion_id,
             ),
             long_axis_mm=_optional_number(
-                item.get("long_axis_mm"), f"{field}.long_axis_mm", context
+                item.get("long_axis_mm"), (field, "long_axis_mm"), context
             ),
             short_axis_mm=_optional_number(
-                item.get("short_axis_mm"), f"{field}.short_axis_mm", context
+                item.get("short_axis_mm"), (field, "short_axis_mm"), context
             ),
             viable_long_axis_mm=_optional_number(
-                item.get("viable_long_axis_mm"), f"{field}.viable_long_axis_mm", context
+                item.get("viable_long_axis_mm"), (field, "viable_long_axis_mm"), context
             ),
             parts_mm=tuple(
                 _number(p, f"{field}.parts_mm[{i}]", context)
                 for i, p in enumerate(parts)
-            ),
+            )
+            if parts
+            else (),
             merged_into=_optional_string(
-                item.get("merged_into"), f"{field}.merged_into", context
+                item.get("merged_into"), (field, "merged_into"), context
             ),
-            geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
+            geometry=_geometry(item.get("geometry"), (field, "geometry"), context),
             viable_geometry=_geometry(
-                item.get("viable_geometry"), f"{field}.viable_geometry", context
+                item.get("viable_geometry"), (field, "viable_geometry"), context
             ),
         )
     except ReadingError as error:
@@ -611,7 +743,7 @@ def _non_target(
             lesion_id=lesion_id,
             state=_enum(
                 item["state"],
-                f"{field}.state",
+                (field, "state"),
                 NonTargetState,
                 context,
                 visit=visit,
@@ -619,10 +751,10 @@ def _non_target(
             ),
             cytology_confirmed=_bool(
                 item.get("cytology_confirmed", False),
-                f"{field}.cytology_confirmed",
+                (field, "cytology_confirmed"),
                 context,
             ),
-            geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
+            geometry=_geometry(item.get("geometry"), (field, "geometry"), context),
         )
     except ReadingError as error:
         raise context.fail(
@@ -640,7 +772,7 @@ def _new_lesion(
             lesion_id=lesion_id,
             state=_enum(
                 item["state"],
-                f"{field}.state",
+                (field, "state"),
                 NewLesionState,
                 context,
                 visit=visit,
@@ -648,30 +780,30 @@ def _new_lesion(
             ),
             not_imaged_at_baseline=_bool(
                 item.get("not_imaged_at_baseline", False),
-                f"{field}.not_imaged_at_baseline",
+                (field, "not_imaged_at_baseline"),
                 context,
             ),
             long_axis_mm=_optional_number(
-                item.get("long_axis_mm"), f"{field}.long_axis_mm", context
+                item.get("long_axis_mm"), (field, "long_axis_mm"), context
             ),
             short_axis_mm=_optional_number(
-                item.get("short_axis_mm"), f"{field}.short_axis_mm", context
+                item.get("short_axis_mm"), (field, "short_axis_mm"), context
             ),
             typical_vascular_pattern=(
                 None
                 if item.get("typical_vascular_pattern") is None
                 else _bool(
                     item["typical_vascular_pattern"],
-                    f"{field}.typical_vascular_pattern",
+                    (field, "typical_vascular_pattern"),
                     context,
                 )
             ),
             cytology_confirmed=_bool(
                 item.get("cytology_confirmed", False),
-                f"{field}.cytology_confirmed",
+                (field, "cytology_confirmed"),
                 context,
             ),
-            geometry=_geometry(item.get("geometry"), f"{field}.geometry", context),
+            geometry=_geometry(item.get("geometry"), (field, "geometry"), context),
         )
     except ReadingError as error:
         raise context.fail(
@@ -680,7 +812,7 @@ def _new_lesion(
 
 
 def _geometry(
-    value: object, field: str, context: _Context
+    value: object, field: _Field, context: _Context
 ) -> MeasurementGeometry | None:
     if value is None:
         return None
@@ -690,23 +822,23 @@ def _geometry(
         raw = item.get(key)
         if raw is None:
             return None
-        axis_item = _object(raw, f"{field}.{key}", _AXIS_KEYS, context)
+        axis_item = _object(raw, (field, key), _AXIS_KEYS, context)
         return AxisGeometry(
-            start_lps_mm=_point(axis_item["start_lps_mm"], f"{field}.{key}", context),
-            end_lps_mm=_point(axis_item["end_lps_mm"], f"{field}.{key}", context),
+            start_lps_mm=_point(axis_item["start_lps_mm"], (field, key), context),
+            end_lps_mm=_point(axis_item["end_lps_mm"], (field, key), context),
         )
 
     return MeasurementGeometry(
         series_instance_uid=_string(
-            item["series_instance_uid"], f"{field}.series_instance_uid", context
+            item["series_instance_uid"], (field, "series_instance_uid"), context
         ),
         sop_instance_uid=_string(
-            item["sop_instance_uid"], f"{field}.sop_instance_uid", context
+            item["sop_instance_uid"], (field, "sop_instance_uid"), context
         ),
         long_axis=axis("long_axis"),
         short_axis=axis("short_axis"),
         method=_enum(
-            item.get("method", "manual"), f"{field}.method", MeasurementMethod, context
+            item.get("method", "manual"), (field, "method"), MeasurementMethod, context
         ),
     )
 
@@ -728,7 +860,7 @@ def _sign_off(value: object, context: _Context) -> None:
 
 
 def _params(value: object, context: _Context) -> ResponseParameters:
-    item = _object(value, "params", dict.fromkeys(_PARAM_TYPES, False), context)
+    item = _object(value, "params", _PARAM_KEYS, context)
     for key, raw in item.items():
         types = _PARAM_TYPES[key]
         if (isinstance(raw, bool) and bool not in types) or not isinstance(raw, types):
@@ -759,8 +891,8 @@ def _check_param_range(key: str, value: object, context: _Context) -> None:
 # --------------------------------------------------------------------- primitives
 def _object(
     value: object,
-    field: str,
-    keys: Mapping[str, bool],
+    field: _Field,
+    keys: _Keys,
     context: _Context,
     *,
     visit: str | None = None,
@@ -769,7 +901,9 @@ def _object(
         raise context.fail(
             field, f"expected an object, got {_kind(value)}", visit=visit
         )
-    unknown = sorted(set(value) - set(keys))
+    if value.keys() <= keys.allowed and all(key in value for key in keys.required):
+        return value  # the usual case, decided before any message is built
+    unknown = sorted(set(value) - keys.allowed)
     if unknown:
         raise context.fail(
             field,
@@ -777,7 +911,7 @@ def _object(
             visit=visit,
             lesion=_lesion_hint(value),
         )
-    missing = [key for key, required in keys.items() if required and key not in value]
+    missing = [key for key in keys.required if key not in value]
     if missing:
         raise context.fail(
             field,
@@ -794,7 +928,7 @@ def _lesion_hint(value: dict[str, Any]) -> str | None:
 
 
 def _list(
-    value: object, field: str, context: _Context, *, visit: str | None = None
+    value: object, field: _Field, context: _Context, *, visit: str | None = None
 ) -> list[object]:
     if not isinstance(value, list):
         raise context.fail(field, f"expected a list, got {_kind(value)}", visit=visit)
@@ -806,6 +940,8 @@ def _text_problem(value: str, key: str) -> str | None:
     limit = MAX_TEXT_LENGTHS.get(key, MAX_OTHER_TEXT_LENGTH)
     if len(value) > limit:
         return f"{len(value)} characters, more than the {limit} the database holds"
+    if value.isascii() and value.isprintable():
+        return None  # printable ASCII has no control, format or surrogate character
     for position, character in enumerate(value):
         kind = _REFUSED_CATEGORIES.get(unicodedata.category(character))
         if kind is not None:
@@ -823,7 +959,7 @@ def _text_problem(value: str, key: str) -> str | None:
 
 def _string(
     value: object,
-    field: str,
+    field: _Field,
     context: _Context,
     *,
     empty_ok: bool = False,
@@ -837,7 +973,8 @@ def _string(
             visit=visit,
             lesion=lesion,
         )
-    problem = _text_problem(value, field.rsplit(".", 1)[-1])
+    key = field[1] if isinstance(field, tuple) else field.rsplit(".", 1)[-1]
+    problem = _text_problem(value, key)
     if problem is not None:
         raise context.fail(field, problem, visit=visit, lesion=lesion)
     return value
@@ -851,7 +988,7 @@ def _shown(value: object) -> str:
 
 def _optional_string(
     value: object,
-    field: str,
+    field: _Field,
     context: _Context,
     *,
     visit: str | None = None,
@@ -862,7 +999,7 @@ def _optional_string(
     return _string(value, field, context, visit=visit, lesion=lesion)
 
 
-def _bool(value: object, field: str, context: _Context) -> bool:
+def _bool(value: object, field: _Field, context: _Context) -> bool:
     if not isinstance(value, bool):
         raise context.fail(field, f"expected true or false, got {_shown(value)}")
     return value
@@ -870,7 +1007,7 @@ def _bool(value: object, field: str, context: _Context) -> bool:
 
 def _number(
     value: object,
-    field: str,
+    field: _Field,
     context: _Context,
     *,
     limit: float = MAX_DIAMETER_MM,
@@ -898,7 +1035,7 @@ def _number(
 
 def _optional_number(
     value: object,
-    field: str,
+    field: _Field,
     context: _Context,
     *,
     visit: str | None = None,
@@ -906,10 +1043,14 @@ def _optional_number(
 ) -> float | None:
     if value is None:
         return None
+    if isinstance(value, float) and -MAX_DIAMETER_MM <= value <= MAX_DIAMETER_MM:
+        return value  # the usual case, checked inline (NaN fails the comparison)
     return _number(value, field, context, visit=visit, lesion=lesion)
 
 
-def _point(value: object, field: str, context: _Context) -> tuple[float, float, float]:
+def _point(
+    value: object, field: _Field, context: _Context
+) -> tuple[float, float, float]:
     items = _list(value, field, context)
     if len(items) != 3:
         raise context.fail(field, f"expected 3 coordinates, got {len(items)}")
@@ -918,7 +1059,7 @@ def _point(value: object, field: str, context: _Context) -> tuple[float, float, 
 
 
 def _date(
-    value: object, field: str, context: _Context, *, visit: str | None = None
+    value: object, field: _Field, context: _Context, *, visit: str | None = None
 ) -> datetime.date:
     if not isinstance(value, str):
         raise context.fail(
@@ -940,29 +1081,36 @@ def _date(
 
 
 def _optional_date(
-    value: object, field: str, context: _Context
+    value: object, field: _Field, context: _Context
 ) -> datetime.date | None:
     return None if value is None else _date(value, field, context)
 
 
 def _enum(
     value: object,
-    field: str,
+    field: _Field,
     enum: type[_E],
     context: _Context,
     *,
     visit: str | None = None,
     lesion: str | None = None,
 ) -> _E:
-    allowed = [member.value for member in enum]
-    if not isinstance(value, str) or value not in allowed:
+    members = _ENUM_MEMBERS.get(enum)
+    if members is None:
+        members = _ENUM_MEMBERS[enum] = {member.value: member for member in enum}
+    member = members.get(value) if isinstance(value, str) else None
+    if member is None:
         raise context.fail(
             field,
-            f"unknown value {value!r} (allowed: {', '.join(allowed)})",
+            f"unknown value {value!r} (allowed: {', '.join(members)})",
             visit=visit,
             lesion=lesion,
         )
-    return enum(value)
+    return member  # type: ignore[return-value]
+
+
+_ENUM_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
+"""Each enum's members by value, built once (not on every call: issue 23)."""
 
 
 def _kind(value: object) -> str:

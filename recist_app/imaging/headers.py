@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import struct
 import warnings
@@ -27,6 +28,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
+from pydicom.tag import BaseTag
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -286,12 +288,97 @@ def _field_problem(dataset: Dataset, keyword: str, error: Exception) -> str:
     return f"unreadable value ({detail})"
 
 
+# ------------------------------------------------------- plain values, read raw
+#
+# Converting an element is most of what reading a header costs (pydicom builds a
+# DataElement, converts and validates its value): discovery of a trial's images
+# spent 2.5 x the time of the bare read in it (issue 23). The values discovery
+# needs are mostly short ASCII text that pydicom would accept as they are; those
+# are decoded here directly from the raw element. Anything else (another VR than
+# the dictionary's, non-ASCII text, a value pydicom might warn about or refuse, a
+# wrong length) goes through pydicom as before, so its warnings and its errors
+# are unchanged: each pattern below accepts only values pydicom takes silently.
+
+_SLOW = object()
+"""Returned by :func:`_plain_value` when pydicom must decode the element."""
+
+_PLAIN_TEXT = {  # VR -> one value that pydicom converts without a warning
+    "UI": re.compile(rb"[0-9][0-9.]{0,63}"),
+    "DS": re.compile(
+        rb" *[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})? *"
+    ),
+    "IS": re.compile(rb" *[-+]?[0-9]{1,9} *"),
+    "CS": re.compile(rb"[A-Z0-9 _]{0,16}"),
+    "DA": re.compile(rb"[0-9]{8}"),
+    "TM": re.compile(rb"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:\.[0-9]{1,6})?)?)? *"),
+    "SH": re.compile(rb"[ -\[\]-~]{0,16}"),  # printable ASCII but backslash
+    "LO": re.compile(rb"[ -\[\]-~]{0,64}"),
+    "PN": re.compile(rb"[ -<>-\[\]-~]{0,64}"),  # and no '=' (component groups)
+}
+_DS_MAX, _MULTI_VALUED = 16, frozenset({"DS", "IS", "CS"})
+_PLAIN_KEYWORDS: dict[str, tuple[BaseTag, str]] = {}
+
+
+def _plain_keyword(keyword: str) -> tuple[BaseTag, str] | None:
+    """``(tag, VR)`` of a keyword read raw, or ``None`` (pydicom decodes it)."""
+    known = _PLAIN_KEYWORDS.get(keyword)
+    if known is None:
+        tag = pydicom.datadict.tag_for_keyword(keyword)
+        if tag is None:
+            return None
+        vr = pydicom.datadict.dictionary_VR(tag)
+        if vr not in _PLAIN_TEXT and vr != "US":
+            return None
+        known = _PLAIN_KEYWORDS[keyword] = (BaseTag(tag), vr)
+    return known
+
+
+def _plain_value(dataset: Dataset, keyword: str) -> Any:
+    """The value of ``keyword`` decoded from its raw bytes, or :data:`_SLOW`.
+
+    Text comes back as ``str`` (a list of them when multi-valued), US as ``int``,
+    an absent element as ``None``: what the value helpers above take from
+    pydicom, for the same values.
+    """
+    known = _plain_keyword(keyword)
+    if known is None:
+        return _SLOW
+    tag, vr = known
+    raw = dataset._dict.get(tag)  # pydicom's own element store
+    if raw is None:
+        return None
+    if not isinstance(raw, pydicom.dataelem.RawDataElement) or raw.VR not in (
+        None,
+        vr,
+    ):
+        return _SLOW
+    value = raw.value
+    if value is None:
+        return _SLOW
+    if vr == "US":
+        if len(value) != 2:
+            return _SLOW
+        return int.from_bytes(value, "little" if raw.is_little_endian else "big")
+    pattern = _PLAIN_TEXT[vr]
+    parts = value.rstrip(b" \0").split(b"\\") if vr in _MULTI_VALUED else [value]
+    for part in parts:
+        if pattern.fullmatch(part.rstrip(b"\0")) is None or (
+            vr == "DS" and len(part) > _DS_MAX
+        ):
+            return _SLOW
+    texts = [part.decode("ascii").strip(" \0") for part in parts]
+    return texts[0] if len(texts) == 1 else texts
+
+
 def _getter(dataset: Dataset | None) -> Any:
     """``dataset.get`` that turns a value pydicom cannot decode into _FieldError."""
 
     def get(keyword: str) -> Any:
         if dataset is None:
             return None
+        value = _plain_value(dataset, keyword)
+        if value is not _SLOW:
+            return value
         try:
             return dataset.get(keyword)
         except Exception as error:  # any decoding failure of pydicom
@@ -572,11 +659,14 @@ def _read_header(name: str) -> SliceHeader:
             f"{name}: the file's {format_bytes(size)} exceed the limit of "
             f"{format_bytes(MAX_FILE_BYTES)}"
         )
-    meta = _raw_file_meta(name, size)
-    if meta is not None and meta[1] == DeflatedExplicitVRLittleEndian:
-        _check_inflation(name, meta[0])
     try:
-        header = _read_with_pydicom(name, force=False)
+        # one open for the raw meta check and pydicom's read (issue 23)
+        with open(name, "rb") as handle:
+            meta = _raw_file_meta(name, size, handle)
+            if meta is not None and meta[1] == DeflatedExplicitVRLittleEndian:
+                _check_inflation(name, meta[0])
+            handle.seek(0)
+            header = _read_with_pydicom(name, force=False, handle=handle)
     except InvalidDicomError as error:
         if _looks_like_headerless_dicom(name):
             return _with_identifiers(_read_headerless(name))
@@ -593,7 +683,7 @@ def _with_identifiers(header: SliceHeader) -> SliceHeader:
     return header if header.is_directory else with_derived_identifiers(header)
 
 
-def _raw_file_meta(name: str, size: int) -> tuple[int, str] | None:
+def _raw_file_meta(name: str, size: int, handle: Any) -> tuple[int, str] | None:
     """``(end offset, transfer syntax)`` of the file meta group, read raw.
 
     Raises
@@ -601,24 +691,23 @@ def _raw_file_meta(name: str, size: int) -> tuple[int, str] | None:
     SliceReadError
         The file ends inside its file meta information.
     """
-    with open(name, "rb") as handle:
-        start = handle.read(144)
-        if start[128:132] != b"DICM":
-            return None
-        if len(start) < 144 or start[132:138] != b"\x02\x00\x00\x00UL":
-            if len(start) < 144:
-                raise SliceReadError(
-                    f"{name}: truncated inside its file meta information "
-                    f"(the file ends at byte {size})"
-                )
-            return None  # no group length: leave the meta to pydicom
-        meta_end = 144 + int(struct.unpack_from("<L", start, 140)[0])
-        if size < meta_end:
+    start = handle.read(144)
+    if start[128:132] != b"DICM":
+        return None
+    if len(start) < 144 or start[132:138] != b"\x02\x00\x00\x00UL":
+        if len(start) < 144:
             raise SliceReadError(
                 f"{name}: truncated inside its file meta information "
-                f"({size} of {meta_end} bytes)"
+                f"(the file ends at byte {size})"
             )
-        buffer = start + handle.read(meta_end - 144)
+        return None  # no group length: leave the meta to pydicom
+    meta_end = 144 + int(struct.unpack_from("<L", start, 140)[0])
+    if size < meta_end:
+        raise SliceReadError(
+            f"{name}: truncated inside its file meta information "
+            f"({size} of {meta_end} bytes)"
+        )
+    buffer = start + handle.read(meta_end - 144)
     found: dict[int, bytes] = {}
     try:
         _walk(buffer, 132, True, found, nested=False)
@@ -700,20 +789,24 @@ def _encoding_syntax(dataset: Dataset) -> str:
     return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
 
 
-def _read_with_pydicom(name: str, *, force: bool) -> SliceHeader:
-    with open(name, "rb") as handle:
-        dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=force)
-        position = handle.tell()
-        meta = dataset.get("file_meta") or Dataset()
-        syntax = _text(meta.get("TransferSyntaxUID"))
-        if not syntax:
-            syntax = _encoding_syntax(dataset)
-        if _text(meta.get("MediaStorageSOPClassUID")) == _MEDIA_STORAGE_DIRECTORY or (
-            "DirectoryRecordSequence" in dataset
-        ):
-            return SliceHeader(path=name, transfer_syntax_uid=syntax, is_directory=True)
-        fields = _header_fields(dataset)
-        pixel = _locate_pixels(name, handle, position, syntax)
+def _read_with_pydicom(
+    name: str, *, force: bool, handle: Any | None = None
+) -> SliceHeader:
+    if handle is None:
+        with open(name, "rb") as own:
+            return _read_with_pydicom(name, force=force, handle=own)
+    dataset = pydicom.dcmread(handle, stop_before_pixels=True, force=force)
+    position = handle.tell()
+    meta = dataset.get("file_meta") or Dataset()
+    syntax = _text(meta.get("TransferSyntaxUID"))
+    if not syntax:
+        syntax = _encoding_syntax(dataset)
+    if _text(meta.get("MediaStorageSOPClassUID")) == _MEDIA_STORAGE_DIRECTORY or (
+        "DirectoryRecordSequence" in dataset
+    ):
+        return SliceHeader(path=name, transfer_syntax_uid=syntax, is_directory=True)
+    fields = _header_fields(dataset)
+    pixel = _locate_pixels(name, handle, position, syntax)
     return SliceHeader(path=name, transfer_syntax_uid=syntax, **fields, **pixel)
 
 

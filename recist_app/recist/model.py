@@ -154,13 +154,24 @@ class Measurement:
     def __post_init__(self) -> None:
         _check_text(self.lesion_id, "lesion_id", "measurement")
         where = f"measurement of lesion {self.lesion_id}"
-        try:
-            state = MeasurementState(self.state)
-        except ValueError:
-            raise ReadingError(f"{where}: unknown state {self.state!r}") from None
-        object.__setattr__(self, "state", state)
-        for name in ("long_axis_mm", "short_axis_mm", "viable_long_axis_mm"):
-            _check_length_mm(getattr(self, name), name, where)
+        state = self.state
+        if state.__class__ is not MeasurementState:
+            try:
+                state = MeasurementState(state)
+            except ValueError:
+                raise ReadingError(f"{where}: unknown state {state!r}") from None
+            object.__setattr__(self, "state", state)
+        for name, value in (
+            ("long_axis_mm", self.long_axis_mm),
+            ("short_axis_mm", self.short_axis_mm),
+            ("viable_long_axis_mm", self.viable_long_axis_mm),
+        ):
+            # the usual value checked inline (NaN and inf fail), the rest with
+            # its message (issue 23: this runs for every measurement read)
+            if value is not None and not (
+                value.__class__ is float and 0.0 <= value < math.inf
+            ):
+                _check_length_mm(value, name, where)
         if (
             self.long_axis_mm is not None
             and self.short_axis_mm is not None
