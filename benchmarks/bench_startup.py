@@ -10,9 +10,12 @@ reports the first ``Paint`` of a main window); the app child then calls the
 ``recist-app`` entry point exactly as the command does, on a fresh SQLite
 database.
 
-Also printed: the modules the app has imported by the time of its first paint
-that a first window does not need (matplotlib, lifelines, scipy, highdicom,
-SimpleITK, pydicom, alembic, scikit-image).
+The app's first window is the launcher's start window
+(:mod:`recist_app.ui.launcher`); the workstation's own window (database open,
+every panel built) takes its place, and its first paint is printed too. Also
+printed: the heavy modules the app has imported by the time of its first paint
+(matplotlib, lifelines, scipy, highdicom, SimpleITK, pydicom, alembic,
+scikit-image).
 
 Goal (issue 23): ``recist-app`` first paint <= 3 x the bare window's.
 
@@ -52,19 +55,22 @@ app = QApplication(sys.argv[:1])
 
 
 class FirstPaint(QObject):
-    done = False
+    first = True
 
     def eventFilter(self, obj, event):
         if (
-            not self.done
-            and event.type() == QEvent.Type.Paint
+            event.type() == QEvent.Type.Paint
             and isinstance(obj, QWidget)
             and isinstance(obj.window(), QMainWindow)
         ):
-            self.done = True
-            heavy = sorted(m for m in HEAVY if m in sys.modules)
-            print("painted " + ",".join(heavy), flush=True)
-            QTimer.singleShot(0, app.quit)
+            ready = sys.argv[1] == "bare" or type(obj.window()).__name__ == "MainWindow"
+            if self.first or ready:
+                heavy = sorted(m for m in HEAVY if m in sys.modules)
+                print("painted " + ",".join(heavy), flush=True)
+                self.first = False
+            if ready:
+                print("ready", flush=True)
+                QTimer.singleShot(0, app.quit)
         return False
 
 
@@ -83,9 +89,10 @@ else:
 """
 
 
-def _start(kind: str, database_url: str) -> tuple[float, str]:
-    """Seconds from launch to the first paint, and the heavy modules then loaded."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+def _start(kind: str, database_url: str, home: str) -> tuple[float, float, str]:
+    """Seconds to the first painted window and to the workstation's, and the
+    heavy modules loaded at the first paint."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=home)
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-c", CHILD, kind, database_url, ",".join(HEAVY)],
@@ -96,11 +103,16 @@ def _start(kind: str, database_url: str) -> tuple[float, str]:
         cwd=ROOT,
     )
     assert process.stdout is not None
+    first: float | None = None
+    loaded = ""
     for line in process.stdout:
-        if line.startswith("painted"):
-            seconds = time.perf_counter() - start
+        if line.startswith("painted") and first is None:
+            first = time.perf_counter() - start
+            loaded = line.removeprefix("painted").strip()
+        elif line.startswith("ready") and first is not None:
+            ready = time.perf_counter() - start
             process.wait(timeout=60)
-            return seconds, line.removeprefix("painted").strip()
+            return first, ready, loaded
     process.wait(timeout=60)
     raise SystemExit(
         f"{kind}: the window was never painted (exit {process.returncode})"
@@ -113,24 +125,29 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
         url = f"sqlite:///{Path(folder) / 'readings.db'}"
-        _start("app", url)  # creates the database and warms the file cache
-        _start("bare", url)
+        _start("app", url, folder)  # creates the database and warms the file cache
+        _start("bare", url, folder)
         bare: list[float] = []
-        app: list[float] = []
+        first: list[float] = []
+        ready: list[float] = []
         loaded = ""
         for _ in range(args.repeats):
-            bare.append(_start("bare", url)[0])
-            seconds, loaded = _start("app", url)
-            app.append(seconds)
-    bare_s, app_s = statistics.median(bare), statistics.median(app)
-    ratio = app_s / bare_s
+            bare.append(_start("bare", url, folder)[0])
+            first_s, ready_s, loaded = _start("app", url, folder)
+            first.append(first_s)
+            ready.append(ready_s)
+    bare_s = statistics.median(bare)
+    first_s, ready_s = statistics.median(first), statistics.median(ready)
+    ratio = first_s / bare_s
     print(f"starts: {args.repeats} each, alternating (median; fresh processes)")
-    print(f"bare PySide6 QMainWindow (peer): {bare_s:6.3f} s to first paint")
-    print(f"recist-app:                      {app_s:6.3f} s to first paint")
+    print(f"bare PySide6 QMainWindow (peer):   {bare_s:6.3f} s to first paint")
+    print(f"recist-app, first window painted:  {first_s:6.3f} s")
+    print(f"recist-app, workstation painted:   {ready_s:6.3f} s (database open)")
     print(
-        f"recist-app / bare:               {ratio:6.2f} x  "
+        f"first window / bare:               {ratio:6.2f} x  "
         f"(goal <= {GOAL_RATIO:.0f} x: {'met' if ratio <= GOAL_RATIO else 'NOT met'})"
     )
+    print(f"workstation / bare:                {ready_s / bare_s:6.2f} x")
     print(f"heavy modules loaded before the first paint: {loaded or 'none'}")
 
 

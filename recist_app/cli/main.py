@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_workstation(args: argparse.Namespace) -> int:
     # Imported by name so the headless commands never load Qt.
-    workstation = importlib.import_module("recist_app.ui.workstation")
+    workstation = importlib.import_module("recist_app.ui.launcher")
     status: int = workstation.run_workstation(
         demo=args.demo, database_url=database_url(args)
     )

@@ -1,27 +1,28 @@
-"""Composition root: the QApplication, the database, the document and the window.
+"""Composition root: the database, the document and the main window.
 
 The reading database is opened from ``--database URL`` (else
 ``$RECIST_APP_DATABASE_URL``, else the SQLite file in the user data folder). The
 patient's stored reading is reopened when there is one, and every change is saved
-to it by the autosave writer the moment it is made. ``recist-app`` (no
-subcommand) imports this module by name, so the headless commands never load Qt.
+to it by the autosave writer the moment it is made. :mod:`recist_app.ui.launcher`
+imports this module once its start window is painted (the heavy imports live
+here, behind a window the reader already sees).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from recist_app.recist import ReaderRole, Reading
-from recist_app.ui.background import TaskRunner, shutdown_all_runners
+from recist_app.ui.background import TaskRunner
 from recist_app.ui.document import open_document
 from recist_app.ui.error_dialog import show_message
+from recist_app.ui.launcher import APPLICATION
 from recist_app.ui.main_window import ROLE_SETTING, MainWindow
 from recist_app.workflows.database import open_database
 from recist_app.workflows.demo import set_up_demo_patients
@@ -35,18 +36,16 @@ from recist_app.workflows.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from recist_app.ui.launcher import StartWindow
     from recist_app.workflows.database import Store
     from recist_app.workflows.demo import DemoPatients
 
-__all__ = ["demo_folder", "open_workstation", "run_workstation"]
-
-_ORGANIZATION = "recist_app"
-_APPLICATION = "recist-app"
+__all__ = ["demo_folder", "open_after_start", "open_workstation"]
 
 
 def demo_folder() -> Path:
     """Where the demo patients are generated (the user data folder)."""
-    return Path(platformdirs.user_data_dir(_APPLICATION)) / "demo-patients"
+    return Path(platformdirs.user_data_dir(APPLICATION)) / "demo-patients"
 
 
 def _prepare_demo(window: MainWindow, store: Store, user: str) -> TaskRunner:
@@ -136,17 +135,20 @@ def role_unknown(settings: QSettings | None) -> bool:
     return not remembered and not os.environ.get(READER_ROLE_ENV)
 
 
-def run_workstation(demo: bool, database_url: str | None) -> int:
-    """Open the workstation (on the demo patient with ``demo``); return exit code."""
-    QCoreApplication.setOrganizationName(_ORGANIZATION)
-    QCoreApplication.setApplicationName(_APPLICATION)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    # No worker thread may outlive the objects it reports to (issue 18).
-    app.aboutToQuit.connect(shutdown_all_runners)
+def open_after_start(
+    app: QApplication, start: StartWindow, *, demo: bool, database_url: str | None
+) -> int:
+    """Open the database and the main window in place of ``start``; run the app.
+
+    Called by :func:`recist_app.ui.launcher.run_workstation` once the start
+    window is on the screen. Returns the exit code: 2 (after one clear message)
+    when the database or the stored reading cannot be opened.
+    """
+    start.say("Opening the reading database…")
     try:
         store = open_database(database_url)
     except Exception as error:
+        start.hide()
         QMessageBox.critical(
             None,
             "recist_app",
@@ -155,9 +157,11 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
         return 2
     with store:
         settings = QSettings()
+        start.say("Opening the reading…")
         try:
             window = open_workstation(store, demo=demo, settings=settings)
         except Exception as error:
+            start.hide()
             QMessageBox.critical(
                 None,
                 "recist_app",
@@ -165,6 +169,7 @@ def run_workstation(demo: bool, database_url: str | None) -> int:
             )
             return 2
         window.showMaximized()  # reading tools open on the whole screen
+        start.close()
         if role_unknown(settings):
             # the first time: ask who is reading once the window is up
             # (Reading → Reading role…; the answer is remembered)

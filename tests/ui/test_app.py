@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QTableWidget
 
 from recist_app.recist import Reading
 from recist_app.store import open_store
+from recist_app.ui import launcher
 from recist_app.ui import workstation as app_module
+from recist_app.ui.launcher import StartWindow
 from recist_app.ui.main_window import MainWindow
 from recist_app.workflows.demo import DEMO_PATIENTS, set_up_demo_patients
 
@@ -35,7 +37,13 @@ def test_workstation_reopens_the_stored_reading_and_autosaves(
 
     monkeypatch.setattr(app_module, "MainWindow", spy)
     monkeypatch.setattr(QApplication, "exec", lambda *_args: 0)
-    assert app_module.run_workstation(demo=False, database_url=database_url) == 0
+    assert launcher.run_workstation(demo=False, database_url=database_url) == 0
+    # the start window (issue 23) gave way to the workstation's
+    assert not [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, StartWindow) and w.isVisible()
+    ]
     (window,) = windows
     assert window.session is not None
     assert window.session.record is not None  # reopened from the database
@@ -51,7 +59,7 @@ def test_unusable_database_is_one_clear_line(
     monkeypatch.setattr(
         QMessageBox, "critical", lambda _parent, _title, text: shown.append(text)
     )
-    status = app_module.run_workstation(demo=False, database_url="nosuch://x")
+    status = launcher.run_workstation(demo=False, database_url="nosuch://x")
     assert status == 2
     assert len(shown) == 1
     assert shown[0].startswith("Cannot open the reading database: ")
@@ -103,7 +111,7 @@ def test_demo_opens_on_the_read_patient_with_the_unread_one_listed(
 
     monkeypatch.setattr(QApplication, "exec", run_until_the_demo_is_open)
 
-    assert app_module.run_workstation(demo=True, database_url=database_url) == 0
+    assert launcher.run_workstation(demo=True, database_url=database_url) == 0
 
     assert shown_at_once == [True]
     # Trial → Endpoints has clinical rows to show for the demo patients.
@@ -142,3 +150,59 @@ def _row(table: QTableWidget, label: str) -> int:
         if header is not None and header.text() == label:
             return row
     raise AssertionError(f"no row {label!r}")
+
+
+FIRST_PAINT = r"""
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+
+app = QApplication(sys.argv[:1])
+seen = []
+
+
+class Spy(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget):
+            window = obj.window()
+            kind = type(window).__name__
+            if isinstance(window, QMainWindow) and kind not in seen:
+                seen.append(kind)
+                heavy = [m for m in HEAVY if m in sys.modules]
+                print(kind, ",".join(heavy), flush=True)
+                if kind == "MainWindow":
+                    QTimer.singleShot(0, app.quit)
+        return False
+
+
+HEAVY = ["recist_app.ui.main_window", "numpy", "sqlalchemy", "pydicom"]
+spy = Spy()
+app.installEventFilter(spy)
+from recist_app.cli.main import main
+
+sys.exit(main(["--database", sys.argv[1]]))
+"""
+
+
+def test_a_window_is_painted_before_the_workstation_is_imported(
+    tmp_path: Path,
+) -> None:
+    # issue 23: `recist-app` shows a window at once; the heavy imports and the
+    # database come behind it, and the workstation's window then takes its place
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'readings.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_PAINT, url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path)),
+        check=False,
+    )
+    lines = [line.split(" ") for line in done.stdout.splitlines()]
+    assert [line[0] for line in lines] == ["StartWindow", "MainWindow"], done.stderr
+    assert lines[0][1:] == [""]  # nothing heavy when the first window painted
+    assert "recist_app.ui.main_window" in lines[1][1]

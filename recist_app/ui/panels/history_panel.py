@@ -5,7 +5,8 @@ counted, from the assessment: the short axis of nodes, ``too_small_mm`` for too
 small, 0 for disappeared, the viable part under mRECIST) or its state name, then
 the sum of diameters and the overall response. The plot draws
 the sum and each target over time and marks every follow-up's overall response.
-Both refresh only from the document's ``reading_changed``.
+Both refresh only from the document's ``reading_changed``; the plot only while
+it is shown (Matplotlib is imported the first time it is: issue 23's start-up).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from matplotlib.figure import Figure
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -32,6 +31,11 @@ from recist_app.ui.panels.response_panel import NOT_READ, RESPONSE_COLORS
 
 if TYPE_CHECKING:
     import datetime
+
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+    from PySide6.QtGui import QShowEvent
 
     from recist_app.recist import (
         Assessment,
@@ -253,13 +257,17 @@ class HistoryPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
-        self.figure = Figure(figsize=(5, 2.6), dpi=100, layout="constrained")
-        self.axes = self.figure.add_subplot()
-        self.canvas = FigureCanvasQTAgg(self.figure)  # type: ignore[no-untyped-call]
-        self.canvas.setMinimumSize(320, 200)
+        self._history: LesionHistory | None = None
+        self._plotted = False
+        self._figure: Figure | None = None
+        self._axes: Axes | None = None
+        self._canvas: FigureCanvasQTAgg | None = None
+        self._plot_place = QWidget()  # the plot's canvas, once it is first shown
+        self._plot_place.setMinimumSize(320, 200)
+        QVBoxLayout(self._plot_place).setContentsMargins(0, 0, 0, 0)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.canvas)
+        splitter.addWidget(self._plot_place)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
@@ -273,7 +281,39 @@ class HistoryPanel(QWidget):
         history = lesion_history(reading, assessment)
         self.model.set_history(history)
         self._fit_table_width()
-        self._plot(history)
+        self._history = history
+        self._plotted = False
+        if self.isVisible():
+            self._plot_current()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Draw the plot when the panel comes into view, if it changed meanwhile."""
+        super().showEvent(event)
+        self._plot_current()
+
+    @property
+    def axes(self) -> Axes:
+        """The plot's axes, up to date with the document."""
+        self._plot_current()
+        assert self._axes is not None
+        return self._axes
+
+    def _plot_current(self) -> None:
+        if self._axes is None:
+            # Imported here, not at start-up: Matplotlib takes a tenth of a
+            # second or more to import and only this tab needs it.
+            from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+            from matplotlib.figure import Figure
+
+            self._figure = Figure(figsize=(5, 2.6), dpi=100, layout="constrained")
+            self._axes = self._figure.add_subplot()
+            self._canvas = FigureCanvasQTAgg(self._figure)  # type: ignore[no-untyped-call]
+            layout = self._plot_place.layout()
+            assert layout is not None
+            layout.addWidget(self._canvas)
+        if not self._plotted and self._history is not None:
+            self._plot(self._history)
+            self._plotted = True
 
     def _fit_table_width(self) -> None:
         # Every visit's column in view without scrolling, up to a limit; the
@@ -286,7 +326,9 @@ class HistoryPanel(QWidget):
         table.setMinimumWidth(min(needed, 760))
 
     def _plot(self, history: LesionHistory) -> None:
-        axes = self.axes
+        axes, canvas = self._axes, self._canvas
+        assert axes is not None
+        assert canvas is not None
         axes.clear()
         dates = history.dates
         # Days since the first visit: spacing shows the real time between scans.
@@ -340,7 +382,7 @@ class HistoryPanel(QWidget):
             axes.legend(
                 fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
             )
-        self.canvas.draw_idle()  # type: ignore[no-untyped-call]
+        canvas.draw_idle()  # type: ignore[no-untyped-call]
 
     def line_count(self) -> int:
         """How many lines the plot draws (the sum and one per target)."""
