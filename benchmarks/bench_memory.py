@@ -123,8 +123,8 @@ def _wait_loaded(app: Any, window: Any, patient_id: str, timeout_s: float) -> No
 
 
 def _visit_of(reading: Any, series_uid: str) -> str:
-    return next(
-        t.visit for t in reading.timepoints if t.series_instance_uid == series_uid
+    return str(
+        next(t.visit for t in reading.timepoints if t.series_instance_uid == series_uid)
     )
 
 
