@@ -66,6 +66,7 @@ from recist_app.ui.pacs import add_pacs_actions
 from recist_app.ui.panels.history_panel import HistoryPanel
 from recist_app.ui.panels.lesion_panel import LesionPanel
 from recist_app.ui.panels.response_panel import ResponsePanel
+from recist_app.ui.reader_dialog import WhoIsReadingDialog
 from recist_app.ui.sr_import import SrImporter
 from recist_app.ui.trial import add_trial_menu
 from recist_app.ui.viewer.measure_tool import Tool
@@ -77,6 +78,7 @@ from recist_app.workflows.reading_session import sign_off_text, signature_text
 from recist_app.workflows.vocabulary import (
     READER_ROLES,
     USER_ENV,
+    current_role,
     current_user,
     parse_reader_role,
     remember_reader,
@@ -1277,11 +1279,12 @@ class MainWindow(QMainWindow):
             f"recist_app — {reading.patient_id} ({reading.criteria.value})"
             + (f" — {signature}" if signature else "")
             + f" — reader: {self.reader()}{role}"
-            + ("" if self._reader_set() else " (name not set)")
+            + ("" if self.reader_name_set() else " (name not set)")
             + "[*]"
         )
 
-    def _reader_set(self) -> bool:
+    def reader_name_set(self) -> bool:
+        """Whether a reader name was set (in the app or ``$RECIST_APP_USER``)."""
         return bool(os.environ.get(USER_ENV, "").strip() or remembered_reader())
 
     def set_reader_identity(self, name: str | None = None) -> bool:
@@ -1323,6 +1326,25 @@ class MainWindow(QMainWindow):
         if self.patients_dock is not None:
             self.patients_dock.browser.refresh()
         self.statusBar().showMessage(f"Reading as {role.value}")
+
+    def ask_who_reads(self) -> WhoIsReadingDialog:
+        """The first start's question: the reader's name and role, in one dialog.
+
+        Window-modal, never blocking the caller; OK remembers both (as Reading →
+        Reader identity… and Reading → Reading role… do).
+        """
+        role = self.session.role if self.session is not None else current_role()
+        name = self.reader() if self.reader_name_set() else ""
+        dialog = WhoIsReadingDialog(name, role, self)
+
+        def accepted() -> None:
+            if self.set_reader_identity(dialog.name):
+                self.set_role(dialog.role)
+
+        dialog.accepted.connect(accepted)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def choose_role(self) -> QInputDialog | None:
         """Reading → Reading role…: ask who is reading, remember the answer.

@@ -170,8 +170,8 @@ def open_after_start(
             return 2
         window.showMaximized()  # reading tools open on the whole screen
         start.close()
-        if role_unknown(settings):
-            # the first time: ask who is reading once the window is up
-            # (Reading → Reading role…; the answer is remembered)
-            QTimer.singleShot(0, window.choose_role)
+        if role_unknown(settings) or not window.reader_name_set():
+            # the first time: ask who is reading (name and role) once the window
+            # is up; both are remembered (Reading menu to change them)
+            QTimer.singleShot(0, window.ask_who_reads)
         return int(app.exec())

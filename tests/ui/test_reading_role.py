@@ -127,3 +127,37 @@ def test_reading_role_asks_without_blocking_and_remembers(
     assert settings.value(ROLE_SETTING) == "reader 2"
     assert "dr-two as reader 2" in window.windowTitle()
     window.close()
+
+
+def test_the_first_start_asks_name_and_role_in_one_question(
+    qtbot: Any, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 18 left the name unasked at the first start ("(name not set)");
+    # one dialog now asks the name and the role, and OK needs a name
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    monkeypatch.setenv("RECIST_APP_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("RECIST_APP_USER", raising=False)
+    monkeypatch.delenv("RECIST_APP_READER_ROLE", raising=False)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = open_workstation(store, demo=False, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert "(name not set)" in window.windowTitle()
+    dialog = window.ask_who_reads()
+    assert dialog.isVisible()
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert dialog.name_edit.text() == ""
+    assert not ok.isEnabled()
+    qtbot.keyClicks(dialog.name_edit, "  Dr  A. Reader ")
+    assert ok.isEnabled()
+    dialog.role_box.setCurrentText("reader 2")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert window.session is not None
+    assert window.session.user == "Dr A. Reader"
+    assert window.session.role is ReaderRole.READER_2
+    assert settings.value(ROLE_SETTING) == "reader 2"
+    assert "reader: Dr A. Reader as reader 2" in window.windowTitle()
+    assert "(name not set)" not in window.windowTitle()
+    assert window.reader_name_set()
+    window.close()
