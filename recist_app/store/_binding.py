@@ -39,11 +39,13 @@ from recist_app.store._rows import (
     rows_sha256,
 )
 from recist_app.store._unit_of_work import reading_label
+from recist_app.store.central import adjudication_values
 from recist_app.store.clinical import clinical_values
 from recist_app.store.errors import StoreError
 from recist_app.store.importing import first_difference
 from recist_app.store.records import ReadingStatus
 from recist_app.store.schema import (
+    AdjudicationRow,
     AuditRow,
     CachedAssessmentRow,
     ClinicalRow,
@@ -186,6 +188,8 @@ class TrailReplay:
         Patient ids the trail added.
     clinical
         Patient id → clinical dates.
+    adjudications
+        ``PATIENT / criteria`` → the adjudicator's decision (revision 0013).
     unreadable
         ``(sequence, patient id)`` of rows whose values could not be read.
     """
@@ -195,6 +199,7 @@ class TrailReplay:
     signed: dict[str, dict[int, TrailSignature]] = field(default_factory=dict)
     patients: set[str] = field(default_factory=set)
     clinical: dict[str, Values] = field(default_factory=dict)
+    adjudications: dict[str, Values] = field(default_factory=dict)
     unreadable: list[tuple[int, str | None]] = field(default_factory=list)
 
     def feed(self, row: AuditRow) -> None:
@@ -223,6 +228,12 @@ class TrailReplay:
             if row.after_values is not None:
                 state = self.readings.setdefault(row.entity_key, {})
                 state["reader_role"] = json.loads(row.after_values)["reader_role"]
+            return
+        if entity == "adjudication":  # revision 0013
+            after_values = (
+                {} if row.after_values is None else json.loads(row.after_values)
+            )
+            self._keyed(self.adjudications, row.entity_key, action, after_values, {})
             return
         if entity not in ("reading", "clinical", *_ROW_NAMES):
             return  # the imaging index is not bound to the trail
@@ -734,6 +745,7 @@ def compare_with_tables(
             )
         )
     found += _patients_and_clinical(session, replay)
+    found += _adjudications(session, replay)
     found += [
         Divergence(
             reading=None,
@@ -796,6 +808,47 @@ def _patients_and_clinical(session: Session, replay: TrailReplay) -> list[Diverg
                         patient_id=patient_id,
                         problem=f"clinical {name} is {_shown(value)} in the database, "
                         f"{_shown(expected.get(name))} in the audit trail",
+                    )
+                )
+    return found
+
+
+def _adjudications(session: Session, replay: TrailReplay) -> list[Divergence]:
+    """Adjudications added, removed or changed outside recist-app (issue 20)."""
+    found: list[Divergence] = []
+    stored = {
+        f"{patient_id} / {row.criteria}": (patient_id, adjudication_values(row))
+        for row, patient_id in session.execute(
+            select(AdjudicationRow, PatientRow.patient_id).join(
+                PatientRow, AdjudicationRow.patient_row_id == PatientRow.id
+            )
+        )
+    }
+    for key in sorted(stored.keys() | replay.adjudications.keys()):
+        patient_id = stored[key][0] if key in stored else key.split(" / ")[0]
+        values = stored[key][1] if key in stored else None
+        expected = replay.adjudications.get(key)
+        if values is None or expected is None:
+            where = "audit trail" if values is None else "database"
+            other = "database" if values is None else "audit trail"
+            found.append(
+                Divergence(
+                    reading=None,
+                    patient_id=patient_id,
+                    problem=f"adjudication {key} is in the {where} but not in "
+                    f"the {other}",
+                )
+            )
+            continue
+        for name, value in values.items():
+            if not _same(value, expected.get(name)):
+                found.append(
+                    Divergence(
+                        reading=None,
+                        patient_id=patient_id,
+                        problem=f"adjudication {key}: {name} is {_shown(value)} in "
+                        f"the database, {_shown(expected.get(name))} in the audit "
+                        "trail",
                     )
                 )
     return found

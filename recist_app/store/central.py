@@ -218,7 +218,7 @@ class CentralReading:
                     AdjudicationRow.criteria == criteria.value,
                 )
             ).one_or_none()
-            before = None if row is None else _values(row)
+            before = None if row is None else adjudication_values(row)
             if row is None:
                 row = AdjudicationRow(
                     patient_row_id=patient.id, criteria=criteria.value
@@ -236,7 +236,7 @@ class CentralReading:
                     entity_key=f"{patient_id} / {criteria.value}",
                     patient_id=patient_id,
                     before=before,
-                    after=_values(row),
+                    after=adjudication_values(row),
                 )
             )
             head = append_audit(session, changes, user=who, reason=text, now=now)
@@ -259,7 +259,8 @@ class CentralReading:
             )
 
 
-def _values(row: AdjudicationRow) -> dict[str, str]:
+def adjudication_values(row: AdjudicationRow) -> dict[str, str]:
+    """An adjudication row's values as the audit trail records them."""
     return {
         "accepted_role": row.accepted_role,
         "reason": row.reason,

@@ -119,3 +119,34 @@ def test_an_adjudication_needs_reader_1_or_2_and_a_reason(
             "P-1", Criteria.RECIST_1_1, accepted, reason=reason, user="dr-adj"
         )
     assert store.central.decisions() == ()
+
+
+def test_an_adjudication_changed_or_added_by_hand_is_found_by_audit_verify(
+    store: Store, database_path: Path
+) -> None:
+    # issue 20's left-out point: audit verify compares the adjudications table
+    # with the trail's "adjudication" rows, as it does the clinical rows
+    import sqlite3
+
+    store_read(store, "P-1", ReaderRole.READER_1, (50.0, 30.0, 30.0))
+    store_read(store, "P-1", ReaderRole.READER_2, (50.0, 20.0, 60.0))
+    store.central.decide(
+        "P-1", Criteria.RECIST_1_1, "reader 1", reason="PD not seen", user="dr-adj"
+    )
+    assert store.audit.verify().ok
+    raw = sqlite3.connect(database_path, isolation_level=None)
+    try:
+        raw.execute("UPDATE adjudications SET accepted_role = 'reader 2'")
+        problems = [str(d) for d in store.audit.verify().divergences]
+        assert problems == [
+            "patient P-1: adjudication P-1 / RECIST 1.1: accepted_role is "
+            '"reader 2" in the database, "reader 1" in the audit trail'
+        ]
+        raw.execute("DELETE FROM adjudications")
+        problems = [str(d) for d in store.audit.verify().divergences]
+        assert problems == [
+            "patient P-1: adjudication P-1 / RECIST 1.1 is in the audit trail but "
+            "not in the database"
+        ]
+    finally:
+        raw.close()
