@@ -14,5 +14,5 @@ GRANT SELECT, INSERT, UPDATE ON readings, studies, series, series_files,
 -- row by row (every change of a reading's rows is in the audit trail).
 GRANT SELECT, INSERT, UPDATE, DELETE ON lesions, timepoints, measurements,
     non_target_assessments, new_lesion_observations, cached_assessments,
-    clinical_records TO recist_app;
+    clinical_records, adverse_events TO recist_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO recist_app;

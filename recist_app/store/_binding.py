@@ -1,8 +1,10 @@
 """What the audit trail says the tables hold, compared with what they hold.
 
-Every change the store makes to a patient, a reading, one of its rows or a
-clinical row is written to the audit trail with the row's values after the
-change (:mod:`._writer`, :mod:`.signing`, :mod:`.importing`, :mod:`.clinical`).
+Every change the store makes to a patient, a reading, one of its rows, a
+clinical row, an adverse event or an adjudication is written to the audit trail
+with the row's values (:mod:`._writer`, :mod:`.signing`, :mod:`.importing`,
+:mod:`.clinical`, :mod:`.adverse_events`, :mod:`.central`); the imaging index is
+not: it is what the DICOM files say, indexed again from them at any time.
 Replaying the trail in sequence order therefore gives, for every such row, the
 values it must hold now: :class:`TrailReplay` does that while the chain is
 walked, and :func:`compare_with_tables` reads the tables and reports each row
@@ -22,6 +24,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -39,6 +42,7 @@ from recist_app.store._rows import (
     rows_sha256,
 )
 from recist_app.store._unit_of_work import reading_label
+from recist_app.store.adverse_events import load_adverse_events
 from recist_app.store.central import adjudication_values
 from recist_app.store.clinical import clinical_values
 from recist_app.store.errors import StoreError
@@ -190,6 +194,8 @@ class TrailReplay:
         Patient id → clinical dates.
     adjudications
         ``PATIENT / criteria`` → the adjudicator's decision (revision 0013).
+    adverse_events
+        ``(patient id, canonical JSON of the event)`` → how many such rows.
     unreadable
         ``(sequence, patient id)`` of rows whose values could not be read.
     """
@@ -200,6 +206,7 @@ class TrailReplay:
     patients: set[str] = field(default_factory=set)
     clinical: dict[str, Values] = field(default_factory=dict)
     adjudications: dict[str, Values] = field(default_factory=dict)
+    adverse_events: Counter[tuple[str, str]] = field(default_factory=Counter)
     unreadable: list[tuple[int, str | None]] = field(default_factory=list)
 
     def feed(self, row: AuditRow) -> None:
@@ -229,6 +236,9 @@ class TrailReplay:
                 state = self.readings.setdefault(row.entity_key, {})
                 state["reader_role"] = json.loads(row.after_values)["reader_role"]
             return
+        if entity == "adverse_event":  # revision 0007: inserted and deleted whole
+            self._adverse_event(row)
+            return
         if entity == "adjudication":  # revision 0013
             after_values = (
                 {} if row.after_values is None else json.loads(row.after_values)
@@ -252,6 +262,13 @@ class TrailReplay:
                 after,
                 later_column_defaults(entity),
             )
+
+    def _adverse_event(self, row: AuditRow) -> None:
+        insert = row.action == "insert"
+        values = row.after_values if insert else row.before_values
+        if values is not None and row.action in ("insert", "delete"):
+            key = (row.patient_id or "", canonical_json(json.loads(values)))
+            self.adverse_events[key] += 1 if insert else -1
 
     @staticmethod
     def _keyed(
@@ -746,6 +763,7 @@ def compare_with_tables(
         )
     found += _patients_and_clinical(session, replay)
     found += _adjudications(session, replay)
+    found += _adverse_events(session, replay)
     found += [
         Divergence(
             reading=None,
@@ -851,4 +869,37 @@ def _adjudications(session: Session, replay: TrailReplay) -> list[Divergence]:
                         "trail",
                     )
                 )
+    return found
+
+
+def _adverse_events(session: Session, replay: TrailReplay) -> list[Divergence]:
+    """Adverse events added, removed or changed outside recist-app (issue 17)."""
+    stored: Counter[tuple[str, str]] = Counter(
+        (event.patient_id, canonical_json(event.audit_values()))
+        for event in load_adverse_events(session)
+    )
+    expected = +replay.adverse_events  # drops the rows deleted since
+    found: list[Divergence] = []
+    for (patient_id, values), count in sorted((stored - expected).items()):
+        event = json.loads(values)
+        found.append(
+            Divergence(
+                reading=None,
+                patient_id=patient_id,
+                problem=f"adverse event {event['term']} (grade {event['grade']}, "
+                f"from {event['start_date']}) is in the database but not in the "
+                f"audit trail{'' if count == 1 else f' ({count} times)'}",
+            )
+        )
+    for (patient_id, values), count in sorted((expected - stored).items()):
+        event = json.loads(values)
+        found.append(
+            Divergence(
+                reading=None,
+                patient_id=patient_id,
+                problem=f"adverse event {event['term']} (grade {event['grade']}, "
+                f"from {event['start_date']}) is in the audit trail but not in the "
+                f"database{'' if count == 1 else f' ({count} times)'}",
+            )
+        )
     return found

@@ -19,6 +19,7 @@ from recist_app.store import (
     ClinicalDates,
     ImportedSignOff,
     StoreBusyError,
+    StoredAdverseEvent,
     StoreError,
     open_store,
 )
@@ -170,6 +171,21 @@ def test_the_working_role_cannot_touch_the_audit_trail_yet_does_its_work(
         )
         store.clinical.replace([dates], user="dm")
         store.clinical.replace([], user="dm")
+        # adverse events imported and replaced (grants.sql lacked the table)
+        event = StoredAdverseEvent(
+            patient_id="HCC-001",
+            term="Hypertension",
+            soc="Vascular disorders",
+            grade=3,
+            start_date=datetime.date(2024, 4, 1),
+            end_date=None,
+            serious=False,
+            related=True,
+            action="reduced",
+            source="ae.csv",
+        )
+        store.adverse_events.replace([event], user="dm")
+        store.adverse_events.replace([], user="dm")
         # the central review: roles and the adjudicator's decision, replaced once
         store.central.set_role(*KEY, "reader 1", user="coordinator")
         store.central.set_role(

@@ -30,6 +30,7 @@ from recist_app.store import (
     ImportedSignOff,
     SignatureMismatchError,
     Store,
+    StoredAdverseEvent,
     StoreError,
     open_store,
 )
@@ -237,6 +238,43 @@ def test_a_reading_patient_and_clinical_row_added_or_removed_are_reported(
         "(added outside recist-app)",
         'patient HCC-001: clinical death_date is "2024-07-01" in the database, '
         "null in the audit trail",
+    ]
+
+
+def test_an_adverse_event_changed_added_or_removed_by_hand_is_reported(
+    store: Store, raw: sqlite3.Connection
+) -> None:
+    # issue 17 left the adverse events unbound: audit verify now compares them
+    def event(term: str, grade: int) -> StoredAdverseEvent:
+        return StoredAdverseEvent(
+            patient_id="HCC-001",
+            term=term,
+            soc="",
+            grade=grade,
+            start_date=datetime.date(2024, 4, 1),
+            end_date=None,
+            serious=False,
+            related=True,
+            action=None,
+            source="ae.csv",
+        )
+
+    store.adverse_events.replace(
+        [event("Hypertension", 2), event("Diarrhoea", 1)], user="dm"
+    )
+    store.adverse_events.replace([event("Hypertension", 2)], user="dm")  # one removed
+    assert store.audit.verify().ok
+    raw.execute("UPDATE adverse_events SET grade = 1 WHERE term = 'Hypertension'")
+    assert _problems(store) == [
+        "patient HCC-001: adverse event Hypertension (grade 1, from 2024-04-01) is "
+        "in the database but not in the audit trail",
+        "patient HCC-001: adverse event Hypertension (grade 2, from 2024-04-01) is "
+        "in the audit trail but not in the database",
+    ]
+    raw.execute("DELETE FROM adverse_events")
+    assert _problems(store) == [
+        "patient HCC-001: adverse event Hypertension (grade 2, from 2024-04-01) is "
+        "in the audit trail but not in the database",
     ]
 
 
