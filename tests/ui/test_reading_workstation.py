@@ -16,7 +16,13 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QMessageBox,
+    QScrollArea,
+    QToolButton,
+    QWidget,
+)
 
 from recist_app.imaging import ImageVolume
 from recist_app.recist import LesionRole, MeasurementState
@@ -303,6 +309,18 @@ def test_the_layout_fits_without_overlap(
             zip(parts, rects, strict=True), 2
         ):
             assert not ra.intersects(rb), (type(a).__name__, type(b).__name__)
+    # The side panel never scrolls sideways, a lesion selected at a follow-up
+    # included (its state line is the longest text; issue 18 left it cut at 1366)
+    reading_scroll = window.side_tabs.widget(0)
+    assert isinstance(reading_scroll, QScrollArea)
+    for visit in ("BASELINE", window.document.reading.timepoints[-1].visit):
+        window.document.set_visit(visit)
+        window.lesion_panel.table.selectRow(0)
+        QApplication.processEvents()
+        content = reading_scroll.widget()
+        assert content is not None
+        assert content.minimumSizeHint().width() <= reading_scroll.viewport().width()
+        assert not reading_scroll.horizontalScrollBar().isVisible()
     # The images take most of the screen; the side panel keeps its two parts apart.
     images = sum(v.width() * v.height() for v in window.viewports if v.isVisible())
     assert images >= 0.45 * width * height

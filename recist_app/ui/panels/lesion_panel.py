@@ -182,6 +182,16 @@ class _OrganDelegate(QStyledItemDelegate):
             model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
 
 
+def _narrow(combo: QComboBox) -> None:
+    """Let ``combo`` shrink to a few characters; its pop-up shows entries whole."""
+    combo.setSizeAdjustPolicy(
+        QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+    )
+    combo.setMinimumContentsLength(6)
+    combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+    combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
+
+
 class LesionPanel(QWidget):
     """Lesion list with add/delete, labels, states and live baseline warnings.
 
@@ -211,9 +221,16 @@ class LesionPanel(QWidget):
         self.organ_combo.addItems(list(self._vocabulary))
         self.location_combo = QComboBox()
         self.location_combo.setEditable(True)
-        self.node_check = QCheckBox("Lymph node")
-        self.add_button = QPushButton("Add lesion")
+        self.node_check = QCheckBox("Node")
+        self.node_check.setToolTip("A lymph node: measured across its short axis (A2)")
+        self.add_button = QPushButton("Add")
+        self.add_button.setToolTip("Add a lesion with this role, organ and location")
         self.delete_button = QPushButton("Delete")
+        # At 1366x768 the side panel is about 430 px wide: the combos may shrink
+        # below their longest entry (shown whole in the pop-up list) so the
+        # panel never scrolls sideways (issue 18).
+        for combo in (self.role_combo, self.organ_combo, self.location_combo):
+            _narrow(combo)
         self.organ_combo.currentTextChanged.connect(self._organ_chosen)
         self.add_button.clicked.connect(self._add_clicked)
         self.delete_button.clicked.connect(self._delete_clicked)
@@ -234,7 +251,12 @@ class LesionPanel(QWidget):
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.delete_button)
         form.addRow("Location", buttons)
-        new_box = QGroupBox("New lesion (also used when you draw without a selection)")
+        # A short title: a group box is at least as wide as its title.
+        new_box = QGroupBox("New lesion, or what you draw with none selected")
+        new_box.setToolTip(
+            "Add adds a lesion with this role, organ and location; a line drawn "
+            "with no lesion selected creates one the same way"
+        )
         new_box.setLayout(form)
         self.new_box = new_box
 
@@ -267,11 +289,13 @@ class LesionPanel(QWidget):
         self.table.clicked.connect(self._row_clicked)
 
         self.state_label = QLabel("State")
+        self.state_label.setWordWrap(True)  # "T01 at Week 24: measured" is long
         self.state_combo = QComboBox()
+        _narrow(self.state_combo)
         self.state_button = QPushButton("Set state")
         self.state_button.clicked.connect(self._state_clicked)
         state_row = QHBoxLayout()
-        state_row.addWidget(self.state_label)
+        state_row.addWidget(self.state_label, 2)
         state_row.addWidget(self.state_combo, 1)
         state_row.addWidget(self.state_button)
 

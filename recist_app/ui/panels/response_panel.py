@@ -260,6 +260,7 @@ class ResponsePanel(QWidget):
         self._assessments: dict[Criteria, Assessment] = {}
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setWordWrap(True)  # the panel is narrow at 1366x768
         title_font = QFont(self.title.font())
         title_font.setBold(True)
         self.title.setFont(title_font)
