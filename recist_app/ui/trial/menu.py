@@ -13,11 +13,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from recist_app.ui.adjudication import open_adjudication_view
-from recist_app.ui.trial.trial_window import TrialWindow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from recist_app.ui.trial.trial_window import TrialWindow
     from recist_app.workflows.database import Store
 
 __all__ = ["add_trial_menu", "open_trial_window"]
@@ -58,6 +58,9 @@ def add_trial_menu(window: QMainWindow, store: Store | None, *, user: str) -> QA
 
 def open_trial_window(window: QMainWindow, store: Store, *, user: str) -> TrialWindow:
     """Show the main window's trial view, creating it the first time."""
+    # Imported here: the view needs Matplotlib, which start-up does not load.
+    from recist_app.ui.trial.trial_window import TrialWindow
+
     trial = window.findChild(TrialWindow)
     if trial is None:
         trial = TrialWindow(store, user=user, parent=window)
