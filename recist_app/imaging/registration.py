@@ -54,6 +54,7 @@ _MARGIN_MM = 4.0
 _MIN_SCORE = 0.3
 _LESION_LIMIT_MM = 60.0
 _LESION_JUMP_MM = 10.0
+_CENTRE_SLACK_MM = 3.0
 _SAME_HU = 40.0
 _NEAR_MM = 8.0
 _NEAR_TRIES = 3
@@ -375,7 +376,9 @@ def locate_point(registration: SeriesRegistration, point_lps_mm: Point3) -> Poin
     2. lesion centre: when a lesion is delineated at the point in both series
        (CT numbers alike, centres within 10 mm of the block match), the point
        keeps its place relative to the lesion's centre, so a lesion that shrank
-       or grew is still found at its middle.
+       or grew is still found at its middle; the step is kept only when it is
+       no larger than the change of the lesion's radius plus 3 mm (a growing
+       lesion's centre moves no further than its edge).
 
     Parameters
     ----------
@@ -419,13 +422,24 @@ def locate_point(registration: SeriesRegistration, point_lps_mm: Point3) -> Poin
         return found
     matrix = np.asarray(registration.transform.GetMatrix()).reshape(3, 3)
     centred = _centre(moving, again) + matrix @ (point - _centre(fixed, lesion))
-    if math.dist(centred, matched) > _LESION_JUMP_MM:
+    # A lesion that grew or shrank moves its centre by no more than its radius
+    # changed: a larger step means the two delineations are not the same
+    # lesion (e.g. a piece of a bone's shell that joins more of the shell after
+    # the patient moved; found on a real head CT moved by a known transform).
+    growth_mm = abs(_radius_mm(again.volume_ml) - _radius_mm(lesion.volume_ml))
+    step_mm = math.dist(centred, matched)
+    if step_mm > _LESION_JUMP_MM or step_mm > growth_mm + _CENTRE_SLACK_MM:
         return found
     return PointMatch(
         point_lps_mm=_triple(centred),
         method=f"{_GLOBAL} + block match + lesion centre",
         score=peak,
     )
+
+
+def _radius_mm(volume_ml: float) -> float:
+    """The radius of a sphere of ``volume_ml``."""
+    return float((3.0 * volume_ml * 1000.0 / (4.0 * math.pi)) ** (1.0 / 3.0))
 
 
 def _triple(point: FloatArray) -> Point3:
