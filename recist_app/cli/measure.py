@@ -79,8 +79,26 @@ def _run_measure(args: argparse.Namespace) -> int:
 
 
 def _run_propagate(args: argparse.Namespace) -> int:
-    from recist_app.workflows.measure import propagate_between_folders
+    from recist_app.workflows.measure import (
+        measure_predicted_between_folders,
+        propagate_between_folders,
+    )
 
+    if args.measure:
+        both = measure_predicted_between_folders(
+            args.from_dir, args.to_dir, point_type(args.at), lymph_node=args.lymph_node
+        )
+        found = both.as_json()
+        x, y, z = found["point_lps_mm"]
+        measured = found["measurement"]
+        _print(
+            found,
+            f"{x},{y},{z} ({found['method']}): long axis {measured['long_axis_mm']} "
+            f"mm, short axis {measured['short_axis_mm']} mm on image "
+            f"{measured['sop_instance_uid']}",
+            args.format,
+        )
+        return EXIT_OK
     result = propagate_between_folders(args.from_dir, args.to_dir, point_type(args.at))
     data = result.as_json()
     x, y, z = data["point_lps_mm"]
@@ -122,5 +140,15 @@ def add_parsers(subparsers: Any) -> None:
     propagate.add_argument("from_dir", metavar="FROM_DICOM_DIR")
     propagate.add_argument("to_dir", metavar="TO_DICOM_DIR")
     propagate.add_argument("--at", required=True, metavar="X,Y,Z")
+    propagate.add_argument(
+        "--measure",
+        action="store_true",
+        help="also measure the lesion at the point found (the workstation's Enter)",
+    )
+    propagate.add_argument(
+        "--lymph-node",
+        action="store_true",
+        help="with --measure: pick the slice with the greatest short axis",
+    )
     propagate.add_argument("--format", choices=("text", "json"), default="text")
     propagate.set_defaults(handler=_run_propagate)

@@ -32,7 +32,12 @@ from recist_app.recist.editing import (
     record_new_lesion,
     record_non_target,
 )
-from recist_app.recist.enums import LesionRole, MeasurementState, NewLesionState
+from recist_app.recist.enums import (
+    LesionRole,
+    MeasurementMethod,
+    MeasurementState,
+    NewLesionState,
+)
 from recist_app.recist.errors import ReadingError
 from recist_app.recist.model import (
     Lesion,
@@ -54,6 +59,7 @@ __all__ = [
     "DrawnResult",
     "LesionTemplate",
     "check_drawn_length",
+    "corrected_method",
     "drawn_length_mismatches",
     "lesion_geometry_near",
     "record_drawn_axes",
@@ -237,6 +243,9 @@ class DrawnAxes:
         The first (or only) line and its length.
     short_axis, short_axis_mm
         The perpendicular line of a bidirectional drawing, if any.
+    method
+        How the lines were made: drawn by hand, by click-to-measure, or by
+        click-to-measure and then corrected by a handle (:func:`corrected_method`).
     """
 
     series_instance_uid: str
@@ -245,6 +254,26 @@ class DrawnAxes:
     long_axis_mm: float
     short_axis: AxisGeometry | None = None
     short_axis_mm: float | None = None
+    method: MeasurementMethod = MeasurementMethod.MANUAL
+
+
+def corrected_method(previous: MeasurementMethod | None) -> MeasurementMethod:
+    """The method of a measurement after the reader moved one of its handles.
+
+    A click-to-measure result the reader corrects is ``semi-automatic,
+    corrected``; a line drawn by hand stays ``manual``.
+
+    >>> corrected_method(MeasurementMethod.SEMI_AUTOMATIC).value
+    'semi-automatic, corrected'
+    >>> corrected_method(MeasurementMethod.MANUAL).value
+    'manual'
+    """
+    if previous in (
+        MeasurementMethod.SEMI_AUTOMATIC,
+        MeasurementMethod.SEMI_AUTOMATIC_CORRECTED,
+    ):
+        return MeasurementMethod.SEMI_AUTOMATIC_CORRECTED
+    return MeasurementMethod.MANUAL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -324,6 +353,7 @@ def record_drawn_axes(
         sop_instance_uid=axes.sop_instance_uid,
         long_axis=long_axis,
         short_axis=short_axis,
+        method=axes.method,
     )
     summary = _sizes(long_mm, short_mm)
     if lesion.role is LesionRole.TARGET:

@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QAbstractSpinBox,
     QApplication,
@@ -46,11 +47,13 @@ from recist_app.imaging import (
     WINDOW_PRESETS,
     Plane,
     apply_window,
+    index_to_lps_mm,
     lps_mm_to_index,
     series_window_presets,
 )
 from recist_app.recist import ReaderRole, Reading, lesion_geometry_near
 from recist_app.ui import sign_off
+from recist_app.ui.auto_measure import AutoMeasure
 from recist_app.ui.autosave import SaveState
 from recist_app.ui.background import shutdown_runners_of
 from recist_app.ui.browser.loading import VolumeLoader
@@ -127,7 +130,17 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
         "viable-diameter tool (mRECIST): drag across the arterially enhancing part "
         "of the selected target, on the series shown",
     ),
-    ("Esc", "cancel the drawing in progress, else deselect the lesion"),
+    (
+        "M",
+        "Auto tool: click inside a lesion to segment it and draw its long and short "
+        "axis (semi-automatic); drag outward / inward to grow / shrink the last one",
+    ),
+    (
+        "Enter",
+        "at a follow-up: measure the selected lesion where it is predicted (T02?), "
+        "for you to check and correct",
+    ),
+    ("Esc", "cancel the drawing or Auto run in progress, else deselect the lesion"),
     (". / ,", "next / previous lesion (centred in every viewport)"),
     ("Ctrl+PgDown / Ctrl+PgUp", "next / previous visit"),
     ("Ctrl+1 / Ctrl+2 / Ctrl+4", "layout 1 × 1, 1 × 2, 2 × 2"),
@@ -158,12 +171,15 @@ _HOTKEYS = frozenset(
         Qt.Key.Key_Period,
         Qt.Key.Key_Comma,
         Qt.Key.Key_F,
+        Qt.Key.Key_Return,
+        Qt.Key.Key_Enter,
         *(Qt.Key(Qt.Key.Key_1 + n) for n in range(len(PRESET_KEYS))),
     }
 )
 """Keys the viewer owns wherever the focus is while the window is active."""
 
 _TEXT_ENTRY = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
+_ENTER = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter})
 
 
 class _HotkeyFilter(QObject):
@@ -201,6 +217,8 @@ class _HotkeyFilter(QObject):
         grand = parent.parentWidget() if parent is not None else None
         if isinstance(grand, QAbstractItemView) and watched is not grand.viewport():
             return False  # an editor open in a table cell keeps its keys
+        if key in _ENTER and isinstance(watched, QAbstractButton | QComboBox):
+            return False  # Enter presses a button, opens a drop-down
         return window.handle_hotkey(key)
 
 
@@ -255,6 +273,7 @@ class MainWindow(QMainWindow):
         self._linking = False
         self._tool_before_lock = Tool.BIDIRECTIONAL
         self.controller = MeasurementController(document, self.volume_at)
+        self.auto = AutoMeasure(self)  # click-to-measure, registration, Enter
 
         # Images first (issue 18): a slim study/series strip over a grid of
         # viewports (1×1, 1×2, 2×2); the current visit is measured in viewport
@@ -378,6 +397,7 @@ class MainWindow(QMainWindow):
         self.pacs_actions = add_pacs_actions(self)  # File → Open from / Send to PACS
 
         self.slice_view.measurement_drawn.connect(self._measurement_drawn)
+        self.slice_view.auto_clicked.connect(self.auto.clicked)
         # The status line follows on the next turn of the event loop, coalesced:
         # scrolling repaints the images, not the status bar, every step.
         self._status_timer = QTimer(self)
@@ -543,6 +563,7 @@ class MainWindow(QMainWindow):
             (Tool.LINE, "Long axis", "L"),
             (Tool.BIDIRECTIONAL, "Bidirectional", "B"),
             (Tool.VIABLE, "Viable diameter", "A"),
+            (Tool.AUTO, "Auto", "M"),
         ):
             action = QAction(label, self, checkable=True)
             action.setShortcut(QKeySequence(key))
@@ -553,6 +574,11 @@ class MainWindow(QMainWindow):
         self.tool_actions[Tool.VIABLE].setToolTip(
             "Viable diameter (mRECIST): the arterially enhancing part of the "
             "selected target, drawn on the series shown (A)"
+        )
+        self.tool_actions[Tool.AUTO].setToolTip(
+            "Auto (M): click inside a lesion to segment it and draw its long and "
+            "short axis; drag outward / inward to grow / shrink the result. Enter "
+            "at a follow-up measures the selected lesion where it is predicted"
         )
 
         view_menu = self.menuBar().addMenu("&View")
@@ -681,6 +707,7 @@ class MainWindow(QMainWindow):
         if self.volume_loader is not None:
             self.volume_loader.cancel()
         self._volumes = {}
+        self.auto.forget_patient()
         self.slice_view.set_loading_text("")
         self.prior_view.set_loading_text("")
         self.document.load(reading)
@@ -750,6 +777,7 @@ class MainWindow(QMainWindow):
             for view in views:
                 view.set_loading_text("")
             self._refresh_strip()
+            self.auto.refresh()
 
     def _volume_progress(self, series_uid: str, done: int, total: int) -> None:
         for view in self._views_of(series_uid):
@@ -815,6 +843,7 @@ class MainWindow(QMainWindow):
         self._load_missing_volumes()
         self._update_overlays()
         self._link_slices(self.slice_view)
+        self.auto.refresh()
 
     def _visit_dropped(self, viewport: Viewport, visit: str) -> None:
         if viewport is self.current_viewport:
@@ -1071,6 +1100,8 @@ class MainWindow(QMainWindow):
         self._restore_window(self.slice_view)
         self._refresh_viewports()
         self._refresh_strip()
+        self.auto.clear_outline()
+        self.auto.refresh()
         self._link_slices(self.slice_view)
         self._selection_changed(self.document.selected_lesion_id)
 
@@ -1092,7 +1123,7 @@ class MainWindow(QMainWindow):
         else:
             self._refresh_viewports()  # the nadir may have moved
         self._load_missing_volumes()
-        self._update_overlays()
+        self.auto.refresh()  # lesions measured or undone: predictions follow
         self._update_title()
 
     def _prior_visit(self) -> str | None:
@@ -1104,8 +1135,32 @@ class MainWindow(QMainWindow):
         positions = volume.slice_origins_lps_mm @ volume.slice_normal
         return int(np.argmin(np.abs(positions - position_mm)))
 
+    def anatomy_slice(self, source: SliceView, target: SliceView) -> int | None:
+        """The slice of ``target`` showing the anatomy at ``source``'s centre.
+
+        The point at the centre of ``source`` (held inside its image) goes
+        through the two series' registration; ``None`` until it is ready.
+        """
+        volume, other = source.volume, target.volume
+        if volume is None or other is None:
+            return None
+        i, j = source.image_point_at_center()
+        i = min(max(i, 0.0), volume.columns - 1.0)
+        j = min(max(j, 0.0), volume.rows - 1.0)
+        point = index_to_lps_mm(volume, np.array([i, j, source.slice_index], float))
+        mapped = self.auto.map_between(
+            (float(point[0]), float(point[1]), float(point[2])),
+            volume.series_instance_uid,
+            other.series_instance_uid,
+        )
+        if mapped is None:
+            return None
+        k = float(lps_mm_to_index(other, mapped)[2])
+        return max(0, min(other.slice_count - 1, round(k)))
+
     def _link_slices(self, source: SliceView) -> None:
-        # Every axial viewport follows the one scrolled, by table position; the
+        # Every axial viewport follows the one scrolled: by anatomy once the two
+        # series are registered (issue 19), by table position until then; the
         # guard stops the echo (with different slice spacings the nearest slice
         # back would not always be the slice we came from).
         if self._linking:
@@ -1119,9 +1174,10 @@ class MainWindow(QMainWindow):
                 view = viewport.view
                 if view is source or view.volume is None:
                     continue
-                view.set_slice_index(
-                    self._nearest_slice(view.volume, position), deferred=True
-                )
+                k = self.anatomy_slice(source, view)
+                if k is None:
+                    k = self._nearest_slice(view.volume, position)
+                view.set_slice_index(k, deferred=True)
             self._sync_reformat_cursor()
         finally:
             self._linking = False
@@ -1144,8 +1200,18 @@ class MainWindow(QMainWindow):
                     visit,
                     volume,
                     selected_lesion_id=document.selected_lesion_id,
-                    prior_visit=visit if current else None,
+                    # The prior lines as a hint, unless registration predicts
+                    # where the lesion is now (a moved patient).
+                    prior_visit=visit
+                    if current
+                    and not self.auto.predicted_point(
+                        document.selected_lesion_id, visit
+                    )
+                    else None,
                 )
+            )
+            viewport.view.set_markers(
+                self.auto.markers(visit, volume) if current else ()
             )
 
     def _selection_changed(self, lesion_id: str) -> None:
@@ -1156,6 +1222,13 @@ class MainWindow(QMainWindow):
     def _lesion_point(
         self, volume: ImageVolume, lesion_id: str, visit: str
     ) -> tuple[float, float, float] | None:
+        # Where it is predicted at this visit (issue 19, a follow-up not yet
+        # measured), else its own lines at this visit, else another visit's
+        # lines carried over by the registration (or as they are, until then).
+        predicted = self.auto.predicted_point(lesion_id, visit)
+        if predicted is not None:
+            i, j, k = (float(v) for v in lps_mm_to_index(volume, predicted))
+            return (i, j, k)
         geometry = lesion_geometry_near(self.document.reading, lesion_id, visit)
         if geometry is None:
             return None
@@ -1163,6 +1236,13 @@ class MainWindow(QMainWindow):
         if axis is None:
             return None
         middle = np.mean([axis.start_lps_mm, axis.end_lps_mm], axis=0)
+        mapped = self.auto.map_between(
+            (float(middle[0]), float(middle[1]), float(middle[2])),
+            geometry.series_instance_uid,
+            volume.series_instance_uid,
+        )
+        if mapped is not None:
+            middle = np.asarray(mapped)
         i, j, k = (float(v) for v in lps_mm_to_index(volume, middle))
         return (i, j, k)
 
@@ -1223,11 +1303,17 @@ class MainWindow(QMainWindow):
     def handle_hotkey(self, key: Qt.Key) -> bool:
         """A global hotkey (whatever has the focus); False when it is not one.
 
-        Esc cancels a drawing, else deselects; ``.`` / ``,`` step through the
-        lesions; slices, presets and fit go to the current viewport.
+        Esc cancels an Auto run or a drawing, else deselects; Enter at a
+        follow-up measures the selected lesion where it is predicted; ``.`` /
+        ``,`` step through the lesions; slices, presets and fit go to the
+        current viewport.
         """
+        if key in _ENTER:
+            return self.auto.accept()
         if key == Qt.Key.Key_Escape:
-            if self.slice_view.drawing:
+            if self.auto.busy:
+                self.auto.cancel()
+            elif self.slice_view.drawing:
                 self.slice_view.cancel_drawing()
             elif self.document.selected_lesion_id:
                 self.document.select_lesion("")

@@ -10,6 +10,7 @@ geometry back to pixel coordinates of the volume shown.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -20,8 +21,10 @@ from recist_app.imaging import index_to_lps_mm, line_profile, lps_mm_to_index
 from recist_app.recist import (
     AxisGeometry,
     DrawnAxes,
+    MeasurementMethod,
     ReadingError,
     check_drawn_length,
+    corrected_method,
     record_drawn_axes,
     record_viable_axis,
 )
@@ -38,11 +41,13 @@ if TYPE_CHECKING:
     )
     from recist_app.ui.document import ReadingDocument
     from recist_app.ui.viewer.measure_tool import DrawnMeasurement, PointIJ, Segment
+    from recist_app.workflows.measure import LesionMeasurement
 
 __all__ = [
     "MeasurementController",
     "drawn_axes",
     "drawn_line_warnings",
+    "geometry_at",
     "last_measured_before",
     "measurement_overlays",
 ]
@@ -174,6 +179,12 @@ class MeasurementController:
             raise ReadingError(f"visit {visit}: no images are loaded for this visit")
         warnings = drawn_line_warnings(volume, drawn, where=f"visit {visit}")
         axes = drawn_axes(volume, drawn)
+        if drawn.lesion_id and not drawn.viable:
+            # A handle moved on a click-to-measure result corrects it.
+            method = corrected_method(
+                _method_at(document.reading, visit, drawn.lesion_id)
+            )
+            axes = dataclasses.replace(axes, method=method)
         lesion_id = drawn.lesion_id or document.selected_lesion_id
         if drawn.viable:
             result = record_viable_axis(
@@ -195,6 +206,84 @@ class MeasurementController:
             for w in warnings
         )
         return result.lesion_id
+
+    def record_auto(
+        self,
+        measured: LesionMeasurement,
+        template: LesionTemplate,
+        *,
+        visit: str,
+        lesion_id: str,
+        verb: str = "Auto-measure",
+    ) -> str:
+        """Record click-to-measure's axes at ``visit``: one undo step, semi-automatic.
+
+        The lines go where a drawing would (``lesion_id``, else a new lesion of
+        the template's role, the same rules as drawing); the lengths are those
+        of the lines, to 0.1 mm, as for drawn ones.
+
+        Raises
+        ------
+        ReadingError
+            The drawing rules refuse it (e.g. a target at a follow-up).
+        DocumentLockedError
+            The reading is signed.
+        """
+        document = self._document
+        self.last_warnings = ()
+
+        def axis(ends: tuple[Point3, Point3]) -> tuple[AxisGeometry, float]:
+            geometry = AxisGeometry(start_lps_mm=ends[0], end_lps_mm=ends[1])
+            return geometry, round(geometry.length_mm, 1)
+
+        long_axis, long_mm = axis(measured.long_axis_lps_mm)
+        short_axis, short_mm = axis(measured.short_axis_lps_mm)
+        axes = DrawnAxes(
+            series_instance_uid=measured.series_instance_uid,
+            sop_instance_uid=measured.sop_instance_uid,
+            long_axis=long_axis,
+            long_axis_mm=long_mm,
+            short_axis=short_axis,
+            short_axis_mm=short_mm,
+            method=MeasurementMethod.SEMI_AUTOMATIC,
+        )
+        result = record_drawn_axes(
+            document.reading, visit, axes, lesion_id=lesion_id, template=template
+        )
+        document.replace(
+            result.reading, f"{verb} {result.lesion_id} ({result.summary}) at {visit}"
+        )
+        if result.created or document.selected_lesion_id != result.lesion_id:
+            document.select_lesion(result.lesion_id)
+        return result.lesion_id
+
+
+Point3 = tuple[float, float, float]
+
+
+def geometry_at(
+    reading: Reading, visit: str, lesion_id: str
+) -> MeasurementGeometry | None:
+    """The lines ``lesion_id`` has at ``visit`` (measured, marked or new)."""
+    timepoint = reading.timepoint(visit)
+    measurement = timepoint.measurement(lesion_id)
+    if measurement is not None and measurement.geometry is not None:
+        return measurement.geometry
+    for observation in timepoint.new_lesions:
+        if observation.lesion_id == lesion_id and observation.geometry is not None:
+            return observation.geometry
+    for assessment in timepoint.non_target:
+        if assessment.lesion_id == lesion_id and assessment.geometry is not None:
+            return assessment.geometry
+    return None
+
+
+def _method_at(
+    reading: Reading, visit: str, lesion_id: str
+) -> MeasurementMethod | None:
+    """How ``lesion_id``'s lines at ``visit`` were made (``None``: no lines)."""
+    geometry = geometry_at(reading, visit, lesion_id)
+    return geometry.method if geometry is not None else None
 
 
 def _segment_ij(

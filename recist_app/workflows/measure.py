@@ -34,9 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LesionMeasurement",
+    "PredictedMeasurement",
     "PropagatedPoint",
+    "map_point",
     "measure_at_point",
     "measure_in_folder",
+    "measure_predicted",
+    "measure_predicted_between_folders",
     "propagate_between_folders",
     "propagate_to",
     "registration_for",
@@ -234,3 +238,68 @@ def propagate_between_folders(
     fixed = series_in_folder(from_folder)
     moving = series_in_folder(to_folder)
     return propagate_to(fixed, moving, point_lps_mm)
+
+
+def map_point(
+    registration: SeriesRegistration, point_lps_mm: Point3, *, inverse: bool = False
+) -> Point3:
+    """The registration's global (affine) transform applied to one point.
+
+    Fast enough for every scroll step of anatomy-linked viewports (no local
+    refinement); ``inverse`` maps from the moving series back to the fixed one.
+    """
+    if not inverse:
+        return registration.map_point(point_lps_mm)
+    x, y, z = registration.transform.GetInverse().TransformPoint(
+        tuple(float(c) for c in point_lps_mm)
+    )
+    return (float(x), float(y), float(z))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class PredictedMeasurement:
+    """A lesion found again at a follow-up: where, and its click-to-measure."""
+
+    point: PropagatedPoint
+    measurement: LesionMeasurement
+
+    def as_json(self) -> dict[str, Any]:
+        """``propagate --measure --format json``: the point and the measurement."""
+        return {**self.point.as_json(), "measurement": self.measurement.as_json()}
+
+
+def measure_predicted(
+    fixed: ImageVolume,
+    moving: ImageVolume,
+    point_lps_mm: Point3,
+    *,
+    lymph_node: bool = False,
+    predicted: PropagatedPoint | None = None,
+) -> PredictedMeasurement:
+    """Find a lesion of ``fixed`` again in ``moving`` and measure it there.
+
+    The workstation's Enter at a follow-up: :func:`propagate_to` (unless the
+    ``predicted`` point is known already), then :func:`measure_at_point` at the
+    predicted point, for the reader to check and correct.
+
+    Raises
+    ------
+    recist_app.imaging.RegistrationError, recist_app.imaging.SegmentationError
+        The series cannot be registered, or no lesion is found there (one line).
+    """
+    found = predicted or propagate_to(fixed, moving, point_lps_mm)
+    measurement = measure_at_point(moving, found.point_lps_mm, lymph_node=lymph_node)
+    return PredictedMeasurement(point=found, measurement=measurement)
+
+
+def measure_predicted_between_folders(
+    from_folder: str | Path,
+    to_folder: str | Path,
+    point_lps_mm: Point3,
+    *,
+    lymph_node: bool = False,
+) -> PredictedMeasurement:
+    """:func:`measure_predicted` on the series of two DICOM folders."""
+    fixed = series_in_folder(from_folder)
+    moving = series_in_folder(to_folder)
+    return measure_predicted(fixed, moving, point_lps_mm, lymph_node=lymph_node)

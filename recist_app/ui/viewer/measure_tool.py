@@ -5,7 +5,9 @@ feeds them here; the tool keeps the preview and, when a gesture ends, returns a
 :class:`DrawnMeasurement` of plain coordinates. Perpendicularity is computed in
 millimetre space, so non-square pixels still give a true perpendicular. The viable
 tool draws one line like the line tool, marked ``viable``: mRECIST's long axis of
-the arterially enhancing part of a target (docs/rules.md J1).
+the arterially enhancing part of a target (docs/rules.md J1). The Auto tool draws
+nothing itself: a click (or a refining drag) leaves as an :class:`AutoClick`, and
+click-to-measure draws the lines.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "AutoClick",
     "AxisName",
     "DrawnMeasurement",
     "Handle",
     "MeasureTool",
     "MeasurementOverlay",
     "PointIJ",
+    "PositionMarker",
     "Segment",
     "Tool",
 ]
@@ -39,6 +43,7 @@ class Tool(StrEnum):
     LINE = "line"
     BIDIRECTIONAL = "bidirectional"
     VIABLE = "viable"
+    AUTO = "auto"
 
 
 class AxisName(StrEnum):
@@ -96,6 +101,29 @@ class DrawnMeasurement:
     lesion_id: str | None = None
     viable: bool = False
     screen_px_per_mm: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionMarker:
+    """A predicted lesion position: a circled cross-hair and a label on a slice."""
+
+    lesion_id: str
+    slice_index: int
+    point_ij: PointIJ
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutoClick:
+    """A press and release of the Auto tool on slice ``slice_index``, in pixels.
+
+    A click has ``press_ij == release_ij`` (near enough); a drag refines the
+    last click-to-measure result (outward grows it, inward shrinks it).
+    """
+
+    slice_index: int
+    press_ij: PointIJ
+    release_ij: PointIJ
 
 
 @dataclass(slots=True)
@@ -200,6 +228,8 @@ class MeasureTool:
         short_axis: Segment | None = None
         if drag is None:
             return long_axis, None
+        if drag.kind == "auto":
+            return None, None
         if drag.kind == "long":
             long_axis = (drag.start, drag.current)
         elif drag.kind == "short" and long_axis is not None:
@@ -209,6 +239,13 @@ class MeasureTool:
             if edited is not None:
                 long_axis, short_axis = edited.long_axis_ij, edited.short_axis_ij
         return long_axis, short_axis
+
+    def auto_drag(self) -> Segment | None:
+        """The Auto tool's drag in progress (press point, current point)."""
+        drag = self._drag
+        if drag is None or drag.kind != "auto":
+            return None
+        return (drag.start, drag.current)
 
     def _short_from_drag(self, long_axis: Segment, drag: _Drag) -> Segment | None:
         if self.length_mm(long_axis) == 0:
@@ -232,6 +269,10 @@ class MeasureTool:
             return True
         if self.tool is Tool.NAVIGATE:
             return False
+        if self.tool is Tool.AUTO:
+            self._drag = _Drag(kind="auto", start=point, current=point)
+            self._pending_long = None
+            return True
         if self._pending_long is not None and self._pending_slice != slice_index:
             self._pending_long = None
         kind = "short" if self._pending_long is not None else "long"
@@ -243,8 +284,10 @@ class MeasureTool:
         if self._drag is not None:
             self._drag.current = point
 
-    def release(self, point: PointIJ, slice_index: int) -> DrawnMeasurement | None:
-        """End a gesture; returns the measurement it made, if any."""
+    def release(
+        self, point: PointIJ, slice_index: int
+    ) -> DrawnMeasurement | AutoClick | None:
+        """End a gesture; returns the measurement (or Auto click) it made, if any."""
         drag = self._drag
         self._drag = None
         if drag is None:
@@ -252,6 +295,10 @@ class MeasureTool:
         drag.current = point
         if drag.kind == "edit":
             return self._edited(drag)
+        if drag.kind == "auto":
+            return AutoClick(
+                slice_index=slice_index, press_ij=drag.start, release_ij=point
+            )
         if drag.kind == "long":
             segment = (drag.start, point)
             if self.length_mm(segment) < _MIN_LENGTH_MM:

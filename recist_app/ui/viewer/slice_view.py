@@ -41,12 +41,14 @@ from recist_app.imaging import (
     window_lookup_table,
 )
 from recist_app.ui.viewer.measure_tool import (
+    AutoClick,
     AxisName,
     DrawnMeasurement,
     Handle,
     MeasurementOverlay,
     MeasureTool,
     PointIJ,
+    PositionMarker,
     Segment,
     Tool,
 )
@@ -71,6 +73,8 @@ _MEASURED = QColor(64, 224, 160)
 _HINT = QColor(255, 140, 60)
 _PREVIEW = QColor(90, 200, 255)
 _VIABLE = QColor(255, 80, 200)  # mRECIST viable (arterially enhancing) long axis
+_OUTLINE = QColor(90, 200, 255)  # click-to-measure's segmentation outline
+_PREDICTED = QColor(255, 170, 60)  # a lesion's predicted position at a follow-up
 _TEXT = QColor(235, 235, 235)
 
 
@@ -144,11 +148,14 @@ class SliceView(QWidget):
         Window centre and width (modality units) changed.
     measurement_drawn(DrawnMeasurement)
         A drawing or a handle edit finished (mouse release).
+    auto_clicked(AutoClick)
+        The Auto tool was clicked (or dragged) on the image.
     """
 
     slice_changed = Signal(int)
     window_changed = Signal(float, float)
     measurement_drawn = Signal(object)
+    auto_clicked = Signal(object)
     zoom_changed = Signal()
     point_chosen = Signal(float, float)
 
@@ -163,6 +170,9 @@ class SliceView(QWidget):
         self._title_lines: tuple[str, ...] = ()
         self._state = _ViewState()
         self._overlays: tuple[MeasurementOverlay, ...] = ()
+        self._outlines: dict[int, npt.NDArray[np.float64]] = {}
+        self._markers: tuple[PositionMarker, ...] = ()
+        self._busy = False
         self._tool = MeasureTool()
         self._image: QImage | None = None
         self._pixels: npt.NDArray[Any] | None = None
@@ -237,6 +247,36 @@ class SliceView(QWidget):
         """The measurements currently drawn."""
         return self._overlays
 
+    def set_outlines(self, outlines: dict[int, npt.NDArray[np.float64]]) -> None:
+        """Outline to draw on each slice: slice -> ``(N, 2)`` pixel ``(i, j)``.
+
+        Click-to-measure's segmentation, shown on every slice it covers.
+        """
+        self._outlines = dict(outlines)
+        self.update()
+
+    @property
+    def outlines(self) -> dict[int, npt.NDArray[np.float64]]:
+        """The segmentation outlines drawn, by slice."""
+        return dict(self._outlines)
+
+    def set_markers(self, markers: Sequence[PositionMarker]) -> None:
+        """Replace the predicted lesion positions drawn on the slices."""
+        self._markers = tuple(markers)
+        self.update()
+
+    @property
+    def markers(self) -> tuple[PositionMarker, ...]:
+        """The predicted lesion positions drawn."""
+        return self._markers
+
+    def set_busy(self, busy: bool) -> None:
+        """A busy cursor while click-to-measure runs (the view stays usable)."""
+        if busy == self._busy:
+            return
+        self._busy = busy
+        self.set_tool(self._tool.tool)
+
     # ---------------------------------------------------------------- tools
     @property
     def tool(self) -> Tool:
@@ -248,9 +288,11 @@ class SliceView(QWidget):
         self._tool.cancel()
         self._tool.tool = tool
         cursor = (
-            Qt.CursorShape.OpenHandCursor
+            Qt.CursorShape.BusyCursor
+            if self._busy
+            else Qt.CursorShape.OpenHandCursor
             if tool is Tool.NAVIGATE
-            else (Qt.CursorShape.CrossCursor)
+            else Qt.CursorShape.CrossCursor
         )
         self.setCursor(cursor)
         self.update()
@@ -623,6 +665,8 @@ class SliceView(QWidget):
             self.measurement_drawn.emit(
                 dataclasses.replace(drawn, screen_px_per_mm=self.zoom)
             )
+        elif isinstance(drawn, AutoClick):
+            self.auto_clicked.emit(drawn)
 
     # ---------------------------------------------------------------- painting
     def _visible_block(self) -> tuple[int, int, int, int]:
@@ -724,6 +768,8 @@ class SliceView(QWidget):
         )
         painter.restore()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_outline(painter)
+        self._paint_markers(painter)
         for overlay in self._overlays:
             if overlay.slice_index == self._state.slice_index:
                 self._paint_overlay(painter, overlay)
@@ -789,7 +835,45 @@ class SliceView(QWidget):
                 anchor = QPointF(anchor.x(), anchor.y() + 18)
             self._paint_label(painter, anchor, overlay.label, color)
 
+    def _paint_outline(self, painter: QPainter) -> None:
+        outline = self._outlines.get(self._state.slice_index)
+        if outline is None or len(outline) < 2:
+            return
+        painter.setPen(QPen(_OUTLINE, 1.4))
+        points = [self.image_to_widget((float(i), float(j))) for i, j in outline]
+        painter.drawPolygon(points)
+
+    def _paint_markers(self, painter: QPainter) -> None:
+        k = self._state.slice_index
+        for marker in self._markers:
+            distance = abs(marker.slice_index - k)
+            if distance > 1:
+                continue
+            color = QColor(_PREDICTED)
+            if distance:
+                color.setAlpha(110)  # a slice away: faint, so it is found
+            pen = QPen(color, 1.6)
+            pen.setStyle(Qt.PenStyle.DashLine if distance else Qt.PenStyle.SolidLine)
+            painter.setPen(pen)
+            center = self.image_to_widget(marker.point_ij)
+            radius = 11.0
+            painter.drawEllipse(center, radius, radius)
+            x, y = center.x(), center.y()
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                painter.drawLine(
+                    QPointF(x + dx * radius * 0.4, y + dy * radius * 0.4),
+                    QPointF(x + dx * radius * 1.6, y + dy * radius * 1.6),
+                )
+            label_at = QPointF(x + radius + 4, y)
+            self._paint_label(painter, label_at, marker.label, color)
+
     def _paint_preview(self, painter: QPainter) -> None:
+        auto = self._tool.auto_drag()
+        if auto is not None and auto[0] != auto[1]:
+            pen = QPen(_PREVIEW, 1.2)
+            pen.setStyle(Qt.PenStyle.DotLine)
+            painter.setPen(pen)
+            painter.drawLine(*(self.image_to_widget(p) for p in auto))
         long_axis, short_axis = self._tool.preview(self._state.slice_index)
         viable = self._tool.drawing_viable
         color = _VIABLE if viable else _PREVIEW
