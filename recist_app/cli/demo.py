@@ -30,6 +30,7 @@ def _run_demo_data(args: argparse.Namespace) -> int:
         patient_id=args.patient_id,
         patient_name=args.patient_name,
         progress=report,
+        moving=not args.still,
     )
     report(f"demo reading written to {reading}")
     print(truth)
@@ -90,6 +91,12 @@ def add_parsers(subparsers: Any) -> None:
     demo.add_argument("--noise", type=float, default=10.0, metavar="HU")
     demo.add_argument(
         "--shuffle", action="store_true", help="random file names (order says nothing)"
+    )
+    demo.add_argument(
+        "--still",
+        action="store_true",
+        help="the patient lies exactly as at the baseline at every follow-up "
+        "(by default each follow-up is shifted, rolled and breathes differently)",
     )
     demo.set_defaults(handler=_run_demo_data)
 

@@ -1033,7 +1033,7 @@ def write_demo_data(
     patient_id: str = _PATIENT_ID,
     patient_name: str = _PATIENT_NAME,
     progress: Callable[[str], None] | None = None,
-    moving: bool = False,
+    moving: bool = True,
 ) -> dict[str, Any]:
     """Write the demo patient's CT studies and ``ground_truth.json``.
 
@@ -1063,8 +1063,9 @@ def write_demo_data(
         Called with one line of text per visit written.
     moving
         The patient lies differently at each follow-up (:data:`DEMO_POSES`: a
-        few cm of shift, a few degrees of roll, breathing); the truth of each
-        study records its pose and where every lesion is drawn.
+        few cm of shift, a few degrees of roll, breathing), as real follow-ups
+        do; the truth of each study records its pose and where every lesion is
+        drawn. ``False`` keeps the baseline's pose at every visit.
 
     Returns
     -------

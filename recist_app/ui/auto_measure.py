@@ -102,11 +102,18 @@ def refined_scale(
 def lesion_source(
     reading: Reading, lesion_id: str, visit: str
 ) -> tuple[str, MeasurementGeometry] | None:
-    """The last visit before ``visit`` where ``lesion_id`` has lines, and them."""
+    """Where to look ``lesion_id`` up from, for ``visit``: a visit and its lines.
+
+    The baseline's lines when it has them (each follow-up is registered to the
+    baseline, as the propagation was validated), else the last visit before
+    ``visit`` where the lesion has lines.
+    """
     visits = [t.visit for t in reading.timepoints]
     if visit not in visits:
         return None
-    for timepoint in reversed(reading.timepoints[: visits.index(visit)]):
+    earlier = reading.timepoints[: visits.index(visit)]
+    baseline = [t for t in earlier if t.is_baseline]
+    for timepoint in (*baseline, *reversed(earlier)):
         geometry = geometry_at(reading, timepoint.visit, lesion_id)
         if geometry is not None:
             return timepoint.visit, geometry
@@ -210,6 +217,11 @@ class AutoMeasure(QObject):
     def outlines(self) -> dict[int, Any]:
         """The outline of the last result, by slice (empty when none is shown)."""
         return dict(self._recorded.outlines) if self._recorded else {}
+
+    @property
+    def tolerance_scale(self) -> float | None:
+        """The tolerance scale of the last result shown (1: as clicked)."""
+        return self._recorded.request.tolerance_scale if self._recorded else None
 
     def clear_outline(self) -> None:
         """Forget the last result's outline (another visit, another edit)."""

@@ -172,6 +172,26 @@ def test_cli_propagate_prints_the_point_as_json(
     assert answer["method"].startswith("affine registration + block match")
 
 
+@pytest.mark.slow
+def test_cli_propagate_measure_finds_and_measures_the_node_as_enter_does(
+    studies: Studies, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``propagate --measure``: the workstation's Enter at a follow-up, headless."""
+    first, second, (before, after) = studies
+    node = next(t for t in before if t.lesion_id == "T02")
+    then = next(t for t in after if t.lesion_id == "T02")
+    x, y, z = node.center_lps_mm
+    argv = ["propagate", str(first), str(second), f"--at={x},{y},{z}"]
+    assert main([*argv, "--measure", "--lymph-node", "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(answer) == {"point_lps_mm", "method", "measurement"}
+    assert math.dist(answer["point_lps_mm"], then.center_lps_mm) <= 3.0
+    measured = answer["measurement"]
+    assert measured["short_axis_mm"] == pytest.approx(then.short_axis_mm, abs=2.2)
+    assert main([*argv, "--measure"]) == 0
+    assert "long axis" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("at", "expected"),
     [("1,2", "expected X,Y,Z"), ("a,b,c", "expected X,Y,Z")],

@@ -25,8 +25,6 @@ from recist_app.ui.viewer.measure_tool import Tool
 from recist_app.workflows.measure import series_in_folder
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pytestqt.qtbot import QtBot
 
     from recist_app.imaging import ImageVolume
@@ -59,7 +57,9 @@ def phantom(
 
 
 def lesion_truth(truth: dict[str, Any], visit: int, lesion_id: str) -> dict[str, Any]:
-    found = [x for x in truth["studies"][visit]["lesions"] if x["lesion_id"] == lesion_id]
+    found = [
+        x for x in truth["studies"][visit]["lesions"] if x["lesion_id"] == lesion_id
+    ]
     return dict(found[0])
 
 
@@ -120,7 +120,8 @@ def test_auto_click_measures_a_target_in_one_undo_step(
 
     assert lesion_id == "T01"  # the first target of this reading
     measurement = window.document.reading.timepoint("BASELINE").measurement("T01")
-    assert measurement is not None and measurement.geometry is not None
+    assert measurement is not None
+    assert measurement.geometry is not None
     assert measurement.long_axis_mm == pytest.approx(lung["long_axis_mm"], abs=1.0)
     assert measurement.geometry.method is MeasurementMethod.SEMI_AUTOMATIC
     model = window.lesion_panel.model
@@ -144,9 +145,10 @@ def test_esc_cancels_a_run_and_drops_its_result(
     i, j, k = point_of(view, lesion_truth(truth, 0, "T03")["center_lps_mm"])
     view.set_slice_index(k)
     click(view, i, j)
-    assert window.auto.busy
+    running = [window.auto.busy]
     QTest.keyClick(view, Qt.Key.Key_Escape)
-    assert not window.auto.busy
+    running.append(window.auto.busy)
+    assert running == [True, False]
     assert window.auto.measure_runner.wait_idle(20)
     qtbot.wait(50)  # the dropped result would arrive now
     assert window.document.reading.lesions == ()
@@ -163,7 +165,8 @@ def test_a_click_in_air_says_so_in_one_status_line_and_creates_nothing(
         click(view, 4.0, 4.0)  # the corner of the image: air
     assert finished.args == [""]
     message = window.statusBar().currentMessage()
-    assert message.startswith("Auto: ") and "\n" not in message
+    assert message.startswith("Auto: ")
+    assert "\n" not in message
     assert "no lesion" in message
     assert window.document.reading.lesions == ()
     assert window.document.undo_stack.count() == 0
@@ -187,13 +190,15 @@ def test_a_handle_drag_corrects_it_in_one_undo_step(
     QTest.mouseRelease(view, Qt.MouseButton.LeftButton, NONE, last)
 
     measurement = window.document.reading.timepoint("BASELINE").measurement("T01")
-    assert measurement is not None and measurement.geometry is not None
+    assert measurement is not None
+    assert measurement.geometry is not None
     assert measurement.geometry.method is MeasurementMethod.SEMI_AUTOMATIC_CORRECTED
     stack = window.document.undo_stack
     assert stack.count() == 2
     stack.undo()
     measurement = window.document.reading.timepoint("BASELINE").measurement("T01")
-    assert measurement is not None and measurement.geometry is not None
+    assert measurement is not None
+    assert measurement.geometry is not None
     assert measurement.geometry.method is MeasurementMethod.SEMI_AUTOMATIC
 
 
@@ -221,7 +226,8 @@ def test_enter_at_a_moved_follow_up_measures_the_selected_lesion_there(
         QTest.keyClick(window.lesion_panel.table, Qt.Key.Key_Return)
     assert finished.args == ["T01"]
     measurement = window.document.reading.timepoint("WEEK 8").measurement("T01")
-    assert measurement is not None and measurement.geometry is not None
+    assert measurement is not None
+    assert measurement.geometry is not None
     assert measurement.long_axis_mm == pytest.approx(week8["long_axis_mm"], abs=1.0)
     assert measurement.geometry.method is MeasurementMethod.SEMI_AUTOMATIC
     assert abs(window.slice_view.slice_index - k) <= 1
@@ -232,9 +238,7 @@ def test_enter_at_a_moved_follow_up_measures_the_selected_lesion_there(
     assert baseline_slice >= 0
 
 
-def test_enter_leaves_a_table_editor_its_key(
-    qtbot: QtBot, window: MainWindow
-) -> None:
+def test_enter_leaves_a_table_editor_its_key(qtbot: QtBot, window: MainWindow) -> None:
     window.document.set_visit("WEEK 8")
     assert not window.handle_hotkey(Qt.Key.Key_Return)  # nothing selected: not ours
     button = window.lesion_panel.state_button
@@ -246,7 +250,7 @@ def test_enter_leaves_a_table_editor_its_key(
 def test_scrolling_is_linked_by_anatomy_once_registered(
     qtbot: QtBot, window: MainWindow, phantom: tuple[dict[str, Any], Any]
 ) -> None:
-    truth, volumes = phantom
+    truth, _volumes = phantom
     window.set_layout("1x2")
     window.set_viewport_source(window.viewports[0], "baseline")
     window.document.set_visit("WEEK 16")
@@ -265,3 +269,36 @@ def test_scrolling_is_linked_by_anatomy_once_registered(
     assert table != wanted  # the patient moved: table position is wrong
     assert abs(prior.slice_index - wanted) <= 1
     assert prior.slice_index != table
+
+
+def test_a_drag_refines_the_last_result_in_the_same_undo_step(
+    qtbot: QtBot, window: MainWindow, phantom: tuple[dict[str, Any], Any]
+) -> None:
+    truth, _volumes = phantom
+    window.set_tool(Tool.AUTO)
+    lesion = lesion_truth(truth, 0, "T02")  # the node beside the aorta
+    window.lesion_panel.node_check.setChecked(True)
+    auto_click_at(qtbot, window, lesion["center_lps_mm"])
+    view = window.slice_view
+    i, j, _k = point_of(view, lesion["center_lps_mm"])
+    stack = window.document.undo_stack
+    assert stack.count() == 1
+    # inward: from 10 px out to 2 px out: a tighter band
+    first = view.image_to_widget((i + 10, j)).toPoint()
+    last = view.image_to_widget((i + 2, j)).toPoint()
+    with qtbot.waitSignal(window.auto.finished, timeout=20_000) as finished:
+        QTest.mousePress(view, Qt.MouseButton.LeftButton, NONE, first)
+        QTest.mouseMove(view, last)
+        QTest.mouseRelease(view, Qt.MouseButton.LeftButton, NONE, last)
+    assert finished.args == ["T01"]
+    assert window.auto.tolerance_scale == pytest.approx(0.3)  # 2 / 10, held at 0.3
+    assert stack.count() == 1  # the refined result replaced the first one
+    lesions = window.document.reading.lesions
+    assert [x.lesion_id for x in lesions] == ["T01"]
+    assert lesions[0].is_lymph_node
+    measured = window.document.reading.timepoint("BASELINE").measurement("T01")
+    assert measured is not None
+    assert measured.geometry is not None
+    assert measured.geometry.method is MeasurementMethod.SEMI_AUTOMATIC
+    stack.undo()
+    assert window.document.reading.lesions == ()

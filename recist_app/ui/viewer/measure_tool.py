@@ -146,6 +146,7 @@ class MeasureTool:
         # Bidirectional: the long axis waits here for its short axis.
         self._pending_long: Segment | None = None
         self._pending_slice = -1
+        self._auto_click: AutoClick | None = None
 
     # ---------------------------------------------------------------- geometry
     def _to_mm(self, point: PointIJ) -> tuple[float, float]:
@@ -240,6 +241,11 @@ class MeasureTool:
                 long_axis, short_axis = edited.long_axis_ij, edited.short_axis_ij
         return long_axis, short_axis
 
+    def take_auto_click(self) -> AutoClick | None:
+        """The Auto tool's click or drag that just ended (once), if any."""
+        click, self._auto_click = self._auto_click, None
+        return click
+
     def auto_drag(self) -> Segment | None:
         """The Auto tool's drag in progress (press point, current point)."""
         drag = self._drag
@@ -284,10 +290,12 @@ class MeasureTool:
         if self._drag is not None:
             self._drag.current = point
 
-    def release(
-        self, point: PointIJ, slice_index: int
-    ) -> DrawnMeasurement | AutoClick | None:
-        """End a gesture; returns the measurement (or Auto click) it made, if any."""
+    def release(self, point: PointIJ, slice_index: int) -> DrawnMeasurement | None:
+        """End a gesture; returns the measurement it made, if any.
+
+        The Auto tool's gesture makes no measurement: :meth:`take_auto_click`
+        hands it over.
+        """
         drag = self._drag
         self._drag = None
         if drag is None:
@@ -296,9 +304,10 @@ class MeasureTool:
         if drag.kind == "edit":
             return self._edited(drag)
         if drag.kind == "auto":
-            return AutoClick(
+            self._auto_click = AutoClick(
                 slice_index=slice_index, press_ij=drag.start, release_ij=point
             )
+            return None
         if drag.kind == "long":
             segment = (drag.start, point)
             if self.length_mm(segment) < _MIN_LENGTH_MM:

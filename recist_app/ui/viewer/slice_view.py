@@ -41,7 +41,6 @@ from recist_app.imaging import (
     window_lookup_table,
 )
 from recist_app.ui.viewer.measure_tool import (
-    AutoClick,
     AxisName,
     DrawnMeasurement,
     Handle,
@@ -665,8 +664,9 @@ class SliceView(QWidget):
             self.measurement_drawn.emit(
                 dataclasses.replace(drawn, screen_px_per_mm=self.zoom)
             )
-        elif isinstance(drawn, AutoClick):
-            self.auto_clicked.emit(drawn)
+        auto = self._tool.take_auto_click()
+        if auto is not None:
+            self.auto_clicked.emit(auto)
 
     # ---------------------------------------------------------------- painting
     def _visible_block(self) -> tuple[int, int, int, int]:
