@@ -35,6 +35,12 @@ for size in 1920x1080 1366x768; do
   echo "docs/workstation-$size.png"
   kill "$app" 2>/dev/null || true
   wait "$app" 2>/dev/null || true
+  if [ "$size" = 1920x1080 ]; then
+    # The Auto tool: DEMO-HCC-002 read with Auto clicks and Enter at Week 8.
+    DISPLAY="$display" "$BIN/python" docs/make_auto_screenshot.py \
+      "docs/auto-$size.png" >"$work/auto.log" 2>&1
+    echo "docs/auto-$size.png"
+  fi
   kill "$wm" "$xvfb" 2>/dev/null || true
   wait "$wm" "$xvfb" 2>/dev/null || true
 done

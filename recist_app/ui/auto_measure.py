@@ -376,9 +376,11 @@ class AutoMeasure(QObject):
         )
         view = window.slice_view
         view.set_outlines(result.outlines_ij)
-        view.set_slice_index(result.slice_index)
-        (i0, j0), (i1, j1) = result.long_axis_ij
-        view.center_on(((i0 + i1) / 2, (j0 + j1) / 2))
+        # Every viewport to the lesion: this visit's new lines (the slice of the
+        # greatest long axis), the others' own lines of it.
+        window.show_lesion(lesion_id)
+        if view.slice_index != result.slice_index:
+            view.set_slice_index(result.slice_index)
         self._status(
             f"{verb}: {lesion_id} {result.long_axis_mm:.1f} × "
             f"{result.short_axis_mm:.1f} mm (semi-automatic) on slice "

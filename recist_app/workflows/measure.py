@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from recist_app.imaging.bidirectional import measure_bidirectional, slice_outlines_ij
 from recist_app.imaging.discovery import discover
-from recist_app.imaging.geometry import lps_mm_to_index
+from recist_app.imaging.errors import SegmentationError
+from recist_app.imaging.geometry import index_to_lps_mm, lps_mm_to_index
 from recist_app.imaging.loader import load_volume
 from recist_app.imaging.registration import (
     SeriesRegistration,
@@ -288,8 +289,44 @@ def measure_predicted(
         The series cannot be registered, or no lesion is found there (one line).
     """
     found = predicted or propagate_to(fixed, moving, point_lps_mm)
-    measurement = measure_at_point(moving, found.point_lps_mm, lymph_node=lymph_node)
-    return PredictedMeasurement(point=found, measurement=measurement)
+    first_error: SegmentationError | None = None
+    for point, step in _near_points(moving, found.point_lps_mm):
+        try:
+            measurement = measure_at_point(moving, point, lymph_node=lymph_node)
+        except SegmentationError as error:
+            first_error = first_error or error
+            continue
+        if step:
+            found = PropagatedPoint(
+                point_lps_mm=point, method=f"{found.method} + {step}"
+            )
+        return PredictedMeasurement(point=found, measurement=measurement)
+    assert first_error is not None
+    raise first_error
+
+
+_NEAR_IN_PLANE_MM = 4.0
+"""How far from a predicted point its neighbours are tried (in plane)."""
+
+
+def _near_points(volume: ImageVolume, point: Point3) -> list[tuple[Point3, str]]:
+    """The predicted point, then its neighbours a few mm and a slice away.
+
+    A prediction a few millimetres off can land just outside a small lesion (a
+    node in fat): as a reader would click again a little beside it, its six
+    neighbours (4 mm in plane, one slice up and down) are tried, nearest first.
+    """
+    i, j, k = (float(v) for v in lps_mm_to_index(volume, point))
+    di = _NEAR_IN_PLANE_MM / volume.column_spacing_mm
+    dj = _NEAR_IN_PLANE_MM / volume.row_spacing_mm
+    offsets = [(di, 0, 0), (-di, 0, 0), (0, dj, 0), (0, -dj, 0), (0, 0, 1), (0, 0, -1)]
+    points: list[tuple[Point3, str]] = [(point, "")]
+    for oi, oj, ok in offsets:
+        lps = index_to_lps_mm(volume, [i + oi, j + oj, k + ok])
+        points.append(
+            ((float(lps[0]), float(lps[1]), float(lps[2])), "a click beside it")
+        )
+    return points
 
 
 def measure_predicted_between_folders(
