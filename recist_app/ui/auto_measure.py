@@ -242,6 +242,9 @@ class AutoMeasure(QObject):
         visit = document.visit
         if volume is None or not visit or document.locked:
             return
+        if self._loaded(visit) is not volume:
+            self._status("Auto: the images are still loading", 6000)
+            return
         recorded = self._recorded
         spacing = (volume.column_spacing_mm, volume.row_spacing_mm)
         dragged = math.hypot(
@@ -543,7 +546,6 @@ class AutoMeasure(QObject):
     def _predict(self) -> None:
         jobs = self._missing_predictions()
         if not jobs:
-            self._window._update_overlays()
             return
         for job in jobs:
             self._predicting.add(job[4])

@@ -217,8 +217,13 @@ class _HotkeyFilter(QObject):
         grand = parent.parentWidget() if parent is not None else None
         if isinstance(grand, QAbstractItemView) and watched is not grand.viewport():
             return False  # an editor open in a table cell keeps its keys
-        if key in _ENTER and isinstance(watched, QAbstractButton | QComboBox):
-            return False  # Enter presses a button, opens a drop-down
+        if key in _ENTER and (
+            watched is not (QApplication.focusWidget() or window)
+            or not window.takes_enter_from(watched)
+        ):
+            # Enter presses a button, opens a drop-down or a patient; it is
+            # ours only where the focus is (not as it bubbles up to a parent).
+            return False
         return window.handle_hotkey(key)
 
 
@@ -1123,6 +1128,7 @@ class MainWindow(QMainWindow):
         else:
             self._refresh_viewports()  # the nadir may have moved
         self._load_missing_volumes()
+        self._update_overlays()
         self.auto.refresh()  # lesions measured or undone: predictions follow
         self._update_title()
 
@@ -1299,6 +1305,20 @@ class MainWindow(QMainWindow):
         visit = visits[min(max(index + step, 0), len(visits) - 1)]
         self.document.set_visit(visit)
         return visit
+
+    def takes_enter_from(self, widget: QWidget) -> bool:
+        """Whether Enter pressed in ``widget`` means "accept" (issue 19).
+
+        The images, the lesion table and the window itself; never a button, a
+        drop-down or another list (the patient list opens a patient with it).
+        """
+        if isinstance(widget, QAbstractButton | QComboBox):
+            return False
+        return (
+            widget is self
+            or any(viewport.isAncestorOf(widget) for viewport in self.viewports)
+            or self.lesion_panel.isAncestorOf(widget)
+        )
 
     def handle_hotkey(self, key: Qt.Key) -> bool:
         """A global hotkey (whatever has the focus); False when it is not one.

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from recist_app.exchange.demo_reading import unread_reading_from_ground_truth
 from recist_app.imaging import GROUND_TRUTH_NAME, lps_mm_to_index, write_demo_data
@@ -222,8 +222,10 @@ def test_enter_at_a_moved_follow_up_measures_the_selected_lesion_there(
     assert abs(window.slice_view.slice_index - k) <= 1
     stack = window.document.undo_stack
     before = stack.count()
+    table = window.lesion_panel.table
+    table.setFocus()  # the reader clicked its row
     with qtbot.waitSignal(window.auto.finished, timeout=30_000) as finished:
-        QTest.keyClick(window.lesion_panel.table, Qt.Key.Key_Return)
+        QTest.keyClick(table, Qt.Key.Key_Return)
     assert finished.args == ["T01"]
     measurement = window.document.reading.timepoint("WEEK 8").measurement("T01")
     assert measurement is not None
@@ -238,13 +240,27 @@ def test_enter_at_a_moved_follow_up_measures_the_selected_lesion_there(
     assert baseline_slice >= 0
 
 
-def test_enter_leaves_a_table_editor_its_key(qtbot: QtBot, window: MainWindow) -> None:
+def test_enter_stays_with_buttons_and_drop_downs(
+    qtbot: QtBot, window: MainWindow, phantom: tuple[dict[str, Any], Any]
+) -> None:
+    truth, _volumes = phantom
     window.document.set_visit("WEEK 8")
     assert not window.handle_hotkey(Qt.Key.Key_Return)  # nothing selected: not ours
-    button = window.lesion_panel.state_button
-    button.setFocus()
-    QTest.keyClick(button, Qt.Key.Key_Return)
-    assert not window.auto.busy
+    window.document.set_visit("BASELINE")
+    window.set_tool(Tool.AUTO)
+    auto_click_at(qtbot, window, lesion_truth(truth, 0, "T03")["center_lps_mm"])
+    window.document.set_visit("WEEK 8")
+    window.document.select_lesion("T01")
+    panel = window.lesion_panel
+    for widget in (panel.state_button, panel.state_combo, panel.organ_combo):
+        widget.setFocus()
+        QTest.keyClick(widget, Qt.Key.Key_Return)
+        assert not window.auto.busy, widget
+        assert not window.takes_enter_from(widget)
+    assert window.takes_enter_from(panel.table.viewport())
+    assert window.takes_enter_from(window.slice_view)
+    QApplication.processEvents()
+    assert window.document.reading.timepoint("WEEK 8").measurement("T01") is None
 
 
 def test_scrolling_is_linked_by_anatomy_once_registered(
