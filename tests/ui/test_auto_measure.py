@@ -8,6 +8,7 @@ lesion is somewhere else at each follow-up; the ground truth says where.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from recist_app.cli.main import main
 from recist_app.exchange.demo_reading import unread_reading_from_ground_truth
 from recist_app.imaging import GROUND_TRUTH_NAME, lps_mm_to_index, write_demo_data
 from recist_app.recist import MeasurementMethod
@@ -49,6 +51,7 @@ def phantom(
     folder = tmp_path_factory.mktemp("moved-demo")
     write_demo_data(folder, **PHANTOM)
     truth = json.loads((folder / GROUND_TRUTH_NAME).read_text())
+    truth["root"] = str(folder)
     volumes = {}
     for study in truth["studies"]:
         volume = series_in_folder(folder / study["folder"])
@@ -318,3 +321,48 @@ def test_a_drag_refines_the_last_result_in_the_same_undo_step(
     assert measured.geometry.method is MeasurementMethod.SEMI_AUTOMATIC
     stack.undo()
     assert window.document.reading.lesions == ()
+
+
+def test_enter_and_propagate_measure_give_the_same_measurement(
+    qtbot: QtBot,
+    window: MainWindow,
+    phantom: tuple[dict[str, Any], Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The workstation's Enter and ``propagate --measure``: one workflow."""
+    truth, _volumes = phantom
+    window.set_tool(Tool.AUTO)
+    auto_click_at(qtbot, window, lesion_truth(truth, 0, "T03")["center_lps_mm"])
+    baseline = window.document.reading.timepoint("BASELINE").measurement("T01")
+    assert baseline is not None
+    assert baseline.geometry is not None
+    assert baseline.geometry.long_axis is not None
+    axis = baseline.geometry.long_axis
+    x, y, z = (float(v) for v in np.mean([axis.start_lps_mm, axis.end_lps_mm], 0))
+    window.document.set_visit("WEEK 8")
+    window.document.select_lesion("T01")
+    with qtbot.waitSignal(window.auto.finished, timeout=30_000):
+        assert window.auto.accept()
+    measured = window.document.reading.timepoint("WEEK 8").measurement("T01")
+    assert measured is not None
+
+    root = Path(truth["root"])
+    folders = [str(root / study["folder"]) for study in truth["studies"][:2]]
+    assert (
+        main(
+            [
+                "propagate",
+                *folders,
+                f"--at={x},{y},{z}",
+                "--measure",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    answer = json.loads(capsys.readouterr().out)["measurement"]
+    assert measured.long_axis_mm == pytest.approx(answer["long_axis_mm"], abs=0.06)
+    assert measured.short_axis_mm == pytest.approx(answer["short_axis_mm"], abs=0.06)
+    assert measured.geometry is not None
+    assert measured.geometry.sop_instance_uid == answer["sop_instance_uid"]
