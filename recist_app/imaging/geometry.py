@@ -350,6 +350,29 @@ def _convex_hull(points: FloatArray) -> FloatArray:
     return np.array(lower[:-1] + upper[:-1], dtype=np.float64)
 
 
+def outline_long_axis(
+    contour_ij: npt.ArrayLike, *, row_spacing_mm: float, column_spacing_mm: float
+) -> Axis:
+    """The longest diameter of an outline (in mm), without its short axis.
+
+    Raises
+    ------
+    ValueError
+        When the outline is a single point.
+    """
+    outline = np.asarray(contour_ij, dtype=np.float64)
+    hull = _convex_hull(_to_mm(outline, row_spacing_mm, column_spacing_mm))
+    if hull.shape[0] < 2:
+        raise ValueError("contour_ij: the outline is a single point")
+    distances = np.linalg.norm(hull[:, None, :] - hull[None, :, :], axis=2)
+    first, second = np.unravel_index(int(np.argmax(distances)), distances.shape)
+    return Axis(
+        start_ij=_to_ij(hull[first], row_spacing_mm, column_spacing_mm),
+        end_ij=_to_ij(hull[second], row_spacing_mm, column_spacing_mm),
+        length_mm=float(distances[first, second]),
+    )
+
+
 def measure_lesion_axes(
     contour_ij: npt.ArrayLike, *, row_spacing_mm: float, column_spacing_mm: float
 ) -> LesionAxes:
@@ -369,15 +392,8 @@ def measure_lesion_axes(
         The longest diameter in mm and the longest chord perpendicular to it.
     """
     outline = np.asarray(contour_ij, dtype=np.float64)
-    hull = _convex_hull(_to_mm(outline, row_spacing_mm, column_spacing_mm))
-    if hull.shape[0] < 2:
-        raise ValueError("contour_ij: the outline is a single point")
-    distances = np.linalg.norm(hull[:, None, :] - hull[None, :, :], axis=2)
-    first, second = np.unravel_index(int(np.argmax(distances)), distances.shape)
-    long_axis = Axis(
-        start_ij=_to_ij(hull[first], row_spacing_mm, column_spacing_mm),
-        end_ij=_to_ij(hull[second], row_spacing_mm, column_spacing_mm),
-        length_mm=float(distances[first, second]),
+    long_axis = outline_long_axis(
+        outline, row_spacing_mm=row_spacing_mm, column_spacing_mm=column_spacing_mm
     )
     short_axis = perpendicular_short_axis(
         outline,

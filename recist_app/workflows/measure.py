@@ -139,7 +139,10 @@ def measure_at_point(
         max_diameter_mm=max_diameter_mm,
         tolerance_scale=tolerance_scale,
     )
-    axes = measure_bidirectional(volume, segmentation, lymph_node=lymph_node)
+    outlines = slice_outlines_ij(segmentation)
+    axes = measure_bidirectional(
+        volume, segmentation, lymph_node=lymph_node, outlines_ij=outlines
+    )
     return LesionMeasurement(
         long_axis_mm=axes.long_axis_mm,
         short_axis_mm=axes.short_axis_mm,
@@ -151,7 +154,7 @@ def measure_at_point(
         sop_instance_uid=axes.sop_instance_uid,
         series_instance_uid=volume.series_instance_uid,
         volume_ml=axes.volume_ml,
-        outlines_ij=slice_outlines_ij(segmentation),
+        outlines_ij=outlines,
     )
 
 
