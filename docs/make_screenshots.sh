@@ -9,6 +9,8 @@ work=$(mktemp -d /tmp/recist-screenshots.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export RECIST_APP_CONFIG_DIR="$work/config" XDG_CONFIG_HOME="$work/xdg-config"
 export XDG_DATA_HOME="$work/xdg-data" RECIST_APP_USER="Dr Demo Reader"
+# a site read: the first start asks nothing (name and role are set)
+export RECIST_APP_READER_ROLE=single
 number=$((90 + $$ % 100))
 for size in 1920x1080 1366x768; do
   display=":$number"; number=$((number + 1))
