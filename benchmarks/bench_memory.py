@@ -14,8 +14,10 @@ patient in the background, as it does for a reader.
   against the voxel bytes of the four volumes measured in the same run (the
   peer: what holding the images needs at the least).
 * switches: ten switches between the two patients, each waiting until every
-  series is loaded; after each, whether the previous patient's volumes are
-  gone (weak references, after ``gc.collect()``) and the resident memory.
+  series is loaded and the background registrations have ended (one running
+  when the patient changed cannot be interrupted); after each, whether the
+  previous patient's volumes are gone (weak references, after
+  ``gc.collect()``) and the resident memory.
 
 Goals (issue 23): peak <= volumes + 25 %; every switch releases the previous
 patient's volumes, resident memory does not grow over the ten switches.
@@ -122,6 +124,16 @@ def _wait_loaded(app: Any, window: Any, patient_id: str, timeout_s: float) -> No
     raise SystemExit(f"{patient_id}: series not loaded in {timeout_s:.0f} s")
 
 
+def _wait_idle(app: Any, window: Any, timeout_s: float) -> None:
+    """Run the event loop until no registration or prediction job is left."""
+    deadline = time.monotonic() + timeout_s
+    while window.auto.registration_runner.busy and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(5):
+        app.processEvents()
+
+
 def _visit_of(reading: Any, series_uid: str) -> str:
     return str(
         next(t.visit for t in reading.timepoints if t.series_instance_uid == series_uid)
@@ -200,6 +212,9 @@ def _child(url: str, switches: int) -> None:
             patient = second if number % 2 == 0 else first
             window.open_patient(patient, reader=reader)
             _wait_loaded(app, window, patient, 600)
+            # a registration running when the patient changed cannot be
+            # interrupted (SimpleITK): its volumes go when it ends
+            _wait_idle(app, window, 120)
             for _ in range(5):  # queued repaints and signals let go of the old
                 app.processEvents()
             gc.collect()

@@ -148,6 +148,7 @@ def main() -> int:
             ours.append(time.perf_counter() - start)
             _run_until_idle(app)  # the linked prior and the status line, untimed
         view_size = (view.width(), view.height())
+        print(f"  measured viewport {view_size[0]}x{view_size[1]}")
         # ---- scroll step: peer (numpy float window -> QImage -> QPainter)
         target = QImage(*view_size, QImage.Format.Format_RGB32)
         slope, intercept = volume.rescale_slope, volume.rescale_intercept

@@ -42,6 +42,7 @@ from recist_app.ui.measurement_controller import geometry_at
 from recist_app.ui.viewer.measure_tool import PositionMarker
 from recist_app.workflows.errors import describe_error
 from recist_app.workflows.measure import (
+    forget_registrations,
     map_point,
     measure_at_point,
     measure_predicted,
@@ -183,6 +184,8 @@ class AutoMeasure(QObject):
         self.failed_pairs: dict[tuple[str, str], str] = {}
         self.predictions: dict[tuple[str, str, Point3], PropagatedPoint] = {}
         self._predicting: set[tuple[str, str, Point3]] = set()
+        # registrations and predictions on their way: cancelled with the patient
+        self._background: list[Task[Any]] = []
         self.last_message = ""
         window.document.undo_stack.indexChanged.connect(self._stack_moved)
 
@@ -460,7 +463,7 @@ class AutoMeasure(QObject):
                 15_000,
             )
 
-        self.registration_runner.submit(
+        self._submit_background(
             lambda _context: registration_for(fixed, moving),
             done=done,
             failed=failed,
@@ -491,11 +494,29 @@ class AutoMeasure(QObject):
         registration, inverse = found
         return map_point(registration, point_lps_mm, inverse=inverse)
 
+    def _submit_background(self, job: Any, **reports: Any) -> None:
+        """A registration or prediction job, remembered so a switch cancels it."""
+        self._background = [t for t in self._background if not t.finished]
+        self._background.append(self.registration_runner.submit(job, **reports))
+
     def forget_patient(self) -> None:
-        """Another patient: drop the run in progress and the outline."""
+        """Another patient: drop everything that holds the previous one's images.
+
+        The run in progress, the outline, the registrations and predictions (each
+        registration holds both its volumes: ten switches kept gigabytes, issue
+        23's memory benchmark) and the jobs still queued for them.
+        """
         self.cancel()
         self.clear_outline()
+        for task in self._background:
+            task.cancel()
+        self._background = []
         self.failed_pairs.clear()
+        self.registrations.clear()
+        self._registering.clear()
+        self.predictions.clear()
+        self._predicting.clear()
+        forget_registrations()
 
     # ------------------------------------------------------------ predictions
     def _wanted_predictions(
@@ -571,7 +592,7 @@ class AutoMeasure(QObject):
             for job in jobs:
                 self._predicting.discard(job[4])
 
-        self.registration_runner.submit(
+        self._submit_background(
             predict,
             done=done,
             failed=lambda _message: forget(),

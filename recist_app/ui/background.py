@@ -294,6 +294,9 @@ class TaskRunner(QObject):
                 task._finished.set()
                 with self._lock:
                     self._queued -= 1
+            # not kept while waiting for the next job: a job holds its data (a
+            # registration both volumes of a patient no longer open)
+            del task
 
     def _post(self, task: Task[Any], kind: str, value: object) -> None:
         with self._lock:

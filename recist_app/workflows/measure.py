@@ -37,6 +37,7 @@ __all__ = [
     "LesionMeasurement",
     "PredictedMeasurement",
     "PropagatedPoint",
+    "forget_registrations",
     "map_point",
     "measure_at_point",
     "measure_in_folder",
@@ -197,6 +198,7 @@ def measure_in_folder(
 
 _cache: OrderedDict[tuple[str, str], SeriesRegistration] = OrderedDict()
 _cache_lock = threading.Lock()
+_forgotten = [0]  # how many times forget_registrations ran
 
 
 def registration_for(fixed: ImageVolume, moving: ImageVolume) -> SeriesRegistration:
@@ -213,12 +215,26 @@ def registration_for(fixed: ImageVolume, moving: ImageVolume) -> SeriesRegistrat
         if cached is not None and cached.fixed is fixed and cached.moving is moving:
             _cache.move_to_end(key)
             return cached
+        generation = _forgotten[0]
     registration = register_series(fixed, moving)
     with _cache_lock:
+        if generation != _forgotten[0]:
+            return registration  # forgotten while it ran: not kept
         _cache[key] = registration
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return registration
+
+
+def forget_registrations() -> None:
+    """Drop the cached registrations (and the volumes they hold).
+
+    The workstation calls it when another patient opens: a registration keeps
+    both its series' voxels alive.
+    """
+    with _cache_lock:
+        _cache.clear()
+        _forgotten[0] += 1
 
 
 def propagate_to(

@@ -366,3 +366,60 @@ def test_enter_and_propagate_measure_give_the_same_measurement(
     assert measured.short_axis_mm == pytest.approx(answer["short_axis_mm"], abs=0.06)
     assert measured.geometry is not None
     assert measured.geometry.sop_instance_uid == answer["sop_instance_uid"]
+
+
+def test_another_patient_drops_the_registrations_that_hold_its_images(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 23's memory benchmark: each registration holds both volumes; ten
+    # patient switches kept gigabytes until these were dropped
+    from recist_app.workflows import measure as measure_workflow
+
+    window.set_layout("1x2")
+    window.set_viewport_source(window.viewports[0], "baseline")
+    window.document.set_visit("WEEK 8")
+    qtbot.waitUntil(lambda: len(window.auto.registrations) >= 1, timeout=30_000)
+    assert measure_workflow._cache
+    window.auto.forget_patient()
+    assert window.auto.registrations == {}
+    assert window.auto.predictions == {}
+    assert not measure_workflow._cache
+    # a registration that ends after the switch is not kept either
+    fixed = window.volume_at("BASELINE")
+    moving = window.volume_at("WEEK 16")
+    assert fixed is not None
+    assert moving is not None
+    real = getattr(measure_workflow, "register_series")  # noqa: B009 (not exported)
+
+    def switched_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        measure_workflow.forget_registrations()  # the patient changes now
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(measure_workflow, "register_series", switched_meanwhile)
+    measure_workflow.registration_for(fixed, moving)
+    assert not measure_workflow._cache
+
+
+def test_a_finished_background_job_lets_go_of_its_data(qtbot: QtBot) -> None:
+    # the worker thread no longer keeps the last job (and what it holds)
+    # while it waits for the next one
+    import gc
+    import weakref
+
+    from recist_app.ui.background import TaskRunner
+
+    runner = TaskRunner("test")
+    data = np.zeros(1000)
+    ref = weakref.ref(data)
+    results: list[float] = []
+
+    def job(_context: object, d: np.ndarray = data) -> float:
+        return float(d.sum())
+
+    task = runner.submit(job, done=results.append)
+    del data, job
+    qtbot.waitUntil(lambda: results == [0.0], timeout=10_000)
+    del task
+    gc.collect()
+    qtbot.waitUntil(lambda: ref() is None, timeout=5_000)
+    runner.shutdown()
