@@ -740,9 +740,9 @@ class SliceView(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint slice, overlays, preview and text."""
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(0, 0, 0))
         shown = self._slice_image()
         if shown is None:
+            painter.fillRect(self.rect(), QColor(0, 0, 0))
             painter.setPen(_TEXT)
             painter.drawText(
                 self.rect(),
@@ -760,12 +760,17 @@ class SliceView(QWidget):
         volume = self._volume
         assert volume is not None
         column_mm, row_mm = volume.column_spacing_mm, volume.row_spacing_mm
-        painter.drawImage(
-            QRectF(
-                i0 * column_mm, j0 * row_mm, (i1 - i0) * column_mm, (j1 - j0) * row_mm
-            ),
-            image,
+        target = QRectF(
+            i0 * column_mm, j0 * row_mm, (i1 - i0) * column_mm, (j1 - j0) * row_mm
         )
+        # Black around the image only where the image leaves room (zoomed in,
+        # it covers the viewport: a full fill would be a tenth of the step).
+        if not painter.transform().mapRect(target).contains(QRectF(self.rect())):
+            painter.save()
+            painter.resetTransform()
+            painter.fillRect(self.rect(), QColor(0, 0, 0))
+            painter.restore()
+        painter.drawImage(target, image)
         painter.restore()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_outline(painter)
