@@ -87,3 +87,47 @@ def test_series_defaults_come_from_the_headers(axial_series: PhantomSeries) -> N
     )
     assert shown.shape == (64, 64)
     assert shown.dtype == np.uint8
+
+
+def test_the_lookup_table_computes_only_the_window_yet_equals_the_formula() -> None:
+    # issue 18's bench_view: a new window (a W/L drag) built the whole 65,536
+    # entry table, a millisecond a step; only the window's stored values are
+    # computed now, and every entry must stay what the formula gives
+    import random
+
+    from recist_app.imaging import windowing
+
+    rng = random.Random(18)
+    cases: list[tuple[str, float, float, float, float]] = [
+        ("<i2", 40.0, 400.0, 1.0, -1024.0),
+        ("<u2", 40.0, 400.0, 1.0, -1024.0),
+        ("<i2", -40000.0, 100.0, 1.0, 0.0),  # below every stored value
+        ("<i2", 40000.0, 100.0, 1.0, 0.0),  # above every stored value
+        ("<u1", 127.0, 10.0, 1.0, 0.0),
+        ("<i2", 40.0, 1.0, 1.0, 0.0),  # width 1: a threshold
+        ("<i2", 40.0, 400.0, -1.0, 0.0),  # negative slope: the whole table
+    ]
+    for _ in range(300):
+        cases.append(
+            (
+                rng.choice(["<i2", "<u2", "<u1", "<i1"]),
+                rng.uniform(-70000, 70000)
+                if rng.random() < 0.2
+                else rng.uniform(-3000, 3000),
+                rng.uniform(0.5, 5000),
+                rng.choice([1.0, 0.5, 2.5, 0.1, 1.7, 0.001, 1000.0]),
+                rng.uniform(-3000, 1000),
+            )
+        )
+    for dtype, center, width, slope, intercept in cases:
+        table = windowing.window_lookup_table(
+            np.dtype(dtype),
+            center,
+            width,
+            rescale_slope=slope,
+            rescale_intercept=intercept,
+        )
+        info = np.iinfo(np.dtype(dtype))
+        stored = np.arange(info.min, info.max + 1, dtype=np.float64)
+        expected = windowing._window_uint8(stored * slope + intercept, center, width)
+        assert np.array_equal(table, expected), (dtype, center, width, slope, intercept)

@@ -81,7 +81,12 @@ _TEXT = QColor(235, 235, 235)
 def _rgb32_table(
     dtype: str, center: float, width: float, slope: float, intercept: float
 ) -> npt.NDArray[np.uint32]:
-    """The window's lookup table as opaque grey RGB32 pixels."""
+    """The window's lookup table as opaque grey RGB32 pixels.
+
+    Indexed by the stored values viewed as unsigned (:func:`_table_index`): for
+    a signed type the table is rotated by half its length, so the lookup needs
+    no arithmetic on the pixels.
+    """
     grey = window_lookup_table(
         np.dtype(dtype),
         center,
@@ -90,17 +95,18 @@ def _rgb32_table(
         rescale_intercept=intercept,
     ).astype(np.uint32)
     table = np.uint32(0xFF000000) | (grey * np.uint32(0x010101))
+    minimum = int(np.iinfo(np.dtype(dtype)).min)
+    if minimum != 0:
+        table = np.roll(table, minimum)  # entry u is the value u - 2**bits
     table.setflags(write=False)
     return table
 
 
 def _table_index(stored: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """Index into a lookup table of the stored values' dtype (as apply_window)."""
-    minimum = int(np.iinfo(stored.dtype).min)
-    if minimum == 0:
+    """The stored values as indices into :func:`_rgb32_table` (a view, no copy)."""
+    if stored.dtype.kind == "u":
         return stored
-    unsigned = np.dtype(f"u{stored.dtype.itemsize}")
-    index: npt.NDArray[Any] = stored.view(unsigned) ^ unsigned.type(-minimum)
+    index: npt.NDArray[Any] = stored.view(f"u{stored.dtype.itemsize}")
     return index
 
 
@@ -705,15 +711,14 @@ class SliceView(QWidget):
         if stored.dtype.kind in "iu" and stored.dtype.itemsize <= 2:
             # One table lookup straight to 32-bit pixels: Qt scales RGB32 with
             # bilinear interpolation about twice as fast as Gray8.
-            rgb = np.ascontiguousarray(
-                _rgb32_table(
-                    stored.dtype.str,
-                    self._state.center,
-                    self._state.width,
-                    volume.rescale_slope,
-                    volume.rescale_intercept,
-                )[_table_index(stored)]
+            table = _rgb32_table(
+                stored.dtype.str,
+                self._state.center,
+                self._state.width,
+                volume.rescale_slope,
+                volume.rescale_intercept,
             )
+            rgb = np.ascontiguousarray(np.take(table, _table_index(stored)))
             height, width = rgb.shape
             self._pixels = rgb  # the QImage below reads these bytes
             self._image = QImage(
