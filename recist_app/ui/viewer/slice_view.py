@@ -110,6 +110,20 @@ def _table_index(stored: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return index
 
 
+@functools.lru_cache(maxsize=16)
+def _edge_labels(
+    column: tuple[float, ...], row: tuple[float, ...]
+) -> tuple[str, str, str, str]:
+    """Left, right, top and bottom letters of an image (computed once per plane)."""
+    across, down = np.array(column), np.array(row)
+    return (
+        orientation_label(-across),
+        orientation_label(across),
+        orientation_label(-down),
+        orientation_label(down),
+    )
+
+
 def orientation_label(vector: npt.NDArray[np.float64]) -> str:
     """Patient direction letters (LPS) of a unit vector, strongest first.
 
@@ -949,10 +963,10 @@ class SliceView(QWidget):
             return
         painter.setFont(QFont(self.font().family(), 11, QFont.Weight.Bold))
         letters = QColor(255, 220, 120)
-        right = orientation_label(volume.direction[:, 0])
-        down = orientation_label(volume.direction[:, 1])
-        left = orientation_label(-volume.direction[:, 0])
-        up = orientation_label(-volume.direction[:, 1])
+        left, right, up, down = _edge_labels(
+            tuple(float(c) for c in volume.direction[:, 0]),
+            tuple(float(c) for c in volume.direction[:, 1]),
+        )
         area = QRectF(self.rect().adjusted(6, 6, -6, -6))
         draw_outlined_text(
             painter,
