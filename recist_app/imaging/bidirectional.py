@@ -164,7 +164,8 @@ def measure_bidirectional(
     }
     best = None
     if lymph_node:
-        # nodes: the slice with the greatest short axis, so every slice's
+        # nodes: the slice with the greatest short axis, so every slice's is
+        # measured
         best_key = -1.0
         for k, outline in outlines.items():
             try:
