@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import SimpleITK as sitk  # noqa: N813 (its own name)
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from recist_app.imaging.errors import RegistrationError, SegmentationError
 from recist_app.imaging.geometry import index_to_lps_mm, lps_mm_to_index
@@ -298,6 +298,10 @@ def _weighted_ncc(
     energy = float((centred * (template - mean)).sum())
     if energy <= 1e-6 * total:
         return None  # a flat template matches anything
+
+    # Imported here: scipy.signal takes 0.4 s to import, which `recist-app
+    # measure` (no registration) would pay on every start (issue 19: < 1 s).
+    from scipy import signal
 
     def correlate(image: npt.NDArray[Any], kernel: npt.NDArray[Any]) -> FloatArray:
         return np.asarray(
