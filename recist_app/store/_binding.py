@@ -59,7 +59,7 @@ from recist_app.store.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
     from sqlalchemy.orm import Session
 
@@ -805,27 +805,47 @@ def _patients_and_clinical(session: Session, replay: TrailReplay) -> list[Diverg
             )
         )
     }
-    for patient_id in sorted(clinical.keys() | replay.clinical.keys()):
-        stored, expected = clinical.get(patient_id), replay.clinical.get(patient_id)
-        if stored is None or expected is None:
-            where = "audit trail" if stored is None else "database"
-            other = "database" if stored is None else "audit trail"
+    found += _compare_keyed(
+        clinical,
+        replay.clinical,
+        patient_of=lambda patient_id: patient_id,
+        row_name=lambda _key: "clinical row",
+        field_prefix=lambda _key: "clinical",
+    )
+    return found
+
+
+def _compare_keyed(
+    stored: Mapping[str, Values],
+    expected: Mapping[str, Values],
+    *,
+    patient_of: Callable[[str], str],
+    row_name: Callable[[str], str],
+    field_prefix: Callable[[str], str],
+) -> list[Divergence]:
+    """Rows keyed by one string: missing on either side, or a value that differs."""
+    found: list[Divergence] = []
+    for key in sorted(stored.keys() | expected.keys()):
+        values, trail = stored.get(key), expected.get(key)
+        if values is None or trail is None:
+            where = "audit trail" if values is None else "database"
+            other = "database" if values is None else "audit trail"
             found.append(
                 Divergence(
                     reading=None,
-                    patient_id=patient_id,
-                    problem=f"clinical row is in the {where} but not in the {other}",
+                    patient_id=patient_of(key),
+                    problem=f"{row_name(key)} is in the {where} but not in the {other}",
                 )
             )
             continue
-        for name, value in stored.items():
-            if not _same(value, expected.get(name)):
+        for name, value in values.items():
+            if not _same(value, trail.get(name)):
                 found.append(
                     Divergence(
                         reading=None,
-                        patient_id=patient_id,
-                        problem=f"clinical {name} is {_shown(value)} in the database, "
-                        f"{_shown(expected.get(name))} in the audit trail",
+                        patient_id=patient_of(key),
+                        problem=f"{field_prefix(key)} {name} is {_shown(value)} in "
+                        f"the database, {_shown(trail.get(name))} in the audit trail",
                     )
                 )
     return found
@@ -833,43 +853,21 @@ def _patients_and_clinical(session: Session, replay: TrailReplay) -> list[Diverg
 
 def _adjudications(session: Session, replay: TrailReplay) -> list[Divergence]:
     """Adjudications added, removed or changed outside recist-app (issue 20)."""
-    found: list[Divergence] = []
     stored = {
-        f"{patient_id} / {row.criteria}": (patient_id, adjudication_values(row))
+        f"{patient_id} / {row.criteria}": adjudication_values(row)
         for row, patient_id in session.execute(
             select(AdjudicationRow, PatientRow.patient_id).join(
                 PatientRow, AdjudicationRow.patient_row_id == PatientRow.id
             )
         )
     }
-    for key in sorted(stored.keys() | replay.adjudications.keys()):
-        patient_id = stored[key][0] if key in stored else key.split(" / ")[0]
-        values = stored[key][1] if key in stored else None
-        expected = replay.adjudications.get(key)
-        if values is None or expected is None:
-            where = "audit trail" if values is None else "database"
-            other = "database" if values is None else "audit trail"
-            found.append(
-                Divergence(
-                    reading=None,
-                    patient_id=patient_id,
-                    problem=f"adjudication {key} is in the {where} but not in "
-                    f"the {other}",
-                )
-            )
-            continue
-        for name, value in values.items():
-            if not _same(value, expected.get(name)):
-                found.append(
-                    Divergence(
-                        reading=None,
-                        patient_id=patient_id,
-                        problem=f"adjudication {key}: {name} is {_shown(value)} in "
-                        f"the database, {_shown(expected.get(name))} in the audit "
-                        "trail",
-                    )
-                )
-    return found
+    return _compare_keyed(
+        stored,
+        replay.adjudications,
+        patient_of=lambda key: key.split(" / ")[0],
+        row_name=lambda key: f"adjudication {key}",
+        field_prefix=lambda key: f"adjudication {key}:",
+    )
 
 
 def _adverse_events(session: Session, replay: TrailReplay) -> list[Divergence]:
