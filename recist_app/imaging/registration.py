@@ -16,7 +16,7 @@ point comes from) to the *moving* series (where it goes).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -127,10 +127,21 @@ class SeriesRegistration:
     metric: float
     fixed: ImageVolume
     moving: ImageVolume
+    inverse: Any = field(init=False, repr=False)
+    """The transform's inverse (moving -> fixed), computed once: anatomy-linked
+    scrolling maps a point back on every step."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inverse", self.transform.GetInverse())
 
     def map_point(self, point_lps_mm: Point3) -> Point3:
         """The global transform applied to one point (no local refinement)."""
         x, y, z = self.transform.TransformPoint(tuple(float(c) for c in point_lps_mm))
+        return (float(x), float(y), float(z))
+
+    def map_point_back(self, point_lps_mm: Point3) -> Point3:
+        """A point of the moving series in the fixed one (the inverse transform)."""
+        x, y, z = self.inverse.TransformPoint(tuple(float(c) for c in point_lps_mm))
         return (float(x), float(y), float(z))
 
 

@@ -878,26 +878,20 @@ def _adverse_events(session: Session, replay: TrailReplay) -> list[Divergence]:
     )
     expected = +replay.adverse_events  # drops the rows deleted since
     found: list[Divergence] = []
-    for (patient_id, values), count in sorted((stored - expected).items()):
-        event = json.loads(values)
-        found.append(
-            Divergence(
-                reading=None,
-                patient_id=patient_id,
-                problem=f"adverse event {event['term']} (grade {event['grade']}, "
-                f"from {event['start_date']}) is in the database but not in the "
-                f"audit trail{'' if count == 1 else f' ({count} times)'}",
+    for extra, where, other in (
+        (stored - expected, "database", "audit trail"),
+        (expected - stored, "audit trail", "database"),
+    ):
+        for (patient_id, values), count in sorted(extra.items()):
+            event = json.loads(values)
+            found.append(
+                Divergence(
+                    reading=None,
+                    patient_id=patient_id,
+                    problem=f"adverse event {event['term']} (grade "
+                    f"{event['grade']}, from {event['start_date']}) is in the "
+                    f"{where} but not in the {other}"
+                    f"{'' if count == 1 else f' ({count} times)'}",
+                )
             )
-        )
-    for (patient_id, values), count in sorted((expected - stored).items()):
-        event = json.loads(values)
-        found.append(
-            Divergence(
-                reading=None,
-                patient_id=patient_id,
-                problem=f"adverse event {event['term']} (grade {event['grade']}, "
-                f"from {event['start_date']}) is in the audit trail but not in the "
-                f"database{'' if count == 1 else f' ({count} times)'}",
-            )
-        )
     return found

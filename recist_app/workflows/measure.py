@@ -268,12 +268,9 @@ def map_point(
     Fast enough for every scroll step of anatomy-linked viewports (no local
     refinement); ``inverse`` maps from the moving series back to the fixed one.
     """
-    if not inverse:
-        return registration.map_point(point_lps_mm)
-    x, y, z = registration.transform.GetInverse().TransformPoint(
-        tuple(float(c) for c in point_lps_mm)
-    )
-    return (float(x), float(y), float(z))
+    if inverse:
+        return registration.map_point_back(point_lps_mm)
+    return registration.map_point(point_lps_mm)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
