@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPolygonF,
     QResizeEvent,
     QTransform,
     QWheelEvent,
@@ -190,6 +191,7 @@ class SliceView(QWidget):
         self._state = _ViewState()
         self._overlays: tuple[MeasurementOverlay, ...] = ()
         self._outlines: dict[int, npt.NDArray[np.float64]] = {}
+        self._outline_polygons: dict[int, QPolygonF] = {}
         self._markers: tuple[PositionMarker, ...] = ()
         self._busy = False
         self._tool = MeasureTool()
@@ -272,6 +274,13 @@ class SliceView(QWidget):
         Click-to-measure's segmentation, shown on every slice it covers.
         """
         self._outlines = dict(outlines)
+        # Built once, in pixel-centre coordinates: painting scales them with
+        # the image (no per-point conversion on every scroll step).
+        self._outline_polygons = {
+            k: QPolygonF([QPointF(float(i) + 0.5, float(j) + 0.5) for i, j in points])
+            for k, points in self._outlines.items()
+            if len(points) >= 2
+        }
         self.update()
 
     @property
@@ -732,7 +741,7 @@ class SliceView(QWidget):
                 volume.rescale_slope,
                 volume.rescale_intercept,
             )
-            rgb = np.ascontiguousarray(np.take(table, _table_index(stored)))
+            rgb = np.take(table, _table_index(stored))  # a new, contiguous array
             height, width = rgb.shape
             self._pixels = rgb  # the QImage below reads these bytes
             self._image = QImage(
@@ -860,12 +869,20 @@ class SliceView(QWidget):
             self._paint_label(painter, anchor, overlay.label, color)
 
     def _paint_outline(self, painter: QPainter) -> None:
-        outline = self._outlines.get(self._state.slice_index)
-        if outline is None or len(outline) < 2:
+        polygon = self._outline_polygons.get(self._state.slice_index)
+        volume = self._volume
+        if polygon is None or volume is None:
             return
-        painter.setPen(QPen(_OUTLINE, 1.4))
-        points = [self.image_to_widget((float(i), float(j))) for i, j in outline]
-        painter.drawPolygon(points)
+        pen = QPen(_OUTLINE, 1.4)
+        pen.setCosmetic(True)  # 1.4 screen pixels at any zoom
+        painter.save()
+        painter.setTransform(
+            QTransform.fromScale(volume.column_spacing_mm, volume.row_spacing_mm)
+            * self._transform()
+        )
+        painter.setPen(pen)
+        painter.drawPolygon(polygon)
+        painter.restore()
 
     def _paint_markers(self, painter: QPainter) -> None:
         k = self._state.slice_index
