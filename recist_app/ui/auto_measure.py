@@ -27,6 +27,7 @@ answering:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
         PropagatedPoint,
     )
 
-__all__ = ["AutoMeasure", "lesion_source", "refined_scale"]
+__all__ = ["AutoMeasure", "geometry_middle", "lesion_source", "refined_scale"]
 
 Point3 = tuple[float, float, float]
 
@@ -121,7 +122,8 @@ def lesion_source(
     return None
 
 
-def _middle(geometry: MeasurementGeometry) -> Point3 | None:
+def geometry_middle(geometry: MeasurementGeometry) -> Point3 | None:
+    """The middle of a measurement's long axis (else short axis), LPS mm."""
     axis = geometry.long_axis or geometry.short_axis
     if axis is None:
         return None
@@ -152,7 +154,6 @@ class _Recorded:
     request: _Request
     lesion_id: str
     stack_index: int
-    outlines: dict[int, Any]
 
 
 class AutoMeasure(QObject):
@@ -217,11 +218,6 @@ class AutoMeasure(QObject):
 
     # ------------------------------------------------------------ the Auto tool
     @property
-    def outlines(self) -> dict[int, Any]:
-        """The outline of the last result, by slice (empty when none is shown)."""
-        return dict(self._recorded.outlines) if self._recorded else {}
-
-    @property
     def tolerance_scale(self) -> float | None:
         """The tolerance scale of the last result shown (1: as clicked)."""
         return self._recorded.request.tolerance_scale if self._recorded else None
@@ -264,18 +260,7 @@ class AutoMeasure(QObject):
             scale = refined_scale(
                 before.tolerance_scale, before.seed_ij, click, spacing
             )
-            request = _Request(
-                visit=visit,
-                volume=volume,
-                seed_lps_mm=before.seed_lps_mm,
-                seed_ij=before.seed_ij,
-                tolerance_scale=scale,
-                lesion_id=before.lesion_id,
-                template=before.template,
-                lymph_node=before.lymph_node,
-                refine=True,
-                accept=before.accept,
-            )
+            request = dataclasses.replace(before, tolerance_scale=scale, refine=True)
             what = "Growing" if scale > before.tolerance_scale else "Shrinking"
             self._status(f"{what} the region (tolerance ×{scale:.2f})… Esc cancels")
         else:
@@ -378,7 +363,6 @@ class AutoMeasure(QObject):
             request=request,
             lesion_id=lesion_id,
             stack_index=stack.index(),
-            outlines=dict(result.outlines_ij),
         )
         view = window.slice_view
         view.set_outlines(result.outlines_ij)
@@ -540,7 +524,7 @@ class AutoMeasure(QObject):
                 continue
             source_visit, geometry = source
             source_volume = self._loaded(source_visit)
-            point = _middle(geometry)
+            point = geometry_middle(geometry)
             if (
                 source_volume is None
                 or point is None
@@ -649,7 +633,7 @@ class AutoMeasure(QObject):
         if source is None:
             return False
         source_visit, geometry = source
-        point = _middle(geometry)
+        point = geometry_middle(geometry)
         fixed, moving = self._loaded(source_visit), self._loaded(visit)
         if point is None or fixed is None or moving is None:
             self._status(f"{lesion_id}: the images are still loading", 6000)

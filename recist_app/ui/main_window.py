@@ -53,7 +53,7 @@ from recist_app.imaging import (
 )
 from recist_app.recist import ReaderRole, Reading, lesion_geometry_near
 from recist_app.ui import sign_off
-from recist_app.ui.auto_measure import AutoMeasure
+from recist_app.ui.auto_measure import AutoMeasure, geometry_middle
 from recist_app.ui.autosave import SaveState
 from recist_app.ui.background import shutdown_runners_of
 from recist_app.ui.browser.loading import VolumeLoader
@@ -1238,18 +1238,13 @@ class MainWindow(QMainWindow):
         geometry = lesion_geometry_near(self.document.reading, lesion_id, visit)
         if geometry is None:
             return None
-        axis = geometry.long_axis or geometry.short_axis
-        if axis is None:
+        middle = geometry_middle(geometry)
+        if middle is None:
             return None
-        middle = np.mean([axis.start_lps_mm, axis.end_lps_mm], axis=0)
         mapped = self.auto.map_between(
-            (float(middle[0]), float(middle[1]), float(middle[2])),
-            geometry.series_instance_uid,
-            volume.series_instance_uid,
+            middle, geometry.series_instance_uid, volume.series_instance_uid
         )
-        if mapped is not None:
-            middle = np.asarray(mapped)
-        i, j, k = (float(v) for v in lps_mm_to_index(volume, middle))
+        i, j, k = (float(v) for v in lps_mm_to_index(volume, mapped or middle))
         return (i, j, k)
 
     def show_lesion(self, lesion_id: str) -> None:
