@@ -61,6 +61,7 @@ __all__ = [
     "check_drawn_length",
     "corrected_method",
     "drawn_length_mismatches",
+    "lesion_geometry_at",
     "lesion_geometry_near",
     "record_drawn_axes",
     "record_viable_axis",
@@ -503,6 +504,30 @@ def record_viable_axis(
     )
 
 
+def lesion_geometry_at(
+    reading: Reading, lesion_id: str, visit: str
+) -> MeasurementGeometry | None:
+    """The lines ``lesion_id`` has at ``visit`` itself: measured, new or marked.
+
+    Raises
+    ------
+    KeyError
+        No such visit.
+    """
+    timepoint = reading.timepoint(visit)
+    measurement = timepoint.measurement(lesion_id)
+    if measurement is not None and measurement.geometry is not None:
+        return measurement.geometry
+    marks: list[tuple[str, MeasurementGeometry | None]] = [
+        (o.lesion_id, o.geometry) for o in timepoint.new_lesions
+    ]
+    marks += [(a.lesion_id, a.geometry) for a in timepoint.non_target]
+    for found_id, geometry in marks:
+        if found_id == lesion_id and geometry is not None:
+            return geometry
+    return None
+
+
 def lesion_geometry_near(
     reading: Reading, lesion_id: str, visit: str
 ) -> MeasurementGeometry | None:
@@ -515,15 +540,7 @@ def lesion_geometry_near(
     current = visits.index(visit) if visit in visits else 0
     order: list[int] = [*range(current, -1, -1), *range(current + 1, len(visits))]
     for index in order:
-        timepoint = reading.timepoints[index]
-        measurement = timepoint.measurement(lesion_id)
-        if measurement is not None and measurement.geometry is not None:
-            return measurement.geometry
-        marks: list[tuple[str, MeasurementGeometry | None]] = [
-            (o.lesion_id, o.geometry) for o in timepoint.new_lesions
-        ]
-        marks += [(a.lesion_id, a.geometry) for a in timepoint.non_target]
-        for found_id, geometry in marks:
-            if found_id == lesion_id and geometry is not None:
-                return geometry
+        geometry = lesion_geometry_at(reading, lesion_id, visits[index])
+        if geometry is not None:
+            return geometry
     return None

@@ -37,9 +37,8 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from recist_app.imaging import index_to_lps_mm, lps_mm_to_index
-from recist_app.recist import LesionRole, ReadingError
+from recist_app.recist import LesionRole, ReadingError, lesion_geometry_at
 from recist_app.ui.background import TaskRunner
-from recist_app.ui.measurement_controller import geometry_at
 from recist_app.ui.viewer.measure_tool import PositionMarker
 from recist_app.workflows.errors import describe_error
 from recist_app.workflows.measure import (
@@ -116,7 +115,7 @@ def lesion_source(
     earlier = reading.timepoints[: visits.index(visit)]
     baseline = [t for t in earlier if t.is_baseline]
     for timepoint in (*baseline, *reversed(earlier)):
-        geometry = geometry_at(reading, timepoint.visit, lesion_id)
+        geometry = lesion_geometry_at(reading, lesion_id, timepoint.visit)
         if geometry is not None:
             return timepoint.visit, geometry
     return None
@@ -517,7 +516,7 @@ class AutoMeasure(QObject):
         for lesion in reading.lesions:
             if lesion.role not in (LesionRole.TARGET, LesionRole.NON_TARGET):
                 continue
-            if geometry_at(reading, current, lesion.lesion_id) is not None:
+            if lesion_geometry_at(reading, lesion.lesion_id, current) is not None:
                 continue
             source = lesion_source(reading, lesion.lesion_id, current)
             if source is None:

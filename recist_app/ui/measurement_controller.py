@@ -25,6 +25,7 @@ from recist_app.recist import (
     ReadingError,
     check_drawn_length,
     corrected_method,
+    lesion_geometry_at,
     record_drawn_axes,
     record_viable_axis,
 )
@@ -47,7 +48,6 @@ __all__ = [
     "MeasurementController",
     "drawn_axes",
     "drawn_line_warnings",
-    "geometry_at",
     "last_measured_before",
     "measurement_overlays",
 ]
@@ -261,28 +261,11 @@ class MeasurementController:
 Point3 = tuple[float, float, float]
 
 
-def geometry_at(
-    reading: Reading, visit: str, lesion_id: str
-) -> MeasurementGeometry | None:
-    """The lines ``lesion_id`` has at ``visit`` (measured, marked or new)."""
-    timepoint = reading.timepoint(visit)
-    measurement = timepoint.measurement(lesion_id)
-    if measurement is not None and measurement.geometry is not None:
-        return measurement.geometry
-    for observation in timepoint.new_lesions:
-        if observation.lesion_id == lesion_id and observation.geometry is not None:
-            return observation.geometry
-    for assessment in timepoint.non_target:
-        if assessment.lesion_id == lesion_id and assessment.geometry is not None:
-            return assessment.geometry
-    return None
-
-
 def _method_at(
     reading: Reading, visit: str, lesion_id: str
 ) -> MeasurementMethod | None:
     """How ``lesion_id``'s lines at ``visit`` were made (``None``: no lines)."""
-    geometry = geometry_at(reading, visit, lesion_id)
+    geometry = lesion_geometry_at(reading, lesion_id, visit)
     return geometry.method if geometry is not None else None
 
 
