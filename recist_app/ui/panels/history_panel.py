@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
     from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-    from matplotlib.figure import Figure
     from PySide6.QtGui import QShowEvent
 
     from recist_app.recist import (
@@ -257,9 +256,7 @@ class HistoryPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
-        self._history: LesionHistory | None = None
-        self._plotted = False
-        self._figure: Figure | None = None
+        self._unplotted: LesionHistory | None = None  # not drawn yet
         self._axes: Axes | None = None
         self._canvas: FigureCanvasQTAgg | None = None
         self._plot_place = QWidget()  # the plot's canvas, once it is first shown
@@ -281,8 +278,7 @@ class HistoryPanel(QWidget):
         history = lesion_history(reading, assessment)
         self.model.set_history(history)
         self._fit_table_width()
-        self._history = history
-        self._plotted = False
+        self._unplotted = history
         if self.isVisible():
             self._plot_current()
 
@@ -305,15 +301,15 @@ class HistoryPanel(QWidget):
             from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
             from matplotlib.figure import Figure
 
-            self._figure = Figure(figsize=(5, 2.6), dpi=100, layout="constrained")
-            self._axes = self._figure.add_subplot()
-            self._canvas = FigureCanvasQTAgg(self._figure)  # type: ignore[no-untyped-call]
+            figure = Figure(figsize=(5, 2.6), dpi=100, layout="constrained")
+            self._axes = figure.add_subplot()
+            self._canvas = FigureCanvasQTAgg(figure)  # type: ignore[no-untyped-call]
             layout = self._plot_place.layout()
             assert layout is not None
             layout.addWidget(self._canvas)
-        if not self._plotted and self._history is not None:
-            self._plot(self._history)
-            self._plotted = True
+        if self._unplotted is not None:
+            self._plot(self._unplotted)
+            self._unplotted = None
 
     def _fit_table_width(self) -> None:
         # Every visit's column in view without scrolling, up to a limit; the
