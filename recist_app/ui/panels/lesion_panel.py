@@ -183,13 +183,14 @@ class _OrganDelegate(QStyledItemDelegate):
 
 
 def _narrow(combo: QComboBox) -> None:
-    """Let ``combo`` shrink to a few characters; its pop-up shows entries whole."""
+    """Let ``combo`` shrink to a few characters.
+
+    Qt widens the pop-up to its longest entry, so entries still show whole there.
+    """
     combo.setSizeAdjustPolicy(
         QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
     )
     combo.setMinimumContentsLength(6)
-    combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
-    combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
 
 
 class LesionPanel(QWidget):
