@@ -55,6 +55,23 @@ class Reader:
         QTest.keyClick(focus, key, modifier)
         self.actions["key"] += 1
 
+    def sign(self, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        """Ctrl+Shift+S, then Yes; returns what the sign-off question said."""
+        asked: list[str] = []
+
+        def yes(_parent: object, _title: str, text: str, *_args: object) -> object:
+            asked.append(text)
+            self.actions["click"] += 1
+            return QMessageBox.StandardButton.Yes
+
+        monkeypatch.setattr(QMessageBox, "question", yes)
+        self.key(
+            Qt.Key.Key_S,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        qtbot.waitUntil(lambda: self.window.document.locked, timeout=20_000)
+        return asked
+
     def choose(self, combo: Any, text: str) -> None:
         """Open a drop-down and pick ``text`` (two clicks)."""
         index = combo.findText(text)
@@ -192,19 +209,7 @@ def test_a_full_read_of_demo_hcc_002_by_mouse_and_keys(
                 reader.choose(panel.organ_combo, "liver")
                 reader.measure(by_visit[visit_index]["N01"])
         # ---- sign: Ctrl+Shift+S, then Yes
-        asked: list[str] = []
-
-        def yes(_parent: object, _title: str, text: str, *_args: object) -> object:
-            asked.append(text)
-            reader.actions["click"] += 1
-            return QMessageBox.StandardButton.Yes
-
-        monkeypatch.setattr(QMessageBox, "question", yes)
-        reader.key(
-            Qt.Key.Key_S,
-            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-        )
-        qtbot.waitUntil(lambda: window.document.locked, timeout=20_000)
+        asked = reader.sign(qtbot, monkeypatch)
 
         assert problems == []
         reading = window.document.reading

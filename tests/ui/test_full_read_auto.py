@@ -253,19 +253,7 @@ def test_a_full_read_of_demo_hcc_002_with_auto_and_enter(
                 reader.auto_click(by_visit[visit_index]["N01"])
                 reader.check("N01", by_visit[visit_index]["N01"], visit)
         # ---- sign: Ctrl+Shift+S, then Yes
-        asked: list[str] = []
-
-        def yes(_parent: object, _title: str, text: str, *_args: object) -> object:
-            asked.append(text)
-            reader.actions["click"] += 1
-            return QMessageBox.StandardButton.Yes
-
-        monkeypatch.setattr(QMessageBox, "question", yes)
-        reader.key(
-            Qt.Key.Key_S,
-            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-        )
-        qtbot.waitUntil(lambda: window.document.locked, timeout=20_000)
+        asked = reader.sign(qtbot, monkeypatch)
 
         assert problems == []
         reading = window.document.reading
