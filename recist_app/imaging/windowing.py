@@ -79,12 +79,16 @@ def series_window_presets(volume: ImageVolume) -> tuple[WindowPreset, ...]:
     )
 
 
+def _window_bounds(center: float, width: float) -> tuple[float, float]:
+    """Values at or below the first are black, above the second white."""
+    return center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2
+
+
 def _window_uint8(
     values: npt.NDArray[Any], center: float, width: float
 ) -> npt.NDArray[np.uint8]:
     # DICOM PS3.3 C.11.2.1.2.1 linear VOI function, scaled to 0..255.
-    lower = center - 0.5 - (width - 1) / 2
-    upper = center - 0.5 + (width - 1) / 2
+    lower, upper = _window_bounds(center, width)
     if width <= 1:
         return np.where(values > center - 0.5, 255, 0).astype(np.uint8)
     scaled = ((values - (center - 0.5)) / (width - 1) + 0.5) * 255.0
@@ -121,8 +125,7 @@ def _cached_table(
         # modality value lies within it (and a margin of 2) are computed, the
         # same formula as everywhere (a 400 HU window: ~400 of 65,536 entries;
         # a new window while dragging costs microseconds, not a millisecond)
-        lower = center - 0.5 - (width - 1) / 2
-        upper = center - 0.5 + (width - 1) / 2
+        lower, upper = _window_bounds(center, width)
         first = max(0, math.floor((lower - intercept) / slope) - int(info.min) - 2)
         last = math.ceil((upper - intercept) / slope) - int(info.min) + 3
         first, last = min(first, size), max(0, min(last, size))
