@@ -106,17 +106,11 @@ def _wait_loaded(app: Any, window: Any, patient_id: str, timeout_s: float) -> No
     while time.monotonic() < deadline:
         app.processEvents()
         reading = window.document.reading
-        wanted = {t.series_instance_uid for t in reading.timepoints}
-        wanted.discard(None)
-        loaded = {
-            uid
-            for uid in wanted
-            if window.volume_at(_visit_of(reading, uid)) is not None
-        }
+        visits = [t.visit for t in reading.timepoints if t.series_instance_uid]
         if (
             reading.patient_id == patient_id
-            and wanted
-            and loaded == wanted
+            and visits
+            and all(window.volume_at(visit) is not None for visit in visits)
             and not window.volume_loader.pending
         ):
             return
@@ -132,12 +126,6 @@ def _wait_idle(app: Any, window: Any, timeout_s: float) -> None:
         time.sleep(0.01)
     for _ in range(5):
         app.processEvents()
-
-
-def _visit_of(reading: Any, series_uid: str) -> str:
-    return str(
-        next(t.visit for t in reading.timepoints if t.series_instance_uid == series_uid)
-    )
 
 
 def _volumes(window: Any) -> list[Any]:
