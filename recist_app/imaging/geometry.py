@@ -150,7 +150,7 @@ def lps_mm_to_index(volume: ImageVolume, lps_mm: npt.ArrayLike) -> FloatArray:
         raise ValueError(f"lps_mm: expected (x, y, z) points, got shape {points.shape}")
     normal = volume.slice_normal
     heights = points @ normal
-    slice_heights = volume.slice_origins_lps_mm @ normal
+    slice_heights = volume.slice_heights_mm
     if volume.slice_count == 1:
         step = volume.slice_spacing_mm * float(volume.direction[:, 2] @ normal)
         k = (heights - slice_heights[0]) / step

@@ -85,6 +85,14 @@ class ImageVolume:
     window_widths: tuple[float, ...] = ()
     warnings: tuple[str, ...] = ()
     source_paths: tuple[str, ...] = field(default=(), repr=False)
+    # Derived once from ``direction`` and the origins (every scroll step of a
+    # linked viewer asks for them; numpy on 3-vectors is slow per call).
+    _slice_normal: npt.NDArray[np.float64] = field(
+        init=False, repr=False, compare=False
+    )
+    _slice_heights_mm: npt.NDArray[np.float64] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.voxels.ndim != 3 or 0 in self.voxels.shape:
@@ -107,6 +115,16 @@ class ImageVolume:
         if not np.allclose(np.linalg.norm(direction, axis=0), 1.0, atol=1e-4):
             raise ValueError("direction: columns must be unit vectors")
         object.__setattr__(self, "direction", direction)
+        normal = np.cross(direction[:, 0], direction[:, 1])
+        length = float(np.linalg.norm(normal))
+        if length < 1e-6:
+            raise ValueError("direction: row and column directions are parallel")
+        normal = np.asarray(normal / length, dtype=np.float64)
+        normal.setflags(write=False)
+        object.__setattr__(self, "_slice_normal", normal)
+        heights = np.asarray(origins @ normal, dtype=np.float64)
+        heights.setflags(write=False)
+        object.__setattr__(self, "_slice_heights_mm", heights)
         if len(self.sop_instance_uids) != count:
             raise ValueError(
                 f"sop_instance_uids: {len(self.sop_instance_uids)} UIDs "
@@ -165,9 +183,16 @@ class ImageVolume:
 
     @property
     def slice_normal(self) -> npt.NDArray[np.float64]:
-        """Unit normal of the slice plane (row direction x column direction)."""
-        normal = np.cross(self.direction[:, 0], self.direction[:, 1])
-        return np.asarray(normal / np.linalg.norm(normal), dtype=np.float64)
+        """Unit normal of the slice plane (row direction x column direction).
+
+        Read-only, computed once.
+        """
+        return self._slice_normal
+
+    @property
+    def slice_heights_mm(self) -> npt.NDArray[np.float64]:
+        """Each slice's origin along :attr:`slice_normal`, mm (read-only, once)."""
+        return self._slice_heights_mm
 
     @property
     def gantry_tilt_deg(self) -> float:

@@ -1138,8 +1138,7 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _nearest_slice(volume: ImageVolume, position_mm: float) -> int:
-        positions = volume.slice_origins_lps_mm @ volume.slice_normal
-        return int(np.argmin(np.abs(positions - position_mm)))
+        return int(np.argmin(np.abs(volume.slice_heights_mm - position_mm)))
 
     def anatomy_slice(self, source: SliceView, target: SliceView) -> int | None:
         """The slice of ``target`` showing the anatomy at ``source``'s centre.

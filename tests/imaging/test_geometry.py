@@ -191,3 +191,28 @@ def test_contour_follows_a_partial_volume_edge() -> None:
     np.testing.assert_allclose(radii, 10.0, atol=0.1)  # a tenth of a pixel
     with pytest.raises(ValueError, match="no closed outline"):
         lesion_contour_ij(image, level=50.0, seed_ij=(2.0, 2.0))
+
+
+def test_slice_normal_and_heights_are_computed_once_and_read_only() -> None:
+    tilt = math.radians(20)
+    direction = np.array(
+        [
+            [1.0, 0.0, 0.0],
+            [0.0, math.cos(tilt), -math.sin(tilt)],
+            [0, math.sin(tilt), math.cos(tilt)],
+        ]
+    ).T
+    origins = np.array([[0.0, 0.0, 0.0], [0.0, 0.5, 2.1], [0.0, 1.0, 4.0]])
+    volume = _volume(direction=direction, origins=origins)
+    expected = np.cross(direction[:, 0], direction[:, 1])
+    np.testing.assert_allclose(volume.slice_normal, expected / np.linalg.norm(expected))
+    np.testing.assert_allclose(volume.slice_heights_mm, origins @ volume.slice_normal)
+    assert volume.slice_normal is volume.slice_normal  # not recomputed per call
+    with pytest.raises(ValueError, match="read-only"):
+        volume.slice_heights_mm[0] = 1.0
+
+
+def test_parallel_row_and_column_directions_are_refused() -> None:
+    direction = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).T
+    with pytest.raises(ValueError, match="direction: row and column directions"):
+        _volume(direction=direction)

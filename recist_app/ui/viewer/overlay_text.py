@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QStaticText, QTextOption, QTransform
 
-__all__ = ["draw_outlined_text"]
+__all__ = ["draw_outlined_text", "draw_text"]
 
 _OUTLINE = QColor(0, 0, 0, 220)
 _TEXT = QColor(235, 235, 235)
@@ -43,6 +43,19 @@ def _static_text(
     return found
 
 
+def _origin(
+    laid_out: QStaticText, area: QRectF, alignment: Qt.AlignmentFlag
+) -> QPointF:
+    """Top-left corner of ``laid_out`` placed in ``area`` by ``alignment``."""
+    if alignment & Qt.AlignmentFlag.AlignBottom:
+        top = area.bottom() - laid_out.size().height()
+    elif alignment & Qt.AlignmentFlag.AlignVCenter:
+        top = area.center().y() - laid_out.size().height() / 2
+    else:
+        top = area.top()
+    return QPointF(area.left(), top)
+
+
 def draw_outlined_text(
     painter: QPainter,
     area: QRectF,
@@ -52,18 +65,19 @@ def draw_outlined_text(
 ) -> None:
     """Draw ``text`` in ``area`` over a one-pixel dark shadow on two sides."""
     laid_out = _static_text(painter, text, alignment, area.width())
-    height = laid_out.size().height()
-    if alignment & Qt.AlignmentFlag.AlignBottom:
-        top = area.bottom() - height
-    elif alignment & Qt.AlignmentFlag.AlignVCenter:
-        top = area.center().y() - height / 2
-    else:
-        top = area.top()
-    origin = QPointF(area.left(), top)
-    painter.save()
+    origin = _origin(laid_out, area, alignment)
+    pen = painter.pen()  # kept by hand: save()/restore() copy the whole state
     painter.setPen(_OUTLINE)
     for dx, dy in _OFFSETS:
         painter.drawStaticText(origin + QPointF(dx, dy), laid_out)
     painter.setPen(color if color is not None else _TEXT)
     painter.drawStaticText(origin, laid_out)
-    painter.restore()
+    painter.setPen(pen)
+
+
+def draw_text(
+    painter: QPainter, area: QRectF, alignment: Qt.AlignmentFlag, text: str
+) -> None:
+    """Draw ``text`` in ``area`` with the painter's pen, laid out once."""
+    laid_out = _static_text(painter, text, alignment, area.width())
+    painter.drawStaticText(_origin(laid_out, area, alignment), laid_out)

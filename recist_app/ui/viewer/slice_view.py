@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -52,7 +52,7 @@ from recist_app.ui.viewer.measure_tool import (
     Segment,
     Tool,
 )
-from recist_app.ui.viewer.overlay_text import draw_outlined_text
+from recist_app.ui.viewer.overlay_text import draw_outlined_text, draw_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,6 +76,15 @@ _VIABLE = QColor(255, 80, 200)  # mRECIST viable (arterially enhancing) long axi
 _OUTLINE = QColor(90, 200, 255)  # click-to-measure's segmentation outline
 _PREDICTED = QColor(255, 170, 60)  # a lesion's predicted position at a follow-up
 _TEXT = QColor(235, 235, 235)
+_LETTERS = QColor(255, 220, 120)  # the orientation letters at the edges
+# Overlay text alignments, combined once (enum arithmetic costs on every paint).
+_TOP_LEFT = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+_TOP_RIGHT = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight
+_TOP_CENTER = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter
+_BOTTOM_LEFT = Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft
+_BOTTOM_CENTER = Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter
+_LEFT_MIDDLE = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 @functools.lru_cache(maxsize=64)
@@ -112,11 +121,14 @@ def _table_index(stored: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def _edge_labels(
-    column: tuple[float, ...], row: tuple[float, ...]
-) -> tuple[str, str, str, str]:
-    """Left, right, top and bottom letters of an image (computed once per plane)."""
-    across, down = np.array(column), np.array(row)
+def _edge_labels(direction: bytes) -> tuple[str, str, str, str]:
+    """Left, right, top and bottom letters of an image (computed once per plane).
+
+    ``direction`` is the volume's 3x3 float64 direction matrix as bytes (a
+    cheap, hashable key looked up on every paint).
+    """
+    matrix = np.frombuffer(direction, dtype=np.float64).reshape(3, 3)
+    across, down = matrix[:, 0], matrix[:, 1]
     return (
         orientation_label(-across),
         orientation_label(across),
@@ -189,6 +201,7 @@ class SliceView(QWidget):
         self._volume: ImageVolume | None = None
         self._title_lines: tuple[str, ...] = ()
         self._state = _ViewState()
+        self._fonts: dict[tuple[int, bool], QFont] = {}
         self._overlays: tuple[MeasurementOverlay, ...] = ()
         self._outlines: dict[int, npt.NDArray[np.float64]] = {}
         self._outline_polygons: dict[int, QPolygonF] = {}
@@ -212,6 +225,22 @@ class SliceView(QWidget):
     def volume(self) -> ImageVolume | None:
         """The volume shown (``None`` before one is set)."""
         return self._volume
+
+    def _overlay_font(self, point_size: int, *, bold: bool = False) -> QFont:
+        """The widget's font family at ``point_size``, made once per font change."""
+        font = self._fonts.get((point_size, bold))
+        if font is None:
+            font = QFont(self.font().family(), point_size)
+            if bold:
+                font.setWeight(QFont.Weight.Bold)
+            self._fonts[point_size, bold] = font
+        return font
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Forget the overlay fonts when the widget's font changes."""
+        if event.type() == QEvent.Type.FontChange:
+            self._fonts.clear()
+        super().changeEvent(event)
 
     def set_volume(
         self, volume: ImageVolume | None, *, title_lines: Sequence[str] = ()
@@ -357,8 +386,7 @@ class SliceView(QWidget):
         """Position of the shown slice along the slice normal, in mm."""
         if self._volume is None:
             return None
-        origin = self._volume.slice_origins_lps_mm[self._state.slice_index]
-        return float(np.dot(origin, self._volume.slice_normal))
+        return float(self._volume.slice_heights_mm[self._state.slice_index])
 
     def slice_text(self) -> str:
         """``Slice k / n`` as shown in the top-right corner."""
@@ -741,7 +769,10 @@ class SliceView(QWidget):
                 volume.rescale_slope,
                 volume.rescale_intercept,
             )
-            rgb = np.take(table, _table_index(stored))  # a new, contiguous array
+            # The block is a strided view: take() gathers faster from a
+            # contiguous copy of the indices than through the strides.
+            index = np.ascontiguousarray(_table_index(stored))
+            rgb = np.take(table, index)  # a new, contiguous array
             height, width = rgb.shape
             self._pixels = rgb  # the QImage below reads these bytes
             self._image = QImage(
@@ -832,7 +863,7 @@ class SliceView(QWidget):
     def _paint_label(
         self, painter: QPainter, anchor: QPointF, text: str, color: QColor
     ) -> None:
-        painter.setFont(QFont(self.font().family(), 10, QFont.Weight.Bold))
+        painter.setFont(self._overlay_font(10, bold=True))
         metrics = painter.fontMetrics()
         box = QRectF(metrics.boundingRect(text)).adjusted(-3, -1, 3, 1)
         box.moveTopLeft(QPointF(anchor.x() + 8, anchor.y() - box.height() / 2))
@@ -937,13 +968,13 @@ class SliceView(QWidget):
         volume = self._volume
         if volume is None:
             return
-        painter.setFont(QFont(self.font().family(), 9))
+        painter.setFont(self._overlay_font(9))
         margin = 8
         area = QRectF(self.rect().adjusted(margin, margin, -margin, -margin))
         draw_outlined_text(
             painter,
             area,
-            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
+            _TOP_LEFT,
             "\n".join(self._title_lines),
         )
         position = self.slice_position_mm()
@@ -955,20 +986,20 @@ class SliceView(QWidget):
         draw_outlined_text(
             painter,
             area,
-            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight,
+            _TOP_RIGHT,
             "\n".join(top_right),
         )
         draw_outlined_text(
             painter,
             area,
-            Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
+            _BOTTOM_LEFT,
             f"{self.window_text()}\nZoom {self.zoom * volume.column_spacing_mm:.2f}×",
         )
         if self._loading_text:
             draw_outlined_text(
                 painter,
                 area.adjusted(0, 0, 0, -22),  # above the orientation letter
-                Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                _BOTTOM_CENTER,
                 self._loading_text,
             )
         self._paint_orientation(painter)
@@ -978,38 +1009,35 @@ class SliceView(QWidget):
         volume = self._volume
         if volume is None:
             return
-        painter.setFont(QFont(self.font().family(), 11, QFont.Weight.Bold))
-        letters = QColor(255, 220, 120)
-        left, right, up, down = _edge_labels(
-            tuple(float(c) for c in volume.direction[:, 0]),
-            tuple(float(c) for c in volume.direction[:, 1]),
-        )
+        painter.setFont(self._overlay_font(11, bold=True))
+        letters = _LETTERS
+        left, right, up, down = _edge_labels(volume.direction.tobytes())
         area = QRectF(self.rect().adjusted(6, 6, -6, -6))
         draw_outlined_text(
             painter,
             area,
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            _LEFT_MIDDLE,
             left,
             letters,
         )
         draw_outlined_text(
             painter,
             area,
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            _RIGHT_MIDDLE,
             right,
             letters,
         )
         draw_outlined_text(
             painter,
             area,
-            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter,
+            _TOP_CENTER,
             up,
             letters,
         )
         draw_outlined_text(
             painter,
             area,
-            Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+            _BOTTOM_CENTER,
             down,
             letters,
         )
@@ -1028,9 +1056,10 @@ class SliceView(QWidget):
         painter.drawLine(QPointF(x_end - length_px, y), QPointF(x_end, y))
         for x in (x_end - length_px, x_end):
             painter.drawLine(QPointF(x, y - 4), QPointF(x, y + 4))
-        painter.setFont(QFont(self.font().family(), 9))
-        painter.drawText(
+        painter.setFont(self._overlay_font(9))
+        draw_text(
+            painter,
             QRectF(x_end - length_px - 40, y + 4, length_px + 40, 18),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            _TOP_RIGHT,
             f"{length_mm:.0f} mm",
         )
