@@ -11,6 +11,7 @@ first dose and the parameters the rules read.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -226,10 +227,9 @@ def golden_readings(count: int, seed: int = 23) -> list[Reading]:
     readings: list[Reading] = []
     index = 0
     while len(readings) < count:
-        try:
+        # a draw the model refuses is skipped (deterministically)
+        with contextlib.suppress(ReadingError):
             readings.append(generate_reading(rng, index, criteria[index % 3]))
-        except ReadingError:  # a draw the model refuses (deterministically)
-            pass
         index += 1
     return readings
 
