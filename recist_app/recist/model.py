@@ -48,6 +48,20 @@ __all__ = [
 Point3 = tuple[float, float, float]
 
 _UID_PATTERN = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+_INF = math.inf
+_DATE = datetime.date
+_MEASURED = MeasurementState.MEASURED
+_TARGET = LesionRole.TARGET
+_NON_TARGET = LesionRole.NON_TARGET
+_NEW = LesionRole.NEW
+
+# Issue 23: every object of a reading is built, and checked, each time a file or
+# the database is read. The usual object (a measured target with plain float
+# diameters, a non-target with a state, a lesion with its organ) is decided
+# inline in ``__post_init__`` by a test that implies every check of its
+# ``_validate``; anything else, valid or not, goes through ``_validate``, which
+# makes every decision and gives every message (tests/recist/test_model_fast_path.py
+# checks that the inline test never accepts what ``_validate`` refuses).
 
 
 def _check_length_mm(value: float | None, name: str, where: str) -> None:
@@ -69,6 +83,15 @@ def _check_uid(value: str | None, name: str, where: str) -> None:
         return
     if not isinstance(value, str) or len(value) > 64 or not _UID_PATTERN.match(value):
         raise ReadingError(f"{where}: {name} {value!r} is not a valid DICOM UID")
+
+
+def _distinct_lesions(
+    items: tuple[Measurement, ...]
+    | tuple[NonTargetAssessment, ...]
+    | tuple[NewLesionObservation, ...],
+) -> bool:
+    """Whether no lesion appears twice among ``items``."""
+    return len(items) < 2 or len({item.lesion_id for item in items}) == len(items)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,6 +175,36 @@ class Measurement:
     viable_geometry: MeasurementGeometry | None = None
 
     def __post_init__(self) -> None:
+        lesion_id = self.lesion_id
+        long_mm = self.long_axis_mm
+        short_mm = self.short_axis_mm
+        viable_mm = self.viable_long_axis_mm
+        if not (
+            self.state is _MEASURED
+            and lesion_id.__class__ is str
+            and lesion_id.strip()
+            and (
+                long_mm is None
+                or (long_mm.__class__ is float and 0.0 <= long_mm < _INF)
+            )
+            and (
+                short_mm is None
+                or (short_mm.__class__ is float and 0.0 <= short_mm < _INF)
+            )
+            and (
+                viable_mm is None
+                or (viable_mm.__class__ is float and 0.0 <= viable_mm < _INF)
+            )
+            and (long_mm is None or short_mm is None or short_mm <= long_mm)
+            and (long_mm is not None or short_mm is not None or viable_mm is not None)
+            and self.parts_mm.__class__ is tuple
+            and not self.parts_mm
+            and self.merged_into is None
+            and (self.viable_geometry is None or viable_mm is not None)
+        ):
+            self._validate()
+
+    def _validate(self) -> None:
         _check_text(self.lesion_id, "lesion_id", "measurement")
         where = f"measurement of lesion {self.lesion_id}"
         state = self.state
@@ -239,6 +292,16 @@ class NonTargetAssessment:
     geometry: MeasurementGeometry | None = None
 
     def __post_init__(self) -> None:
+        lesion_id = self.lesion_id
+        if not (
+            self.state.__class__ is NonTargetState
+            and lesion_id.__class__ is str
+            and lesion_id.strip()
+            and self.cytology_confirmed.__class__ is bool
+        ):
+            self._validate()
+
+    def _validate(self) -> None:
         _check_text(self.lesion_id, "lesion_id", "non-target assessment")
         if not isinstance(self.cytology_confirmed, bool):
             raise ReadingError(
@@ -314,6 +377,23 @@ class Lesion:
     previously_irradiated: bool = False
 
     def __post_init__(self) -> None:
+        lesion_id = self.lesion_id
+        organ = self.organ
+        if not (
+            self.role.__class__ is LesionRole
+            and lesion_id.__class__ is str
+            and lesion_id.strip()
+            and organ.__class__ is str
+            and organ.strip()
+            and self.location.__class__ is str
+            and self.is_lymph_node.__class__ is bool
+            and self.is_cystic.__class__ is bool
+            and self.previously_irradiated.__class__ is bool
+            and self.tracking_uid is None
+        ):
+            self._validate()
+
+    def _validate(self) -> None:
         _check_text(self.lesion_id, "lesion_id", "lesion")
         where = f"lesion {self.lesion_id}"
         try:
@@ -360,6 +440,36 @@ class TimePoint:
     no_disease: bool = False
 
     def __post_init__(self) -> None:
+        visit = self.visit
+        thickness = self.slice_thickness_mm
+        measurements = self.measurements
+        non_target = self.non_target
+        new_lesions = self.new_lesions
+        no_disease = self.no_disease
+        if not (
+            visit.__class__ is str
+            and visit.strip()
+            and self.date.__class__ is _DATE
+            and self.modality.__class__ is Modality
+            and (
+                thickness is None
+                or (thickness.__class__ is float and 0.0 < thickness < _INF)
+            )
+            and self.study_instance_uid is None
+            and self.series_instance_uid is None
+            and measurements.__class__ is tuple
+            and non_target.__class__ is tuple
+            and new_lesions.__class__ is tuple
+            and _distinct_lesions(measurements)
+            and _distinct_lesions(non_target)
+            and _distinct_lesions(new_lesions)
+            and not (self.is_baseline and new_lesions)
+            and no_disease.__class__ is bool
+            and not (no_disease and (measurements or non_target or new_lesions))
+        ):
+            self._validate()
+
+    def _validate(self) -> None:
         _check_text(self.visit, "visit", "timepoint")
         where = f"visit {self.visit}"
         if not isinstance(self.date, datetime.date) or isinstance(
@@ -483,6 +593,35 @@ class ResponseParameters:
             )
 
 
+def _usual_references(timepoint: TimePoint, lesions: dict[str, Lesion]) -> bool:
+    """Whether :meth:`Reading._check_references` would pass, decided inline.
+
+    ``False`` leaves it to that method, which decides and gives the message.
+    """
+    for measurement in timepoint.measurements:
+        lesion = lesions.get(measurement.lesion_id)
+        if lesion is None or lesion.role is not _TARGET:
+            return False
+        if measurement.state is _MEASURED and (
+            measurement.short_axis_mm is None
+            if lesion.is_lymph_node
+            else measurement.long_axis_mm is None
+            and measurement.viable_long_axis_mm is None
+        ):
+            return False
+        if measurement.merged_into is not None:
+            return False
+    for assessment in timepoint.non_target:
+        lesion = lesions.get(assessment.lesion_id)
+        if lesion is None or lesion.role is not _NON_TARGET:
+            return False
+    for observation in timepoint.new_lesions:
+        lesion = lesions.get(observation.lesion_id)
+        if lesion is None or lesion.role is not _NEW:
+            return False
+    return True
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reading:
     """One reader's assessment of one patient under one criteria set.
@@ -523,7 +662,8 @@ class Reading:
         lesions = self._check_lesions()
         self._check_timepoint_order()
         for timepoint in self.timepoints:
-            self._check_references(timepoint, lesions)
+            if not _usual_references(timepoint, lesions):
+                self._check_references(timepoint, lesions)
         self._check_no_disease()
 
     def _check_lesions(self) -> dict[str, Lesion]:
