@@ -45,8 +45,10 @@ from recist_app.exchange.export import (
     write_export,
 )
 from recist_app.exchange.pdf_report import ReportSignature, write_pdf_report
+from recist_app.exchange.reading_decoder import decode_reading_file
 from recist_app.exchange.reading_file import (
     READING_FORMAT,
+    DecodedReadingFile,
     parse_reading,
     read_reading_file,
     reading_to_dict,
@@ -85,6 +87,7 @@ __all__ = [
     "VISIT_COLUMNS",
     "AnalysisDataset",
     "AnalysisVariable",
+    "DecodedReadingFile",
     "ExchangeError",
     "ExportFormat",
     "ExportItem",
@@ -100,6 +103,7 @@ __all__ = [
     "build_measurement_report",
     "build_sdtm",
     "check_sdtm",
+    "decode_reading_file",
     "deidentify_dataset",
     "deidentify_reading",
     "export_readings",

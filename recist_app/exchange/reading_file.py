@@ -1,5 +1,10 @@
 """The reading file ``recist-reading/1``: strict reader and writer.
 
+Files are read by :func:`~recist_app.exchange.reading_decoder.decode_reading_file`:
+msgspec's fast path first, and the hand-written reader here
+(:func:`decode_reading_json`, :func:`parse_reading`) whenever the fast path
+declines; this reader decides those files and words every message (issue 23).
+
 Read strictly, so a typo never silently changes a response: unknown keys, wrong
 types, unknown lesion ids, dates out of order, a baseline target without a
 measurement and more than one baseline are errors. Each error is one line naming
@@ -41,7 +46,7 @@ import json
 import math
 import unicodedata
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar
 
 from recist_app.exchange.errors import ExchangeError
 from recist_app.recist import (
@@ -77,6 +82,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_TEXT_LENGTHS",
     "READING_FORMAT",
+    "DecodedReadingFile",
     "decode_reading_json",
     "parse_reading",
     "read_reading_file",
@@ -121,9 +127,23 @@ MAX_TEXT_LENGTHS: dict[str, int] = {
 """Longest text per key: the column lengths of ``recist_app/store/schema.py``
 (a test compares them); other text keys take :data:`MAX_OTHER_TEXT_LENGTH`."""
 MAX_OTHER_TEXT_LENGTH = 2000
-_EARLIEST_YEAR, _LATEST_YEAR = 1900, 2199
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+"""The first and last years of a date a reading file may hold."""
 _LESION_ID_KEYS = frozenset({"lesion_id", "merged_into"})
 _REFUSED_CATEGORIES = {"Cc": "control", "Cf": "format", "Cs": "surrogate"}
+
+
+class DecodedReadingFile(NamedTuple):
+    """A reading file as read: the reading and the keys the rules never use.
+
+    ``reader_role`` is the top-level ``reader_role`` (``None`` when absent);
+    ``sign_off`` the validated ``sign_off`` object (``None`` when absent; a key
+    it lacks reads as absent or ``None``).
+    """
+
+    reading: Reading
+    reader_role: ReaderRole | None
+    sign_off: Mapping[str, Any] | None
 
 
 class _Keys(dict[str, bool]):
@@ -319,7 +339,10 @@ def read_reading_file(path: Path) -> Reading:
         raise ExchangeError(f"{path}: no such file") from None
     except OSError as error:
         raise ExchangeError(f"{path}: cannot read: {error.strerror}") from None
-    return parse_reading(decode_reading_json(data_bytes, str(path)), source=str(path))
+    # imported here, not at the top: that module reads this one's bounds
+    from recist_app.exchange.reading_decoder import decode_reading_file
+
+    return decode_reading_file(data_bytes, str(path)).reading
 
 
 class _ConstantError(ValueError):
@@ -347,13 +370,13 @@ def _depth(value: object) -> int:
     return deepest
 
 
-def decode_reading_json(data: bytes, source: str) -> object:
+def decode_reading_json(data: bytes | str, source: str) -> object:
     """Decode a reading file's bytes to JSON values, refusing what JSON should not hold.
 
     Parameters
     ----------
     data
-        The file's bytes (UTF-8).
+        The file's bytes (UTF-8), or its text.
     source
         The file, for messages.
 
@@ -370,7 +393,7 @@ def decode_reading_json(data: bytes, source: str) -> object:
         ``source``.
     """
     try:
-        text = data.decode("utf-8")
+        text = data if isinstance(data, str) else data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ExchangeError(f"{source}: not UTF-8 text: {error.reason}") from None
     try:
@@ -1071,10 +1094,10 @@ def _date(
         raise context.fail(
             field, f"expected a date YYYY-MM-DD, got {_shown(value)}", visit=visit
         ) from None
-    if not _EARLIEST_YEAR <= date.year <= _LATEST_YEAR:
+    if not EARLIEST_YEAR <= date.year <= LATEST_YEAR:
         raise context.fail(
             field,
-            f"{value} is outside {_EARLIEST_YEAR}-01-01 to {_LATEST_YEAR}-12-31",
+            f"{value} is outside {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31",
             visit=visit,
         )
     return date

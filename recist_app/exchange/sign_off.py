@@ -1,7 +1,7 @@
 """A reading file with its sign-off and its bytes' SHA-256, for importing it.
 
 :func:`load_reading_file` reads a ``recist-reading/1`` file strictly
-(:func:`~recist_app.exchange.parse_reading`) and turns its ``sign_off`` into the
+(:func:`~recist_app.exchange.decode_reading_file`) and turns its ``sign_off`` into the
 store's :class:`~recist_app.store.ImportedSignOff`, so a signed file is stored
 signed, with its signer and time; the SHA-256 goes to the audit trail.
 """
@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from recist_app.exchange.errors import ExchangeError
-from recist_app.exchange.reading_file import (
-    MAX_FILE_BYTES,
-    decode_reading_json,
-    parse_reading,
-)
-from recist_app.recist import ReaderRole
+from recist_app.exchange.reading_decoder import decode_reading_file
+from recist_app.exchange.reading_file import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from recist_app.recist import Reading
+    from recist_app.recist import ReaderRole, Reading
     from recist_app.store import ImportedSignOff
 
 __all__ = ["ReadingFile", "load_reading_file"]
@@ -63,23 +59,19 @@ def load_reading_file(path: Path) -> ReadingFile:
         raise ExchangeError(f"{path}: no such file") from None
     except OSError as error:
         raise ExchangeError(f"{path}: cannot read: {error.strerror}") from None
-    # the reader's own decoding: evaluate and reading import refuse the same files
-    data = decode_reading_json(data_bytes, str(path))
-    reading = parse_reading(data, source=str(path))
-    assert isinstance(data, dict)  # parse_reading refuses anything else
+    # the one reader: evaluate and reading import refuse the same files
+    decoded = decode_reading_file(data_bytes, str(path))
     return ReadingFile(
         path=path,
-        reading=reading,
-        sign_off=_sign_off(data.get("sign_off"), str(path)),
+        reading=decoded.reading,
+        sign_off=_sign_off(decoded.sign_off, str(path)),
         sha256=hashlib.sha256(data_bytes).hexdigest(),
-        reader_role=(
-            None if data.get("reader_role") is None else ReaderRole(data["reader_role"])
-        ),
+        reader_role=decoded.reader_role,
     )
 
 
 def _sign_off(value: Any, source: str) -> ImportedSignOff:
-    """The validated ``sign_off`` object (parse_reading checked its types)."""
+    """The validated ``sign_off`` object (the reader checked its types)."""
     from recist_app.store import ImportedSignOff, StoreError
 
     if value is None:
