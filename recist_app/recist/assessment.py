@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, overload
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import MISSING, dataclass, fields
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from recist_app.recist.enums import CountedBasis
 from recist_app.recist.errors import UnknownVisitError
@@ -211,6 +211,41 @@ class TimepointAssessment:
     def is_read(self) -> bool:
         """Whether the visit was read (it then has an overall response)."""
         return self.overall_response is not None
+
+
+def _slot_constructor(cls: type) -> Callable[..., Any]:
+    """A function building ``cls`` from all its fields, positionally, in order.
+
+    The object is the one ``cls(**fields)`` builds: same fields, same values,
+    equal. It sets each slot through the slot's own descriptor instead of the
+    frozen ``__init__``'s ``object.__setattr__`` per field, about 2 µs less for
+    a :class:`TimepointAssessment` (issue 23: ``assess`` builds one per
+    follow-up). Only for a frozen, slotted dataclass without ``__post_init__``
+    or defaults, so nothing the constructor does is skipped.
+    """
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} checks itself: build it with its __init__")
+    names = [field.name for field in fields(cls)]
+    if any(field.default is not MISSING for field in fields(cls)):
+        raise TypeError(f"{cls.__name__} has defaults: build it with its __init__")
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    for name in names:
+        namespace[f"_set_{name}"] = cls.__dict__[name].__set__
+    body = "".join(f"    _set_{name}(self, {name})\n" for name in names)
+    source = (
+        f"def build({', '.join(names)}):\n    self = _new(_cls)\n{body}"
+        "    return self\n"
+    )
+    exec(source, namespace)  # as the dataclasses module builds __init__
+    build: Callable[..., Any] = namespace["build"]
+    build.__doc__ = f"{cls.__name__}(*fields in order), see _slot_constructor."
+    return build
+
+
+new_timepoint_assessment: Callable[..., TimepointAssessment] = _slot_constructor(
+    TimepointAssessment
+)
+"""``TimepointAssessment`` from its 18 fields in order, built faster (issue 23)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

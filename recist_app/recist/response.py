@@ -21,6 +21,7 @@ from recist_app.recist.assessment import (
     BaselineAssessment,
     CountedDiameters,
     TimepointAssessment,
+    new_timepoint_assessment,
 )
 from recist_app.recist.best_response import (
     ResponseEvent,
@@ -103,6 +104,8 @@ _COUNTED_BASIS = {  # B2, B3, B4: the states that are not a measured diameter
     MeasurementState.NOT_DONE: CountedBasis.NOT_DONE,
 }
 _BASIS_CODE = {basis: basis.value for basis in CountedBasis}
+_LONG_AXIS_CODE = CountedBasis.LONG_AXIS.value
+_SHORT_AXIS_CODE = CountedBasis.SHORT_AXIS.value
 _new_tuple = tuple.__new__  # a named tuple without NamedTuple.__new__'s call
 _NT_PROGRESSION = (  # D3; after an iRECIST iUPD, unchanged or further increased (H2)
     NonTargetState.UNEQUIVOCAL_PROGRESSION,
@@ -260,6 +263,9 @@ class Recist11Rules:
         codes: list[str] = []
         missing: list[str] = []
         total = 0
+        # counted_diameter_um's measured case inlined when it is RECIST 1.1's own
+        # (issue 23: a call per target per visit); the same values and bases
+        inline = type(self).counted_diameter_um is Recist11Rules.counted_diameter_um
         for index, lesion in enumerate(targets):
             lesion_id = lesion.lesion_id
             measurement = measurements[index] if index < count else None
@@ -267,8 +273,21 @@ class Recist11Rules:
                 if by_id is None:
                     by_id = {m.lesion_id: m for m in measurements}
                 measurement = by_id.get(lesion_id)
-            value, basis = counted(lesion, measurement, params)
             ids.append(lesion_id)
+            if inline and measurement is not None and measurement.state is _MEASURED:
+                if lesion.is_lymph_node:
+                    value_mm, basis_code = measurement.short_axis_mm, _SHORT_AXIS_CODE
+                else:
+                    value_mm, basis_code = measurement.long_axis_mm, _LONG_AXIS_CODE
+                if value_mm is not None:
+                    value_um = round(value_mm * 1000)
+                    values.append(value_um)
+                    codes.append(basis_code)
+                    total += value_um
+                    continue
+                value, basis = None, _AXIS_NOT_MEASURED
+            else:
+                value, basis = counted(lesion, measurement, params)
             values.append(value)
             codes.append(code[basis])
             if value is None:
@@ -891,29 +910,26 @@ class _PendingTimepoint(NamedTuple):
                 from_nadir_mm = round(delta_um / 1000, 1)
                 if nadir_um:
                     from_nadir_pct = round(100 * delta_um / nadir_um, 1)
-        return TimepointAssessment(
-            visit=timepoint.visit,
-            date=timepoint.date,
-            sum_of_diameters_mm=sum_mm,
-            all_targets_assessed=complete,
-            change_from_baseline_mm=from_baseline_mm,
-            change_from_baseline_pct=from_baseline_pct,
-            nadir_mm=(
-                None
-                if nadir_um is None or not has_targets
-                else round(nadir_um / 1000, 1)
-            ),
-            change_from_nadir_mm=from_nadir_mm,
-            change_from_nadir_pct=from_nadir_pct,
-            target_response=target_response,
-            non_target_response=non_target,
-            new_lesions=new_lesions,
-            overall_response=overall,
-            best_overall_response_so_far=best_so_far,
-            reasons=reasons,
-            target_diameters=diameters,
-            new_lesion_sum_mm=None,
-            new_lesion_diameters=NO_DIAMETERS,
+        # positional, in field order (issue 23: one per follow-up)
+        return new_timepoint_assessment(
+            timepoint.visit,
+            timepoint.date,
+            sum_mm,
+            complete,
+            from_baseline_mm,
+            from_baseline_pct,
+            None if nadir_um is None or not has_targets else round(nadir_um / 1000, 1),
+            from_nadir_mm,
+            from_nadir_pct,
+            target_response,
+            non_target,
+            new_lesions,
+            overall,
+            best_so_far,
+            reasons,
+            diameters,
+            None,
+            NO_DIAMETERS,
         )
 
 
