@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from recist_app.endpoints.errors import EndpointError
 from recist_app.endpoints.options import CbrDefinition, EndpointOptions, Population
@@ -257,22 +257,22 @@ def derive_subject(
             f"from {first_dose.isoformat()} in the clinical file; the clinical "
             "file is used"
         )
-    # A follow-up not read is no assessment: no response, not adequate, no
-    # event (README "Not read"); its scan date still counts for OS below.
-    timepoints = (
-        [t for t in assessment.timepoints if t.is_read]
-        if assessment is not None and has_baseline
-        else []
+    window = _follow_ups(
+        assessment, first_dose, cutoff, new_therapy, has_baseline=has_baseline
     )
-    in_window = [t for t in timepoints if first_dose <= t.date <= cutoff]
-    response_window = [
-        t for t in in_window if new_therapy is None or t.date <= new_therapy
-    ]
+    in_window = window.in_window
+    response_window = window.response_window
+    adequate_dates = window.adequate_dates
     no_disease = (
         assessment is not None and assessment.baseline.overall_response is Response.NED
     )
     confirmed, unconfirmed = _best_overall_responses(
-        reading, assessment, response_window, first_dose, params, no_disease
+        reading,
+        assessment,
+        window,
+        first_dose,
+        params,
+        no_disease,
     )
     bor = confirmed if options.use_confirmed_response else unconfirmed
     measurable = (
@@ -285,7 +285,6 @@ def derive_subject(
     progression = _progression_date(
         in_window, left_treatment=new_therapy is not None or death is not None
     )
-    adequate_dates = [t.date for t in in_window if _adequate(t)]
     pfs = derive_pfs(
         has_baseline=has_baseline,
         first_dose=first_dose,
@@ -310,6 +309,9 @@ def derive_subject(
         if responder
         else None
     )
+    first_response_date, best_change_pct = _first_response_and_best_change(
+        response_window
+    )
     return SubjectEndpoints(
         patient_id=clinical.patient_id,
         first_dose_date=first_dose,
@@ -320,30 +322,16 @@ def derive_subject(
         baseline_sum_mm=(
             assessment.baseline.sum_of_diameters_mm if assessment is not None else None
         ),
-        visits=tuple(_visit_point(t, first_dose) for t in in_window),
+        visits=window.visits,
         bor_confirmed=confirmed,
         bor_unconfirmed=unconfirmed,
         bor=bor,
         bor_missing=not response_window and not no_disease,
-        first_response_date=next(
-            (
-                t.date
-                for t in response_window
-                if endpoint_response(_overall(t)) in _RESPONDERS
-            ),
-            None,
-        ),
+        first_response_date=first_response_date,
         progression_date=progression,
         death_date=death,
         new_therapy_date=new_therapy,
-        best_change_pct=min(
-            (
-                t.change_from_baseline_pct
-                for t in response_window
-                if t.change_from_baseline_pct is not None
-            ),
-            default=None,
-        ),
+        best_change_pct=best_change_pct,
         responder=responder,
         disease_control=in_population and _disease_control(bor, options),
         clinical_benefit=in_population
@@ -361,41 +349,126 @@ def derive_subject(
             cutoff=cutoff,
             death_date=clinical.death_date,
             last_known_alive_date=clinical.last_known_alive_date,
-            last_scan_date=max(
-                (
-                    t.date
-                    for t in (reading.timepoints if reading else ())
-                    if first_dose <= t.date
-                ),
-                default=None,
-            ),
+            last_scan_date=_last_scan_date(reading, first_dose),
         ),
         dor=dor,
         notes=tuple(notes),
     )
 
 
+class _FollowUps(NamedTuple):
+    """The follow-ups of one patient that the endpoints use, found in one pass.
+
+    ``in_window``: read, first dose ≤ date ≤ cut-off (``visits``: the same as
+    plot points); ``response_window``: of those, on/before a new therapy;
+    ``adequate_dates``: ``in_window``'s not NE; ``read_after_dose``: every read
+    follow-up on/after the first dose, in the window or not.
+    """
+
+    in_window: list[TimepointAssessment]
+    visits: tuple[VisitPoint, ...]
+    response_window: list[TimepointAssessment]
+    adequate_dates: list[datetime.date]
+    read_after_dose: int
+
+
+def _follow_ups(
+    assessment: Assessment | None,
+    first_dose: datetime.date,
+    cutoff: datetime.date,
+    new_therapy: datetime.date | None,
+    *,
+    has_baseline: bool,
+) -> _FollowUps:
+    """The windows of :class:`_FollowUps` in one pass (issue 23: once per list).
+
+    A follow-up not read is no assessment: no response, not adequate, no event
+    (README "Not read"); its scan date still counts for OS (:func:`derive_os`).
+    Without a baseline no follow-up is in a window, yet ``read_after_dose``
+    counts them.
+    """
+    in_window: list[TimepointAssessment] = []
+    visits: list[VisitPoint] = []
+    response_window: list[TimepointAssessment] = []
+    adequate_dates: list[datetime.date] = []
+    read_after_dose = 0
+    for timepoint in assessment.timepoints if assessment is not None else ():
+        response = timepoint.overall_response
+        date = timepoint.date
+        if response is None or date < first_dose:
+            continue
+        read_after_dose += 1
+        if not has_baseline or date > cutoff:
+            continue
+        in_window.append(timepoint)
+        visits.append(
+            VisitPoint(
+                visit=timepoint.visit,
+                date=date,
+                study_day=(date - first_dose).days + 1,
+                change_from_baseline_pct=timepoint.change_from_baseline_pct,
+                overall_response=response,
+            )
+        )
+        if response is not Response.NE:
+            adequate_dates.append(date)
+        if new_therapy is None or date <= new_therapy:
+            response_window.append(timepoint)
+    return _FollowUps(
+        in_window, tuple(visits), response_window, adequate_dates, read_after_dose
+    )
+
+
+def _first_response_and_best_change(
+    response_window: Sequence[TimepointAssessment],
+) -> tuple[datetime.date | None, float | None]:
+    """The first CR/PR's date and the best (lowest) change from baseline, in %."""
+    first_response: datetime.date | None = None
+    best_change: float | None = None
+    for timepoint in response_window:
+        if (
+            first_response is None
+            and endpoint_response(_overall(timepoint)) in _RESPONDERS
+        ):
+            first_response = timepoint.date
+        change = timepoint.change_from_baseline_pct
+        if change is not None and (best_change is None or change < best_change):
+            best_change = change
+    return first_response, best_change
+
+
+def _last_scan_date(
+    reading: Reading | None, first_dose: datetime.date
+) -> datetime.date | None:
+    """The last scan on/after the first dose, read or not (OS: known alive)."""
+    if reading is None:
+        return None
+    return max(
+        (t.date for t in reading.timepoints if first_dose <= t.date), default=None
+    )
+
+
 def _best_overall_responses(
     reading: Reading | None,
     assessment: Assessment | None,
-    response_window: list[TimepointAssessment],
+    follow_ups: _FollowUps,
     first_dose: datetime.date,
     params: ResponseParameters,
     no_disease: bool,
 ) -> tuple[BestOverallResponse, BestOverallResponse]:
     """BOR over the analysis window, reusing the assessment's when it is the same.
 
-    ``assess`` derives BOR from every follow-up on/after the reading's first dose;
-    when the clinical first dose is the same and neither the cut-off nor a new
-    therapy removed a follow-up, that is exactly this window, so the derivation
-    is not repeated (a third of the cost for 10,000 patients).
+    ``assess`` derives BOR from every read follow-up on/after the reading's first
+    dose; when the clinical first dose is the same and neither the cut-off nor a
+    new therapy removed a follow-up, that is exactly this window, so the
+    derivation is not repeated (a third of the cost for 10,000 patients).
     """
+    response_window = follow_ups.response_window
     if (
         reading is not None
         and assessment is not None
         and reading.first_dose_date == first_dose
-        and len(response_window)
-        == sum(1 for t in assessment.timepoints if t.is_read and t.date >= first_dose)
+        and len(response_window) == follow_ups.read_after_dose
     ):
         return (
             assessment.best_overall_response_confirmed,
@@ -430,18 +503,22 @@ def _events(response_window: Sequence[TimepointAssessment]) -> list[ResponseEven
     iRECIST codes count as their RECIST category (:func:`endpoint_response`);
     the target and non-target categories go along (G3, Table 3 footnote).
     """
-    return [
-        ResponseEvent(
-            t.visit,
-            t.date,
-            endpoint_response(_overall(t)),
-            None if t.target_response is None else endpoint_response(t.target_response),
-            None
-            if t.non_target_response is None
-            else endpoint_response(t.non_target_response),
+    mapped = _ENDPOINT_RESPONSE.get  # endpoint_response without a call per code
+    events: list[ResponseEvent] = []
+    for timepoint in response_window:
+        overall = _overall(timepoint)
+        target = timepoint.target_response
+        non_target = timepoint.non_target_response
+        events.append(
+            ResponseEvent(
+                timepoint.visit,
+                timepoint.date,
+                mapped(overall, overall),
+                None if target is None else mapped(target, target),
+                None if non_target is None else mapped(non_target, non_target),
+            )
         )
-        for t in response_window
-    ]
+    return events
 
 
 def derive_pfs(
@@ -732,18 +809,6 @@ def _stable_disease_end(
 
 def _adequate(timepoint: TimepointAssessment) -> bool:
     return timepoint.overall_response is not Response.NE
-
-
-def _visit_point(
-    timepoint: TimepointAssessment, first_dose: datetime.date
-) -> VisitPoint:
-    return VisitPoint(
-        visit=timepoint.visit,
-        date=timepoint.date,
-        study_day=(timepoint.date - first_dose).days + 1,
-        change_from_baseline_pct=timepoint.change_from_baseline_pct,
-        overall_response=_overall(timepoint),
-    )
 
 
 def _overall(timepoint: TimepointAssessment) -> Response:
