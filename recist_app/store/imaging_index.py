@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from recist_app.store._unit_of_work import check_user
 from recist_app.store.audit import AuditChange, append_audit, find_or_add_patient
@@ -305,23 +305,29 @@ class _Indexer:
             )
         }
         next_position = len(known)
+        added: list[dict[str, object]] = []
         for position, (sop_instance_uid, path, instance_number) in enumerate(files):
             item = known.get(sop_instance_uid)
             if item is None:
-                self.session.add(
-                    SeriesFileRow(
-                        series_id=series.id,
-                        sop_instance_uid=sop_instance_uid,
-                        file_path=path,
-                        instance_number=instance_number,
-                        position=position if not known else next_position,
-                    )
+                added.append(
+                    {
+                        "series_id": series.id,
+                        "sop_instance_uid": sop_instance_uid,
+                        "file_path": path,
+                        "instance_number": instance_number,
+                        "position": position if not known else next_position,
+                    }
                 )
                 next_position += 1
-                self.counts.files_added += 1
             elif item.file_path != path:
                 item.file_path = path
                 self.counts.files_moved += 1
+        if added:
+            # One executemany (SQLAlchemy's bulk INSERT) instead of an ORM object
+            # per file: the unit of work cost more than reading the header
+            # (issue 23). Nothing reads these rows back as objects here.
+            self.session.execute(insert(SeriesFileRow), added)
+            self.counts.files_added += len(added)
         self.session.flush()
         file_count = self.session.scalar(
             select(func.count()).where(SeriesFileRow.series_id == series.id)
