@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pydicom
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
@@ -315,21 +316,32 @@ _PLAIN_TEXT = {  # VR -> one value that pydicom converts without a warning
     "LO": re.compile(rb"[ -\[\]-~]{0,64}"),
     "PN": re.compile(rb"[ -<>-\[\]-~]{0,64}"),  # and no '=' (component groups)
 }
+_PER_FRAME_GROUPS_TAG = BaseTag(0x52009230)  # PerFrameFunctionalGroupsSequence
+_SHARED_GROUPS_TAG = BaseTag(0x52009229)  # SharedFunctionalGroupsSequence
+_DIRECTORY_RECORDS_TAG = BaseTag(0x00041220)  # DirectoryRecordSequence
 _DS_MAX, _MULTI_VALUED = 16, frozenset({"DS", "IS", "CS"})
-_PLAIN_KEYWORDS: dict[str, tuple[BaseTag, str]] = {}
+_NOT_PLAIN = (BaseTag(0), "", None, False)
+_PLAIN_KEYWORDS: dict[str, tuple[BaseTag, str, re.Pattern[bytes] | None, bool]] = {}
+"""keyword -> (tag, VR, pattern of one value, multi-valued); :data:`_NOT_PLAIN`
+for a keyword pydicom decodes (computed once per keyword: issue 23)."""
 
 
-def _plain_keyword(keyword: str) -> tuple[BaseTag, str] | None:
-    """``(tag, VR)`` of a keyword read raw, or ``None`` (pydicom decodes it)."""
+def _plain_keyword(
+    keyword: str,
+) -> tuple[BaseTag, str, re.Pattern[bytes] | None, bool]:
+    """``(tag, VR, pattern, multi-valued)`` of a keyword read raw.
+
+    :data:`_NOT_PLAIN` (VR ``""``) when pydicom decodes it.
+    """
     known = _PLAIN_KEYWORDS.get(keyword)
     if known is None:
         tag = pydicom.datadict.tag_for_keyword(keyword)
-        if tag is None:
-            return None
-        vr = pydicom.datadict.dictionary_VR(tag)
-        if vr not in _PLAIN_TEXT and vr != "US":
-            return None
-        known = _PLAIN_KEYWORDS[keyword] = (BaseTag(tag), vr)
+        vr = "" if tag is None else pydicom.datadict.dictionary_VR(tag)
+        if tag is None or (vr not in _PLAIN_TEXT and vr != "US"):
+            known = _NOT_PLAIN
+        else:
+            known = (BaseTag(tag), vr, _PLAIN_TEXT.get(vr), vr in _MULTI_VALUED)
+        _PLAIN_KEYWORDS[keyword] = known
     return known
 
 
@@ -340,34 +352,34 @@ def _plain_value(dataset: Dataset, keyword: str) -> Any:
     an absent element as ``None``: what the value helpers above take from
     pydicom, for the same values.
     """
-    known = _plain_keyword(keyword)
-    if known is None:
+    tag, vr, pattern, multi = _plain_keyword(keyword)
+    if not vr:
         return _SLOW
-    tag, vr = known
     raw = dataset._dict.get(tag)  # pydicom's own element store
     if raw is None:
         return None
-    if not isinstance(raw, pydicom.dataelem.RawDataElement) or raw.VR not in (
-        None,
-        vr,
-    ):
+    if not isinstance(raw, RawDataElement) or raw.VR not in (None, vr):
         return _SLOW
     value = raw.value
     if value is None:
         return _SLOW
-    if vr == "US":
+    if pattern is None:  # US
         if len(value) != 2:
             return _SLOW
         return int.from_bytes(value, "little" if raw.is_little_endian else "big")
-    pattern = _PLAIN_TEXT[vr]
-    parts = value.rstrip(b" \0").split(b"\\") if vr in _MULTI_VALUED else [value]
+    if not multi:
+        if pattern.fullmatch(value.rstrip(b"\0")) is None:
+            return _SLOW
+        return value.decode("ascii").strip(" \0")
+    parts = value.rstrip(b" \0").split(b"\\")
     for part in parts:
         if pattern.fullmatch(part.rstrip(b"\0")) is None or (
             vr == "DS" and len(part) > _DS_MAX
         ):
             return _SLOW
-    texts = [part.decode("ascii").strip(" \0") for part in parts]
-    return texts[0] if len(texts) == 1 else texts
+    if len(parts) == 1:
+        return parts[0].decode("ascii").strip(" \0")
+    return [part.decode("ascii").strip(" \0") for part in parts]
 
 
 def _getter(dataset: Dataset | None) -> Any:
@@ -546,8 +558,8 @@ def _header_fields(dataset: Dataset) -> dict[str, Any]:
         return fields  # refused by usability_problem; never expand the frames
     position = _triple(get("ImagePositionPatient"))
     if (
-        "PerFrameFunctionalGroupsSequence" in dataset
-        or "SharedFunctionalGroupsSequence" in dataset
+        _PER_FRAME_GROUPS_TAG in dataset._dict  # the tags, not keywords (issue 23)
+        or _SHARED_GROUPS_TAG in dataset._dict
     ):
         for key, value in _frame_geometry(dataset, frames).items():
             if (value is not None and value != ()) or key == "frame_positions_lps_mm":
@@ -802,7 +814,7 @@ def _read_with_pydicom(
     if not syntax:
         syntax = _encoding_syntax(dataset)
     if _text(meta.get("MediaStorageSOPClassUID")) == _MEDIA_STORAGE_DIRECTORY or (
-        "DirectoryRecordSequence" in dataset
+        _DIRECTORY_RECORDS_TAG in dataset._dict
     ):
         return SliceHeader(path=name, transfer_syntax_uid=syntax, is_directory=True)
     fields = _header_fields(dataset)
