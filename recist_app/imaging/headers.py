@@ -352,7 +352,7 @@ def _plain_value(dataset: Dataset, keyword: str) -> Any:
     an absent element as ``None``: what the value helpers above take from
     pydicom, for the same values.
     """
-    tag, vr, pattern, multi = _plain_keyword(keyword)
+    tag, vr, pattern, multi = _PLAIN_KEYWORDS.get(keyword) or _plain_keyword(keyword)
     if not vr:
         return _SLOW
     raw = dataset._dict.get(tag)  # pydicom's own element store
