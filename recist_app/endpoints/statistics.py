@@ -15,6 +15,7 @@ need no pandas.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -165,6 +166,11 @@ class KaplanMeierEstimate:
         """Subjects still at risk at ``time_days`` (follow-up ≥ that time)."""
         return sum(1 for duration in self.durations if duration >= time_days)
 
+    def numbers_at_risk(self, times_days: Sequence[float]) -> tuple[int, ...]:
+        """:meth:`at_risk` at each of ``times_days``, sorting the durations once."""
+        ordered = sorted(self.durations)
+        return tuple(len(ordered) - bisect.bisect_left(ordered, t) for t in times_days)
+
 
 def kaplan_meier(
     durations: Sequence[float],
@@ -236,18 +242,18 @@ def kaplan_meier(
         subjects=len(durations),
         events=int(event_flags.sum()),
         censored=int((~event_flags).sum()),
-        timeline=tuple(float(t) for t in timeline),
-        survival=tuple(float(s) for s in survival),
-        lower=tuple(float(v) for v in lower),
-        upper=tuple(float(v) for v in upper),
+        timeline=tuple(timeline.tolist()),
+        survival=tuple(survival.tolist()),
+        lower=tuple(np.asarray(lower, dtype=float).tolist()),
+        upper=tuple(np.asarray(upper, dtype=float).tolist()),
         median_days=float(fitter.median_survival_time_),
         median_lower_days=_first_time_at_or_below(timeline, lower, 0.5),
         median_upper_days=_first_time_at_or_below(timeline, upper, 0.5),
         max_time_days=float(duration_array.max()),
         confidence_level=confidence_level,
         ci_method=ci_method,
-        censor_times=tuple(sorted(float(d) for d in duration_array[~event_flags])),
-        durations=tuple(float(d) for d in duration_array),
+        censor_times=tuple(sorted(duration_array[~event_flags].tolist())),
+        durations=tuple(duration_array.tolist()),
     )
 
 

@@ -165,9 +165,14 @@ class TimeToEvent:
         return (self.end_date - self.start_date).days + 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VisitPoint:
-    """One follow-up in the analysis window, for spider and swimmer plots."""
+class VisitPoint(NamedTuple):
+    """One follow-up in the analysis window, for spider and swimmer plots.
+
+    A named tuple, not a frozen dataclass, like ``recist.ResponseEvent``: the
+    endpoints make one per follow-up of every patient (80,000 for 10,000
+    patients) and a tuple is several times cheaper to make (issue 23,
+    ``benchmarks/bench_endpoints.py``).
+    """
 
     visit: str
     date: datetime.date
@@ -294,14 +299,19 @@ def derive_subject(
         new_therapy_date=new_therapy,
         options=options,
     )
-    ttp = derive_ttp(
-        has_baseline=has_baseline,
-        first_dose=first_dose,
-        adequate_dates=adequate_dates,
-        progression_date=progression,
-        death_date=death,
-        new_therapy_date=new_therapy,
-        options=options,
+    # Without a death TTP is PFS itself (derive_ttp would derive it again).
+    ttp = (
+        pfs
+        if death is None
+        else derive_ttp(
+            has_baseline=has_baseline,
+            first_dose=first_dose,
+            adequate_dates=adequate_dates,
+            progression_date=progression,
+            death_date=death,
+            new_therapy_date=new_therapy,
+            options=options,
+        )
     )
     responder = in_population and endpoint_response(bor.response) in _RESPONDERS
     dor = (

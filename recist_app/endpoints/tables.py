@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from recist_app.endpoints.study import TrialEndpoints
     from recist_app.endpoints.subject import SubjectEndpoints, TimeToEvent
+    from recist_app.recist import BestOverallResponse
 
 __all__ = [
     "ENDPOINTS_FORMAT",
@@ -344,7 +345,7 @@ def risk_table(result: TrialEndpoints) -> Table:
     times = result.risk_times_days
     columns = ("Endpoint", *(_months(t) for t in times))
     rows = tuple(
-        (fit.label, *(str(fit.at_risk(t)) for t in times))
+        (fit.label, *(str(count) for count in fit.numbers_at_risk(times)))
         for fit in (result.pfs, result.ttp, result.os, result.dor)
     )
     return Table(columns=columns, rows=rows)
@@ -433,6 +434,7 @@ def _landmark_dict(estimate: LandmarkEstimate) -> dict[str, Any]:
 
 
 def _km_dict(fit: KaplanMeierEstimate, risk_times: tuple[float, ...]) -> dict[str, Any]:
+    at_risk = fit.numbers_at_risk(risk_times)
     return {
         "subjects": fit.subjects,
         "events": fit.events,
@@ -445,7 +447,8 @@ def _km_dict(fit: KaplanMeierEstimate, risk_times: tuple[float, ...]) -> dict[st
         "median_ci_upper_days": _number(fit.median_upper_days),
         "ci_method": fit.ci_method.value,
         "numbers_at_risk": [
-            {"time_days": round(t, 4), "at_risk": fit.at_risk(t)} for t in risk_times
+            {"time_days": round(t, 4), "at_risk": count}
+            for t, count in zip(risk_times, at_risk, strict=True)
         ],
     }
 
@@ -453,26 +456,32 @@ def _km_dict(fit: KaplanMeierEstimate, risk_times: tuple[float, ...]) -> dict[st
 def _tte_dict(value: TimeToEvent | None) -> dict[str, Any] | None:
     if value is None:
         return None
+    start, end = value.start_date, value.end_date
     return {
-        "start_date": value.start_date.isoformat(),
-        "end_date": value.end_date.isoformat(),
-        "days": value.days,
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "days": (end - start).days + 1,  # TimeToEvent.days, without the call
         "event": value.event,
         "cnsr": value.cnsr,
         "reason": value.reason,
     }
 
 
-def _subject_dict(subject: SubjectEndpoints) -> dict[str, Any]:
-    def bor(value: Any) -> dict[str, Any]:
-        return {
-            "response": "MISSING" if subject.bor_missing else value.response.value,
-            "confirmed": value.confirmed,
-            "date": _date(value.date) or None,
-            "confirmation_date": _date(value.confirmation_date) or None,
-            "reasons": list(value.reasons),
-        }
+def _bor_dict(value: BestOverallResponse, missing: bool) -> dict[str, Any]:
+    date, confirmation = value.date, value.confirmation_date
+    return {
+        "response": "MISSING" if missing else value.response.value,
+        "confirmed": value.confirmed,
+        "date": None if date is None else date.isoformat(),
+        "confirmation_date": None if confirmation is None else confirmation.isoformat(),
+        "reasons": list(value.reasons),
+    }
 
+
+def _subject_dict(subject: SubjectEndpoints) -> dict[str, Any]:
+    missing = subject.bor_missing
+    first_response = subject.first_response_date
+    pfs = _tte_dict(subject.pfs)
     return {
         "patient_id": subject.patient_id,
         "first_dose_date": subject.first_dose_date.isoformat(),
@@ -480,15 +489,22 @@ def _subject_dict(subject: SubjectEndpoints) -> dict[str, Any]:
         "has_baseline": subject.has_baseline,
         "measurable_disease": subject.measurable_disease,
         "in_response_population": subject.in_response_population,
-        "bor_confirmed": bor(subject.bor_confirmed),
-        "bor_unconfirmed": bor(subject.bor_unconfirmed),
-        "first_response_date": _date(subject.first_response_date) or None,
+        "bor_confirmed": _bor_dict(subject.bor_confirmed, missing),
+        "bor_unconfirmed": _bor_dict(subject.bor_unconfirmed, missing),
+        "first_response_date": (
+            None if first_response is None else first_response.isoformat()
+        ),
         "best_change_pct": subject.best_change_pct,
         "responder": subject.responder,
         "disease_control": subject.disease_control,
         "clinical_benefit": subject.clinical_benefit,
-        "pfs": _tte_dict(subject.pfs),
-        "ttp": _tte_dict(subject.ttp),
+        "pfs": pfs,
+        # TTP is often PFS itself (no death): the same values, a dict of its own
+        "ttp": (
+            dict(pfs)
+            if pfs is not None and subject.ttp is subject.pfs
+            else _tte_dict(subject.ttp)
+        ),
         "os": _tte_dict(subject.os),
         "dor": _tte_dict(subject.dor),
         "notes": list(subject.notes),
