@@ -759,10 +759,16 @@ def _progression_date(
     return unconfirmed if left_treatment else None
 
 
+_DISEASE_CONTROL = frozenset({Response.CR, Response.PR, Response.SD})
+_DISEASE_CONTROL_ALL_TREATED = _DISEASE_CONTROL | {Response.NON_CR_NON_PD}
+
+
 def _disease_control(bor: BestOverallResponse, options: EndpointOptions) -> bool:
-    control = {Response.CR, Response.PR, Response.SD}
-    if options.population is Population.ALL_TREATED:
-        control.add(Response.NON_CR_NON_PD)
+    control = (
+        _DISEASE_CONTROL_ALL_TREATED
+        if options.population is Population.ALL_TREATED
+        else _DISEASE_CONTROL
+    )
     return endpoint_response(bor.response) in control
 
 

@@ -362,7 +362,8 @@ def _flag(value: bool) -> str:
 def _tte_cells(value: TimeToEvent | None) -> tuple[str, str, str]:
     if value is None:
         return ("", "", "")
-    return (str(value.days), _flag(value.event), str(value.cnsr))
+    days = (value.end_date - value.start_date).days + 1  # TimeToEvent.days
+    return (str(days), "Y" if value.event else "N", str(value.cnsr))
 
 
 def _subject_row(subject: SubjectEndpoints) -> tuple[str, ...]:
