@@ -12,9 +12,9 @@ import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 
 from recist_app.store._unit_of_work import check_user
 from recist_app.store.audit import AuditChange, append_audit, find_or_add_patient
@@ -159,6 +159,10 @@ def _clip(value: str, length: int) -> str:
     # DICOM limits these values; a malformed file must not fail the whole import
     # on a database that enforces column lengths (PostgreSQL).
     return value[:length]
+
+
+_SERIES_FILES = cast("Table", SeriesFileRow.__table__)
+"""The table itself, for Core inserts (a declarative class types it loosely)."""
 
 
 @dataclass(slots=True)
@@ -323,10 +327,11 @@ class _Indexer:
                 item.file_path = path
                 self.counts.files_moved += 1
         if added:
-            # One executemany (SQLAlchemy's bulk INSERT) instead of an ORM object
-            # per file: the unit of work cost more than reading the header
-            # (issue 23). Nothing reads these rows back as objects here.
-            self.session.execute(insert(SeriesFileRow), added)
+            # One Core executemany on the table instead of an ORM object per file
+            # (the unit of work, and even the ORM's bulk INSERT, cost about as
+            # much as reading the header: issue 23). Nothing reads these rows
+            # back as objects here.
+            self.session.execute(insert(_SERIES_FILES), added)
             self.counts.files_added += len(added)
         self.session.flush()
         file_count = self.session.scalar(
