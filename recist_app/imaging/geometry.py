@@ -94,7 +94,11 @@ def _slice_origin_at(volume: ImageVolume, k: FloatArray) -> FloatArray:
     if volume.slice_count == 1:
         step = volume.direction[:, 2] * volume.slice_spacing_mm
         return np.asarray(origins[0] + k[:, None] * step, dtype=np.float64)
-    lower = np.clip(np.floor(k), 0, volume.slice_count - 2).astype(np.intp)
+    # np.minimum/np.maximum, not np.clip: the same values without clip's Python
+    # layer, which was most of a single point's cost (a linked scroll step maps
+    # one point per viewport, issue 18's bench_view).
+    lower = np.minimum(np.maximum(np.floor(k), 0), volume.slice_count - 2)
+    lower = lower.astype(np.intp)
     fraction = (k - lower)[:, None]
     start = origins[lower]
     return np.asarray(start + fraction * (origins[lower + 1] - start), dtype=np.float64)
@@ -168,7 +172,9 @@ def _interpolate_linear(values: FloatArray, table: FloatArray) -> FloatArray:
     order = np.argsort(table)
     sorted_table = table[order]
     positions = np.arange(table.size, dtype=np.float64)[order]
-    lower = np.clip(np.searchsorted(sorted_table, values) - 1, 0, table.size - 2)
+    lower = np.minimum(
+        np.maximum(np.searchsorted(sorted_table, values) - 1, 0), table.size - 2
+    )
     left, right = sorted_table[lower], sorted_table[lower + 1]
     fraction = (values - left) / (right - left)
     return np.asarray(
