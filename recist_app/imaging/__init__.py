@@ -75,6 +75,7 @@ from recist_app.imaging.windowing import (
     apply_window,
     series_window_presets,
     window_lookup_table,
+    window_table_parts,
 )
 
 __all__ = [
@@ -136,6 +137,7 @@ __all__ = [
     "series_window_presets",
     "thumbnail_pixels",
     "window_lookup_table",
+    "window_table_parts",
     "write_demo_data",
     "write_phantom_series",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "apply_window",
     "series_window_presets",
     "window_lookup_table",
+    "window_table_parts",
 ]
 
 
@@ -113,30 +114,50 @@ def window_lookup_table(
     )
 
 
-@functools.lru_cache(maxsize=32)
-def _cached_table(
-    dtype: str, center: float, width: float, slope: float, intercept: float
-) -> npt.NDArray[np.uint8]:
+def window_table_parts(
+    dtype: npt.DTypeLike,
+    center: float,
+    width: float,
+    *,
+    rescale_slope: float = 1.0,
+    rescale_intercept: float = 0.0,
+) -> tuple[int, int, npt.NDArray[np.uint8]]:
+    """The parts of :func:`window_lookup_table` that depend on the window.
+
+    Returns ``(first, last, values)``: entries before ``first`` are 0, entries
+    from ``last`` on are 255, and ``values`` are entries ``first:last``
+    (a 400 HU window: about 400 of 65,536 entries, so that a new window while
+    dragging costs microseconds; the whole table when the slope is negative or
+    the window a threshold).
+    """
     info = np.iinfo(np.dtype(dtype))
     size = int(info.max) - int(info.min) + 1
-    table: npt.NDArray[np.uint8]
+    slope, intercept = rescale_slope, rescale_intercept
     if slope > 0 and width > 1:
-        # 0 below the window, 255 above it: only the stored values whose
-        # modality value lies within it (and a margin of 2) are computed, the
-        # same formula as everywhere (a 400 HU window: ~400 of 65,536 entries;
-        # a new window while dragging costs microseconds, not a millisecond)
+        # only the stored values whose modality value lies within the window
+        # (and a margin of 2) are computed, the same formula as everywhere
         lower, upper = _window_bounds(center, width)
         first = max(0, math.floor((lower - intercept) / slope) - int(info.min) - 2)
         last = math.ceil((upper - intercept) / slope) - int(info.min) + 3
         first, last = min(first, size), max(0, min(last, size))
-        table = np.zeros(size, dtype=np.uint8)
-        table[last:] = 255
-        if first < last:
-            stored = np.arange(first, last, dtype=np.float64) + float(info.min)
-            table[first:last] = _window_uint8(stored * slope + intercept, center, width)
-    else:
-        stored = np.arange(info.min, info.max + 1, dtype=np.float64)
-        table = _window_uint8(stored * slope + intercept, center, width)
+        last = max(first, last)
+        stored = np.arange(first, last, dtype=np.float64) + float(info.min)
+        return first, last, _window_uint8(stored * slope + intercept, center, width)
+    stored = np.arange(info.min, info.max + 1, dtype=np.float64)
+    return 0, size, _window_uint8(stored * slope + intercept, center, width)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_table(
+    dtype: str, center: float, width: float, slope: float, intercept: float
+) -> npt.NDArray[np.uint8]:
+    first, last, values = window_table_parts(
+        dtype, center, width, rescale_slope=slope, rescale_intercept=intercept
+    )
+    info = np.iinfo(np.dtype(dtype))
+    table = np.zeros(int(info.max) - int(info.min) + 1, dtype=np.uint8)
+    table[first:last] = values
+    table[last:] = 255
     table.setflags(write=False)  # shared between callers through the cache
     return table
 

@@ -39,7 +39,7 @@ from recist_app.imaging import (
     WindowPreset,
     apply_window,
     series_window_presets,
-    window_lookup_table,
+    window_table_parts,
 )
 from recist_app.ui.viewer.measure_tool import (
     AxisName,
@@ -95,21 +95,47 @@ def _rgb32_table(
 
     Indexed by the stored values viewed as unsigned (:func:`_table_index`): for
     a signed type the table is rotated by half its length, so the lookup needs
-    no arithmetic on the pixels.
+    no arithmetic on the pixels. It is written region by region straight into
+    that order (black, the window's computed entries, white): one pass and no
+    temporaries, since every window/level drag step builds a new one.
     """
-    grey = window_lookup_table(
-        np.dtype(dtype),
-        center,
-        width,
-        rescale_slope=slope,
-        rescale_intercept=intercept,
-    ).astype(np.uint32)
-    table = np.uint32(0xFF000000) | (grey * np.uint32(0x010101))
-    minimum = int(np.iinfo(np.dtype(dtype)).min)
-    if minimum != 0:
-        table = np.roll(table, minimum)  # entry u is the value u - 2**bits
+    first, last, grey = window_table_parts(
+        dtype, center, width, rescale_slope=slope, rescale_intercept=intercept
+    )
+    info = np.iinfo(np.dtype(dtype))
+    size = int(info.max) - int(info.min) + 1
+    table = np.empty(size, dtype=np.uint32)
+    computed = grey.astype(np.uint32) * np.uint32(0x010101) | np.uint32(0xFF000000)
+    for start, stop, value in (
+        (0, first, np.uint32(0xFF000000)),
+        (first, last, computed),
+        (last, size, np.uint32(0xFFFFFFFF)),
+    ):
+        _put_rotated(table, start, stop, value, int(info.min))
     table.setflags(write=False)
     return table
+
+
+def _put_rotated(
+    table: npt.NDArray[np.uint32],
+    start: int,
+    stop: int,
+    value: np.uint32 | npt.NDArray[np.uint32],
+    minimum: int,
+) -> None:
+    """Put entries ``start:stop`` where a roll by ``minimum`` moves them."""
+    count = stop - start
+    if count <= 0:
+        return
+    size = table.size
+    at = (start + minimum) % size
+    head = min(count, size - at)
+    if isinstance(value, np.ndarray):
+        table[at : at + head] = value[:head]
+        table[: count - head] = value[head:]
+    else:
+        table[at : at + head] = value
+        table[: count - head] = value
 
 
 def _table_index(stored: npt.NDArray[Any]) -> npt.NDArray[Any]:
