@@ -12,6 +12,7 @@ from recist_app.imaging import (
     apply_window,
     load_volume,
     series_window_presets,
+    windowing,
 )
 
 
@@ -131,3 +132,34 @@ def test_the_lookup_table_computes_only_the_window_yet_equals_the_formula() -> N
         stored = np.arange(info.min, info.max + 1, dtype=np.float64)
         expected = windowing._window_uint8(stored * slope + intercept, center, width)
         assert np.array_equal(table, expected), (dtype, center, width, slope, intercept)
+
+
+def test_linear_piece_alone_equals_the_piecewise_formula_at_the_bounds() -> None:
+    """``_window_uint8`` drops the outer pieces' tests: never a different value.
+
+    At, one ulp around and just beyond both bounds of random windows (and at
+    infinities and far values), the rounded and clipped linear piece must give
+    what the standard's three pieces give.
+    """
+    rng = np.random.default_rng(18)
+    checked = 0
+    for _ in range(3000):
+        center = float(rng.uniform(-5000, 5000))
+        width = float(rng.choice([rng.uniform(1.0001, 3.0), rng.uniform(1, 8000)]))
+        lower = center - 0.5 - (width - 1) / 2
+        upper = center - 0.5 + (width - 1) / 2
+        edges = np.array([lower, upper, center - 0.5, center])
+        values = np.concatenate(
+            [
+                edges,
+                np.nextafter(edges, np.inf),
+                np.nextafter(edges, -np.inf),
+                edges + rng.uniform(-1e-9, 1e-9, 4),
+                rng.uniform(lower - 3, upper + 3, 40),
+                [np.inf, -np.inf, 1e300, -1e300],
+            ]
+        )
+        got = windowing._window_uint8(values, center, width)
+        np.testing.assert_array_equal(got, _reference(values, center, width))
+        checked += values.size
+    assert checked > 100_000

@@ -90,60 +90,38 @@ _RIGHT_MIDDLE = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 @functools.lru_cache(maxsize=64)
 def _rgb32_table(
     dtype: str, center: float, width: float, slope: float, intercept: float
-) -> npt.NDArray[np.uint32]:
-    """The window's lookup table as opaque grey RGB32 pixels.
+) -> tuple[int, npt.NDArray[np.uint32]]:
+    """The window's lookup table as opaque grey RGB32 pixels, and its origin.
 
-    Indexed by the stored values viewed as unsigned (:func:`_table_index`): for
-    a signed type the table is rotated by half its length, so the lookup needs
-    no arithmetic on the pixels. It is written region by region straight into
-    that order (black, the window's computed entries, white): one pass and no
-    temporaries, since every window/level drag step builds a new one.
+    Entry 0 is black, the last entry white, and entry ``k`` between them is the
+    window at stored value ``origin + k``. Looked up with ``stored - origin``
+    clipped to the table (:meth:`SliceView._slice_image`), every stored value
+    below the window lands on black and every one above it on white, so the
+    table holds the window's own entries only: about 400 for a 400 HU window
+    (1.6 kB), not all 65,536 of an int16 (256 kB). Every window/level drag step
+    builds a new table; a full one cost a quarter of a millisecond in the step,
+    most of it page faults on fresh memory and the caches it evicted (issue 18).
     """
     first, last, grey = window_table_parts(
         dtype, center, width, rescale_slope=slope, rescale_intercept=intercept
     )
-    info = np.iinfo(np.dtype(dtype))
-    size = int(info.max) - int(info.min) + 1
-    table = np.empty(size, dtype=np.uint32)
-    computed = grey.astype(np.uint32) * np.uint32(0x010101) | np.uint32(0xFF000000)
-    for start, stop, value in (
-        (0, first, np.uint32(0xFF000000)),
-        (first, last, computed),
-        (last, size, np.uint32(0xFFFFFFFF)),
-    ):
-        _put_rotated(table, start, stop, value, int(info.min))
+    table = np.empty(last - first + 2, dtype=np.uint32)
+    table[0] = 0xFF000000
+    inside = table[1:-1]
+    np.multiply(grey, _GREY_TO_RGB, out=inside, dtype=np.uint32)
+    np.bitwise_or(inside, _OPAQUE, out=inside)
+    table[-1] = 0xFFFFFFFF
     table.setflags(write=False)
-    return table
+    return _type_minimum(dtype) + first - 1, table
 
 
-def _put_rotated(
-    table: npt.NDArray[np.uint32],
-    start: int,
-    stop: int,
-    value: np.uint32 | npt.NDArray[np.uint32],
-    minimum: int,
-) -> None:
-    """Put entries ``start:stop`` where a roll by ``minimum`` moves them."""
-    count = stop - start
-    if count <= 0:
-        return
-    size = table.size
-    at = (start + minimum) % size
-    head = min(count, size - at)
-    if isinstance(value, np.ndarray):
-        table[at : at + head] = value[:head]
-        table[: count - head] = value[head:]
-    else:
-        table[at : at + head] = value
-        table[: count - head] = value
+_GREY_TO_RGB = np.uint32(0x010101)
+_OPAQUE = np.uint32(0xFF000000)
 
 
-def _table_index(stored: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """The stored values as indices into :func:`_rgb32_table` (a view, no copy)."""
-    if stored.dtype.kind == "u":
-        return stored
-    index: npt.NDArray[Any] = stored.view(f"u{stored.dtype.itemsize}")
-    return index
+@functools.lru_cache(maxsize=8)
+def _type_minimum(dtype: str) -> int:
+    return int(np.iinfo(np.dtype(dtype)).min)
 
 
 @functools.lru_cache(maxsize=16)
@@ -236,6 +214,8 @@ class SliceView(QWidget):
         self._tool = MeasureTool()
         self._image: QImage | None = None
         self._pixels: npt.NDArray[Any] | None = None
+        self._buffers: dict[str, npt.NDArray[Any]] = {}
+        self._flip = False
         self._image_key: tuple[float, ...] | None = None
         self._drag_button = Qt.MouseButton.NoButton
         self._drag_last = QPointF()
@@ -770,6 +750,23 @@ class SliceView(QWidget):
             return (0, 0, 0, 0)
         return (i0, i1, j0, j1)
 
+    def _buffer(
+        self, name: str, dtype: type[np.generic], height: int, width: int
+    ) -> npt.NDArray[Any]:
+        """A ``height x width`` array of ``dtype`` in the view's buffer ``name``.
+
+        The buffer holds a whole slice of the volume (or more, if a block was
+        ever larger), so panning and zooming reuse it too.
+        """
+        needed = height * width
+        flat = self._buffers.get(name)
+        if flat is None or flat.dtype != dtype or flat.size < needed:
+            volume = self._volume
+            whole = volume.rows * volume.columns if volume is not None else 0
+            flat = np.empty(max(needed, whole), dtype=dtype)
+            self._buffers[name] = flat
+        return flat[:needed].reshape(height, width)
+
     def _slice_image(self) -> tuple[QImage, tuple[int, int, int, int]] | None:
         volume = self._volume
         if volume is None:
@@ -788,18 +785,24 @@ class SliceView(QWidget):
         if stored.dtype.kind in "iu" and stored.dtype.itemsize <= 2:
             # One table lookup straight to 32-bit pixels: Qt scales RGB32 with
             # bilinear interpolation about twice as fast as Gray8.
-            table = _rgb32_table(
+            origin, table = _rgb32_table(
                 stored.dtype.str,
                 self._state.center,
                 self._state.width,
                 volume.rescale_slope,
                 volume.rescale_intercept,
             )
-            # The block is a strided view: take() gathers faster from a
-            # contiguous copy of the indices than through the strides.
-            index = np.ascontiguousarray(_table_index(stored))
-            rgb = np.take(table, index)  # a new, contiguous array
-            height, width = rgb.shape
+            height, width = stored.shape
+            # The indices (intp, what take() gathers with) and the pixels go
+            # into buffers kept between steps: fresh arrays of this size cost
+            # page faults on many steps. The pixels alternate between two, so
+            # the image shown until now keeps its bytes while the next is made.
+            index = self._buffer("index", np.intp, height, width)
+            np.subtract(stored, np.intp(origin), out=index)
+            self._flip = not self._flip
+            rgb = self._buffer(f"rgb{int(self._flip)}", np.uint32, height, width)
+            # clip: below the window -> entry 0 (black), above -> the last (white)
+            np.take(table, index, out=rgb, mode="clip")
             self._pixels = rgb  # the QImage below reads these bytes
             self._image = QImage(
                 rgb.data, width, height, 4 * width, QImage.Format.Format_RGB32
