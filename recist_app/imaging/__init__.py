@@ -39,6 +39,7 @@ from recist_app.imaging.geometry import (
     perpendicular_direction_ij,
     perpendicular_short_axis,
     segment_length_mm,
+    slice_index_at,
 )
 from recist_app.imaging.headers import SliceHeader, read_slice_header
 from recist_app.imaging.image_plane import ImagePlane
@@ -135,6 +136,7 @@ __all__ = [
     "read_slice_header",
     "segment_length_mm",
     "series_window_presets",
+    "slice_index_at",
     "thumbnail_pixels",
     "window_lookup_table",
     "window_table_parts",

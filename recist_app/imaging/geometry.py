@@ -33,6 +33,7 @@ __all__ = [
     "perpendicular_direction_ij",
     "perpendicular_short_axis",
     "segment_length_mm",
+    "slice_index_at",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -152,19 +153,34 @@ def lps_mm_to_index(volume: ImageVolume, lps_mm: npt.ArrayLike) -> FloatArray:
     points = np.atleast_2d(points)
     if points.shape[1] != 3:
         raise ValueError(f"lps_mm: expected (x, y, z) points, got shape {points.shape}")
-    normal = volume.slice_normal
-    heights = points @ normal
-    slice_heights = volume.slice_heights_mm
-    if volume.slice_count == 1:
-        step = volume.slice_spacing_mm * float(volume.direction[:, 2] @ normal)
-        k = (heights - slice_heights[0]) / step
-    else:
-        k = _interpolate_linear(heights, slice_heights)
+    k = _slice_k(volume, points)
     delta = points - _slice_origin_at(volume, k)
     i = delta @ volume.direction[:, 0] / volume.column_spacing_mm
     j = delta @ volume.direction[:, 1] / volume.row_spacing_mm
     result = np.stack([i, j, k], axis=1)
     return result[0] if single else result
+
+
+def slice_index_at(volume: ImageVolume, lps_mm: npt.ArrayLike) -> float:
+    """The fractional slice index ``k`` of one LPS point, outside allowed.
+
+    ``lps_mm_to_index(volume, lps_mm)[2]`` without the in-plane indices: the
+    linked viewports map one point a scroll step and need only its slice
+    (issue 18).
+    """
+    points = np.asarray(lps_mm, dtype=np.float64).reshape(1, 3)
+    return float(_slice_k(volume, points)[0])
+
+
+def _slice_k(volume: ImageVolume, points: FloatArray) -> FloatArray:
+    """Fractional slice indices of ``(N, 3)`` LPS points."""
+    normal = volume.slice_normal
+    heights = points @ normal
+    slice_heights = volume.slice_heights_mm
+    if volume.slice_count == 1:
+        step = volume.slice_spacing_mm * float(volume.direction[:, 2] @ normal)
+        return np.asarray((heights - slice_heights[0]) / step, dtype=np.float64)
+    return _interpolate_linear(heights, slice_heights)
 
 
 def _interpolate_linear(values: FloatArray, table: FloatArray) -> FloatArray:

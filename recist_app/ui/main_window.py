@@ -50,6 +50,7 @@ from recist_app.imaging import (
     index_to_lps_mm,
     lps_mm_to_index,
     series_window_presets,
+    slice_index_at,
 )
 from recist_app.recist import ReaderRole, Reading, lesion_geometry_near
 from recist_app.ui import sign_off
@@ -1160,7 +1161,7 @@ class MainWindow(QMainWindow):
         )
         if mapped is None:
             return None
-        k = float(lps_mm_to_index(other, mapped)[2])
+        k = slice_index_at(other, mapped)
         return max(0, min(other.slice_count - 1, round(k)))
 
     def _link_slices(self, source: SliceView) -> None:

@@ -20,6 +20,7 @@ from recist_app.imaging import (
     perpendicular_direction_ij,
     perpendicular_short_axis,
     segment_length_mm,
+    slice_index_at,
 )
 
 
@@ -121,6 +122,16 @@ def test_index_and_lps_round_trip(
     np.testing.assert_allclose(
         (affine_lps_mm(volume) @ np.array([*ijk, 1.0]))[:3], lps, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("heights", [[0.0, 2.0, 5.0, 6.0], [9.0, 6.0, 4.5, 0.0], [3.0]])
+def test_slice_index_at_is_the_k_of_lps_to_index(heights: list[float]) -> None:
+    """The linked viewports' one-point slice lookup: the same k, bit for bit."""
+    origins = np.array([[0.0, 0.0, h] for h in heights])
+    volume = _volume(origins=origins, spacing=(1.0, 1.0, 2.0))
+    rng = np.random.default_rng(18)
+    for point in rng.uniform(-15, 15, (200, 3)):
+        assert slice_index_at(volume, point) == lps_mm_to_index(volume, point)[2]
 
 
 def test_many_points_convert_at_once() -> None:
