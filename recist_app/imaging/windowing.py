@@ -91,14 +91,13 @@ def _window_uint8(
     # DICOM PS3.3 C.11.2.1.2.1 linear VOI function, scaled to 0..255.
     if width <= 1:
         return np.where(values > center - 0.5, 255, 0).astype(np.uint8)
-    # The standard's two outer pieces (0 at or below the lower bound, 255 above
-    # the upper one) need no test of their own: there the linear piece is at
-    # most 0 or more than 255 (within rounding far below a half), which the
-    # rounding and the clip turn into 0 and 255. Four array passes fewer, on
-    # every window/level drag step (issue 18); tested against the piecewise
-    # definition at and around both bounds.
-    # ((values - (center - 0.5)) / (width - 1) + 0.5) * 255, rounded, clipped:
-    # the same operations in the same order, in place in one array
+    # ((values - (center - 0.5)) / (width - 1) + 0.5) * 255, rounded and
+    # clipped, in place in one array. The standard's two outer pieces (0 at or
+    # below the lower bound, 255 above the upper one) need no test of their
+    # own: there the linear piece is at most 0 or more than 255 (within
+    # rounding far below a half), which the rounding and the clip turn into 0
+    # and 255. Four array passes fewer on every window/level drag step (issue
+    # 18); tested against the piecewise definition at and around both bounds.
     scaled = values - (center - 0.5)
     scaled /= width - 1
     scaled += 0.5
