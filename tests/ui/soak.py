@@ -16,6 +16,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -37,9 +38,38 @@ def _drag(view: object, start: tuple[float, float], end: tuple[float, float]) ->
     QTest.mouseRelease(view, Qt.MouseButton.LeftButton, none, last)
 
 
-def run(minutes: float, folder: Path, *, seed: int = 18) -> dict[str, int]:
-    """Drive the workstation for ``minutes``; return how often each step ran."""
-    from PySide6.QtCore import QPoint, QPointF, Qt
+def close_modal_dialog(seen: list[str]) -> None:
+    """Close the app's open modal dialog, as a reader would; note what it said.
+
+    A message box is answered OK and its title and text go into ``seen``; any
+    other modal dialog is cancelled.
+    """
+    from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+    widget = QApplication.activeModalWidget()
+    if isinstance(widget, QMessageBox):
+        seen.append(f"{widget.windowTitle()}: {widget.text()}")
+        for button in widget.buttons():  # OK (the box's accepting button)
+            if widget.buttonRole(button) == QMessageBox.ButtonRole.AcceptRole:
+                button.click()
+                break
+        else:
+            widget.reject()
+    elif isinstance(widget, QDialog):
+        seen.append(f"{widget.windowTitle()} (dialog, cancelled)")
+        widget.reject()
+
+
+def run(
+    minutes: float, folder: Path, *, seed: int = 18, dialogs: list[str] | None = None
+) -> dict[str, int]:
+    """Drive the workstation for ``minutes``; return how often each step ran.
+
+    A message box the app opens on the way (a warning about what a step did) is
+    read into ``dialogs`` and closed with OK, as a reader would: it must not
+    hold the session (a modal box left open stopped a 30-minute run).
+    """
+    from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
     from PySide6.QtGui import QWheelEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -54,6 +84,11 @@ def run(minutes: float, folder: Path, *, seed: int = 18) -> dict[str, int]:
     app.aboutToQuit.connect(shutdown_all_runners)
     counts: dict[str, int] = {}
     random_steps = random.Random(seed)
+    seen = dialogs if dialogs is not None else []
+    closer = QTimer()
+    closer.setInterval(250)  # runs inside a static QMessageBox call's loop too
+    closer.timeout.connect(lambda: close_modal_dialog(seen))
+    closer.start()
     with open_database(f"sqlite:///{folder / 'readings.sqlite3'}") as store:
         patients = set_up_demo_patients(
             folder / "demo",
@@ -134,6 +169,7 @@ def run(minutes: float, folder: Path, *, seed: int = 18) -> dict[str, int]:
         app.processEvents()
         window.deleteLater()
         app.processEvents()
+    closer.stop()
     shutdown_all_runners()
     return counts
 
@@ -145,14 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=18)
     args = parser.parse_args(argv)
     started = time.monotonic()
+    dialogs: list[str] = []
     with tempfile.TemporaryDirectory(prefix="recist-soak-") as name:
-        counts = run(args.minutes, Path(name), seed=args.seed)
+        counts = run(args.minutes, Path(name), seed=args.seed, dialogs=dialogs)
     elapsed = time.monotonic() - started
     done = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
     sys.stdout.write(
         f"soak: {elapsed / 60:.1f} min, {sum(counts.values())} steps ({done})\n"
-        "soak: quit cleanly\n"
     )
+    for text, count in sorted(Counter(dialogs).items()):
+        sys.stdout.write(f"soak: message box closed {count} x: {text}\n")
+    sys.stdout.write("soak: quit cleanly\n")
     return 0
 
 
