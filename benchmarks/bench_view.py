@@ -9,9 +9,8 @@
   line repaint there (they follow the current view, deferred, untimed). Peer,
   measured in the same run, in blocks of 100 steps alternating with the
   view's (so that both see the same load): a plain float numpy window, the
-  ``QImage`` made
-  from it and a ``QPainter`` drawing it scaled into an image of the viewport's
-  size (no text, no overlays, no interpolation).
+  ``QImage`` made from it and a ``QPainter`` drawing it scaled into an image of
+  the viewport's size (no text, no overlays, no interpolation).
 * first slice: from asking the background loader for a 512x512x120 series
   (indexed in the database, files in the page cache) to the middle slice painted
   in the view; the whole load's time is printed next to it.
