@@ -151,12 +151,12 @@ def window_table_parts(
         last = math.ceil((upper - intercept) / slope) - minimum + 3
         first, last = min(first, size), max(0, min(last, size))
         last = max(first, last)
-        stored = np.arange(first + minimum, last + minimum, 1.0)
-        stored *= slope
-        stored += intercept
-        return first, last, _window_uint8(stored, center, width)
-    stored = np.arange(minimum, minimum + size, dtype=np.float64)
-    return 0, size, _window_uint8(stored * slope + intercept, center, width)
+    else:
+        first, last = 0, size
+    stored = np.arange(first + minimum, last + minimum, 1.0)
+    stored *= slope
+    stored += intercept
+    return first, last, _window_uint8(stored, center, width)
 
 
 @functools.lru_cache(maxsize=16)
@@ -173,8 +173,7 @@ def _cached_table(
     first, last, values = window_table_parts(
         dtype, center, width, rescale_slope=slope, rescale_intercept=intercept
     )
-    info = np.iinfo(np.dtype(dtype))
-    table = np.zeros(int(info.max) - int(info.min) + 1, dtype=np.uint8)
+    table = np.zeros(_integer_range(dtype)[1], dtype=np.uint8)
     table[first:last] = values
     table[last:] = 255
     table.setflags(write=False)  # shared between callers through the cache
@@ -222,7 +221,7 @@ def apply_window(
             rescale_slope=rescale_slope,
             rescale_intercept=rescale_intercept,
         )
-        minimum = int(np.iinfo(dtype).min)
+        minimum = _integer_range(dtype.str)[0]
         if minimum == 0:
             return np.asarray(table[pixels], dtype=np.uint8)
         unsigned = np.dtype(f"u{dtype.itemsize}")

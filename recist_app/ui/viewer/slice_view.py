@@ -112,16 +112,11 @@ def _rgb32_table(
     np.bitwise_or(inside, _OPAQUE, out=inside)
     table[-1] = 0xFFFFFFFF
     table.setflags(write=False)
-    return _type_minimum(dtype) + first - 1, table
+    return int(np.iinfo(np.dtype(dtype)).min) + first - 1, table
 
 
 _GREY_TO_RGB = np.uint32(0x010101)
 _OPAQUE = np.uint32(0xFF000000)
-
-
-@functools.lru_cache(maxsize=8)
-def _type_minimum(dtype: str) -> int:
-    return int(np.iinfo(np.dtype(dtype)).min)
 
 
 @functools.lru_cache(maxsize=16)
