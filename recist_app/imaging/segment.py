@@ -72,9 +72,12 @@ _TEXTURE_SPREADS = 2.5
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int32]
 
 _watershed: Any = watershed
-_IN_PLANE_SQUARE = np.ones((1, 3, 3), dtype=bool)
+_IN_PLANE_CROSS = np.zeros((3, 3, 3), dtype=bool)
+_IN_PLANE_CROSS[1] = ndimage.generate_binary_structure(2, 1)
+"""4-neighbours within a slice only (slices may be thick)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -174,11 +177,41 @@ def _component(band: BoolArray, seed: tuple[int, int, int]) -> BoolArray:
     return np.asarray(labels == chosen)
 
 
+def _in_plane_steps(region: BoolArray) -> IntArray:
+    """In-plane 4-neighbour steps from each voxel to the region in its slice.
+
+    0 on the region, -1 in a slice without it. Steps ``1..n`` are exactly what
+    ``n`` binary dilations by the in-plane cross add (slices may be thick, so
+    never across them): one chamfer pass pair instead of ``n`` passes
+    (issue 19's click latency; tested equal on random masks).
+    """
+    return np.asarray(ndimage.distance_transform_cdt(~region, metric=_IN_PLANE_CROSS))
+
+
+def _erode_in_plane(region: BoolArray) -> BoolArray:
+    """``binary_erosion`` by the in-plane 3x3 square, as a separable minimum.
+
+    The same voxels (outside the array counts as background, as
+    ``binary_erosion``'s border), in two 3-wide passes instead of nine
+    neighbours (tested equal on random masks).
+    """
+    eroded = ndimage.minimum_filter(
+        region.view(np.uint8), size=(1, 3, 3), mode="constant", cval=0
+    )
+    return np.asarray(eroded.view(np.bool_))
+
+
+def _dilate_in_plane(region: BoolArray) -> BoolArray:
+    """``binary_dilation`` by the in-plane 3x3 square, as a separable maximum."""
+    dilated = ndimage.maximum_filter(
+        region.view(np.uint8), size=(1, 3, 3), mode="constant", cval=0
+    )
+    return np.asarray(dilated.view(np.bool_))
+
+
 def _shell(region: BoolArray, width_px: int) -> BoolArray:
-    structure = ndimage.generate_binary_structure(3, 1)
-    structure[0] = structure[2] = False  # in-plane: slices may be thick
-    grown = ndimage.binary_dilation(region, structure, iterations=width_px)
-    return np.asarray(grown & ~region)
+    steps = _in_plane_steps(region)
+    return np.asarray((steps > 0) & (steps <= width_px))
 
 
 def _outer_shell(region: BoolArray, spacing: tuple[float, float, float]) -> BoolArray:
@@ -186,11 +219,8 @@ def _outer_shell(region: BoolArray, spacing: tuple[float, float, float]) -> Bool
     pixel = min(spacing[0], spacing[1])
     gap = max(2, round(_SHELL_GAP_MM / pixel))
     width = max(2, round(_SHELL_WIDTH_MM / pixel))
-    structure = ndimage.generate_binary_structure(3, 1)
-    structure[0] = structure[2] = False
-    near = ndimage.binary_dilation(region, structure, iterations=gap)
-    far = ndimage.binary_dilation(near, structure, iterations=width)
-    return np.asarray(far & ~near)
+    steps = _in_plane_steps(region)
+    return np.asarray((steps > gap) & (steps <= gap + width))
 
 
 def _touches_border(region: BoolArray, clipped: tuple[bool, ...]) -> bool:
@@ -318,10 +348,19 @@ def _band(
 
 
 def _fill_slices(region: BoolArray) -> BoolArray:
-    filled = np.empty_like(region)
-    for index in range(region.shape[0]):
-        filled[index] = ndimage.binary_fill_holes(region[index])
-    return filled
+    """``binary_fill_holes`` of every slice, all slices in one labelling.
+
+    A hole is a patch of background not joined to the slice's edge by
+    4-neighbours, as ``binary_fill_holes`` finds it by dilating from the
+    edge until nothing changes; labelling the background once is a quarter
+    of the time (tested equal on random masks).
+    """
+    labels, count = ndimage.label(~region, _IN_PLANE_CROSS)
+    reaches_edge = np.zeros(count + 1, dtype=bool)
+    reaches_edge[0] = True  # label 0 is the region itself
+    for edge in (labels[:, 0, :], labels[:, -1, :], labels[:, :, 0], labels[:, :, -1]):
+        reaches_edge[edge] = True
+    return np.asarray(region | ~reaches_edge[labels])
 
 
 def _with_rim(
@@ -483,7 +522,7 @@ def _segment_in_box(
         if not shell.any():
             raise _no_lesion(where, "the region fills the search box")
         outside_hu = float(np.median(smooth[shell]))
-        core = ndimage.binary_erosion(region, _IN_PLANE_SQUARE)
+        core = _erode_in_plane(region)
         inside_hu = float(np.median(smooth[core if core.any() else region]))
         contrast = abs(outside_hu - inside_hu)
         if contrast < max(_MIN_CONTRAST_HU, 3.0 * spread):
@@ -499,7 +538,7 @@ def _segment_in_box(
             tolerance_scale,
         )
         # a partial-volume seam along an edge (the capsule, the pleura) is thin
-        band = ndimage.binary_opening(band, _IN_PLANE_SQUARE)
+        band = _dilate_in_plane(_erode_in_plane(band))  # binary opening
         region = _component(band, seed)
     if int(region.sum()) < _MIN_VOXELS:
         raise _no_lesion(where, "the point is not inside a region of its own")
