@@ -14,7 +14,7 @@ objects released, as in ``bench_assess.py``, so no step pays for another's
 garbage: the 10,000 readings stay alive throughout (about 800,000 objects the
 collector tracks), and a step that left more than a quarter of that behind since
 the last full collection would pay CPython's next one, 0.3-0.4 s. The endpoints
-keep about 14 tracked objects a patient (with ``endpoints.json``'s data), which
+keep about 7 tracked objects a patient, 13 with ``endpoints.json``'s data, which
 stays under it; the full collections each step paid are printed.
 
 Run: ``make bench`` or

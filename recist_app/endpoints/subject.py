@@ -195,8 +195,8 @@ class VisitPoints(Sequence[VisitPoint]):
     One object holding five parallel tuples of plain values, not one named tuple
     per follow-up, like ``recist.CountedDiameters``: a named tuple is never left
     out of the garbage collector's passes (only exact tuples are), and one
-    holding a ``Response`` member could not be anyway. The endpoints keep one per
-    patient, so 10,000 patients kept 83,000 tracked objects more, enough for
+    holding a ``Response`` member could not be anyway. With a named tuple per
+    follow-up, 10,000 patients kept 83,000 tracked objects more, enough for
     CPython to walk every reading of the trial once more (issue 23,
     ``benchmarks/bench_endpoints.py``). ``response_codes`` are
     :class:`~recist_app.recist.Response` values; iterating or indexing gives
@@ -494,7 +494,6 @@ def _follow_ups(
     counts them.
     """
     timepoints = assessment.timepoints if assessment is not None else ()
-    # comprehensions, not one loop of appends: a third faster (issue 23)
     read = [
         timepoint
         for timepoint in timepoints
@@ -508,13 +507,17 @@ def _follow_ups(
     if not in_window:
         return _FollowUps([], NO_VISIT_POINTS, [], [], len(read))
     dates = tuple([timepoint.date for timepoint in in_window])
-    responses = [timepoint.overall_response for timepoint in in_window]
+    responses = [
+        response
+        for timepoint in in_window
+        if (response := timepoint.overall_response) is not None  # all are: read
+    ]
     visits = VisitPoints(
         tuple([timepoint.visit for timepoint in in_window]),
         dates,
         tuple([(date - first_dose).days + 1 for date in dates]),
         tuple([timepoint.change_from_baseline_pct for timepoint in in_window]),
-        tuple([_RESPONSE_CODE[response] for response in responses]),  # type: ignore[index]
+        tuple([_RESPONSE_CODE[response] for response in responses]),
     )
     adequate_dates = [
         date
