@@ -323,21 +323,24 @@ def test_D1_a_line_on_a_non_target_marks_where_it_is_not_its_size() -> None:
 
 
 @pytest.mark.parametrize(
-    ("length_mm", "length_px", "refused"),
+    ("length_mm", "length_px", "refusal"),
     [
-        (1.1, 2.0, True),  # the 2-pixel jitter of issue 18
-        (1.9, 10.0, True),
-        (10.0, 3.9, True),
-        (2.0, 4.0, False),
-        (30.0, 40.0, False),
+        (1.1, 2.0, "the line is 1.1 mm long, shorter than 2 mm"),  # issue 18's jitter
+        (1.9, 10.0, "the line is 1.9 mm long, shorter than 2 mm"),
+        (10.0, 3.9, r"the line spans 3.9 px on screen \(10.0 mm\), fewer than 4 px"),
+        (2.0, 4.0, None),
+        (30.0, 40.0, None),
     ],
     ids=["jitter", "under_2_mm", "under_4_px", "at_the_minimum", "a_lesion"],
 )
 def test_drawn_lines_shorter_than_2_mm_or_4_px_are_refused(
-    length_mm: float, length_px: float, refused: bool
+    length_mm: float, length_px: float, refusal: str | None
 ) -> None:
-    if refused:
-        with pytest.raises(ReadingError, match="visit BASELINE, long axis: the line"):
+    """The refusal names the bound the line missed, never a length above it."""
+    if refusal is not None:
+        with pytest.raises(
+            ReadingError, match=f"^visit BASELINE, long axis: {refusal}: not recorded"
+        ):
             check_drawn_length(length_mm, length_px, where="visit BASELINE, long axis")
     else:
         check_drawn_length(length_mm, length_px, where="visit BASELINE, long axis")

@@ -128,7 +128,7 @@ def test_a_two_pixel_jitter_is_refused_with_one_line(
     drag(window.slice_view, (32.0, 32.0), (33.5, 32.0))  # 1.1 mm, 1.5 px
     assert window.document.reading.lesions == ()
     assert len(shown) == 1
-    assert "shorter than 2 mm / 4 px" in shown[0]
+    assert "mm long, shorter than 2 mm: not recorded" in shown[0]
     assert "\n" not in shown[0]
 
 
