@@ -209,9 +209,13 @@ def _dilate_in_plane(region: BoolArray) -> BoolArray:
     return np.asarray(dilated.view(np.bool_))
 
 
-def _shell(region: BoolArray, width_px: int) -> BoolArray:
-    steps = _in_plane_steps(region)
-    return np.asarray((steps > 0) & (steps <= width_px))
+def _shell(steps: IntArray, after_px: int, width_px: int) -> BoolArray:
+    """The voxels ``after_px + 1 .. after_px + width_px`` in-plane steps out.
+
+    ``steps`` from :func:`_in_plane_steps`; ``after_px=0`` is the band that
+    ``width_px`` in-plane dilations add to the region.
+    """
+    return np.asarray((steps > after_px) & (steps <= after_px + width_px))
 
 
 def _outer_shell(region: BoolArray, spacing: tuple[float, float, float]) -> BoolArray:
@@ -219,8 +223,7 @@ def _outer_shell(region: BoolArray, spacing: tuple[float, float, float]) -> Bool
     pixel = min(spacing[0], spacing[1])
     gap = max(2, round(_SHELL_GAP_MM / pixel))
     width = max(2, round(_SHELL_WIDTH_MM / pixel))
-    steps = _in_plane_steps(region)
-    return np.asarray((steps > gap) & (steps <= gap + width))
+    return _shell(_in_plane_steps(region), gap, width)
 
 
 def _touches_border(region: BoolArray, clipped: tuple[bool, ...]) -> bool:
@@ -374,7 +377,8 @@ def _with_rim(
     if outside_hu <= inside_hu:
         return region, None, outside_hu
     width = max(1, round(_RIM_MAX_MM / min(spacing[0], spacing[1])))
-    band = _shell(region, width)
+    steps = _in_plane_steps(region)  # for the rim's band and the contact ring
+    band = _shell(steps, 0, width)
     bright = band & (
         smooth > outside_hu + max(_MIN_CONTRAST_HU, 0.3 * (outside_hu - inside_hu))
     )
@@ -383,7 +387,7 @@ def _with_rim(
     rim_hu = float(np.median(smooth[bright]))
     threshold = 0.5 * (rim_hu + outside_hu)
     rim = band & (smooth > threshold)
-    contact = _shell(region, 1)
+    contact = _shell(steps, 0, 1)
     near_rim = ndimage.binary_dilation(rim, iterations=1)
     coverage = float((contact & near_rim).sum()) / max(1, int(contact.sum()))
     if coverage < _RIM_COVERAGE:
